@@ -1,0 +1,2 @@
+// Library entry of the host.
+export { instantiate, wasmPath } from "./module.js";
