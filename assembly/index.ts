@@ -1,2 +1,4 @@
 // Module entry: every export of the wasm module is re-exported from here.
+// Each area keeps its exports in one file; see docs/abi.md.
 export function abiVersion(): i32 { return 1; }
+export * from "./map/api";
