@@ -9,3 +9,25 @@ export const MAX_RULES: i32 = 256;
 export const MAX_BRS: i32 = 8;
 /** Bytes of the configuration buffer (docs/abi.md §1). */
 export const CONFIG_BUFFER_SIZE: i32 = 16384;
+/** Bytes of one packet slot (docs/abi.md §2). */
+export const SLOT_SIZE: i32 = 4096;
+/** Bytes kept free in front of each input packet for the outer IPv6 header. */
+export const HEADROOM: i32 = 128;
+/** Slots when the host does not choose (half input, half spare). */
+export const DEFAULT_SLOTS: i32 = 256;
+/** NAT sessions when the host does not choose. */
+export const DEFAULT_SESSIONS: i32 = 65536;
+/** IPv4 fragment flows tracked (first fragment → translation for the rest). */
+export const FRAG4_ENTRIES: i32 = 256;
+/** IPv4 fragments held while their first fragment has not arrived. */
+export const FRAG4_HELD: i32 = 32;
+/** Seconds a fragment flow or held fragment lives (RFC 791 suggests 15). */
+export const FRAG4_TIMEOUT_MS: i32 = 10000;
+/** Outer IPv6 packets reassembled at once. */
+export const REASM6_CONTEXTS: i32 = 16;
+/** RFC 8200 §4.5: reassembly gives up 60 s after the first fragment. */
+export const REASM6_TIMEOUT_MS: i32 = 60000;
+/** Destinations whose path MTU an ICMPv6 Packet Too Big lowered. */
+export const PMTU_ENTRIES: i32 = 16;
+/** RFC 8201 §4: a lowered PMTU may be raised again after 10 minutes. */
+export const PMTU_TIMEOUT_MS: i32 = 600000;

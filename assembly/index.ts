@@ -2,3 +2,4 @@
 // Each area keeps its exports in one file; see docs/abi.md.
 export function abiVersion(): i32 { return 1; }
 export * from "./map/api";
+export * from "./datapath/process";

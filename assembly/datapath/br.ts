@@ -1,0 +1,693 @@
+// The border relay (BR) data path: stateless MAP-E (RFC 7597 §7–§8) for
+// every rule of the domain, one packet at a time. `process`
+// (datapath/process.ts) calls brFromIPv4 for IPv4 from the internet and
+// brFromIPv6 for IPv6 from the CEs. Each returns 0 when the packet leaves
+// (pktPtr / pktLen say where it now starts: encapsulation moves the start
+// back into the headroom, decapsulation moves it forward), HELD when the
+// module keeps it, or the one drop reason (a D_* counter).
+//
+//   IPv4 from the internet                     IPv6 from a CE
+//   ----------------------                     --------------
+//   ipv4Check                                  ipv6Check, dst = one of our BR addresses
+//   rule = LPM(dst)          else no-rule      extension headers, outer reassembly
+//   port that names the CE (see below)         ICMPv6 to the BR (echo, errors)
+//   CE = ruleMapIPv6(rule, dst, port)          next header 4, ipv4Check
+//        else port-outside                     rule = LPM(inner src) else src-unknown
+//   TTL, tunnel MTU (frag needed / fragment)   outer src == ruleMapIPv6(rule, src, sport)
+//   encapsulate BR address -> CE                    else security-ipv6-src
+//                                              inner dst in a rule? hairpin: re-encapsulate
+//                                              else decapsulate toward the internet
+//
+// The port that names a CE (RFC 7597 §5.1, §8.2; RFC 5508 §4.2):
+//
+//   packet                 toward a CE (IPv4 path)        from a CE (IPv6 path)
+//   TCP / UDP              destination port               source port
+//   ICMP echo req / reply  identifier                     identifier
+//   ICMP error             quoted SOURCE port: the quote  quoted DESTINATION port: the
+//                          is a packet the CE sent        quote is a packet the CE got
+//
+// A rule without a PSID (k = 0) gives the CE the whole address: no port is
+// needed, and any protocol (GRE, ESP, …) passes.
+//
+// Non-first IPv4 fragments carry no port:
+//   * toward a CE: the first fragment's port is remembered in the fragment
+//     cache (frag4.ts, direction DIR_BR_DOWN); fragments that come before it
+//     are held and released when it arrives.
+//   * from a CE: when the first fragment passed the full source check, its
+//     ports are remembered (DIR_BR_UP) and later fragments get the same full
+//     check. A later fragment seen before its first fragment gets the check
+//     that needs no port: the outer source must be the MAP address of *some*
+//     CE holding the inner source address, with the PSID read back from the
+//     outer source's own EA bits (so a CE can only use its own IPv4 address,
+//     but which port set it claims cannot be checked without a port). Such a
+//     fragment goes out at once, unless it is for another CE (hairpin needs
+//     the destination port): then it is held like the other direction.
+//
+// Tunnel endpoint choices: everything the BR encapsulates (toward a CE, a
+// hairpin, an ICMP error toward a CE) leaves from the first S46_BR address;
+// packets are accepted on any of the domain's BR addresses (anycast or
+// redundancy on one box), and an echo request is answered from the address
+// it was sent to.
+//
+// ICMPv4 errors the BR makes (Fragmentation Needed for a DF packet that does
+// not fit the tunnel) come from the address the packet was sent to: a
+// stateless BR has no IPv4 address of its own, and PMTUD senders match the
+// quote, not the source. They are rate-limited (RFC 1812 §4.3.2.8), never
+// sent about ICMP errors or non-first fragments (RFC 1812 §4.3.2.7). No Time
+// Exceeded is sent for TTL 1 (it would name the destination as a router on
+// the path); the drop is counted.
+//
+// Input is untrusted: every header passes its …Check before an accessor
+// reads it, and every length below comes from a checked header.
+import { settings } from "../settings";
+import { domain, brAddressPtr, ruleAt } from "../map/provision";
+import { lpmIPv4 } from "../map/lpm";
+import { Rule, ruleMapIPv6, ipv6Hi } from "../map/rule";
+import {
+  ipv4Check, ipv4HeaderLength, ipv4TotalLength, ipv4Src, ipv4Dst, ipv4Ttl, ipv4Protocol, ipv4Tos,
+  ipv4Id, ipv4DontFragment, ipv4MoreFragments, ipv4FragmentOffset,
+  setIpv4TtlUpdate, setIpv4Id, setIpv4Src, setIpv4Dst, setIpv4TotalLength, setIpv4Fragment, setIpv4Ttl,
+  setIpv4Tos, setIpv4Protocol, setIpv4VersionIhl, ipv4FillChecksum,
+  IPV4_OK, IPV4_TOO_SHORT, IPV4_BAD_VERSION, IPV4_BAD_IHL, IPV4_BAD_TOTAL_LENGTH,
+  IPV4_HEADER_LEN, IP_PROTO_ICMP, IP_PROTO_TCP, IP_PROTO_UDP, IP_PROTO_IPIP, IP_PROTO_ICMPV6,
+} from "../wire/ipv4";
+import {
+  ipv6Check, ipv6Upper, ipv6Src, ipv6Dst, ipv6PayloadLength, ipv6AddrEqual, ipv6AddrCopy, ipv6NextHeader,
+  setIpv6VersionClassFlow, setIpv6PayloadLength, setIpv6NextHeader, setIpv6HopLimit, setIpv6Src, setIpv6Dst,
+  ipv6UpperOffset, ipv6UpperProtocol, ipv6FragHeaderAt, ipv6FragmentOffset, ipv6FragmentMore,
+  IPV6_OK, IPV6_TOO_SHORT, IPV6_BAD_VERSION, IPV6_HEADER_LEN,
+} from "../wire/ipv6";
+import { TCP_HEADER_LEN } from "../wire/tcp";
+import {
+  icmp4Type, icmp4IsError, icmp4EchoId, icmp4FillChecksum, setIcmp4Type, setIcmp4Code, setIcmp4Unused,
+  setIcmp4Mtu,
+  ICMP4_ECHO_REQUEST, ICMP4_ECHO_REPLY, ICMP4_DEST_UNREACHABLE, ICMP4_TIME_EXCEEDED,
+  ICMP4_CODE_FRAGMENTATION_NEEDED, ICMP4_CODE_HOST_UNREACHABLE, ICMP4_CODE_TTL_EXCEEDED, ICMP4_HEADER_LEN,
+} from "../wire/icmp4";
+import {
+  icmp6Type, icmp6Check, icmp6Mtu, setIcmp6Type, icmp6FillChecksum,
+  ICMP6_OK, ICMP6_PACKET_TOO_BIG, ICMP6_DEST_UNREACHABLE, ICMP6_TIME_EXCEEDED, ICMP6_ECHO_REQUEST,
+  ICMP6_ECHO_REPLY, ICMP6_HEADER_LEN,
+} from "../wire/icmp6";
+import { spare, emit } from "./slots";
+import { pmtuFor, pmtuLower, pmtuFloor } from "./pmtu";
+import {
+  frag4Remember, frag4Find, frag4Hold, frag4NextHeld, frag4HeldPtr, frag4HeldLen, frag4Release,
+  fragAddr, fragPort,
+} from "./frag4";
+import { reasm6Add, reasm6Free, reasmPtr, reasmLen, reasmCtx, R6_HELD, R6_DONE, R6_BAD, R6_FULL } from "./reasm6";
+import { HELD, pktPtr, pktLen, now, emitLater } from "./ce";
+import {
+  count, drop,
+  C_OUT_IPV4, C_OUT_IPV6, C_HAIRPIN, C_ICMP_GENERATED, C_FRAGMENTS_OUT, C_REASSEMBLED, C_RELEASED,
+  C_PTB_RECEIVED,
+  D_IPV4_TRUNCATED, D_IPV4_BAD_VERSION, D_IPV4_BAD_IHL, D_IPV4_BAD_LENGTH, D_IPV4_BAD_CHECKSUM,
+  D_IPV4_BAD_L4, D_IPV4_UNSUPPORTED_PROTOCOL, D_IPV4_TTL_EXPIRED, D_IPV4_DF_TOO_BIG, D_IPV4_MARTIAN,
+  D_IPV6_TRUNCATED, D_IPV6_BAD_VERSION, D_IPV6_BAD_LENGTH, D_IPV6_BAD_EXTENSION, D_IPV6_NOT_FOR_US,
+  D_IPV6_UNSUPPORTED_NEXT_HEADER, D_IPV6_FRAGMENT_BAD, D_IPV6_FRAGMENT_TABLE_FULL, D_IPV6_FRAGMENT_TOO_BIG,
+  D_SECURITY_IPV6_DST, D_SECURITY_IPV6_SRC, D_SECURITY_IPV6_SRC_UNKNOWN,
+  D_ICMP_UNSUPPORTED, D_ICMP_BAD_QUOTE, D_ICMPV6_UNSUPPORTED, D_ICMPV6_BAD_QUOTE,
+  D_FRAGMENT_HOLD_FULL, D_BR_NO_RULE, D_BR_PORT_OUTSIDE,
+} from "./counters";
+
+/** Fragment-cache directions of the BR (the CE uses 0 and 1). */
+export const DIR_BR_DOWN: i32 = 2; // internet -> CE: port = the CE's port
+export const DIR_BR_UP: i32 = 3;   // CE -> internet or CE: addr = source port, port = destination port
+
+/** ICMPv4 errors the BR may make per second (RFC 1812 §4.3.2.8). */
+const ICMP_PER_SECOND: i32 = 200;
+
+/** The CE a packet is tunnelled to: 16 bytes. */
+const TO_CE: usize = memory.data(16, 16);
+/** The MAP address the source check expects (after it passed: the sending CE). */
+const EXPECT: usize = memory.data(16, 16);
+/** Scratch for swapping addresses. */
+const TMP6: usize = memory.data(16, 16);
+
+// ---- shared helpers ----------------------------------------------------------
+
+/** Maps an ipv4Check reason to its drop counter. */
+function ipv4Reason(r: i32): i32 {
+  if (r == IPV4_TOO_SHORT) return D_IPV4_TRUNCATED;
+  if (r == IPV4_BAD_VERSION) return D_IPV4_BAD_VERSION;
+  if (r == IPV4_BAD_IHL) return D_IPV4_BAD_IHL;
+  if (r == IPV4_BAD_TOTAL_LENGTH) return D_IPV4_BAD_LENGTH;
+  return D_IPV4_BAD_CHECKSUM;
+}
+
+/** 0/8, 127/8, multicast, class E and broadcast: never routed through a BR. */
+@inline function martian(a: u32): bool {
+  const top = a >>> 24;
+  return top == 0 || top == 127 || top >= 224;
+}
+
+/** Index of the BR address equal to the 16 bytes at a, -1 when none. */
+function brIndexOf(a: usize): i32 {
+  for (let i = 0; i < domain.brCount; i++) {
+    if (ipv6AddrEqual(a, brAddressPtr(i))) return i;
+  }
+  return -1;
+}
+
+/** RFC 6438 flow label from the inner flow (no ports for fragments: all pieces share it). */
+function flowLabel(p: usize, l4: usize): i32 {
+  let h = ipv4Src(p) * 0x9E3779B1 ^ ipv4Dst(p);
+  if (l4 != 0) h ^= load<u32>(l4);
+  h ^= <u32>ipv4Protocol(p);
+  h = (h ^ (h >>> 15)) * 0x2C1B3C6D;
+  h = (h ^ (h >>> 12)) * 0x297A2D39;
+  h ^= h >>> 15;
+  return <i32>(h & 0xFFFFF);
+}
+
+/**
+ * Writes the outer IPv6 header in front of the IPv4 packet at p (into the
+ * headroom): first BR address -> dst, RFC 7597 §7.1 / RFC 2473 §6, no
+ * encapsulation limit option; traffic class from the TOS when
+ * settings.tcFromTos (RFC 2983 uniform model). Returns the new start.
+ */
+function encapsulate(p: usize, len: i32, label: i32, dst: usize): usize {
+  const o = p - IPV6_HEADER_LEN;
+  const tc = settings.tcFromTos != 0 ? ipv4Tos(p) : 0;
+  setIpv6VersionClassFlow(o, tc, label);
+  setIpv6PayloadLength(o, len);
+  setIpv6NextHeader(o, IP_PROTO_IPIP);
+  setIpv6HopLimit(o, settings.hopLimit);
+  setIpv6Src(o, brAddressPtr(0));
+  setIpv6Dst(o, dst);
+  return o;
+}
+
+// ---- ports --------------------------------------------------------------------
+
+/** Results of readPorts: the port the source side owns, the one the destination side owns. */
+let srcSidePort: i32 = 0;
+let dstSidePort: i32 = 0;
+/** For an ICMP error: the quoted packet's addresses (it went the other way). */
+let isIcmpError: bool = false;
+let quotedSrc: u32 = 0;
+let quotedDst: u32 = 0;
+
+/**
+ * Reads the ports of a whole packet or first fragment (table in the file
+ * header). Only what is needed to find the CE is checked: the BR is a
+ * router, the end hosts check the rest. Returns 0 or a drop reason.
+ */
+function readPorts(proto: i32, l4: usize, l4len: i32): i32 {
+  isIcmpError = false;
+  if (proto == IP_PROTO_TCP || proto == IP_PROTO_UDP) {
+    if (l4len < (proto == IP_PROTO_TCP ? TCP_HEADER_LEN : 8)) return D_IPV4_BAD_L4;
+    srcSidePort = <i32>bswap<u16>(load<u16>(l4));
+    dstSidePort = <i32>bswap<u16>(load<u16>(l4, 2));
+    return 0;
+  }
+  if (proto != IP_PROTO_ICMP) return D_IPV4_UNSUPPORTED_PROTOCOL;
+  if (l4len < ICMP4_HEADER_LEN) return D_IPV4_BAD_L4;
+  const t = icmp4Type(l4);
+  if (t == ICMP4_ECHO_REQUEST || t == ICMP4_ECHO_REPLY) {
+    srcSidePort = icmp4EchoId(l4);
+    dstSidePort = srcSidePort;
+    return 0;
+  }
+  if (!icmp4IsError(t)) return D_ICMP_UNSUPPORTED;
+  // The quote: an IPv4 header and at least 8 bytes of what followed it.
+  const q = l4 + ICMP4_HEADER_LEN;
+  const qlen = l4len - ICMP4_HEADER_LEN;
+  if (qlen < IPV4_HEADER_LEN + 8 || (load<u8>(q) >> 4) != 4) return D_ICMP_BAD_QUOTE;
+  const qhl = <i32>(load<u8>(q) & 15) << 2;
+  if (qhl < IPV4_HEADER_LEN || qlen < qhl + 8) return D_ICMP_BAD_QUOTE;
+  const ql4 = q + <usize>qhl;
+  const qproto = ipv4Protocol(q);
+  let qs: i32;
+  let qd: i32;
+  if (qproto == IP_PROTO_TCP || qproto == IP_PROTO_UDP) {
+    qs = <i32>bswap<u16>(load<u16>(ql4));
+    qd = <i32>bswap<u16>(load<u16>(ql4, 2));
+  } else if (qproto == IP_PROTO_ICMP) {
+    const qt = icmp4Type(ql4);
+    if (qt != ICMP4_ECHO_REQUEST && qt != ICMP4_ECHO_REPLY) return D_ICMP_BAD_QUOTE;
+    qs = icmp4EchoId(ql4);
+    qd = qs;
+  } else {
+    return D_ICMP_BAD_QUOTE;
+  }
+  // The quote went the other way: its destination is this packet's source side.
+  srcSidePort = qd;
+  dstSidePort = qs;
+  isIcmpError = true;
+  quotedSrc = ipv4Src(q);
+  quotedDst = ipv4Dst(q);
+  return 0;
+}
+
+/**
+ * The source check of a later fragment (no port): the outer source must be
+ * the MAP address of a CE that holds the inner source address, the PSID
+ * taken from the outer source's EA bits (file header). Leaves it in EXPECT.
+ */
+function sourceOkWithoutPort(outerSrc: usize, rule: Rule, src: u32): bool {
+  let port = 0;
+  const k = rule.psidLength;
+  if (k > 0) {
+    let psid = rule.psid;
+    if (!rule.explicitPsid) {
+      psid = <i32>((ipv6Hi(outerSrc) >>> <u64>rule.eaShift) & ((<u64>1 << <u64>rule.eaPsidBits) - 1));
+    }
+    const a = rule.psidOffset;
+    // The first port of that PSID's set: A = 1 (or 0 when a = 0), j = 0.
+    port = (a > 0 ? 1 << (16 - a) : 0) | (psid << (16 - a - k));
+  }
+  return ruleMapIPv6(rule, src, port, EXPECT) && ipv6AddrEqual(EXPECT, outerSrc);
+}
+
+// ---- ICMPv4 errors made by the BR ------------------------------------------------
+
+let icmpWindow: u64 = 0;
+let icmpLeft: i32 = 0;
+
+/** RFC 1812 §4.3.2.7 / §4.3.2.8: not about errors or later fragments, and rate-limited. */
+function icmpAllowed(orig: usize): bool {
+  if (ipv4FragmentOffset(orig) != 0 || martian(ipv4Src(orig))) return false;
+  if (ipv4Protocol(orig) == IP_PROTO_ICMP) {
+    const l4len = ipv4TotalLength(orig) - ipv4HeaderLength(orig);
+    if (l4len < 1 || icmp4IsError(icmp4Type(orig + <usize>ipv4HeaderLength(orig)))) return false;
+  }
+  if (now >= icmpWindow + 1000 || now < icmpWindow) {
+    icmpWindow = now;
+    icmpLeft = ICMP_PER_SECOND;
+  }
+  if (icmpLeft <= 0) return false;
+  icmpLeft--;
+  return true;
+}
+
+function buildIpv4Header(p: usize, total: i32, proto: i32, src: u32, dst: u32): void {
+  setIpv4VersionIhl(p, 5);
+  setIpv4Tos(p, 0);
+  setIpv4TotalLength(p, total);
+  setIpv4Id(p, 0);
+  setIpv4Fragment(p, true, false, 0);
+  setIpv4Ttl(p, 64);
+  setIpv4Protocol(p, proto);
+  setIpv4Src(p, src);
+  setIpv4Dst(p, dst);
+  ipv4FillChecksum(p);
+}
+
+/**
+ * Builds an ICMPv4 error about the IPv4 packet at `orig` (as received, not
+ * yet changed) in a spare slot, from its destination to its source, and
+ * emits it: as IPv4 toward the internet (to6 = 0) or encapsulated to the
+ * CE at to6 (a hairpinned packet's sender). RFC 1812 §4.3.2.3: quote as
+ * much as fits in 576 bytes.
+ */
+function icmpError(orig: usize, origLen: i32, type: i32, code: i32, mtu: i32, to6: usize): void {
+  if (!icmpAllowed(orig)) return;
+  let q = origLen;
+  if (q > 576 - IPV4_HEADER_LEN - ICMP4_HEADER_LEN) q = 576 - IPV4_HEADER_LEN - ICMP4_HEADER_LEN;
+  const total = IPV4_HEADER_LEN + ICMP4_HEADER_LEN + q;
+  const p = spare(total + IPV6_HEADER_LEN);
+  if (p == 0) return;
+  buildIpv4Header(p, total, IP_PROTO_ICMP, ipv4Dst(orig), ipv4Src(orig));
+  const ic = p + IPV4_HEADER_LEN;
+  setIcmp4Type(ic, type);
+  setIcmp4Code(ic, code);
+  setIcmp4Unused(ic);
+  if (mtu > 0) setIcmp4Mtu(ic, mtu);
+  memory.copy(ic + ICMP4_HEADER_LEN, orig, <usize>q);
+  icmp4FillChecksum(ic, ICMP4_HEADER_LEN + q);
+  count(C_ICMP_GENERATED, total);
+  if (to6 != 0) {
+    const o = encapsulate(p, total, flowLabel(p, 0), to6);
+    count(C_OUT_IPV6, total + IPV6_HEADER_LEN);
+    emit(o, total + IPV6_HEADER_LEN);
+  } else {
+    count(C_OUT_IPV4, total);
+    emit(p, total);
+  }
+}
+
+// ---- toward a CE ------------------------------------------------------------------
+
+/**
+ * The last steps toward the CE at TO_CE (from the internet or a hairpin):
+ * tunnel MTU, TTL, encapsulation. A packet too big with DF set gets an
+ * ICMPv4 Fragmentation Needed with the tunnel MTU − 40 (RFC 7597 §8.3.1,
+ * RFC 1191) sent to `errTo6` (a CE) or, when 0, to the internet; with DF
+ * clear it is fragmented as IPv4 and each piece encapsulated (RFC 2473 §7.2),
+ * so the CE sees ordinary IPv4 fragments. The caller checked the TTL.
+ */
+function toTunnel(p: usize, len: i32, l4: usize, errTo6: usize): i32 {
+  const mtu = len + IPV6_HEADER_LEN > pmtuFloor ? pmtuFor(TO_CE, now) : pmtuFloor;
+  const tooBig = len + IPV6_HEADER_LEN > mtu;
+  if (tooBig && ipv4DontFragment(p)) {
+    icmpError(p, len, ICMP4_DEST_UNREACHABLE, ICMP4_CODE_FRAGMENTATION_NEEDED, mtu - IPV6_HEADER_LEN, errTo6);
+    return D_IPV4_DF_TOO_BIG;
+  }
+  const label = flowLabel(p, l4);
+  setIpv4TtlUpdate(p, ipv4Ttl(p) - 1);
+  if (tooBig) return fragmentAndEncapsulate(p, len, mtu - IPV6_HEADER_LEN, label);
+  pktPtr = encapsulate(p, len, label, TO_CE);
+  pktLen = len + IPV6_HEADER_LEN;
+  count(C_OUT_IPV6, pktLen);
+  return 0;
+}
+
+/**
+ * Cuts a DF-clear IPv4 packet into fragments that fit `maxInner` and
+ * encapsulates each to TO_CE. The first piece stays in place (the
+ * returned packet); the others, built in spare slots, leave right after it.
+ */
+function fragmentAndEncapsulate(p: usize, len: i32, maxInner: i32, label: i32): i32 {
+  const hl = ipv4HeaderLength(p);
+  const chunk = (maxInner - hl) & ~7;
+  if (chunk < 8) return D_IPV4_DF_TOO_BIG;
+  const baseOff = ipv4FragmentOffset(p);
+  const lastMore = ipv4MoreFragments(p);
+  const dataLen = len - hl;
+  // Later pieces first (their data is read from the original before it is cut).
+  for (let off = chunk; off < dataLen; off += chunk) {
+    const n = min(chunk, dataLen - off);
+    const q = spare(hl + n + IPV6_HEADER_LEN);
+    if (q == 0) return D_IPV4_DF_TOO_BIG;
+    memory.copy(q, p, <usize>hl);
+    memory.copy(q + <usize>hl, p + <usize>(hl + off), <usize>n);
+    setIpv4TotalLength(q, hl + n);
+    setIpv4Fragment(q, false, off + n < dataLen || lastMore, baseOff + off);
+    ipv4FillChecksum(q);
+    const o = encapsulate(q, hl + n, label, TO_CE);
+    count(C_FRAGMENTS_OUT, hl + n);
+    count(C_OUT_IPV6, hl + n + IPV6_HEADER_LEN);
+    emitLater(o, hl + n + IPV6_HEADER_LEN);
+  }
+  setIpv4TotalLength(p, hl + chunk);
+  setIpv4Fragment(p, false, true, baseOff);
+  ipv4FillChecksum(p);
+  pktPtr = encapsulate(p, hl + chunk, label, TO_CE);
+  pktLen = hl + chunk + IPV6_HEADER_LEN;
+  count(C_OUT_IPV6, pktLen);
+  return 0;
+}
+
+// ---- IPv4 from the internet --------------------------------------------------------
+
+/**
+ * An IPv4 packet from the internet: find the rule of the destination, the
+ * CE that owns the destination port, and tunnel the packet to it
+ * (RFC 7597 §8.2).
+ */
+export function brFromIPv4(p: usize, len: i32): i32 {
+  const c = ipv4Check(p, len);
+  if (c != IPV4_OK) return ipv4Reason(c);
+  len = ipv4TotalLength(p);
+  const src = ipv4Src(p);
+  const dst = ipv4Dst(p);
+  if (martian(src) || martian(dst)) return D_IPV4_MARTIAN;
+  const r = lpmIPv4(dst);
+  if (r < 0) return D_BR_NO_RULE;
+  // RFC 1812 §5.3.1: a router does not forward a packet whose TTL runs out.
+  if (ipv4Ttl(p) <= 1) return D_IPV4_TTL_EXPIRED;
+  const rule = ruleAt(r);
+  const proto = ipv4Protocol(p);
+  const fragOff = ipv4FragmentOffset(p);
+  const more = ipv4MoreFragments(p);
+  const id = ipv4Id(p);
+  const hl = ipv4HeaderLength(p);
+  const l4 = p + <usize>hl;
+  const shared = rule.psidLength > 0;
+  let port = 0;
+  if (fragOff != 0) {
+    // A later fragment: the first one said which CE (held until it comes).
+    if (shared) {
+      if (!frag4Find(src, dst, id, proto, DIR_BR_DOWN, now)) {
+        return frag4Hold(p, len, src, dst, id, proto, DIR_BR_DOWN, now) ? HELD : D_FRAGMENT_HOLD_FULL;
+      }
+      port = fragPort;
+    }
+  } else if (shared) {
+    const e = readPorts(proto, l4, len - hl);
+    if (e != 0) return e;
+    // An error about a packet the CE sent quotes the CE's address as source.
+    if (isIcmpError && quotedSrc != dst) return D_ICMP_BAD_QUOTE;
+    port = dstSidePort;
+  }
+  // Below 2^(16-a) (the ports no CE gets) or a PSID no CE of the rule holds.
+  if (!ruleMapIPv6(rule, dst, port, TO_CE)) return D_BR_PORT_OUTSIDE;
+  const first = fragOff == 0 && more && shared;
+  if (first) frag4Remember(src, dst, id, proto, DIR_BR_DOWN, 0, port, now);
+  const res = toTunnel(p, len, fragOff != 0 || more ? 0 : l4, 0);
+  if (first && res == 0) releaseHeld(src, dst, id, proto, DIR_BR_DOWN, rule, 0, port);
+  return res;
+}
+
+/** A held fragment toward a CE, released by its first fragment (port from it). */
+function downHeld(p: usize, len: i32, port: i32): i32 {
+  if (ipv4Ttl(p) <= 1) return D_IPV4_TTL_EXPIRED;
+  const dst = ipv4Dst(p);
+  const r = lpmIPv4(dst);
+  if (r < 0) return D_BR_NO_RULE;
+  if (!ruleMapIPv6(ruleAt(r), dst, port, TO_CE)) return D_BR_PORT_OUTSIDE;
+  return toTunnel(p, len, 0, 0);
+}
+
+/**
+ * Runs the held later fragments of a key whose first fragment just passed.
+ * Their outputs leave after the current input's; the current input's
+ * result (pktPtr / pktLen) is kept.
+ */
+function releaseHeld(src: u32, dst: u32, id: i32, proto: i32, dir: i32,
+                     srule: Rule, sport: i32, dport: i32): void {
+  const keepPtr = pktPtr;
+  const keepLen = pktLen;
+  let i = frag4NextHeld(0, src, dst, id, proto, dir, now);
+  while (i >= 0) {
+    const len = frag4HeldLen(i);
+    const q = spare(len + IPV6_HEADER_LEN);
+    if (q == 0) { frag4Release(i); break; }
+    memory.copy(q, frag4HeldPtr(i), <usize>len);
+    frag4Release(i);
+    count(C_RELEASED, len);
+    const r = dir == DIR_BR_DOWN ? downHeld(q, len, dport) : upHeld(q, len, srule, sport, dport);
+    if (r == 0) emitLater(pktPtr, pktLen);
+    else if (r > 0) drop(r, len);
+    i = frag4NextHeld(i + 1, src, dst, id, proto, dir, now);
+  }
+  pktPtr = keepPtr;
+  pktLen = keepLen;
+}
+
+// ---- IPv6 from the CEs ---------------------------------------------------------------
+
+/** An IPv6 packet from the IPv6 network (a CE, or ICMPv6 to the BR). */
+export function brFromIPv6(p: usize, len: i32): i32 {
+  const c = ipv6Check(p, len);
+  if (c != IPV6_OK) {
+    if (c == IPV6_TOO_SHORT) return D_IPV6_TRUNCATED;
+    if (c == IPV6_BAD_VERSION) return D_IPV6_BAD_VERSION;
+    return D_IPV6_BAD_LENGTH;
+  }
+  len = IPV6_HEADER_LEN + ipv6PayloadLength(p);
+  const dst = ipv6Dst(p);
+  if (load<u8>(dst) == 0xff) return D_IPV6_NOT_FOR_US; // multicast: MLD, ND, …
+  // Any of the domain's BR addresses (anycast / redundancy on one BR).
+  const b = brIndexOf(dst);
+  if (b < 0) return D_SECURITY_IPV6_DST;
+  if (ipv6Upper(p, len) != IPV6_OK) return D_IPV6_BAD_EXTENSION;
+  if (ipv6FragHeaderAt != 0 && (ipv6FragmentOffset != 0 || ipv6FragmentMore)) {
+    // RFC 7597 §8.3.2 lets a CE fragment the tunnel packet: put it back together.
+    const a = reasm6Add(p, len, ipv6FragHeaderAt, now);
+    if (a == R6_HELD) return HELD;
+    if (a == R6_BAD) return D_IPV6_FRAGMENT_BAD;
+    if (a == R6_FULL) return D_IPV6_FRAGMENT_TABLE_FULL;
+    if (a != R6_DONE) return D_IPV6_FRAGMENT_TOO_BIG;
+    const q = spare(reasmLen);
+    if (q == 0) { reasm6Free(reasmCtx); return D_IPV6_FRAGMENT_TABLE_FULL; }
+    memory.copy(q, reasmPtr, <usize>reasmLen);
+    reasm6Free(reasmCtx);
+    count(C_REASSEMBLED, reasmLen);
+    return brFromIPv6(q, reasmLen);
+  }
+  const off = ipv6UpperOffset;
+  const nh = ipv6UpperProtocol;
+  if (nh == IP_PROTO_ICMPV6) return icmp6ToBr(p, len, p + <usize>off, len - off, b);
+  if (nh != IP_PROTO_IPIP) return D_IPV6_UNSUPPORTED_NEXT_HEADER;
+  return fromCe(p, p + <usize>off, len - off);
+}
+
+/**
+ * The IPv4 packet a CE tunnelled (outer header at `outer`): the source
+ * check of RFC 7597 §8.1 (recompute the MAP address of the inner source
+ * address and port, compare with the outer source), then hairpin or
+ * decapsulate.
+ */
+function fromCe(outer: usize, p: usize, len: i32): i32 {
+  const c = ipv4Check(p, len);
+  if (c != IPV4_OK) return ipv4Reason(c);
+  len = ipv4TotalLength(p);
+  const src = ipv4Src(p);
+  const dst = ipv4Dst(p);
+  const rs = lpmIPv4(src);
+  // The inner source names no CE the BR serves.
+  if (rs < 0) return D_SECURITY_IPV6_SRC_UNKNOWN;
+  if (martian(dst)) return D_IPV4_MARTIAN;
+  const srule = ruleAt(rs);
+  const rd = lpmIPv4(dst);
+  const needS = srule.psidLength > 0;
+  const needD = rd >= 0 && ruleAt(rd).psidLength > 0;
+  const proto = ipv4Protocol(p);
+  const fragOff = ipv4FragmentOffset(p);
+  const more = ipv4MoreFragments(p);
+  const id = ipv4Id(p);
+  const hl = ipv4HeaderLength(p);
+  const l4 = p + <usize>hl;
+  const outerSrc = ipv6Src(outer);
+  let sport = 0;
+  let dport = 0;
+  let checked = false;
+  if (fragOff != 0) {
+    if (needS || needD) {
+      if (frag4Find(src, dst, id, proto, DIR_BR_UP, now)) {
+        sport = <i32>fragAddr;
+        dport = fragPort;
+      } else {
+        // Before its first fragment: the check without a port (file header).
+        if (!sourceOkWithoutPort(outerSrc, srule, src)) return D_SECURITY_IPV6_SRC;
+        if (needD) {
+          return frag4Hold(p, len, src, dst, id, proto, DIR_BR_UP, now) ? HELD : D_FRAGMENT_HOLD_FULL;
+        }
+        checked = true;
+      }
+    }
+  } else if (needS || needD) {
+    const e = readPorts(proto, l4, len - hl);
+    if (e != 0) return e;
+    if (isIcmpError) {
+      // The quote is a packet the CE received (and, for a hairpin, one the other CE sent).
+      if (needS && quotedDst != src) return D_ICMP_BAD_QUOTE;
+      if (needD && quotedSrc != dst) return D_ICMP_BAD_QUOTE;
+    }
+    sport = srcSidePort;
+    dport = dstSidePort;
+  }
+  // RFC 7597 §8.1: the outer source must be the MAP address of the CE that
+  // owns the inner source address and port; anything else is spoofed.
+  if (!checked) {
+    if (!ruleMapIPv6(srule, src, sport, EXPECT) || !ipv6AddrEqual(EXPECT, outerSrc)) {
+      return D_SECURITY_IPV6_SRC;
+    }
+  }
+  if (ipv4Ttl(p) <= 1) return D_IPV4_TTL_EXPIRED;
+  const first = fragOff == 0 && more && (needS || needD);
+  if (first) frag4Remember(src, dst, id, proto, DIR_BR_UP, <u32>sport, dport, now);
+  const isFrag = fragOff != 0 || more;
+  const res = rd >= 0 ? hairpin(p, len, ruleAt(rd), dst, dport, isFrag ? 0 : l4) : decapsulate(p, len);
+  if (first && res == 0 && needD) releaseHeld(src, dst, id, proto, DIR_BR_UP, srule, sport, dport);
+  return res;
+}
+
+/** Hands the inner IPv4 packet to the internet: the start moves past the outer headers. */
+function decapsulate(p: usize, len: i32): i32 {
+  setIpv4TtlUpdate(p, ipv4Ttl(p) - 1);
+  pktPtr = p;
+  pktLen = len;
+  count(C_OUT_IPV4, len);
+  return 0;
+}
+
+/**
+ * CE -> CE through the BR: the destination is another CE of the domain;
+ * re-encapsulate to it without the packet leaving as IPv4. EXPECT holds
+ * the sending CE's address (for a Fragmentation Needed back to it).
+ */
+function hairpin(p: usize, len: i32, drule: Rule, dst: u32, dport: i32, l4: usize): i32 {
+  if (!ruleMapIPv6(drule, dst, dport, TO_CE)) return D_BR_PORT_OUTSIDE;
+  const res = toTunnel(p, len, l4, EXPECT);
+  if (res == 0) count(C_HAIRPIN, len);
+  return res;
+}
+
+/** A held fragment from a CE to another CE, released by its first fragment. */
+function upHeld(p: usize, len: i32, srule: Rule, sport: i32, dport: i32): i32 {
+  if (ipv4Ttl(p) <= 1) return D_IPV4_TTL_EXPIRED;
+  const dst = ipv4Dst(p);
+  const rd = lpmIPv4(dst);
+  if (rd < 0) return D_BR_NO_RULE;
+  if (!ruleMapIPv6(srule, ipv4Src(p), sport, EXPECT)) return D_SECURITY_IPV6_SRC;
+  return hairpin(p, len, ruleAt(rd), dst, dport, 0);
+}
+
+/**
+ * ICMPv6 to a BR address. Echo requests are answered from the address
+ * they were sent to. Errors about packets the BR tunnelled to a CE
+ * (RFC 2473 §8) become ICMPv4 errors to the internet sender; a Packet Too
+ * Big also lowers the tunnel MTU toward that CE (RFC 8201), and about a
+ * DF-clear packet needs nothing more (the BR fragments from now on).
+ */
+function icmp6ToBr(p: usize, len: i32, ic: usize, iclen: i32, b: i32): i32 {
+  if (icmp6Check(ic, iclen, ipv6Src(p), ipv6Dst(p)) != ICMP6_OK) return D_ICMPV6_UNSUPPORTED;
+  const t = icmp6Type(ic);
+  if (t == ICMP6_ECHO_REQUEST) {
+    ipv6AddrCopy(TMP6, ipv6Src(p));
+    setIpv6Src(p, brAddressPtr(b));
+    setIpv6Dst(p, TMP6);
+    setIpv6HopLimit(p, settings.hopLimit);
+    setIcmp6Type(ic, ICMP6_ECHO_REPLY);
+    icmp6FillChecksum(ic, iclen, ipv6Src(p), ipv6Dst(p));
+    pktPtr = p;
+    pktLen = len;
+    count(C_OUT_IPV6, len);
+    return 0;
+  }
+  if (t != ICMP6_PACKET_TOO_BIG && t != ICMP6_DEST_UNREACHABLE && t != ICMP6_TIME_EXCEEDED) {
+    return D_ICMPV6_UNSUPPORTED;
+  }
+  // The quote: our outer IPv6 header (src = a BR address, next header 4)
+  // and as much of the IPv4 packet inside as fitted.
+  const q6 = ic + ICMP6_HEADER_LEN;
+  const q6len = iclen - ICMP6_HEADER_LEN;
+  if (q6len < IPV6_HEADER_LEN + IPV4_HEADER_LEN + 8) return D_ICMPV6_BAD_QUOTE;
+  if ((load<u8>(q6) >> 4) != 6 || brIndexOf(ipv6Src(q6)) < 0) return D_ICMPV6_BAD_QUOTE;
+  if (ipv6NextHeader(q6) != IP_PROTO_IPIP) return D_ICMPV6_BAD_QUOTE;
+  const q4 = q6 + IPV6_HEADER_LEN;
+  const q4len = q6len - IPV6_HEADER_LEN;
+  if ((load<u8>(q4) >> 4) != 4) return D_ICMPV6_BAD_QUOTE;
+  const qhl = <i32>(load<u8>(q4) & 15) << 2;
+  if (qhl < IPV4_HEADER_LEN || q4len < qhl + 8) return D_ICMPV6_BAD_QUOTE;
+  if (t == ICMP6_PACKET_TOO_BIG) {
+    pmtuLower(ipv6Dst(q6), <i32>min<u32>(icmp6Mtu(ic), 65535), now);
+    count(C_PTB_RECEIVED, len);
+    if (!ipv4DontFragment(q4)) return HELD;
+  }
+  let type = ICMP4_DEST_UNREACHABLE;
+  let code = ICMP4_CODE_HOST_UNREACHABLE;
+  let mtu = 0;
+  if (t == ICMP6_PACKET_TOO_BIG) {
+    code = ICMP4_CODE_FRAGMENTATION_NEEDED;
+    mtu = pmtuFor(ipv6Dst(q6), now) - IPV6_HEADER_LEN;
+  } else if (t == ICMP6_TIME_EXCEEDED) {
+    type = ICMP4_TIME_EXCEEDED;
+    code = ICMP4_CODE_TTL_EXCEEDED;
+  }
+  const qsrc = ipv4Src(q4);
+  const qdst = ipv4Dst(q4);
+  if (martian(qsrc)) return D_ICMPV6_BAD_QUOTE;
+  // Written over this packet's own slot: the ICMPv4 message is shorter than
+  // what it replaces, and the quote is copied forward first.
+  let qcopy = q4len;
+  if (qcopy > 576 - IPV4_HEADER_LEN - ICMP4_HEADER_LEN) qcopy = 576 - IPV4_HEADER_LEN - ICMP4_HEADER_LEN;
+  const out = p;
+  const oic = out + IPV4_HEADER_LEN;
+  memory.copy(oic + ICMP4_HEADER_LEN, q4, <usize>qcopy);
+  const total = IPV4_HEADER_LEN + ICMP4_HEADER_LEN + qcopy;
+  buildIpv4Header(out, total, IP_PROTO_ICMP, qdst, qsrc);
+  setIcmp4Type(oic, type);
+  setIcmp4Code(oic, code);
+  setIcmp4Unused(oic);
+  if (mtu > 0) setIcmp4Mtu(oic, mtu);
+  icmp4FillChecksum(oic, ICMP4_HEADER_LEN + qcopy);
+  pktPtr = out;
+  pktLen = total;
+  count(C_ICMP_GENERATED, total);
+  count(C_OUT_IPV4, total);
+  return 0;
+}

@@ -1,0 +1,835 @@
+// The customer edge (CE) data path: NAPT44 into the CE's port set plus
+// IPv4-in-IPv6 encapsulation (RFC 7597 §8, RFC 2473), for one packet at a
+// time. `process` (datapath/process.ts) calls ceFromLan for IPv4 input and
+// ceFromWan for IPv6 input. Each returns 0 when the packet leaves (pktPtr /
+// pktLen say where it now starts and how long it is: encapsulation moves
+// the start back into the headroom, decapsulation moves it forward), HELD
+// when the module keeps it, or the one drop reason (a D_* counter).
+//
+// Input is untrusted: every header passes its …Check before an accessor
+// reads it, and every length below comes from a checked header.
+import { settings } from "../settings";
+import { domain, cePortSet, ceMapAddressPtr, brAddressPtr, ruleAt } from "../map/provision";
+import { lpmIPv4, lpmIPv6 } from "../map/lpm";
+import { ruleMapIPv6 } from "../map/rule";
+import { portSetIndex, portSetPort } from "../map/portset";
+import {
+  ipv4Check, ipv4HeaderLength, ipv4TotalLength, ipv4Src, ipv4Dst, ipv4Ttl, ipv4Protocol, ipv4Tos,
+  ipv4Id, ipv4DontFragment, ipv4MoreFragments, ipv4FragmentOffset, ipv4Checksum,
+  setIpv4SrcUpdate, setIpv4DstUpdate, setIpv4TtlUpdate, setIpv4Id, setIpv4Checksum, setIpv4Src, setIpv4Dst,
+  setIpv4TotalLength, setIpv4Fragment, setIpv4Ttl, setIpv4Tos, setIpv4Protocol, setIpv4VersionIhl,
+  ipv4FillChecksum,
+  IPV4_OK, IPV4_TOO_SHORT, IPV4_BAD_VERSION, IPV4_BAD_IHL, IPV4_BAD_TOTAL_LENGTH,
+  IPV4_HEADER_LEN, IP_PROTO_ICMP, IP_PROTO_TCP, IP_PROTO_UDP, IP_PROTO_IPIP, IP_PROTO_ICMPV6,
+} from "../wire/ipv4";
+import {
+  ipv6Check, ipv6Upper, ipv6Src, ipv6Dst, ipv6PayloadLength, ipv6AddrEqual, ipv6AddrCopy,
+  setIpv6VersionClassFlow, setIpv6PayloadLength, setIpv6NextHeader, setIpv6HopLimit, setIpv6Src, setIpv6Dst,
+  ipv6NextHeader,
+  ipv6UpperOffset, ipv6UpperProtocol, ipv6FragHeaderAt, ipv6FragmentOffset, ipv6FragmentMore,
+  IPV6_OK, IPV6_TOO_SHORT, IPV6_BAD_VERSION, IPV6_HEADER_LEN,
+} from "../wire/ipv6";
+import { udpChecksum, setUdpChecksum } from "../wire/udp";
+import {
+  tcpFlags, tcpChecksum, setTcpChecksum, tcpCheck, tcpClampMss, TCP_SYN, TCP_OK, TCP_HEADER_LEN,
+} from "../wire/tcp";
+import { checksumUpdate16, checksumUpdate32, udpChecksumUpdate16, udpChecksumUpdate32 } from "../wire/checksum";
+import {
+  icmp4Type, icmp4Code, icmp4Check, icmp4IsError, icmp4EchoId, setIcmp4EchoId, icmp4Checksum, setIcmp4Checksum,
+  icmp4FillChecksum, setIcmp4Type, setIcmp4Code, setIcmp4Unused, setIcmp4Mtu,
+  ICMP4_OK, ICMP4_ECHO_REQUEST, ICMP4_ECHO_REPLY, ICMP4_DEST_UNREACHABLE, ICMP4_TIME_EXCEEDED,
+  ICMP4_CODE_FRAGMENTATION_NEEDED, ICMP4_CODE_HOST_UNREACHABLE, ICMP4_CODE_TTL_EXCEEDED, ICMP4_HEADER_LEN,
+} from "../wire/icmp4";
+import {
+  icmp6Type, icmp6Code, icmp6Check, icmp6Mtu, icmp6EchoId, setIcmp6Type, icmp6FillChecksum,
+  ICMP6_OK, ICMP6_PACKET_TOO_BIG, ICMP6_DEST_UNREACHABLE, ICMP6_TIME_EXCEEDED, ICMP6_ECHO_REQUEST,
+  ICMP6_ECHO_REPLY, ICMP6_HEADER_LEN,
+} from "../wire/icmp6";
+import {
+  natOutbound, natInbound, natSessionExtPort, natSessionIntAddr, natSessionIntPort, natFindMapping,
+  natMappingIntAddr, natMappingIntPort, natFindSession,
+  NAT_E_NO_PORT, NAT_E_FULL, NAT_E_FILTERED,
+} from "../nat/nat";
+import { spare, emit } from "./slots";
+import { pmtuFor, pmtuLower, pmtuFloor } from "./pmtu";
+import {
+  frag4Remember, frag4Find, frag4Hold, frag4NextHeld, frag4HeldPtr, frag4HeldLen, frag4Release,
+  fragAddr, fragPort, DIR_OUT, DIR_IN,
+} from "./frag4";
+import { reasm6Add, reasm6Free, reasmPtr, reasmLen, reasmCtx, R6_HELD, R6_DONE, R6_BAD, R6_FULL } from "./reasm6";
+import {
+  count, drop,
+  C_OUT_IPV4, C_OUT_IPV6, C_HAIRPIN, C_MESH, C_ICMP_GENERATED, C_FRAGMENTS_OUT, C_REASSEMBLED, C_RELEASED,
+  C_PTB_RECEIVED,
+  D_IPV4_TRUNCATED, D_IPV4_BAD_VERSION, D_IPV4_BAD_IHL, D_IPV4_BAD_LENGTH, D_IPV4_BAD_CHECKSUM,
+  D_IPV4_BAD_L4, D_IPV4_UNSUPPORTED_PROTOCOL, D_IPV4_TTL_EXPIRED, D_IPV4_DF_TOO_BIG, D_IPV4_MARTIAN,
+  D_IPV6_TRUNCATED, D_IPV6_BAD_VERSION, D_IPV6_BAD_LENGTH, D_IPV6_BAD_EXTENSION, D_IPV6_NOT_FOR_US,
+  D_IPV6_UNSUPPORTED_NEXT_HEADER, D_IPV6_FRAGMENT_BAD, D_IPV6_FRAGMENT_TABLE_FULL, D_IPV6_FRAGMENT_TOO_BIG,
+  D_SECURITY_IPV4_DST, D_SECURITY_PORT, D_SECURITY_IPV6_DST, D_SECURITY_IPV6_SRC, D_SECURITY_IPV6_SRC_UNKNOWN,
+  D_NAT_NO_MAPPING, D_NAT_FILTERED, D_NAT_PORT_EXHAUSTED, D_NAT_TABLE_FULL,
+  D_ICMP_UNSUPPORTED, D_ICMP_BAD_QUOTE, D_ICMPV6_UNSUPPORTED, D_ICMPV6_BAD_QUOTE,
+  D_FRAGMENT_HOLD_FULL, D_FRAGMENT_BAD,
+} from "./counters";
+
+/** Returned by the stages when the module keeps the packet. */
+export const HELD: i32 = -1;
+
+/** Where the packet starts and how long it is after a stage returned 0. */
+export let pktPtr: usize = 0;
+export let pktLen: i32 = 0;
+
+/** The batch's clock (ms), set by process. */
+export let now: u64 = 0;
+export function setNow(t: u64): void { now = t; }
+
+/** Next hop of an encapsulated packet: 16 bytes. */
+const NEXT_HOP: usize = memory.data(16, 16);
+
+// ---- shared helpers ----------------------------------------------------------
+
+/** Maps an ipv4Check reason to its drop counter. */
+function ipv4Reason(r: i32): i32 {
+  if (r == IPV4_TOO_SHORT) return D_IPV4_TRUNCATED;
+  if (r == IPV4_BAD_VERSION) return D_IPV4_BAD_VERSION;
+  if (r == IPV4_BAD_IHL) return D_IPV4_BAD_IHL;
+  if (r == IPV4_BAD_TOTAL_LENGTH) return D_IPV4_BAD_LENGTH;
+  return D_IPV4_BAD_CHECKSUM;
+}
+
+/** Addresses a CE never forwards from the LAN: 0/8, 127/8, multicast, broadcast. */
+@inline function martian(a: u32): bool {
+  const top = a >>> 24;
+  return top == 0 || top == 127 || top >= 224;
+}
+
+/** True when `a` is the CE's own address (or inside its prefix, RFC 7597 §5.2). */
+@inline function isOwnIPv4(a: u32): bool {
+  const len = domain.ceIPv4Len;
+  if (len >= 32) return a == domain.ceIPv4;
+  const mask = len == 0 ? 0 : ~((<u32>1 << (32 - len)) - 1);
+  return (a & mask) == (domain.ceIPv4 & mask);
+}
+
+/** The external address the NAPT uses (for an IPv4-prefix CE, the prefix's first address). */
+@inline function extAddr(): u32 { return domain.ceIPv4; }
+
+/** The ports of the L4 header at `l4` (TCP/UDP ports, ICMP echo id as both). */
+let l4Sport: i32 = 0;
+let l4Dport: i32 = 0;
+let l4Flags: i32 = 0;
+
+/**
+ * Reads the ports of a first fragment or whole packet and checks the L4
+ * header is there (for a first fragment only the header, not the length).
+ * Returns 0 or a drop reason. `quoted` relaxes the checks for packets
+ * quoted inside ICMP errors (only the first 8 bytes are promised).
+ */
+function readPorts(proto: i32, l4: usize, l4len: i32, whole: bool): i32 {
+  l4Flags = 0;
+  if (proto == IP_PROTO_TCP) {
+    if (whole) { if (tcpCheck(l4, l4len) != TCP_OK) return D_IPV4_BAD_L4; }
+    else if (l4len < TCP_HEADER_LEN) return D_IPV4_BAD_L4;
+    l4Flags = tcpFlags(l4);
+  } else if (proto == IP_PROTO_UDP) {
+    if (l4len < 8) return D_IPV4_BAD_L4;
+    if (whole) {
+      const ul = <i32>bswap<u16>(load<u16>(l4, 4));
+      if (ul < 8 || ul > l4len) return D_IPV4_BAD_L4;
+    }
+  } else {
+    return D_IPV4_UNSUPPORTED_PROTOCOL;
+  }
+  l4Sport = <i32>bswap<u16>(load<u16>(l4));
+  l4Dport = <i32>bswap<u16>(load<u16>(l4, 2));
+  return 0;
+}
+
+/** Rewrites the source address and port of an IPv4 packet (header at p, L4 at l4 or 0). */
+function rewriteSrc(p: usize, l4: usize, proto: i32, addr: u32, port: i32): void {
+  const oldAddr = ipv4Src(p);
+  setIpv4SrcUpdate(p, addr);
+  if (l4 == 0) return;
+  if (proto == IP_PROTO_TCP) {
+    const oldPort = <u16>bswap<u16>(load<u16>(l4));
+    let c = checksumUpdate32(tcpChecksum(l4), oldAddr, addr);
+    c = checksumUpdate16(c, oldPort, <u16>port);
+    store<u16>(l4, bswap<u16>(<u16>port));
+    setTcpChecksum(l4, c);
+  } else if (proto == IP_PROTO_UDP) {
+    const oldPort = <u16>bswap<u16>(load<u16>(l4));
+    let c = udpChecksumUpdate32(udpChecksum(l4), oldAddr, addr);
+    c = udpChecksumUpdate16(c, oldPort, <u16>port);
+    store<u16>(l4, bswap<u16>(<u16>port));
+    setUdpChecksum(l4, c);
+  } else if (proto == IP_PROTO_ICMP) {
+    const old = <u16>icmp4EchoId(l4);
+    setIcmp4EchoId(l4, port);
+    setIcmp4Checksum(l4, checksumUpdate16(icmp4Checksum(l4), old, <u16>port));
+  }
+}
+
+/** Rewrites the destination address and port of an IPv4 packet. */
+function rewriteDst(p: usize, l4: usize, proto: i32, addr: u32, port: i32): void {
+  const oldAddr = ipv4Dst(p);
+  setIpv4DstUpdate(p, addr);
+  if (l4 == 0) return;
+  if (proto == IP_PROTO_TCP) {
+    const oldPort = <u16>bswap<u16>(load<u16>(l4, 2));
+    let c = checksumUpdate32(tcpChecksum(l4), oldAddr, addr);
+    c = checksumUpdate16(c, oldPort, <u16>port);
+    store<u16>(l4, bswap<u16>(<u16>port), 2);
+    setTcpChecksum(l4, c);
+  } else if (proto == IP_PROTO_UDP) {
+    const oldPort = <u16>bswap<u16>(load<u16>(l4, 2));
+    let c = udpChecksumUpdate32(udpChecksum(l4), oldAddr, addr);
+    c = udpChecksumUpdate16(c, oldPort, <u16>port);
+    store<u16>(l4, bswap<u16>(<u16>port), 2);
+    setUdpChecksum(l4, c);
+  } else if (proto == IP_PROTO_ICMP) {
+    const old = <u16>icmp4EchoId(l4);
+    setIcmp4EchoId(l4, port);
+    setIcmp4Checksum(l4, checksumUpdate16(icmp4Checksum(l4), old, <u16>port));
+  }
+}
+
+/**
+ * RFC 7597 §8.3.3: fragments leaving a shared address get an
+ * identification that is one of the CE's own ports, so two CEs sharing the
+ * address never reuse each other's IDs. The ID is derived from the original
+ * (source, ID), so every fragment of a packet gets the same one.
+ */
+function sharedFragmentId(src: u32, id: i32): i32 {
+  const n = cePortSet.count;
+  if (domain.ceK == 0 || n == 0) return id;
+  let h = (src ^ (<u32>id * 0x9E3779B1));
+  h = (h ^ (h >>> 16)) * 0x85EBCA6B;
+  h ^= h >>> 13;
+  return portSetPort(cePortSet, <i32>(h % <u32>n));
+}
+
+/** RFC 6438 flow label from the inner flow. */
+function flowLabel(p: usize, l4: usize): i32 {
+  let h = ipv4Src(p) * 0x9E3779B1 ^ ipv4Dst(p);
+  if (l4 != 0) h ^= load<u32>(l4);
+  h ^= <u32>ipv4Protocol(p);
+  h = (h ^ (h >>> 15)) * 0x2C1B3C6D;
+  h = (h ^ (h >>> 12)) * 0x297A2D39;
+  h ^= h >>> 15;
+  return <i32>(h & 0xFFFFF);
+}
+
+/**
+ * Writes the outer IPv6 header in front of the IPv4 packet at p (into the
+ * headroom) toward NEXT_HOP: RFC 7597 §8.2 / RFC 2473 §6, no encapsulation
+ * limit option. Returns the new start.
+ */
+function encapsulate(p: usize, len: i32, label: i32): usize {
+  const o = p - IPV6_HEADER_LEN;
+  const tc = settings.tcFromTos != 0 ? ipv4Tos(p) : 0;
+  setIpv6VersionClassFlow(o, tc, label);
+  setIpv6PayloadLength(o, len);
+  setIpv6NextHeader(o, IP_PROTO_IPIP);
+  setIpv6HopLimit(o, settings.hopLimit);
+  setIpv6Src(o, ceMapAddressPtr());
+  setIpv6Dst(o, NEXT_HOP);
+  return o;
+}
+
+/**
+ * Chooses the tunnel endpoint for IPv4 destination dst:port: a peer CE when
+ * a forwarding rule covers dst (mesh, RFC 7597 §5.3), else the BR.
+ * Returns true for a peer.
+ */
+function nextHop(dst: u32, dport: i32): bool {
+  const r = lpmIPv4(dst);
+  if (r >= 0 && !isOwnIPv4(dst)) {
+    if (ruleMapIPv6(ruleAt(r), dst, dport, NEXT_HOP)) return true;
+  }
+  ipv6AddrCopy(NEXT_HOP, brAddressPtr(0));
+  return false;
+}
+
+// ---- ICMPv4 errors made by the CE --------------------------------------------
+
+/**
+ * Builds an ICMPv4 error about the IPv4 packet at `orig` (as received) in a
+ * spare slot, from the CE's address to the packet's source, and emits it
+ * toward the LAN. RFC 1812 §4.3.2.3: quote as much as fits in 576 bytes.
+ */
+function icmpErrorToLan(orig: usize, origLen: i32, type: i32, code: i32, mtu: i32): void {
+  let q = origLen;
+  if (q > 576 - IPV4_HEADER_LEN - ICMP4_HEADER_LEN) q = 576 - IPV4_HEADER_LEN - ICMP4_HEADER_LEN;
+  const total = IPV4_HEADER_LEN + ICMP4_HEADER_LEN + q;
+  const p = spare(total);
+  if (p == 0) return;
+  buildIpv4Header(p, total, IP_PROTO_ICMP, extAddr(), ipv4Src(orig));
+  const ic = p + IPV4_HEADER_LEN;
+  setIcmp4Type(ic, type);
+  setIcmp4Code(ic, code);
+  setIcmp4Unused(ic);
+  if (mtu > 0) setIcmp4Mtu(ic, mtu);
+  memory.copy(ic + ICMP4_HEADER_LEN, orig, <usize>q);
+  icmp4FillChecksum(ic, ICMP4_HEADER_LEN + q);
+  count(C_ICMP_GENERATED, total);
+  count(C_OUT_IPV4, total);
+  emit(p, total);
+}
+
+function buildIpv4Header(p: usize, total: i32, proto: i32, src: u32, dst: u32): void {
+  setIpv4VersionIhl(p, 5);
+  setIpv4Tos(p, 0);
+  setIpv4TotalLength(p, total);
+  setIpv4Id(p, 0);
+  setIpv4Fragment(p, true, false, 0);
+  setIpv4Ttl(p, 64);
+  setIpv4Protocol(p, proto);
+  setIpv4Src(p, src);
+  setIpv4Dst(p, dst);
+  ipv4FillChecksum(p);
+}
+
+// ---- LAN → WAN -----------------------------------------------------------------
+
+/**
+ * An IPv4 packet from the LAN. Validates, NAPTs into the port set,
+ * encapsulates toward the BR or a peer CE (or hairpins), fragmenting or
+ * answering Fragmentation Needed when it does not fit the tunnel.
+ */
+export function ceFromLan(p: usize, len: i32): i32 {
+  const r = ipv4Check(p, len);
+  if (r != IPV4_OK) return ipv4Reason(r);
+  len = ipv4TotalLength(p);
+  const hl = ipv4HeaderLength(p);
+  const src = ipv4Src(p);
+  const dst = ipv4Dst(p);
+  if (martian(dst) || martian(src) || isOwnIPv4(src)) return D_IPV4_MARTIAN;
+  // RFC 1812 §5.3.1: a router does not forward a packet whose TTL runs out.
+  if (ipv4Ttl(p) <= 1) {
+    icmpErrorToLan(p, len, ICMP4_TIME_EXCEEDED, ICMP4_CODE_TTL_EXCEEDED, 0);
+    return D_IPV4_TTL_EXPIRED;
+  }
+  const proto = ipv4Protocol(p);
+  const fragOff = ipv4FragmentOffset(p);
+  const more = ipv4MoreFragments(p);
+  const id = ipv4Id(p);
+  const l4 = p + <usize>hl;
+  const l4len = len - hl;
+
+  if (fragOff != 0) {
+    // A later fragment: no ports; the first fragment decided the translation.
+    if (!frag4Find(src, dst, id, proto, DIR_OUT, now)) {
+      return frag4Hold(p, len, src, dst, id, proto, DIR_OUT, now) ? HELD : D_FRAGMENT_HOLD_FULL;
+    }
+    return lanFinish(p, len, 0, proto, src, dst, fragPort, id, true);
+  }
+
+  let dport = 0;
+  let sport = 0;
+  if (proto == IP_PROTO_ICMP) {
+    if (l4len < ICMP4_HEADER_LEN) return D_IPV4_BAD_L4;
+    if (!more && icmp4Check(l4, l4len) != ICMP4_OK) return D_IPV4_BAD_L4;
+    const t = icmp4Type(l4);
+    if (icmp4IsError(t)) return more ? D_ICMP_UNSUPPORTED : icmpErrorFromLan(p, len, l4, l4len);
+    if (t != ICMP4_ECHO_REQUEST) return D_ICMP_UNSUPPORTED;
+    sport = icmp4EchoId(l4);
+    l4Flags = 0;
+  } else {
+    const rr = readPorts(proto, l4, l4len, !more);
+    if (rr != 0) return rr;
+    sport = l4Sport;
+    dport = l4Dport;
+  }
+
+  // Too big for the tunnel with DF set: tell the sender before any state
+  // is made (RFC 7597 §8.3.1, RFC 1191). The check is one compare unless a
+  // Packet Too Big lowered the MTU toward some endpoint.
+  const peer = nextHop(dst, dport);
+  if (len + IPV6_HEADER_LEN > pmtuFloor) {
+    const mtu = pmtuFor(NEXT_HOP, now);
+    if (len + IPV6_HEADER_LEN > mtu && ipv4DontFragment(p)) {
+      icmpErrorToLan(p, len, ICMP4_DEST_UNREACHABLE, ICMP4_CODE_FRAGMENTATION_NEEDED, mtu - IPV6_HEADER_LEN);
+      return D_IPV4_DF_TOO_BIG;
+    }
+  }
+
+  const s = natOutbound(proto, src, sport, dst, dport, l4Flags, now);
+  if (s <= 0) return s == NAT_E_NO_PORT ? D_NAT_PORT_EXHAUSTED : D_NAT_TABLE_FULL;
+  const ext = natSessionExtPort(s);
+  rewriteSrc(p, l4, proto, extAddr(), ext);
+
+  // MSS clamp (RFC 7597 §8.3.1 leaves it to the CE; the field needs it).
+  if (proto == IP_PROTO_TCP && (l4Flags & TCP_SYN) != 0 && settings.mssClamp != 0) {
+    let mss = settings.mssClamp;
+    if (mss == 1) mss = pmtuFor(NEXT_HOP, now) - IPV6_HEADER_LEN - IPV4_HEADER_LEN - TCP_HEADER_LEN;
+    tcpClampMss(l4, mss);
+  }
+
+  if (more) frag4Remember(src, dst, id, proto, DIR_OUT, 0, dport, now);
+
+  // Hairpin (RFC 4787 REQ-9): to our own address and one of our ports.
+  if (isOwnIPv4(dst)) return hairpin(p, len, l4, proto, dport, ext);
+
+  const res = lanFinish(p, len, l4, proto, src, dst, dport, id, more);
+  if (res == 0 && peer) count(C_MESH, len);
+  if (more && res == 0) releaseHeld(src, dst, id, proto, DIR_OUT);
+  return res;
+}
+
+/**
+ * Last steps toward the tunnel, also for later fragments: TTL, source
+ * address (later fragments only; the first was NAPTed), fragment id, MTU,
+ * encapsulation. `src` is the internal source the packet came with.
+ */
+function lanFinish(p: usize, len: i32, l4: usize, proto: i32, src: u32, dst: u32, dport: i32,
+                   id: i32, isFragment: bool): i32 {
+  if (l4 == 0) setIpv4SrcUpdate(p, extAddr());
+  setIpv4TtlUpdate(p, ipv4Ttl(p) - 1);
+  if (l4 == 0) nextHop(dst, dport);
+  const label = flowLabel(p, l4);
+  const mtu = len + IPV6_HEADER_LEN > pmtuFloor ? pmtuFor(NEXT_HOP, now) : pmtuFloor;
+  // RFC 7597 §8.3.3: every fragment that leaves, ours or the host's.
+  if (isFragment || len + IPV6_HEADER_LEN > mtu) setIdUpdate(p, sharedFragmentId(src, id));
+  if (len + IPV6_HEADER_LEN > mtu) {
+    if (ipv4DontFragment(p)) {
+      // A later fragment with DF cannot happen legally; a first fragment was checked above.
+      return D_IPV4_DF_TOO_BIG;
+    }
+    return fragmentAndEncapsulate(p, len, mtu - IPV6_HEADER_LEN, label);
+  }
+  pktPtr = encapsulate(p, len, label);
+  pktLen = len + IPV6_HEADER_LEN;
+  count(C_OUT_IPV6, pktLen);
+  return 0;
+}
+
+function setIdUpdate(p: usize, id: i32): void {
+  const old = <u16>ipv4Id(p);
+  if (old == <u16>id) return;
+  setIpv4Id(p, id);
+  setIpv4Checksum(p, checksumUpdate16(ipv4Checksum(p), old, <u16>id));
+}
+
+/**
+ * RFC 7597 §8.3.1 / RFC 2473 §7.2: a DF-clear IPv4 packet too big for the
+ * tunnel is fragmented as IPv4 before encapsulation, so the BR forwards
+ * ordinary IPv4 fragments. The first piece stays in place; the others are
+ * built in spare slots.
+ */
+function fragmentAndEncapsulate(p: usize, len: i32, maxInner: i32, label: i32): i32 {
+  const hl = ipv4HeaderLength(p);
+  const chunk = (maxInner - hl) & ~7;
+  if (chunk < 8) return D_IPV4_DF_TOO_BIG;
+  const baseOff = ipv4FragmentOffset(p);
+  const lastMore = ipv4MoreFragments(p);
+  const dataLen = len - hl;
+  // Later pieces first (their data is read from the original before it is cut).
+  for (let off = chunk; off < dataLen; off += chunk) {
+    const n = min(chunk, dataLen - off);
+    const q = spare(hl + n + IPV6_HEADER_LEN);
+    if (q == 0) return D_IPV4_DF_TOO_BIG;
+    const f = q + IPV6_HEADER_LEN;
+    memory.copy(f, p, <usize>hl);
+    memory.copy(f + <usize>hl, p + <usize>(hl + off), <usize>n);
+    setIpv4TotalLength(f, hl + n);
+    setIpv4Fragment(f, false, off + n < dataLen || lastMore, baseOff + off);
+    ipv4FillChecksum(f);
+    const o = encapsulate(f, hl + n, label);
+    count(C_FRAGMENTS_OUT, hl + n);
+    count(C_OUT_IPV6, hl + n + IPV6_HEADER_LEN);
+    emitLater(o, hl + n + IPV6_HEADER_LEN);
+  }
+  setIpv4TotalLength(p, hl + chunk);
+  setIpv4Fragment(p, false, true, baseOff);
+  ipv4FillChecksum(p);
+  pktPtr = encapsulate(p, hl + chunk, label);
+  pktLen = hl + chunk + IPV6_HEADER_LEN;
+  count(C_OUT_IPV6, pktLen);
+  return 0;
+}
+
+// Pieces made while the current input is being handled go out after it,
+// so fragments leave in order (first piece, then the rest).
+const LATER_MAX: i32 = 64;
+const LATER: usize = memory.data(LATER_MAX * 8, 8);
+let laterN: i32 = 0;
+export function emitLater(p: usize, len: i32): void {
+  if (laterN >= LATER_MAX) { emit(p, len); return; }
+  store<u32>(LATER + (<usize>laterN << 3), <u32>p);
+  store<i32>(LATER + (<usize>laterN << 3), len, 4);
+  laterN++;
+}
+/** Emits what emitLater kept; process calls it after each input. */
+export function flushLater(): void {
+  for (let i = 0; i < laterN; i++) {
+    emit(<usize>load<u32>(LATER + (<usize>i << 3)), load<i32>(LATER + (<usize>i << 3), 4));
+  }
+  laterN = 0;
+}
+
+/** Runs the held later fragments of a key whose first fragment just passed. */
+function releaseHeld(src: u32, dst: u32, id: i32, proto: i32, dir: i32): void {
+  // The current input's result must survive the held fragments' runs.
+  const keepPtr = pktPtr;
+  const keepLen = pktLen;
+  if (!frag4Find(src, dst, id, proto, dir, now)) return;
+  let i = frag4NextHeld(0, src, dst, id, proto, dir, now);
+  while (i >= 0) {
+    const len = frag4HeldLen(i);
+    const q = spare(len + IPV6_HEADER_LEN);
+    if (q == 0) { frag4Release(i); break; }
+    memory.copy(q, frag4HeldPtr(i), <usize>len);
+    frag4Release(i);
+    count(C_RELEASED, len);
+    const r = dir == DIR_OUT ? ceFromLanHeld(q, len) : wanDeliverHeld(q, len);
+    if (r == 0) emitLater(pktPtr, pktLen);
+    else if (r > 0) drop(r, len);
+    i = frag4NextHeld(i + 1, src, dst, id, proto, dir, now);
+  }
+  pktPtr = keepPtr;
+  pktLen = keepLen;
+}
+
+function ceFromLanHeld(p: usize, len: i32): i32 {
+  return lanFinish(p, len, 0, ipv4Protocol(p), ipv4Src(p), ipv4Dst(p), fragPort, ipv4Id(p), true);
+}
+
+/**
+ * Hairpinning: the packet (already NAPTed, source = our address:ext) is
+ * addressed to our own address. Translate it as if it came in from the
+ * WAN, and send it back to the LAN (RFC 4787 REQ-9: with the external
+ * source address and port).
+ */
+function hairpin(p: usize, len: i32, l4: usize, proto: i32, dport: i32, ext: i32): i32 {
+  if (portSetIndex(cePortSet, dport) < 0) return D_SECURITY_PORT;
+  const s = natInbound(proto, dport, extAddr(), ext, l4Flags, now);
+  if (s <= 0) return s == NAT_E_FILTERED ? D_NAT_FILTERED : D_NAT_NO_MAPPING;
+  rewriteDst(p, l4, proto, natSessionIntAddr(s), natSessionIntPort(s));
+  setIpv4TtlUpdate(p, ipv4Ttl(p) - 1);
+  pktPtr = p;
+  pktLen = len;
+  count(C_HAIRPIN, len);
+  count(C_OUT_IPV4, len);
+  return 0;
+}
+
+/**
+ * An ICMPv4 error sent by a LAN host about a packet that came in from the
+ * WAN (e.g. Port Unreachable). The quoted packet went remote → internal;
+ * put it back as remote → our address:ext, and send it out (RFC 5508 §4.2).
+ */
+function icmpErrorFromLan(p: usize, len: i32, ic: usize, iclen: i32): i32 {
+  const q = ic + ICMP4_HEADER_LEN;
+  const qlen = iclen - ICMP4_HEADER_LEN;
+  if (qlen < IPV4_HEADER_LEN + 8 || (load<u8>(q) >> 4) != 4) return D_ICMP_BAD_QUOTE;
+  const qhl = <i32>(load<u8>(q) & 15) << 2;
+  if (qhl < IPV4_HEADER_LEN || qlen < qhl + 8) return D_ICMP_BAD_QUOTE;
+  const qproto = ipv4Protocol(q);
+  const ql4 = q + <usize>qhl;
+  let qsport = <i32>bswap<u16>(load<u16>(ql4));
+  let qdport = <i32>bswap<u16>(load<u16>(ql4, 2));
+  if (qproto == IP_PROTO_ICMP) {
+    // An echo reply our LAN host sent that made an error? Only echo ids map.
+    qdport = icmp4EchoId(ql4);
+    qsport = 0;
+  } else if (qproto != IP_PROTO_TCP && qproto != IP_PROTO_UDP) {
+    return D_ICMP_BAD_QUOTE;
+  }
+  const s = natFindSession(qproto, ipv4Dst(q), qdport, ipv4Src(q), qsport);
+  if (s <= 0) return D_NAT_NO_MAPPING;
+  const ext = natSessionExtPort(s);
+  translateQuoted(q, qhl, qlen, qproto, false, extAddr(), ext);
+  setIpv4SrcUpdate(p, extAddr());
+  setIpv4TtlUpdate(p, ipv4Ttl(p) - 1);
+  icmp4FillChecksum(ic, iclen);
+  nextHop(ipv4Dst(p), qsport);
+  pktPtr = encapsulate(p, len, flowLabel(p, 0));
+  pktLen = len + IPV6_HEADER_LEN;
+  count(C_OUT_IPV6, pktLen);
+  return 0;
+}
+
+/**
+ * Rewrites the quoted packet inside an ICMP error: its source (src=true)
+ * or destination address and port, with its header checksum and, when
+ * present, its L4 checksum (incrementally: the quote may be truncated).
+ * The caller recomputes the ICMP checksum over the whole message.
+ */
+function translateQuoted(q: usize, qhl: i32, qlen: i32, proto: i32, src: bool, addr: u32, port: i32): void {
+  const ql4 = q + <usize>qhl;
+  const oldAddr = src ? ipv4Src(q) : ipv4Dst(q);
+  if (src) setIpv4SrcUpdate(q, addr); else setIpv4DstUpdate(q, addr);
+  if (proto == IP_PROTO_ICMP) {
+    const old = <u16>icmp4EchoId(ql4);
+    setIcmp4EchoId(ql4, port);
+    setIcmp4Checksum(ql4, checksumUpdate16(icmp4Checksum(ql4), old, <u16>port));
+    return;
+  }
+  const at: usize = src ? 0 : 2;
+  const oldPort = <u16>bswap<u16>(load<u16>(ql4 + at));
+  store<u16>(ql4 + at, bswap<u16>(<u16>port));
+  // The L4 checksum sits at bytes 6 (UDP) or 16 (TCP); only the 8 first
+  // bytes are promised in a quote, so TCP's is fixed only when present.
+  // (Checked by the caller: qlen >= qhl + 8.)
+  if (proto == IP_PROTO_UDP) {
+    let c = udpChecksumUpdate32(udpChecksum(ql4), oldAddr, addr);
+    c = udpChecksumUpdate16(c, oldPort, <u16>port);
+    setUdpChecksum(ql4, c);
+  } else if (proto == IP_PROTO_TCP && qlen >= qhl + TCP_HEADER_LEN) {
+    let c = checksumUpdate32(tcpChecksum(ql4), oldAddr, addr);
+    c = checksumUpdate16(c, oldPort, <u16>port);
+    setTcpChecksum(ql4, c);
+  }
+}
+
+// ---- WAN → LAN -----------------------------------------------------------------
+
+/** An IPv6 packet from the WAN. */
+export function ceFromWan(p: usize, len: i32): i32 {
+  const r = ipv6Check(p, len);
+  if (r != IPV6_OK) {
+    if (r == IPV6_TOO_SHORT) return D_IPV6_TRUNCATED;
+    if (r == IPV6_BAD_VERSION) return D_IPV6_BAD_VERSION;
+    return D_IPV6_BAD_LENGTH;
+  }
+  len = IPV6_HEADER_LEN + ipv6PayloadLength(p);
+  const dst = ipv6Dst(p);
+  if (load<u8>(dst) == 0xff) return D_IPV6_NOT_FOR_US; // multicast: MLD, ND, …
+  if (!ipv6AddrEqual(dst, ceMapAddressPtr())) return D_SECURITY_IPV6_DST;
+  if (ipv6Upper(p, len) != IPV6_OK) return D_IPV6_BAD_EXTENSION;
+  if (ipv6FragHeaderAt != 0 && (ipv6FragmentOffset != 0 || ipv6FragmentMore)) {
+    const a = reasm6Add(p, len, ipv6FragHeaderAt, now);
+    if (a == R6_HELD) return HELD;
+    if (a == R6_BAD) return D_IPV6_FRAGMENT_BAD;
+    if (a == R6_FULL) return D_IPV6_FRAGMENT_TABLE_FULL;
+    if (a != R6_DONE) return D_IPV6_FRAGMENT_TOO_BIG;
+    const q = spare(reasmLen);
+    if (q == 0) { reasm6Free(reasmCtx); return D_IPV6_FRAGMENT_TABLE_FULL; }
+    memory.copy(q, reasmPtr, <usize>reasmLen);
+    reasm6Free(reasmCtx);
+    count(C_REASSEMBLED, reasmLen);
+    return ceFromWan(q, reasmLen);
+  }
+  const off = ipv6UpperOffset;
+  const nh = ipv6UpperProtocol;
+  if (nh == IP_PROTO_ICMPV6) return icmp6FromWan(p, len, p + <usize>off, len - off);
+  if (nh != IP_PROTO_IPIP) return D_IPV6_UNSUPPORTED_NEXT_HEADER;
+  return wanInner(p, p + <usize>off, len - off);
+}
+
+/** Outer source check (RFC 7597 §8.1): the BR, or the CE a forwarding rule gives. */
+function outerSourceOk(outer: usize, innerSrc: u32, sport: i32): i32 {
+  const src = ipv6Src(outer);
+  for (let i = 0; i < domain.brCount; i++) {
+    if (ipv6AddrEqual(src, brAddressPtr(i))) return 0;
+  }
+  if (lpmIPv6(src) < 0) return D_SECURITY_IPV6_SRC_UNKNOWN;
+  const r4 = lpmIPv4(innerSrc);
+  if (r4 < 0 || !ruleMapIPv6(ruleAt(r4), innerSrc, sport, NEXT_HOP)) return D_SECURITY_IPV6_SRC;
+  return ipv6AddrEqual(NEXT_HOP, src) ? 0 : D_SECURITY_IPV6_SRC;
+}
+
+/** The IPv4 packet inside (outer header at `outer`). */
+function wanInner(outer: usize, p: usize, len: i32): i32 {
+  const r = ipv4Check(p, len);
+  if (r != IPV4_OK) return ipv4Reason(r);
+  len = ipv4TotalLength(p);
+  const hl = ipv4HeaderLength(p);
+  const src = ipv4Src(p);
+  const dst = ipv4Dst(p);
+  if (!isOwnIPv4(dst)) return D_SECURITY_IPV4_DST;
+  const proto = ipv4Protocol(p);
+  const fragOff = ipv4FragmentOffset(p);
+  const more = ipv4MoreFragments(p);
+  const id = ipv4Id(p);
+  const l4 = p + <usize>hl;
+  const l4len = len - hl;
+
+  if (fragOff != 0) {
+    // Later fragment: the outer source is checked as far as it can be
+    // without ports (a known BR or a rule), the rest came with the first.
+    const o = outerSourceOk(outer, src, -1);
+    if (o == D_SECURITY_IPV6_SRC_UNKNOWN) return o;
+    if (!frag4Find(src, dst, id, proto, DIR_IN, now)) {
+      return frag4Hold(p, len, src, dst, id, proto, DIR_IN, now) ? HELD : D_FRAGMENT_HOLD_FULL;
+    }
+    return wanDeliver(p, len, 0, proto, fragAddr, fragPort);
+  }
+
+  let sport = 0;
+  let dport = 0;
+  if (proto == IP_PROTO_ICMP) {
+    if (l4len < ICMP4_HEADER_LEN) return D_IPV4_BAD_L4;
+    if (!more && icmp4Check(l4, l4len) != ICMP4_OK) return D_IPV4_BAD_L4;
+    const t = icmp4Type(l4);
+    if (icmp4IsError(t)) {
+      if (more) return D_ICMP_UNSUPPORTED;
+      return icmpErrorFromWan(outer, p, len, l4, l4len);
+    }
+    if (t != ICMP4_ECHO_REPLY) return D_ICMP_UNSUPPORTED;
+    dport = icmp4EchoId(l4);
+    l4Flags = 0;
+  } else {
+    const rr = readPorts(proto, l4, l4len, !more);
+    if (rr != 0) return rr;
+    sport = l4Sport;
+    dport = l4Dport;
+  }
+  if (portSetIndex(cePortSet, dport) < 0) return D_SECURITY_PORT;
+  const o = outerSourceOk(outer, src, sport);
+  if (o != 0) return o;
+  const s = natInbound(proto, dport, src, sport, l4Flags, now);
+  if (s <= 0) {
+    if (s == NAT_E_FILTERED) return D_NAT_FILTERED;
+    if (s == NAT_E_FULL) return D_NAT_TABLE_FULL;
+    return D_NAT_NO_MAPPING;
+  }
+  const ia = natSessionIntAddr(s);
+  const ip = natSessionIntPort(s);
+  if (more) frag4Remember(src, dst, id, proto, DIR_IN, ia, ip, now);
+  const res = wanDeliver(p, len, l4, proto, ia, ip);
+  if (more && res == 0) releaseHeld(src, dst, id, proto, DIR_IN);
+  return res;
+}
+
+/** Rewrites toward the internal host and hands the IPv4 packet to the LAN. */
+function wanDeliver(p: usize, len: i32, l4: usize, proto: i32, addr: u32, port: i32): i32 {
+  if (ipv4Ttl(p) <= 1) return D_IPV4_TTL_EXPIRED;
+  rewriteDst(p, l4, proto, addr, port);
+  setIpv4TtlUpdate(p, ipv4Ttl(p) - 1);
+  pktPtr = p;
+  pktLen = len;
+  count(C_OUT_IPV4, len);
+  return 0;
+}
+
+function wanDeliverHeld(p: usize, len: i32): i32 {
+  return wanDeliver(p, len, 0, ipv4Protocol(p), fragAddr, fragPort);
+}
+
+/**
+ * An ICMPv4 error from the internet about a packet we sent: the quote is
+ * our translated packet (our address:ext → remote). Map it back by the
+ * quoted source port (RFC 5508 §4.2) and deliver to the internal host.
+ */
+function icmpErrorFromWan(outer: usize, p: usize, len: i32, ic: usize, iclen: i32): i32 {
+  const q = ic + ICMP4_HEADER_LEN;
+  const qlen = iclen - ICMP4_HEADER_LEN;
+  if (qlen < IPV4_HEADER_LEN + 8 || (load<u8>(q) >> 4) != 4) return D_ICMP_BAD_QUOTE;
+  const qhl = <i32>(load<u8>(q) & 15) << 2;
+  if (qhl < IPV4_HEADER_LEN || qlen < qhl + 8) return D_ICMP_BAD_QUOTE;
+  if (!isOwnIPv4(ipv4Src(q))) return D_SECURITY_IPV4_DST;
+  const qproto = ipv4Protocol(q);
+  const ql4 = q + <usize>qhl;
+  let qsport: i32;
+  let qdport: i32;
+  if (qproto == IP_PROTO_ICMP) {
+    qsport = icmp4EchoId(ql4);
+    qdport = 0;
+  } else if (qproto == IP_PROTO_TCP || qproto == IP_PROTO_UDP) {
+    qsport = <i32>bswap<u16>(load<u16>(ql4));
+    qdport = <i32>bswap<u16>(load<u16>(ql4, 2));
+  } else {
+    return D_ICMP_BAD_QUOTE;
+  }
+  if (portSetIndex(cePortSet, qsport) < 0) return D_SECURITY_PORT;
+  // The error comes from some router on the path: its source has no port.
+  const o = outerSourceOk(outer, ipv4Src(p), -1);
+  if (o == D_SECURITY_IPV6_SRC_UNKNOWN) return o;
+  const m = natFindMapping(qproto, qsport);
+  if (m <= 0) return D_NAT_NO_MAPPING;
+  const ia = natMappingIntAddr(m);
+  translateQuoted(q, qhl, qlen, qproto, true, ia, natMappingIntPort(m));
+  if (ipv4Ttl(p) <= 1) return D_IPV4_TTL_EXPIRED;
+  setIpv4DstUpdate(p, ia);
+  setIpv4TtlUpdate(p, ipv4Ttl(p) - 1);
+  icmp4FillChecksum(ic, iclen);
+  pktPtr = p;
+  pktLen = len;
+  count(C_OUT_IPV4, len);
+  return 0;
+}
+
+/**
+ * ICMPv6 to our MAP address: errors about packets we tunnelled (RFC 2473
+ * §8, RFC 7597 §8.2) become ICMPv4 errors to the original LAN sender; a
+ * Packet Too Big also lowers the tunnel MTU toward that endpoint. Echo
+ * requests to the MAP address are answered (operators ping it).
+ */
+function icmp6FromWan(p: usize, len: i32, ic: usize, iclen: i32): i32 {
+  if (icmp6Check(ic, iclen, ipv6Src(p), ipv6Dst(p)) != ICMP6_OK) return D_ICMPV6_UNSUPPORTED;
+  const t = icmp6Type(ic);
+  if (t == ICMP6_ECHO_REQUEST) {
+    // Reply in place: swap addresses, type 129.
+    ipv6AddrCopy(NEXT_HOP, ipv6Src(p));
+    setIpv6Src(p, ceMapAddressPtr());
+    setIpv6Dst(p, NEXT_HOP);
+    setIpv6HopLimit(p, settings.hopLimit);
+    setIcmp6Type(ic, ICMP6_ECHO_REPLY);
+    icmp6FillChecksum(ic, iclen, ipv6Src(p), ipv6Dst(p));
+    pktPtr = p;
+    pktLen = len;
+    count(C_OUT_IPV6, len);
+    return 0;
+  }
+  if (t != ICMP6_PACKET_TOO_BIG && t != ICMP6_DEST_UNREACHABLE && t != ICMP6_TIME_EXCEEDED) {
+    return D_ICMPV6_UNSUPPORTED;
+  }
+  // The quote: our outer IPv6 header (src = our MAP address, next header 4)
+  // and as much of the IPv4 packet inside as fitted.
+  const q6 = ic + ICMP6_HEADER_LEN;
+  const q6len = iclen - ICMP6_HEADER_LEN;
+  if (q6len < IPV6_HEADER_LEN + IPV4_HEADER_LEN + 8) return D_ICMPV6_BAD_QUOTE;
+  if ((load<u8>(q6) >> 4) != 6 || !ipv6AddrEqual(ipv6Src(q6), ceMapAddressPtr())) return D_ICMPV6_BAD_QUOTE;
+  if (ipv6NextHeader(q6) != IP_PROTO_IPIP) return D_ICMPV6_BAD_QUOTE;
+  if (t == ICMP6_PACKET_TOO_BIG) {
+    pmtuLower(ipv6Dst(q6), <i32>min<u32>(icmp6Mtu(ic), 65535), now);
+    count(C_PTB_RECEIVED, len);
+  }
+  const q4 = q6 + IPV6_HEADER_LEN;
+  const q4len = q6len - IPV6_HEADER_LEN;
+  if ((load<u8>(q4) >> 4) != 4) return D_ICMPV6_BAD_QUOTE;
+  const qhl = <i32>(load<u8>(q4) & 15) << 2;
+  if (qhl < IPV4_HEADER_LEN || q4len < qhl + 8) return D_ICMPV6_BAD_QUOTE;
+  const qproto = ipv4Protocol(q4);
+  const ql4 = q4 + <usize>qhl;
+  let qsport: i32;
+  if (qproto == IP_PROTO_ICMP) qsport = icmp4EchoId(ql4);
+  else if (qproto == IP_PROTO_TCP || qproto == IP_PROTO_UDP) qsport = <i32>bswap<u16>(load<u16>(ql4));
+  else return D_ICMPV6_BAD_QUOTE;
+  const m = natFindMapping(qproto, qsport);
+  if (m <= 0) return D_NAT_NO_MAPPING;
+  // A Packet Too Big about a DF-clear packet needs no ICMPv4: the CE
+  // fragments from now on. The message was used; keep it.
+  if (t == ICMP6_PACKET_TOO_BIG && !ipv4DontFragment(q4)) return HELD;
+  let type = ICMP4_DEST_UNREACHABLE;
+  let code = ICMP4_CODE_HOST_UNREACHABLE;
+  let mtu = 0;
+  if (t == ICMP6_PACKET_TOO_BIG) {
+    code = ICMP4_CODE_FRAGMENTATION_NEEDED;
+    mtu = pmtuFor(ipv6Dst(q6), now) - IPV6_HEADER_LEN;
+  } else if (t == ICMP6_TIME_EXCEEDED) {
+    type = ICMP4_TIME_EXCEEDED;
+    code = ICMP4_CODE_TTL_EXCEEDED;
+  }
+  // Rebuild the quote as the LAN host sent it, in a fresh ICMPv4 error
+  // written over this packet's own slot (the quote is copied forward first).
+  let qcopy = q4len;
+  if (qcopy > 576 - IPV4_HEADER_LEN - ICMP4_HEADER_LEN) qcopy = 576 - IPV4_HEADER_LEN - ICMP4_HEADER_LEN;
+  const out = p; // the ICMPv4 message is shorter than what it replaces
+  const oq = out + IPV4_HEADER_LEN + ICMP4_HEADER_LEN;
+  memory.copy(oq, q4, <usize>qcopy);
+  translateQuoted(oq, qhl, qcopy, qproto, true, natMappingIntAddr(m), natMappingIntPort(m));
+  const total = IPV4_HEADER_LEN + ICMP4_HEADER_LEN + qcopy;
+  buildIpv4Header(out, total, IP_PROTO_ICMP, extAddr(), natMappingIntAddr(m));
+  const oic = out + IPV4_HEADER_LEN;
+  setIcmp4Type(oic, type);
+  setIcmp4Code(oic, code);
+  setIcmp4Unused(oic);
+  if (mtu > 0) setIcmp4Mtu(oic, mtu);
+  icmp4FillChecksum(oic, ICMP4_HEADER_LEN + qcopy);
+  pktPtr = out;
+  pktLen = total;
+  count(C_ICMP_GENERATED, total);
+  count(C_OUT_IPV4, total);
+  return 0;
+}

@@ -1,0 +1,154 @@
+// Counters. Every packet that enters `process` leaves with exactly one
+// outcome: forwarded (counted per direction) or dropped for one named reason
+// through `drop(reason, len)`. Each counter is a pair of u64 (packets, bytes)
+// in one fixed array, so the host reads them all with one view.
+//
+//   COUNTERS: [ packets(0) | bytes(0) | packets(1) | bytes(1) | ... ]  u64 each
+//
+// The names (exported to the host through counterName) are the single source
+// of truth; docs/counters.md explains each. Append new counters at the end of
+// a group; names are what the host and the tests use, not the numbers.
+
+// ---- inputs -----------------------------------------------------------------
+/** IPv4 packets received (from the LAN on a CE, from the internet on a BR). */
+export const C_IN_IPV4: i32 = 0;
+/** IPv6 packets received from the IPv6 network. */
+export const C_IN_IPV6: i32 = 1;
+
+// ---- outcomes: every input ends in exactly one of these or one drop-* -------
+/** Inputs that left toward the IPv6 side (encapsulated, possibly as fragments). */
+export const C_FWD_TO_IPV6: i32 = 2;
+/** Inputs that left toward the IPv4 side (decapsulated or hairpinned). */
+export const C_FWD_TO_IPV4: i32 = 3;
+/** Inputs kept by the module: fragments waiting for the rest, ICMP consumed. */
+export const C_HELD: i32 = 4;
+
+// ---- statistics (not outcomes) ---------------------------------------------
+/** Every IPv6 packet emitted, generated ones included. */
+export const C_OUT_IPV6: i32 = 5;
+/** Every IPv4 packet emitted, generated ones included. */
+export const C_OUT_IPV4: i32 = 6;
+/** Packets hairpinned inside the CE (RFC 4787 REQ-9). */
+export const C_HAIRPIN: i32 = 7;
+/** Packets encapsulated straight to a peer CE (forwarding rule, mesh). */
+export const C_MESH: i32 = 8;
+/** ICMP error messages the module generated. */
+export const C_ICMP_GENERATED: i32 = 9;
+/** Extra IPv4 fragments made from too-big DF-clear packets. */
+export const C_FRAGMENTS_OUT: i32 = 10;
+/** IPv6 packets reassembled from fragments. */
+export const C_REASSEMBLED: i32 = 11;
+/** Held IPv4 fragments released when their first fragment came. */
+export const C_RELEASED: i32 = 12;
+/** Held fragments whose time ran out (they were counted as held). */
+export const C_EXPIRED_FRAGMENTS: i32 = 13;
+/** Packets the module made but could not emit for lack of a spare slot. */
+export const C_NO_SLOT: i32 = 14;
+/** ICMPv6 Packet Too Big messages that lowered a tunnel path MTU. */
+export const C_PTB_RECEIVED: i32 = 15;
+
+// ---- drops ------------------------------------------------------------------
+export const D_FIRST: i32 = 16;
+export const D_UNKNOWN_VERSION: i32 = 16;
+export const D_IPV4_TRUNCATED: i32 = 17;
+export const D_IPV4_BAD_VERSION: i32 = 18;
+export const D_IPV4_BAD_IHL: i32 = 19;
+export const D_IPV4_BAD_LENGTH: i32 = 20;
+export const D_IPV4_BAD_CHECKSUM: i32 = 21;
+export const D_IPV4_BAD_L4: i32 = 22;
+export const D_IPV4_UNSUPPORTED_PROTOCOL: i32 = 23;
+export const D_IPV4_TTL_EXPIRED: i32 = 24;
+export const D_IPV4_DF_TOO_BIG: i32 = 25;
+export const D_IPV4_MARTIAN: i32 = 26;
+export const D_IPV6_TRUNCATED: i32 = 27;
+export const D_IPV6_BAD_VERSION: i32 = 28;
+export const D_IPV6_BAD_LENGTH: i32 = 29;
+export const D_IPV6_BAD_EXTENSION: i32 = 30;
+export const D_IPV6_NOT_FOR_US: i32 = 31;
+export const D_IPV6_UNSUPPORTED_NEXT_HEADER: i32 = 32;
+export const D_IPV6_FRAGMENT_BAD: i32 = 33;
+export const D_IPV6_FRAGMENT_TABLE_FULL: i32 = 34;
+export const D_IPV6_FRAGMENT_TOO_BIG: i32 = 35;
+export const D_SECURITY_IPV4_DST: i32 = 36;
+export const D_SECURITY_PORT: i32 = 37;
+export const D_SECURITY_IPV6_DST: i32 = 38;
+export const D_SECURITY_IPV6_SRC: i32 = 39;
+export const D_SECURITY_IPV6_SRC_UNKNOWN: i32 = 40;
+export const D_NAT_NO_MAPPING: i32 = 41;
+export const D_NAT_FILTERED: i32 = 42;
+export const D_NAT_PORT_EXHAUSTED: i32 = 43;
+export const D_NAT_TABLE_FULL: i32 = 44;
+export const D_ICMP_UNSUPPORTED: i32 = 45;
+export const D_ICMP_BAD_QUOTE: i32 = 46;
+export const D_ICMPV6_UNSUPPORTED: i32 = 47;
+export const D_ICMPV6_BAD_QUOTE: i32 = 48;
+export const D_FRAGMENT_HOLD_FULL: i32 = 49;
+export const D_FRAGMENT_BAD: i32 = 50;
+export const D_NOT_CONFIGURED: i32 = 51;
+export const D_BR_NO_RULE: i32 = 52;
+export const D_BR_PORT_OUTSIDE: i32 = 53;
+export const COUNTER_COUNT: i32 = 54;
+
+const NAMES: StaticArray<string> = [
+  "in-ipv4", "in-ipv6",
+  "forwarded-to-ipv6", "forwarded-to-ipv4", "held",
+  "out-ipv6", "out-ipv4", "hairpin", "mesh", "icmp-generated", "fragments-out",
+  "reassembled", "released", "expired-fragments", "no-slot", "ptb-received",
+  "drop-unknown-version",
+  "drop-ipv4-truncated", "drop-ipv4-bad-version", "drop-ipv4-bad-ihl",
+  "drop-ipv4-bad-length", "drop-ipv4-bad-checksum", "drop-ipv4-bad-l4",
+  "drop-ipv4-unsupported-protocol", "drop-ipv4-ttl-expired", "drop-ipv4-df-too-big",
+  "drop-ipv4-martian",
+  "drop-ipv6-truncated", "drop-ipv6-bad-version", "drop-ipv6-bad-length",
+  "drop-ipv6-bad-extension", "drop-ipv6-not-for-us", "drop-ipv6-unsupported-next-header",
+  "drop-ipv6-fragment-bad", "drop-ipv6-fragment-table-full", "drop-ipv6-fragment-too-big",
+  "drop-security-ipv4-dst", "drop-security-port", "drop-security-ipv6-dst",
+  "drop-security-ipv6-src", "drop-security-ipv6-src-unknown",
+  "drop-nat-no-mapping", "drop-nat-filtered", "drop-nat-port-exhausted", "drop-nat-table-full",
+  "drop-icmp-unsupported", "drop-icmp-bad-quote",
+  "drop-icmpv6-unsupported", "drop-icmpv6-bad-quote",
+  "drop-fragment-hold-full", "drop-fragment-bad",
+  "drop-not-configured", "drop-br-no-rule", "drop-br-port-outside",
+];
+
+const COUNTERS: usize = memory.data(COUNTER_COUNT * 16, 16);
+
+/** Counts one packet of `len` bytes under counter `c`. */
+@inline
+export function count(c: i32, len: i32): void {
+  const p = COUNTERS + (<usize>c << 4);
+  store<u64>(p, load<u64>(p) + 1);
+  store<u64>(p, load<u64>(p, 8) + <u64>len, 8);
+}
+
+/** Drops a packet for one named reason. Every drop goes through here. */
+@inline
+export function drop(reason: i32, len: i32): void {
+  count(reason, len);
+}
+
+export function countersReset(): void {
+  memory.fill(COUNTERS, 0, COUNTER_COUNT * 16);
+}
+
+export function counterPackets(c: i32): u64 {
+  return load<u64>(COUNTERS + (<usize>c << 4));
+}
+
+// ---- exports (docs/abi.md §3) -------------------------------------------------
+
+/** Number of counters. */
+export function counterCount(): i32 {
+  return COUNTER_COUNT;
+}
+
+/** Pointer to the counters: COUNTER_COUNT pairs of u64 (packets, bytes). */
+export function counterValues(): usize {
+  return COUNTERS;
+}
+
+/** Pointer to the UTF-16 name of counter i; its byte length is the u32 at ptr - 4. */
+export function counterName(i: i32): usize {
+  if (<u32>i >= <u32>COUNTER_COUNT) return 0;
+  return changetype<usize>(unchecked(NAMES[i]));
+}

@@ -1,0 +1,941 @@
+// NAPT44 state of a MAP-E CE (RFC 7597 §8.1: the CE translates into its
+// shared IPv4 address and its port set), after RFC 4787 (UDP), RFC 5382
+// (TCP), RFC 5508 (ICMP query: the echo identifier is the "port") and
+// RFC 6056 (port randomisation). No packet parsing: the data path passes
+// parsed values and gets back a session handle (an index, > 0) or an error.
+//
+// Behaviour, and the failures of deployed CEs it avoids:
+// - Endpoint-independent mapping (RFC 4787 REQ-1, RFC 5382 REQ-1, RFC 5508
+//   REQ-2): a mapping (proto, internal addr, internal port) ↔ external port
+//   is shared by every session of that internal endpoint.
+// - The external port is drawn from the WHOLE port set by index
+//   (portSetPort/portSetIndex), so every range of the set is used, not only
+//   the first. The internal port is kept when it is in the set and free;
+//   otherwise a random index (xorshift64*) starts a linear probe over a free
+//   bitmap (RFC 6056 §3.3.1 "simple port randomization").
+// - No port overloading (RFC 4787 REQ-3): an external port belongs to one
+//   mapping per protocol. When the set is exhausted the packet is refused
+//   (counted); live sessions are never evicted unless natSetEvictOnFull.
+// - Filtering (RFC 4787 REQ-8): endpoint-independent, address-dependent or
+//   address-and-port-dependent, chosen by natSetFiltering.
+// - Timeouts per class, each class one LRU list ordered by last refresh, so
+//   expiry looks only at list heads: natExpire(now, budget) reclaims at most
+//   `budget` sessions per call. A session that natOutbound/natInbound find
+//   expired is reclaimed on the spot, and the ADF check ignores expired
+//   sessions, so session timeouts are exact whatever the expiry cadence.
+// - Refresh (RFC 4787 REQ-6): outbound packets always refresh; inbound
+//   packets refresh too unless natSetInboundRefresh(false). Inbound refresh
+//   is the default because servers that only push (keep-alives from outside)
+//   would otherwise lose their sessions; it cannot be abused by strangers,
+//   since only packets that passed filtering reach a session.
+// - A mapping lives while any of its sessions is in the table; it is freed
+//   (its port returned to the bitmap) when its last session is reclaimed.
+//   Between the expiry of its last session and that reclaim (at most until
+//   the next natExpire with enough budget) the mapping can still be reused:
+//   by its own endpoint (harmless, same port) or, in EIF mode, by a new
+//   inbound remote. An exhausted set (full table) first reclaims up to 16
+//   (8) expired sessions before refusing, so the lag rarely causes one.
+//
+// Memory (all carved from the arena in natInit; nothing allocated later):
+//
+//   session record, 48 bytes, index 1..maxSessions (0 = none)
+//    0       4       8     10     12     14   15   16
+//   +-------+-------+------+------+------+----+----+
+//   |intAddr|remAddr|intPt |extPt |remPt |prot|tcp |
+//   +-------+-------+------+------+------+----+----+
+//   16      20      24      28      32     36     38    39    40            48
+//   +-------+-------+-------+-------+-------+------+-----+-----+-------------+
+//   |mapping|nextOut|nextIn |lruPrev|lruNext|spare |class|flags| last (ms)   |
+//   +-------+-------+-------+-------+-------+------+-----+-----+-------------+
+//   nextOut/nextIn chain the two hash indexes (nextOut links the free list
+//   of unused records). prot is the protocol index (0 TCP, 1 UDP, 2 ICMP).
+//
+//   mapping record, 24 bytes, index 1..maxMappings (0 = none)
+//    0       4      6      8    9    10    12        16       20        24
+//   +-------+------+------+----+----+-----+---------+--------+---------+
+//   |intAddr|intPt |extPt |prot|flg | -   |sessions |nextInt |nextExt  |
+//   +-------+------+------+----+----+-----+---------+--------+---------+
+//
+//   hash indexes: u32 chain heads, a power of two of them
+//     sessions: out = H(prot, intAddr, intPort, remAddr, remPort)
+//               in  = H(prot, extPort, remAddr, remPort & inPortMask)
+//     mappings: int = H(prot, intAddr, intPort), ext = H(prot, extPort)
+//   In ADF mode inPortMask is 0, so every session of one mapping with one
+//   remote address shares a chain and the "was this address contacted"
+//   check walks one chain. Chains hold ≤ 1 entry per bucket on average; the
+//   hash is keyed with a random key chosen at every reset (bucket choice is
+//   not predictable from outside).
+//
+//   free-port bitmaps: 3 × 8 KiB, bit i of protocol p set ⇔ set index i free
+//   class lists: 5 × (head u32, tail u32)
+//
+// Handles: a session or mapping index stays valid until the next natExpire,
+// natReset/natSetPortSet, or a natOutbound/natInbound call (which may reclaim
+// an expired entry). Accessors check the index, so a stale or bad handle
+// reads zeros and writes nothing, but it never corrupts the tables.
+import { arenaAlloc, arenaUsed } from "../arena";
+import { PortSet, portSetInit, portSetIndex, portSetPort } from "../map/portset";
+import { TCP_RST, tcpInitialState, tcpMayOpenInbound, tcpNextState, tcpIsEstablished } from "./tcp";
+
+// ---- public constants ----------------------------------------------------
+
+/** IP protocol numbers the NAT handles (anything else is refused, NAT_E_ARG). */
+export const NAT_ICMP: i32 = 1;
+export const NAT_TCP: i32 = 6;
+export const NAT_UDP: i32 = 17;
+
+/** Filtering behaviour (RFC 4787 §5). */
+export const NAT_FILTER_EIF: i32 = 0;
+export const NAT_FILTER_ADF: i32 = 1;
+export const NAT_FILTER_APDF: i32 = 2;
+
+/** Errors (negative results of natOutbound / natInbound). */
+export const NAT_E_ARG: i32 = -1;        // unknown protocol, port out of 0..65535
+export const NAT_E_NOT_READY: i32 = -2;  // natInit or natSetPortSet not done
+export const NAT_E_NO_PORT: i32 = -3;    // port set exhausted for this protocol
+export const NAT_E_FULL: i32 = -4;       // session or mapping table full
+export const NAT_E_NO_MAPPING: i32 = -5; // inbound: no mapping for the port
+export const NAT_E_FILTERED: i32 = -6;   // inbound: mapping exists, filtering refuses
+
+/** Timeout classes (each has one idle timeout and one LRU list). */
+export const NAT_CLASS_TCP_EST: i32 = 0;
+export const NAT_CLASS_TCP_TRANS: i32 = 1;
+export const NAT_CLASS_UDP: i32 = 2;
+export const NAT_CLASS_UDP_DNS: i32 = 3;
+export const NAT_CLASS_ICMP: i32 = 4;
+const CLASSES: i32 = 5;
+
+/** Counters (natCounter). */
+export const NAT_C_ACTIVE_SESSIONS: i32 = 0;
+export const NAT_C_ACTIVE_MAPPINGS: i32 = 1;
+export const NAT_C_SESSIONS_CREATED: i32 = 2;
+export const NAT_C_SESSIONS_EXPIRED: i32 = 3;
+export const NAT_C_REFUSED_NO_PORT: i32 = 4;
+export const NAT_C_REFUSED_FULL: i32 = 5;
+export const NAT_C_MAPPINGS_CREATED: i32 = 6;
+export const NAT_C_SESSIONS_EVICTED: i32 = 7;
+const COUNTERS: i32 = 8;
+
+/** Session flag: created by an inbound packet (EIF/ADF). */
+export const NAT_SF_INBOUND: i32 = 2;
+
+// ---- layout --------------------------------------------------------------
+
+const S_SIZE: usize = 48;
+const S_INT_ADDR: usize = 0;
+const S_REM_ADDR: usize = 4;
+const S_INT_PORT: usize = 8;
+const S_EXT_PORT: usize = 10;
+const S_REM_PORT: usize = 12;
+const S_PROTO: usize = 14;
+const S_TCP: usize = 15;
+const S_MAPPING: usize = 16;
+const S_NEXT_OUT: usize = 20;
+const S_NEXT_IN: usize = 24;
+const S_PREV_LRU: usize = 28;
+const S_NEXT_LRU: usize = 32;
+const S_SPARE: usize = 36;
+const S_CLASS: usize = 38;
+const S_FLAGS: usize = 39;
+const S_LAST: usize = 40;
+
+const M_SIZE: usize = 24;
+const M_INT_ADDR: usize = 0;
+const M_INT_PORT: usize = 4;
+const M_EXT_PORT: usize = 6;
+const M_PROTO: usize = 8;
+const M_FLAGS: usize = 9;
+const M_SESSIONS: usize = 12;
+const M_NEXT_INT: usize = 16;
+const M_NEXT_EXT: usize = 20;
+
+const F_USED: u8 = 1;
+
+/** Bytes of one protocol's free-port bitmap (65536 bits, any port set fits). */
+const BITMAP_BYTES: usize = 8192;
+const BITMAP_WORDS: i32 = 1024;
+
+/** Largest table the API accepts (beyond this the arena cannot hold it anyway). */
+const MAX_CAPACITY: i32 = 1 << 22;
+
+// ---- state ---------------------------------------------------------------
+
+let ready = false;
+let sessBase: usize = 0;     // record 0 unused
+let sessCap: u32 = 0;
+let sessTop: u32 = 0;        // highest index ever handed out
+let sessFree: u32 = 0;       // free list through S_NEXT_OUT
+let outHeads: usize = 0;
+let inHeads: usize = 0;
+let sessMask: u32 = 0;
+
+let mapBase: usize = 0;
+let mapCap: u32 = 0;
+let mapTop: u32 = 0;
+let mapFree: u32 = 0;        // free list through M_NEXT_INT
+let intHeads: usize = 0;
+let extHeads: usize = 0;
+let mapMask: u32 = 0;
+
+let bitmaps: usize = 0;      // 3 × BITMAP_BYTES
+let lru: usize = 0;          // CLASSES × (head u32, tail u32)
+let counters: usize = 0;     // COUNTERS × u64
+let arenaBytes: usize = 0;   // bytes natInit carved
+
+const ports = new PortSet(); // the CE's port set (start-up allocation)
+let portsReady = false;
+const freeCount = memory.data(12, 4);   // i32 per protocol index
+
+let rng: u64 = 0x9e3779b97f4a7c15;
+let hashKey0: u64 = 0;
+let hashKey1: u64 = 0;
+
+let clock: u64 = 0;          // monotonic: the largest `now` seen
+let expireCursor: i32 = 0;   // class natExpire looks at first
+let filterMode: i32 = NAT_FILTER_APDF;
+let inPortMask: u32 = 0xffff;
+let inboundRefresh = true;
+let preservePorts = true;
+let evictOnFull = false;
+
+/** Idle timeouts in ms per class; defaults per RFC 5382 REQ-5, RFC 4787 REQ-5, RFC 5508 REQ-1. */
+const timeouts = memory.data<u64>([7440000, 240000, 300000, 30000, 60000], 8);
+
+// ---- small helpers ---------------------------------------------------------
+
+@inline function protoIndex(proto: i32): i32 {
+  return proto == NAT_TCP ? 0 : proto == NAT_UDP ? 1 : proto == NAT_ICMP ? 2 : -1;
+}
+@inline function protoNumber(pi: i32): i32 {
+  return pi == 0 ? NAT_TCP : pi == 1 ? NAT_UDP : NAT_ICMP;
+}
+@inline function sp(s: u32): usize { return sessBase + <usize>s * S_SIZE; }
+@inline function mp(m: u32): usize { return mapBase + <usize>m * M_SIZE; }
+@inline function timeoutOf(c: i32): u64 { return load<u64>(timeouts + (<usize>c << 3)); }
+@inline function count(id: i32): void {
+  const p = counters + (<usize>id << 3);
+  store<u64>(p, load<u64>(p) + 1);
+}
+@inline function lruHead(c: i32): u32 { return load<u32>(lru + (<usize>c << 3)); }
+@inline function lruTail(c: i32): u32 { return load<u32>(lru + (<usize>c << 3), 4); }
+
+/** xorshift64* (Vigna): cheap, good enough to make port choice unpredictable on the wire. */
+function random32(): u32 {
+  let x = rng;
+  x ^= x >> 12;
+  x ^= x << 25;
+  x ^= x >> 27;
+  rng = x;
+  return <u32>((x * 0x2545f4914f6cdd1d) >> 32);
+}
+
+/** Keyed mix of two 64-bit words to a 32-bit bucket hash (multiply / xor-shift). */
+@inline function mix(a: u64, b: u64): u32 {
+  let h = (a ^ hashKey0) * 0x9e3779b97f4a7c15 + (b ^ hashKey1);
+  h = (h ^ (h >> 29)) * 0xbf58476d1ce4e5b9;
+  return <u32>(h >> 32);
+}
+@inline function hashOut(pi: u32, intAddr: u32, intPort: u32, remAddr: u32, remPort: u32): u32 {
+  return mix((<u64>intAddr << 32) | remAddr, <u64>((intPort << 16) | remPort) << 2 | pi);
+}
+@inline function hashIn(pi: u32, extPort: u32, remAddr: u32, remPort: u32): u32 {
+  return mix(<u64>remAddr, <u64>((extPort << 16) | (remPort & inPortMask)) << 2 | pi | (<u64>1 << 40));
+}
+@inline function hashInt(pi: u32, intAddr: u32, intPort: u32): u32 {
+  return mix(<u64>intAddr, <u64>intPort << 2 | pi | (<u64>2 << 40));
+}
+@inline function hashExt(pi: u32, extPort: u32): u32 {
+  return mix(0, <u64>extPort << 2 | pi | (<u64>3 << 40));
+}
+
+@inline function sessionLive(s: u32): bool {
+  return s - 1 < sessTop && (load<u8>(sp(s), S_FLAGS) & F_USED) != 0;
+}
+@inline function mappingLive(m: u32): bool {
+  return m - 1 < mapTop && (load<u8>(mp(m), M_FLAGS) & F_USED) != 0;
+}
+@inline function sessionExpired(s: u32, now: u64): bool {
+  const p = sp(s);
+  return now - load<u64>(p, S_LAST) >= timeoutOf(load<u8>(p, S_CLASS));
+}
+@inline function advanceClock(now: u64): u64 {
+  if (now > clock) clock = now;
+  return clock;
+}
+
+// ---- class lists (LRU: head = least recently refreshed) -----------------
+
+function lruUnlink(s: u32): void {
+  const p = sp(s);
+  const c = <usize>load<u8>(p, S_CLASS);
+  const prev = load<u32>(p, S_PREV_LRU);
+  const next = load<u32>(p, S_NEXT_LRU);
+  if (prev) store<u32>(sp(prev), next, S_NEXT_LRU);
+  else store<u32>(lru + (c << 3), next);
+  if (next) store<u32>(sp(next), prev, S_PREV_LRU);
+  else store<u32>(lru + (c << 3), prev, 4);
+}
+
+function lruAppend(s: u32, c: i32): void {
+  const p = sp(s);
+  const l = lru + (<usize>c << 3);
+  const tail = load<u32>(l, 4);
+  store<u8>(p, <u8>c, S_CLASS);
+  store<u32>(p, tail, S_PREV_LRU);
+  store<u32>(p, 0, S_NEXT_LRU);
+  if (tail) store<u32>(sp(tail), s, S_NEXT_LRU);
+  else store<u32>(l, s);
+  store<u32>(l, s, 4);
+}
+
+/** Sets the session's last-refresh time and moves it to the tail of class c. */
+@inline function touch(s: u32, c: i32, now: u64): void {
+  const p = sp(s);
+  store<u64>(p, now, S_LAST);
+  if (<i32>load<u8>(p, S_CLASS) != c || lruTail(c) != s) {
+    lruUnlink(s);
+    lruAppend(s, c);
+  }
+}
+
+@inline function classOf(pi: i32, remPort: u32, tcpState: i32): i32 {
+  if (pi == 0) return tcpIsEstablished(tcpState) ? NAT_CLASS_TCP_EST : NAT_CLASS_TCP_TRANS;
+  if (pi == 1) return remPort == 53 ? NAT_CLASS_UDP_DNS : NAT_CLASS_UDP;
+  return NAT_CLASS_ICMP;
+}
+
+// ---- free-port bitmaps ---------------------------------------------------
+
+@inline function bitmapOf(pi: i32): usize { return bitmaps + <usize>pi * BITMAP_BYTES; }
+@inline function freeCountOf(pi: i32): i32 { return load<i32>(freeCount + (<usize>pi << 2)); }
+@inline function setFreeCount(pi: i32, n: i32): void { store<i32>(freeCount + (<usize>pi << 2), n); }
+
+@inline function bitTest(bm: usize, i: i32): bool {
+  return (load<u64>(bm + (<usize>(i >>> 6) << 3)) & (<u64>1 << <u64>(i & 63))) != 0;
+}
+@inline function bitFlip(bm: usize, i: i32): void {
+  const w = bm + (<usize>(i >>> 6) << 3);
+  store<u64>(w, load<u64>(w) ^ (<u64>1 << <u64>(i & 63)));
+}
+
+/** Marks every index of the set free (port 0 stays used for TCP and UDP). */
+function bitmapsFill(): void {
+  memory.fill(bitmaps, 0, 3 * BITMAP_BYTES);
+  if (!portsReady) {
+    for (let pi = 0; pi < 3; pi++) setFreeCount(pi, 0);
+    return;
+  }
+  const n = ports.count;
+  for (let pi = 0; pi < 3; pi++) {
+    const bm = bitmapOf(pi);
+    memory.fill(bm, 0xff, <usize>(n >>> 3));
+    for (let i = n & ~7; i < n; i++) bitFlip(bm, i);
+    let free = n;
+    // Port 0 is not a usable TCP/UDP port; ICMP identifier 0 is fine.
+    const zero = portSetIndex(ports, 0);
+    if (pi < 2 && zero >= 0) { bitFlip(bm, zero); free--; }
+    setFreeCount(pi, free);
+  }
+}
+
+/** Takes a free set index for protocol pi: the internal port's when possible, else random. -1 when none. */
+function portTake(pi: i32, intPort: i32): i32 {
+  let free = freeCountOf(pi);
+  if (free <= 0) return -1;
+  const bm = bitmapOf(pi);
+  let i = preservePorts ? portSetIndex(ports, intPort) : -1;
+  if (i < 0 || !bitTest(bm, i)) {
+    const n = ports.count;
+    const start = <i32>((<u64>random32() * <u64>n) >> 32);
+    const words = (n + 63) >>> 6;
+    let w = start >>> 6;
+    let word = load<u64>(bm + (<usize>w << 3)) & (<u64>-1 << <u64>(start & 63));
+    i = -1;
+    // Bits past `n` are never set, so the probe needs no range check; one
+    // extra round revisits the start word's low bits.
+    for (let k = 0; k <= words; k++) {
+      if (word != 0) { i = (w << 6) + <i32>ctz(word); break; }
+      if (++w == words) w = 0;
+      word = load<u64>(bm + (<usize>w << 3));
+    }
+    if (i < 0) return -1; // unreachable while freeCount is right
+  }
+  bitFlip(bm, i);
+  setFreeCount(pi, free - 1);
+  return i;
+}
+
+@inline function portRelease(pi: i32, port: i32): void {
+  const i = portSetIndex(ports, port);
+  const bm = bitmapOf(pi);
+  if (i >= 0 && !bitTest(bm, i)) {
+    bitFlip(bm, i);
+    setFreeCount(pi, freeCountOf(pi) + 1);
+  }
+}
+
+// ---- mappings --------------------------------------------------------------
+
+function mappingFindInt(pi: u32, intAddr: u32, intPort: u32): u32 {
+  let m = load<u32>(intHeads + (<usize>(hashInt(pi, intAddr, intPort) & mapMask) << 2));
+  while (m) {
+    const p = mp(m);
+    if (load<u32>(p, M_INT_ADDR) == intAddr && <u32>load<u16>(p, M_INT_PORT) == intPort &&
+        <u32>load<u8>(p, M_PROTO) == pi) return m;
+    m = load<u32>(p, M_NEXT_INT);
+  }
+  return 0;
+}
+
+function mappingFindExt(pi: u32, extPort: u32): u32 {
+  let m = load<u32>(extHeads + (<usize>(hashExt(pi, extPort) & mapMask) << 2));
+  while (m) {
+    const p = mp(m);
+    if (<u32>load<u16>(p, M_EXT_PORT) == extPort && <u32>load<u8>(p, M_PROTO) == pi) return m;
+    m = load<u32>(p, M_NEXT_EXT);
+  }
+  return 0;
+}
+
+/** A new mapping with a port from the set, or NAT_E_FULL / NAT_E_NO_PORT (counted). */
+function mappingNew(pi: i32, intAddr: u32, intPort: u32): i32 {
+  let m = mapFree;
+  if (m == 0 && mapTop >= mapCap) { count(NAT_C_REFUSED_FULL); return NAT_E_FULL; }
+  const idx = portTake(pi, intPort);
+  if (idx < 0) { count(NAT_C_REFUSED_NO_PORT); return NAT_E_NO_PORT; }
+  if (m) mapFree = load<u32>(mp(m), M_NEXT_INT);
+  else m = ++mapTop;
+  const extPort = <u32>portSetPort(ports, idx);
+  const p = mp(m);
+  store<u32>(p, intAddr, M_INT_ADDR);
+  store<u16>(p, <u16>intPort, M_INT_PORT);
+  store<u16>(p, <u16>extPort, M_EXT_PORT);
+  store<u8>(p, <u8>pi, M_PROTO);
+  store<u8>(p, F_USED, M_FLAGS);
+  store<u32>(p, 0, M_SESSIONS);
+  const hi = intHeads + (<usize>(hashInt(pi, intAddr, intPort) & mapMask) << 2);
+  store<u32>(p, load<u32>(hi), M_NEXT_INT);
+  store<u32>(hi, m);
+  const he = extHeads + (<usize>(hashExt(pi, extPort) & mapMask) << 2);
+  store<u32>(p, load<u32>(he), M_NEXT_EXT);
+  store<u32>(he, m);
+  count(NAT_C_ACTIVE_MAPPINGS);
+  count(NAT_C_MAPPINGS_CREATED);
+  return <i32>m;
+}
+
+function mappingFree(m: u32): void {
+  const p = mp(m);
+  const pi = <u32>load<u8>(p, M_PROTO);
+  const intAddr = load<u32>(p, M_INT_ADDR);
+  const intPort = <u32>load<u16>(p, M_INT_PORT);
+  const extPort = <u32>load<u16>(p, M_EXT_PORT);
+  // Unlink from both chains (singly linked: walk from the head).
+  let link = intHeads + (<usize>(hashInt(pi, intAddr, intPort) & mapMask) << 2);
+  for (let x = load<u32>(link); x; x = load<u32>(link)) {
+    if (x == m) { store<u32>(link, load<u32>(p, M_NEXT_INT)); break; }
+    link = mp(x) + M_NEXT_INT;
+  }
+  link = extHeads + (<usize>(hashExt(pi, extPort) & mapMask) << 2);
+  for (let x = load<u32>(link); x; x = load<u32>(link)) {
+    if (x == m) { store<u32>(link, load<u32>(p, M_NEXT_EXT)); break; }
+    link = mp(x) + M_NEXT_EXT;
+  }
+  portRelease(<i32>pi, <i32>extPort);
+  store<u8>(p, 0, M_FLAGS);
+  store<u32>(p, mapFree, M_NEXT_INT);
+  mapFree = m;
+  const c = counters + (<usize>NAT_C_ACTIVE_MAPPINGS << 3);
+  store<u64>(c, load<u64>(c) - 1);
+}
+
+// ---- sessions --------------------------------------------------------------
+
+/** Removes a session from every index; frees its mapping with its last session. */
+function sessionFree(s: u32): void {
+  const p = sp(s);
+  const pi = <u32>load<u8>(p, S_PROTO);
+  const intAddr = load<u32>(p, S_INT_ADDR);
+  const remAddr = load<u32>(p, S_REM_ADDR);
+  const intPort = <u32>load<u16>(p, S_INT_PORT);
+  const extPort = <u32>load<u16>(p, S_EXT_PORT);
+  const remPort = <u32>load<u16>(p, S_REM_PORT);
+  let link = outHeads + (<usize>(hashOut(pi, intAddr, intPort, remAddr, remPort) & sessMask) << 2);
+  for (let x = load<u32>(link); x; x = load<u32>(link)) {
+    if (x == s) { store<u32>(link, load<u32>(p, S_NEXT_OUT)); break; }
+    link = sp(x) + S_NEXT_OUT;
+  }
+  link = inHeads + (<usize>(hashIn(pi, extPort, remAddr, remPort) & sessMask) << 2);
+  for (let x = load<u32>(link); x; x = load<u32>(link)) {
+    if (x == s) { store<u32>(link, load<u32>(p, S_NEXT_IN)); break; }
+    link = sp(x) + S_NEXT_IN;
+  }
+  lruUnlink(s);
+  const m = load<u32>(p, S_MAPPING);
+  const mpp = mp(m);
+  const left = load<u32>(mpp, M_SESSIONS) - 1;
+  store<u32>(mpp, left, M_SESSIONS);
+  if (left == 0) mappingFree(m);
+  store<u8>(p, 0, S_FLAGS);
+  store<u32>(p, sessFree, S_NEXT_OUT);
+  sessFree = s;
+  const c = counters + (<usize>NAT_C_ACTIVE_SESSIONS << 3);
+  store<u64>(c, load<u64>(c) - 1);
+}
+
+/**
+ * Reclaims up to `budget` expired sessions, oldest of each class first. The
+ * first class looked at rotates per call, so a long backlog in one class
+ * cannot starve the others.
+ */
+function expireSome(now: u64, budget: i32): i32 {
+  let n = 0;
+  let c = expireCursor;
+  expireCursor = c + 1 == CLASSES ? 0 : c + 1;
+  for (let i = 0; i < CLASSES && n < budget; i++, c = c + 1 == CLASSES ? 0 : c + 1) {
+    const t = timeoutOf(c);
+    let s = lruHead(c);
+    while (s != 0 && n < budget && now - load<u64>(sp(s), S_LAST) >= t) {
+      sessionFree(s);
+      count(NAT_C_SESSIONS_EXPIRED);
+      n++;
+      s = lruHead(c);
+    }
+  }
+  return n;
+}
+
+/** A free session record, reclaiming expired (or, if allowed, transitory) ones first; 0 when full. */
+function sessionSlot(now: u64): bool {
+  if (sessFree != 0 || sessTop < sessCap) return true;
+  if (expireSome(now, 8) > 0) return true;
+  if (evictOnFull) {
+    // Opt-in: the least recently used transitory TCP session, then DNS.
+    let s = lruHead(NAT_CLASS_TCP_TRANS);
+    if (s == 0) s = lruHead(NAT_CLASS_UDP_DNS);
+    if (s != 0) { sessionFree(s); count(NAT_C_SESSIONS_EVICTED); return true; }
+  }
+  return false;
+}
+
+function sessionNew(m: u32, pi: u32, intAddr: u32, intPort: u32, remAddr: u32, remPort: u32,
+                    tcp: i32, flags: u8, now: u64): u32 {
+  let s = sessFree;
+  if (s) sessFree = load<u32>(sp(s), S_NEXT_OUT);
+  else s = ++sessTop;
+  const p = sp(s);
+  const mpp = mp(m);
+  const extPort = <u32>load<u16>(mpp, M_EXT_PORT);
+  store<u32>(mpp, load<u32>(mpp, M_SESSIONS) + 1, M_SESSIONS);
+  store<u32>(p, intAddr, S_INT_ADDR);
+  store<u32>(p, remAddr, S_REM_ADDR);
+  store<u16>(p, <u16>intPort, S_INT_PORT);
+  store<u16>(p, <u16>extPort, S_EXT_PORT);
+  store<u16>(p, <u16>remPort, S_REM_PORT);
+  store<u8>(p, <u8>pi, S_PROTO);
+  store<u8>(p, <u8>tcp, S_TCP);
+  store<u32>(p, m, S_MAPPING);
+  store<u16>(p, 0, S_SPARE);
+  store<u8>(p, flags | F_USED, S_FLAGS);
+  store<u64>(p, now, S_LAST);
+  const ho = outHeads + (<usize>(hashOut(pi, intAddr, intPort, remAddr, remPort) & sessMask) << 2);
+  store<u32>(p, load<u32>(ho), S_NEXT_OUT);
+  store<u32>(ho, s);
+  const hi = inHeads + (<usize>(hashIn(pi, extPort, remAddr, remPort) & sessMask) << 2);
+  store<u32>(p, load<u32>(hi), S_NEXT_IN);
+  store<u32>(hi, s);
+  lruAppend(s, classOf(<i32>pi, remPort, tcp));
+  count(NAT_C_ACTIVE_SESSIONS);
+  count(NAT_C_SESSIONS_CREATED);
+  return s;
+}
+
+@inline function findOut(pi: u32, intAddr: u32, intPort: u32, remAddr: u32, remPort: u32): u32 {
+  let s = load<u32>(outHeads + (<usize>(hashOut(pi, intAddr, intPort, remAddr, remPort) & sessMask) << 2));
+  while (s) {
+    const p = sp(s);
+    if (load<u32>(p, S_INT_ADDR) == intAddr && load<u32>(p, S_REM_ADDR) == remAddr &&
+        <u32>load<u16>(p, S_INT_PORT) == intPort &&
+        <u32>load<u16>(p, S_REM_PORT) == remPort && <u32>load<u8>(p, S_PROTO) == pi) return s;
+    s = load<u32>(p, S_NEXT_OUT);
+  }
+  return 0;
+}
+
+@inline function findIn(pi: u32, extPort: u32, remAddr: u32, remPort: u32): u32 {
+  let s = load<u32>(inHeads + (<usize>(hashIn(pi, extPort, remAddr, remPort) & sessMask) << 2));
+  while (s) {
+    const p = sp(s);
+    if (load<u32>(p, S_REM_ADDR) == remAddr && <u32>load<u16>(p, S_EXT_PORT) == extPort &&
+        <u32>load<u16>(p, S_REM_PORT) == remPort && <u32>load<u8>(p, S_PROTO) == pi) return s;
+    s = load<u32>(p, S_NEXT_IN);
+  }
+  return 0;
+}
+
+/** ADF: is there a live session of (pi, extPort) with this remote address? */
+function addressContacted(pi: u32, extPort: u32, remAddr: u32, now: u64): bool {
+  let s = load<u32>(inHeads + (<usize>(hashIn(pi, extPort, remAddr, 0) & sessMask) << 2));
+  while (s) {
+    const p = sp(s);
+    if (load<u32>(p, S_REM_ADDR) == remAddr && <u32>load<u16>(p, S_EXT_PORT) == extPort &&
+        <u32>load<u8>(p, S_PROTO) == pi && !sessionExpired(s, now)) return true;
+    s = load<u32>(p, S_NEXT_IN);
+  }
+  return false;
+}
+
+/** Applies a packet to a found session: TCP state, class, refresh. */
+@inline function sessionHit(s: u32, pi: i32, outbound: bool, tcpFlags: i32, now: u64): void {
+  const p = sp(s);
+  if (pi == 0) {
+    const old = <i32>load<u8>(p, S_TCP);
+    const st = tcpNextState(old, outbound, tcpFlags);
+    if (st != old) {
+      store<u8>(p, <u8>st, S_TCP);
+      // A state change always restarts the timer of its (maybe new) class.
+      touch(s, classOf(0, 0, st), now);
+      return;
+    }
+  }
+  if (outbound || inboundRefresh) touch(s, <i32>load<u8>(p, S_CLASS), now);
+}
+
+// ---- API: set-up -------------------------------------------------------------
+
+@inline function pow2AtLeast(n: u32): u32 {
+  return n <= 1 ? 1 : <u32>1 << (32 - clz(n - 1));
+}
+
+/**
+ * Carves the NAT tables from the arena: `maxSessions` sessions and
+ * `maxMappings` mappings (0 = maxSessions / 4, at least 64), hash indexes of
+ * the next power of two. `seed` seeds the port and hash-key generator (give
+ * the host's random bits). False when an argument is out of range or the
+ * arena is too small: bad arguments change nothing, an arena failure leaves
+ * the NAT unusable (every call refuses).
+ * Timeouts and modes keep their current values; the port set must be
+ * installed with natSetPortSet.
+ */
+export function natInit(maxSessions: i32, maxMappings: i32 = 0, seed: u64 = 0): bool {
+  if (maxSessions <= 0 || maxSessions > MAX_CAPACITY) return false; // nothing changes
+  ready = false;
+  sessTop = 0; mapTop = 0; // stale handles read nothing
+  if (maxMappings <= 0) maxMappings = max(64, maxSessions >> 2);
+  if (maxMappings > maxSessions) maxMappings = maxSessions; // each mapping holds ≥ 1 session
+  const sb = pow2AtLeast(<u32>maxSessions);
+  const mb = pow2AtLeast(<u32>maxMappings);
+  const used0 = arenaUsed();
+  const sRec = arenaAlloc(<usize>(maxSessions + 1) * S_SIZE);
+  const oH = arenaAlloc(<usize>sb << 2);
+  const iH = arenaAlloc(<usize>sb << 2);
+  const mRec = arenaAlloc(<usize>(maxMappings + 1) * M_SIZE);
+  const mI = arenaAlloc(<usize>mb << 2);
+  const mE = arenaAlloc(<usize>mb << 2);
+  const bm = arenaAlloc(3 * BITMAP_BYTES);
+  const ctl = arenaAlloc(<usize>(CLASSES * 8 + COUNTERS * 8));
+  if (!sRec || !oH || !iH || !mRec || !mI || !mE || !bm || !ctl) return false;
+  sessBase = sRec; outHeads = oH; inHeads = iH;
+  sessCap = <u32>maxSessions; sessMask = sb - 1;
+  mapBase = mRec; intHeads = mI; extHeads = mE;
+  mapCap = <u32>maxMappings; mapMask = mb - 1;
+  bitmaps = bm;
+  lru = ctl;
+  counters = ctl + CLASSES * 8;
+  arenaBytes = arenaUsed() - used0;
+  rng = seed != 0 ? seed : 0x9e3779b97f4a7c15;
+  clock = 0;
+  portsReady = false;
+  ready = true;
+  natReset();
+  return true;
+}
+
+/**
+ * Drops every session and mapping (the rule changed, or the operator asked)
+ * and draws a new hash key. Cumulative counters (created, expired, refused)
+ * are kept; active counts go to 0. The port set stays installed.
+ */
+export function natReset(): void {
+  if (!ready) return;
+  sessTop = 0; sessFree = 0;
+  mapTop = 0; mapFree = 0;
+  memory.fill(outHeads, 0, <usize>(sessMask + 1) << 2);
+  memory.fill(inHeads, 0, <usize>(sessMask + 1) << 2);
+  memory.fill(intHeads, 0, <usize>(mapMask + 1) << 2);
+  memory.fill(extHeads, 0, <usize>(mapMask + 1) << 2);
+  memory.fill(lru, 0, CLASSES * 8);
+  store<u64>(counters + (<usize>NAT_C_ACTIVE_SESSIONS << 3), 0);
+  store<u64>(counters + (<usize>NAT_C_ACTIVE_MAPPINGS << 3), 0);
+  hashKey0 = (<u64>random32() << 32) | random32();
+  hashKey1 = (<u64>random32() << 32) | random32();
+  bitmapsFill();
+}
+
+/**
+ * Installs the CE's port set (RFC 7597 §5.1: offset a, PSID length k, PSID)
+ * and drops all state (mappings into the old set are meaningless). False,
+ * with nothing changed, when a + k > 16, a > 15 or the NAT is not initialised.
+ */
+export function natSetPortSet(offset: i32, psidLength: i32, psid: i32): bool {
+  if (!ready) return false;
+  if (offset < 0 || offset > 15 || psidLength < 0 || offset + psidLength > 16) return false;
+  portSetInit(ports, offset, psidLength, psid);
+  portsReady = true;
+  natReset();
+  return true;
+}
+
+/** Removes the port set: every new mapping is refused (NAT_E_NOT_READY) until one is installed. */
+export function natClearPortSet(): void {
+  portsReady = false;
+  natReset();
+}
+
+/**
+ * Idle timeouts in seconds. False (nothing changed) when one is below its
+ * RFC minimum: UDP 120 s (RFC 4787 REQ-5), UDP to port 53 1 s (REQ-5a allows
+ * shorter for well-known ports), TCP established 7440 s and transitory 240 s
+ * (RFC 5382 REQ-5), ICMP query 60 s (RFC 5508 REQ-1), or above 2^31 s.
+ * Changing a timeout applies at once to every session of the class (order
+ * within a class is kept, so expiry stays a walk from the head).
+ */
+export function natSetTimeouts(udp: i32, udpDns: i32, tcpEstablished: i32, tcpTransitory: i32, icmp: i32): bool {
+  if (udp < 120 || udpDns < 1 || tcpEstablished < 7440 || tcpTransitory < 240 || icmp < 60) return false;
+  store<u64>(timeouts + (<usize>NAT_CLASS_UDP << 3), <u64>udp * 1000);
+  store<u64>(timeouts + (<usize>NAT_CLASS_UDP_DNS << 3), <u64>udpDns * 1000);
+  store<u64>(timeouts + (<usize>NAT_CLASS_TCP_EST << 3), <u64>tcpEstablished * 1000);
+  store<u64>(timeouts + (<usize>NAT_CLASS_TCP_TRANS << 3), <u64>tcpTransitory * 1000);
+  store<u64>(timeouts + (<usize>NAT_CLASS_ICMP << 3), <u64>icmp * 1000);
+  return true;
+}
+
+/** The idle timeout of a class in seconds (-1 for an unknown class). */
+export function natTimeout(cls: i32): i32 {
+  if (<u32>cls >= <u32>CLASSES) return -1;
+  return <i32>(timeoutOf(cls) / 1000);
+}
+
+/**
+ * Filtering behaviour (NAT_FILTER_EIF / ADF / APDF; default APDF). Live
+ * sessions stay; the inbound index is rebuilt when the ADF keying changes
+ * (O(sessions), configuration time only). False for an unknown mode.
+ */
+export function natSetFiltering(mode: i32): bool {
+  if (mode < NAT_FILTER_EIF || mode > NAT_FILTER_APDF) return false;
+  filterMode = mode;
+  const mask: u32 = mode == NAT_FILTER_ADF ? 0 : 0xffff;
+  if (mask == inPortMask) return true;
+  inPortMask = mask;
+  if (!ready) return true;
+  memory.fill(inHeads, 0, <usize>(sessMask + 1) << 2);
+  for (let s: u32 = 1; s <= sessTop; s++) {
+    const p = sp(s);
+    if ((load<u8>(p, S_FLAGS) & F_USED) == 0) continue;
+    const h = inHeads + (<usize>(hashIn(load<u8>(p, S_PROTO), load<u16>(p, S_EXT_PORT),
+      load<u32>(p, S_REM_ADDR), load<u16>(p, S_REM_PORT)) & sessMask) << 2);
+    store<u32>(p, load<u32>(h), S_NEXT_IN);
+    store<u32>(h, s);
+  }
+  return true;
+}
+
+export function natFiltering(): i32 { return filterMode; }
+
+/** Whether inbound packets refresh their session (RFC 4787 REQ-6 MAY; default true). */
+export function natSetInboundRefresh(on: bool): void { inboundRefresh = on; }
+
+/** Whether the internal port is kept when it is in the set and free (default true). */
+export function natSetPortPreservation(on: bool): void { preservePorts = on; }
+
+/**
+ * Opt-in: when the session table is full (after reclaiming expired ones),
+ * evict the least recently used transitory TCP session, else the oldest
+ * DNS session. Off by default: live sessions are never evicted.
+ */
+export function natSetEvictOnFull(on: bool): void { evictOnFull = on; }
+
+// ---- API: per packet --------------------------------------------------------
+
+/**
+ * An outbound packet (inside → outside): finds or creates the session of
+ * (proto, intAddr:intPort → remAddr:remPort), refreshes it and drives the TCP
+ * state with `tcpFlags` (TCP only; the flags byte). For ICMP queries the
+ * ports are the echo identifier and 0 (remPort is ignored). `now` is the
+ * caller's millisecond clock (it may not go back: earlier values count as
+ * the latest seen). Returns the session handle (> 0), or NAT_E_ARG,
+ * NAT_E_NOT_READY, NAT_E_NO_PORT (set exhausted, counted), NAT_E_FULL
+ * (counted), or NAT_E_FILTERED for a TCP RST that would need a new mapping.
+ * The external port is natSessionExtPort(handle).
+ */
+export function natOutbound(proto: i32, intAddr: u32, intPort: i32, remAddr: u32, remPort: i32,
+                            tcpFlags: i32, now: u64): i32 {
+  const pi = protoIndex(proto);
+  if (pi < 0 || <u32>intPort > 0xffff || <u32>remPort > 0xffff) return NAT_E_ARG;
+  if (!ready) return NAT_E_NOT_READY;
+  if (pi == 2) remPort = 0;
+  now = advanceClock(now);
+  let s = findOut(pi, intAddr, intPort, remAddr, remPort);
+  if (s) {
+    if (!sessionExpired(s, now)) {
+      sessionHit(s, pi, true, tcpFlags, now);
+      return <i32>s;
+    }
+    sessionFree(s);
+    count(NAT_C_SESSIONS_EXPIRED);
+  }
+  if (!sessionSlot(now)) { count(NAT_C_REFUSED_FULL); return NAT_E_FULL; }
+  let m = mappingFindInt(pi, intAddr, intPort);
+  if (!m) {
+    if (!portsReady) return NAT_E_NOT_READY;
+    // A TCP RST that belongs to nothing (e.g. a host resetting connections
+    // the CE forgot) must not take a port from a small set for 4 minutes.
+    if (pi == 0 && (tcpFlags & TCP_RST) != 0) return NAT_E_FILTERED;
+    // Ports may be held by mappings whose sessions all expired: reclaim some first.
+    if (freeCountOf(pi) == 0) expireSome(now, 16);
+    const r = mappingNew(pi, intAddr, intPort);
+    if (r < 0) return r;
+    m = <u32>r;
+  }
+  const tcp = pi == 0 ? tcpInitialState(true, tcpFlags) : 0;
+  return <i32>sessionNew(m, pi, intAddr, intPort, remAddr, remPort, tcp, 0, now);
+}
+
+/**
+ * An inbound packet (outside → inside) to external port `extPort` from
+ * remAddr:remPort. Returns the session handle (> 0; the internal endpoint is
+ * natSessionIntAddr / natSessionIntPort), NAT_E_NO_MAPPING, NAT_E_FILTERED,
+ * NAT_E_FULL (counted), NAT_E_ARG or NAT_E_NOT_READY.
+ * Filtering (RFC 4787 REQ-8): APDF admits only known sessions; ADF also a
+ * new port of a remote address the mapping has a live session with; EIF any
+ * remote. A new remote admitted by ADF/EIF gets its own session (so it is
+ * tracked and timed out); for TCP only a bare SYN may open one (RFC 5382:
+ * anything else from a stranger is not a connection attempt).
+ */
+export function natInbound(proto: i32, extPort: i32, remAddr: u32, remPort: i32,
+                           tcpFlags: i32, now: u64): i32 {
+  const pi = protoIndex(proto);
+  if (pi < 0 || <u32>extPort > 0xffff || <u32>remPort > 0xffff) return NAT_E_ARG;
+  if (!ready) return NAT_E_NOT_READY;
+  if (pi == 2) remPort = 0;
+  now = advanceClock(now);
+  let s = findIn(pi, extPort, remAddr, remPort);
+  if (s) {
+    if (!sessionExpired(s, now)) {
+      sessionHit(s, pi, false, tcpFlags, now);
+      return <i32>s;
+    }
+    sessionFree(s);
+    count(NAT_C_SESSIONS_EXPIRED);
+  }
+  const m = mappingFindExt(pi, extPort);
+  if (!m) return NAT_E_NO_MAPPING;
+  if (filterMode == NAT_FILTER_APDF) return NAT_E_FILTERED;
+  if (filterMode == NAT_FILTER_ADF && !addressContacted(pi, extPort, remAddr, now)) return NAT_E_FILTERED;
+  if (pi == 0 && !tcpMayOpenInbound(tcpFlags)) return NAT_E_FILTERED;
+  // sessionSlot may reclaim expired sessions, and with them this mapping.
+  if (!sessionSlot(now) || !mappingLive(m)) {
+    if (!mappingLive(m)) return NAT_E_NO_MAPPING;
+    count(NAT_C_REFUSED_FULL);
+    return NAT_E_FULL;
+  }
+  const p = mp(m);
+  const tcp = pi == 0 ? tcpInitialState(false, tcpFlags) : 0;
+  return <i32>sessionNew(m, pi, load<u32>(p, M_INT_ADDR), load<u16>(p, M_INT_PORT), remAddr, remPort,
+    tcp, <u8>NAT_SF_INBOUND, now);
+}
+
+/**
+ * Reclaims at most `budget` expired sessions (and the mappings they were the
+ * last of); returns how many. The data path calls it once per batch.
+ */
+export function natExpire(now: u64, budget: i32): i32 {
+  if (!ready || budget <= 0) return 0;
+  return expireSome(advanceClock(now), budget);
+}
+
+// ---- API: look-ups that create and refresh nothing ------------------------
+
+/** The session of an outbound 5-tuple (ICMP: remPort ignored), or 0. Expired-but-unreclaimed sessions count. */
+export function natFindSession(proto: i32, intAddr: u32, intPort: i32, remAddr: u32, remPort: i32): i32 {
+  const pi = protoIndex(proto);
+  if (!ready || pi < 0 || <u32>intPort > 0xffff || <u32>remPort > 0xffff) return 0;
+  return <i32>findOut(pi, intAddr, intPort, remAddr, pi == 2 ? 0 : remPort);
+}
+
+/** The session of an inbound 4-tuple (external port, remote endpoint), or 0 (for ICMP errors from outside). */
+export function natFindSessionInbound(proto: i32, extPort: i32, remAddr: u32, remPort: i32): i32 {
+  const pi = protoIndex(proto);
+  if (!ready || pi < 0 || <u32>extPort > 0xffff || <u32>remPort > 0xffff) return 0;
+  return <i32>findIn(pi, extPort, remAddr, pi == 2 ? 0 : remPort);
+}
+
+/** The mapping that owns (proto, external port), or 0 (hairpinning, RFC 4787 REQ-9). */
+export function natFindMapping(proto: i32, extPort: i32): i32 {
+  const pi = protoIndex(proto);
+  if (!ready || pi < 0 || <u32>extPort > 0xffff) return 0;
+  return <i32>mappingFindExt(pi, extPort);
+}
+
+/** The mapping of an internal endpoint, or 0. */
+export function natFindMappingInternal(proto: i32, intAddr: u32, intPort: i32): i32 {
+  const pi = protoIndex(proto);
+  if (!ready || pi < 0 || <u32>intPort > 0xffff) return 0;
+  return <i32>mappingFindInt(pi, intAddr, intPort);
+}
+
+// ---- API: accessors (bad or stale handles read 0 / write nothing) ---------
+
+export function natSessionIntAddr(s: i32): u32 { return sessionLive(s) ? load<u32>(sp(s), S_INT_ADDR) : 0; }
+export function natSessionIntPort(s: i32): i32 { return sessionLive(s) ? load<u16>(sp(s), S_INT_PORT) : 0; }
+export function natSessionExtPort(s: i32): i32 { return sessionLive(s) ? load<u16>(sp(s), S_EXT_PORT) : 0; }
+export function natSessionRemAddr(s: i32): u32 { return sessionLive(s) ? load<u32>(sp(s), S_REM_ADDR) : 0; }
+export function natSessionRemPort(s: i32): i32 { return sessionLive(s) ? load<u16>(sp(s), S_REM_PORT) : 0; }
+/** IP protocol number of the session, 0 for a bad handle. */
+export function natSessionProto(s: i32): i32 { return sessionLive(s) ? protoNumber(load<u8>(sp(s), S_PROTO)) : 0; }
+/** TCP state (tcp.ts TCP_*), 0 for UDP/ICMP or a bad handle. */
+export function natSessionTcpState(s: i32): i32 { return sessionLive(s) ? load<u8>(sp(s), S_TCP) : 0; }
+/** Timeout class (NAT_CLASS_*), -1 for a bad handle. */
+export function natSessionClass(s: i32): i32 { return sessionLive(s) ? load<u8>(sp(s), S_CLASS) : -1; }
+/** Session flags (NAT_SF_INBOUND), 0 for a bad handle. */
+export function natSessionFlags(s: i32): i32 { return sessionLive(s) ? load<u8>(sp(s), S_FLAGS) & ~F_USED : 0; }
+/** The session's mapping handle, 0 for a bad handle. */
+export function natSessionMapping(s: i32): i32 { return sessionLive(s) ? load<u32>(sp(s), S_MAPPING) : 0; }
+/** Milliseconds of the last refresh. */
+export function natSessionLastSeen(s: i32): u64 { return sessionLive(s) ? load<u64>(sp(s), S_LAST) : 0; }
+/** The 16-bit field kept for the data path (0 on creation). */
+export function natSessionSpare(s: i32): i32 { return sessionLive(s) ? load<u16>(sp(s), S_SPARE) : 0; }
+export function natSetSessionSpare(s: i32, v: i32): bool {
+  if (!sessionLive(s)) return false;
+  store<u16>(sp(s), <u16>v, S_SPARE);
+  return true;
+}
+
+export function natMappingIntAddr(m: i32): u32 { return mappingLive(m) ? load<u32>(mp(m), M_INT_ADDR) : 0; }
+export function natMappingIntPort(m: i32): i32 { return mappingLive(m) ? load<u16>(mp(m), M_INT_PORT) : 0; }
+export function natMappingExtPort(m: i32): i32 { return mappingLive(m) ? load<u16>(mp(m), M_EXT_PORT) : 0; }
+export function natMappingProto(m: i32): i32 { return mappingLive(m) ? protoNumber(load<u8>(mp(m), M_PROTO)) : 0; }
+/** Number of sessions the mapping holds. */
+export function natMappingSessions(m: i32): i32 { return mappingLive(m) ? load<u32>(mp(m), M_SESSIONS) : 0; }
+
+// ---- API: counters and sizes ------------------------------------------------
+
+/** A counter (NAT_C_*); 0 for an unknown id or before natInit. */
+export function natCounter(id: i32): u64 {
+  if (!ready || <u32>id >= <u32>COUNTERS) return 0;
+  return load<u64>(counters + (<usize>id << 3));
+}
+
+/** Free external ports left for a protocol (-1 for an unknown protocol). */
+export function natFreePorts(proto: i32): i32 {
+  const pi = protoIndex(proto);
+  if (pi < 0) return -1;
+  return ready ? freeCountOf(pi) : 0;
+}
+
+/** Capacity given to natInit (sessions, mappings). */
+export function natSessionCapacity(): i32 { return ready ? <i32>sessCap : 0; }
+export function natMappingCapacity(): i32 { return ready ? <i32>mapCap : 0; }
+
+/** Arena bytes the NAT tables take (natInit's carve, rounded as the arena rounds). */
+export function natBytes(): usize { return ready ? arenaBytes : 0; }

@@ -1,0 +1,171 @@
+// A typed wrapper over the module's configuration and MAP exports
+// (docs/abi.md §1). One Uint8Array view over the module's fixed memory
+// serves every call: configure() writes the option bytes straight into the
+// module's config buffer, results are read in place (memory never grows, so
+// the view never detaches).
+
+import { formatIPv4, formatIPv6 } from "./ip.js";
+import { instantiate, type Variant } from "./module.js";
+import { ConfigError, moduleError, type ErrorContext } from "./config/errors.js";
+import type { EncodedConfig } from "./config/options.js";
+
+/** The exports of docs/abi.md §1 (pointers are byte offsets into `memory`). */
+export interface MapExports {
+  memory: WebAssembly.Memory;
+  configBuffer(): number;
+  configBufferSize(): number;
+  configure(len: number): number;
+  configErrorOffset(): number;
+  configErrorOption(): number;
+  ceIPv4(): number;
+  ceIPv4PrefixLength(): number;
+  cePsid(): number;
+  cePsidLength(): number;
+  cePsidOffset(): number;
+  cePortCount(): number;
+  cePortRangeCount(): number;
+  cePortRangeFirst(i: number): number;
+  cePortRangeLast(i: number): number;
+  ceIPv6Address(): number;
+  bmrIndex(): number;
+  ruleCount(): number;
+  ruleIPv6Prefix(i: number): number;
+  ruleIPv6PrefixLength(i: number): number;
+  ruleIPv4Prefix(i: number): number;
+  ruleIPv4PrefixLength(i: number): number;
+  ruleEaLength(i: number): number;
+  rulePsidOffset(i: number): number;
+  rulePsidLength(i: number): number;
+  ruleIsForwarding(i: number): number;
+  brCount(): number;
+  brAddress(i: number): number;
+}
+
+const REQUIRED: readonly (keyof MapExports)[] = [
+  "memory", "configBuffer", "configBufferSize", "configure", "configErrorOffset", "configErrorOption",
+  "ceIPv4", "ceIPv4PrefixLength", "cePsid", "cePsidLength", "cePsidOffset", "cePortCount",
+  "cePortRangeCount", "cePortRangeFirst", "cePortRangeLast", "ceIPv6Address", "bmrIndex",
+  "ruleCount", "ruleIPv6Prefix", "ruleIPv6PrefixLength", "ruleIPv4Prefix", "ruleIPv4PrefixLength",
+  "ruleEaLength", "rulePsidOffset", "rulePsidLength", "ruleIsForwarding", "brCount", "brAddress",
+];
+
+/** The CE's side of the Basic Mapping Rule, as `mape calc --json` prints it. */
+export interface CalcResult {
+  ipv4Address: string;
+  ipv4PrefixLength: number;
+  psid: number;
+  psidLength: number;
+  psidOffset: number;
+  /** [first, last] port ranges, ascending. */
+  portRanges: [number, number][];
+  portCount: number;
+  /** RFC 5952 text; the layout (RFC 7597 §6 or legacy) follows the LEGACY_IID setting. */
+  ceIPv6Address: string;
+}
+
+/** One installed rule (BMR or FMR). */
+export interface RuleInfo {
+  ipv6Prefix: string;
+  ipv6PrefixLength: number;
+  ipv4Prefix: string;
+  ipv4PrefixLength: number;
+  eaLength: number;
+  psidOffset: number;
+  psidLength: number;
+  forwarding: boolean;
+}
+
+export class Engine {
+  readonly exports: MapExports;
+  /** The one view over the module's memory. */
+  readonly mem: Uint8Array;
+
+  constructor(instance: WebAssembly.Instance = instantiate()) {
+    const ex = instance.exports as Partial<MapExports>;
+    const lacking = REQUIRED.filter((k) => ex[k] === undefined);
+    if (lacking.length) {
+      throw new Error(`the wasm module lacks ${lacking.slice(0, 3).join(", ")}${lacking.length > 3 ? ", …" : ""}: rebuild it with 'npm run build:wasm'`);
+    }
+    this.exports = ex as MapExports;
+    this.mem = new Uint8Array(this.exports.memory.buffer);
+  }
+
+  static load(variant: Variant = "release"): Engine {
+    return new Engine(instantiate(variant));
+  }
+
+  /**
+   * Installs a configuration (all or nothing). `config` is an EncodedConfig
+   * from host/config (errors then name the user's field) or raw option bytes
+   * (errors name the byte offset). Throws ConfigError.
+   */
+  configure(config: EncodedConfig | Uint8Array): void {
+    const ctx: ErrorContext & { bytes: Uint8Array } =
+      config instanceof Uint8Array
+        ? {
+            bytes: config,
+            spans: [{ start: 0, end: config.length, name: "options", userOffset: 0 }],
+            missing: { rules: "options", br: "options", dmr: "options", endUserPrefix: "options" },
+            binary: true,
+          }
+        : config;
+    const ex = this.exports;
+    const size = ex.configBufferSize();
+    if (ctx.bytes.length > size) {
+      throw new ConfigError({ field: "configuration" }, `${ctx.bytes.length} bytes of options do not fit the module's ${size}-byte buffer`);
+    }
+    this.mem.set(ctx.bytes, ex.configBuffer());
+    const code = ex.configure(ctx.bytes.length);
+    if (code !== 0) throw moduleError(ctx, code, ex.configErrorOffset(), ex.configErrorOption());
+  }
+
+  /** The CE's BMR results of the installed configuration. */
+  calc(): CalcResult {
+    const ex = this.exports;
+    const portRanges: [number, number][] = [];
+    const n = ex.cePortRangeCount();
+    for (let i = 0; i < n; i++) portRanges.push([ex.cePortRangeFirst(i), ex.cePortRangeLast(i)]);
+    return {
+      ipv4Address: formatIPv4(ex.ceIPv4() >>> 0),
+      ipv4PrefixLength: ex.ceIPv4PrefixLength(),
+      psid: ex.cePsid(),
+      psidLength: ex.cePsidLength(),
+      psidOffset: ex.cePsidOffset(),
+      portRanges,
+      portCount: ex.cePortCount(),
+      ceIPv6Address: formatIPv6(this.mem, ex.ceIPv6Address()),
+    };
+  }
+
+  /** Index of the BMR in rules(), -1 if none. */
+  bmrIndex(): number {
+    return this.exports.bmrIndex();
+  }
+
+  /** The installed rule table. */
+  rules(): RuleInfo[] {
+    const ex = this.exports;
+    const out: RuleInfo[] = [];
+    for (let i = 0, n = ex.ruleCount(); i < n; i++) {
+      out.push({
+        ipv6Prefix: formatIPv6(this.mem, ex.ruleIPv6Prefix(i)),
+        ipv6PrefixLength: ex.ruleIPv6PrefixLength(i),
+        ipv4Prefix: formatIPv4(ex.ruleIPv4Prefix(i) >>> 0),
+        ipv4PrefixLength: ex.ruleIPv4PrefixLength(i),
+        eaLength: ex.ruleEaLength(i),
+        psidOffset: ex.rulePsidOffset(i),
+        psidLength: ex.rulePsidLength(i),
+        forwarding: ex.ruleIsForwarding(i) !== 0,
+      });
+    }
+    return out;
+  }
+
+  /** The installed BR addresses, RFC 5952 text. */
+  brs(): string[] {
+    const ex = this.exports;
+    const out: string[] = [];
+    for (let i = 0, n = ex.brCount(); i < n; i++) out.push(formatIPv6(this.mem, ex.brAddress(i)));
+    return out;
+  }
+}

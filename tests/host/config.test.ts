@@ -1,0 +1,287 @@
+// Config sources → option bytes → the engine: the same results whatever the
+// source, and every malformed input refused with its field named.
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { Engine } from "../../host/engine.js";
+import { ConfigError } from "../../host/config/errors.js";
+import { encodeConfig } from "../../host/config/options.js";
+import { jsonToModel, parseJsonConfig } from "../../host/config/json.js";
+import { encodeHex, parseHex } from "../../host/config/dhcpv6.js";
+import { readConfigSource } from "../../host/config/source.js";
+import { parseUci, uciToModel } from "../../host/config/openwrt.js";
+
+// --- Fixtures: RFC 7598 options written out by hand, one field a line. ---
+
+/** JANOG interop rule, BR 2403:9200:fff0::2, as a DHCPv6 server sends OPTION_S46_CONT_MAPE. */
+const JANOG_HEX = [
+  "005e 002c", //             OPTION_S46_CONT_MAPE (94), 44 bytes
+  "0059 0014", //               S46_RULE (89), 20 bytes
+  "00", //                        flags: F = 0 (BMR)
+  "10", //                        ea-len 16
+  "1c", //                        prefix4-len 28
+  "cb56e100", //                  ipv4-prefix 203.86.225.0
+  "20", //                        prefix6-len 32
+  "24039200", //                  ipv6-prefix 2403:9200:: (4 bytes)
+  "005d 0004", //                 S46_PORTPARAMS (93), 4 bytes
+  "04 00 0000", //                  offset 4, PSID-len 0 (from the EA bits), PSID 0
+  "005a 0010", //               S46_BR (90), 16 bytes
+  "2403 9200 fff0 0000 0000 0000 0000 0002",
+].join(" ");
+
+/** lw4o6 binding 192.0.2.1, PSID 5 of 6 bits at offset 0, B4 prefix 2001:db8:1:200::/56, AFTR 2001:db8::1. */
+const LW_HEX = [
+  "0060 002c", //             OPTION_S46_CONT_LW (96), 44 bytes
+  "005c 0014", //               S46_V4V6BIND (92), 20 bytes
+  "c0000201", //                  ipv4-address 192.0.2.1
+  "38", //                        bindprefix6-len 56
+  "20010db8000102", //            bind-ipv6-prefix (7 bytes)
+  "005d 0004", //                 S46_PORTPARAMS
+  "00 06 1400", //                  offset 0, PSID-len 6, PSID 5 left-aligned (5 << 10)
+  "005a 0010", //               S46_BR
+  "2001 0db8 0000 0000 0000 0000 0000 0001",
+].join(" ");
+
+const JANOG_JSON = {
+  type: "map-e",
+  rules: [{ ipv6Prefix: "2403:9200::/32", ipv4Prefix: "203.86.225.0/28", eaLength: 16, psidOffset: 4 }],
+  br: "2403:9200:fff0::2",
+  endUserPrefix: "2403:9200:1234::/48",
+};
+
+const LW_JSON = {
+  type: "lw4o6",
+  binding: { ipv4Address: "192.0.2.1", ipv6Prefix: "2001:db8:1:200::/56", psidOffset: 0, psidLength: 6, psid: 5 },
+  br: "2001:db8::1",
+};
+
+const JANOG_UCI = `
+config interface 'lan'
+	option proto 'static'
+
+config interface 'wan6_mape'   # the MAP-E tunnel
+	option proto 'map'
+	option maptype 'map-e'
+	option peeraddr '2403:9200:fff0::2'
+	option ipaddr '203.86.225.0'
+	option ip4prefixlen '28'
+	option ip6prefix '2403:9200::'
+	option ip6prefixlen '32'
+	option ealen '16'
+	option psidlen '12'
+	option offset '4'
+	option tunlink 'wan6'
+`;
+
+/** What odhcp6c exports in $MAPE for the JANOG container (script.c, s46_to_env). */
+const JANOG_MAPE_ENV =
+  "type=map-e,ealen=16,prefix4len=28,prefix6len=32,ipv4prefix=203.86.225.0,ipv6prefix=2403:9200::,offset=4,psidlen=0,psid=0,br=2403:9200:fff0::2, ";
+
+const JANOG_EXPECT = {
+  ipv4Address: "203.86.225.1",
+  ipv4PrefixLength: 32,
+  psid: 564,
+  psidLength: 12,
+  psidOffset: 4,
+  portCount: 15,
+  ceIPv6Address: "2403:9200:1234::cb56:e101:234",
+};
+
+const engine = Engine.load();
+const dir = mkdtempSync(join(tmpdir(), "mape-config-"));
+function file(name: string, text: string): string {
+  const p = join(dir, name);
+  writeFileSync(p, text);
+  return p;
+}
+
+function calcOf(argv: string[]) {
+  const src = readConfigSource(argv, "calc");
+  engine.configure(src.encoded);
+  return { ...engine.calc(), rules: engine.rules(), brs: engine.brs(), bmr: engine.bmrIndex() };
+}
+
+/** Asserts the config is refused, the message naming `field` (and matching `what`). */
+function refused(f: () => unknown, field: string, what: RegExp): void {
+  assert.throws(f, (e: unknown) => {
+    assert.ok(e instanceof ConfigError, `expected ConfigError, got ${String(e)}`);
+    assert.equal(e.field, field, e.message);
+    assert.match(e.message, what);
+    assert.ok(e.message.startsWith(`${field}: `), e.message);
+    return true;
+  }, `${field} ${what}`);
+}
+
+test("JSON encodes to exactly the hand-written JANOG container", () => {
+  const enc = encodeConfig(jsonToModel(JANOG_JSON));
+  const hand = parseHex(JANOG_HEX, "fixture");
+  assert.deepEqual(enc.bytes.subarray(0, hand.length), hand);
+});
+
+test("JANOG: hand-built bytes, JSON, UCI, --rule and $MAPE give the same results", () => {
+  const json = file("janog.json", JSON.stringify(JANOG_JSON));
+  const uci = file("network", JANOG_UCI);
+  const prefix = ["--prefix", "2403:9200:1234::/48"];
+  const results = [
+    calcOf(["--dhcpv6", JANOG_HEX, ...prefix]),
+    calcOf(["--config", json]),
+    calcOf(["--uci", uci, "--interface", "wan6_mape", ...prefix]),
+    calcOf(["--rule", "2403:9200::/32,203.86.225.0/28,16,4", "--br", "2403:9200:fff0::2", ...prefix]),
+    calcOf(["--dhcpv6", JANOG_MAPE_ENV, ...prefix]),
+    calcOf([]), // the built-in default is this rule
+  ];
+  for (const r of results) {
+    for (const [k, v] of Object.entries(JANOG_EXPECT)) assert.deepEqual(r[k as keyof typeof r], v, k);
+    assert.deepEqual(r.brs, ["2403:9200:fff0::2"]);
+    assert.equal(r.bmr, 0);
+    assert.deepEqual(r.portRanges, results[0].portRanges);
+  }
+});
+
+test("payload-only hex (no container header) is wrapped, offsets stay the user's", () => {
+  const payload = JANOG_HEX.slice("005e 002c ".length);
+  const r = calcOf(["--dhcpv6", payload, "--prefix", "2403:9200:1234::/48"]);
+  assert.equal(r.ceIPv6Address, JANOG_EXPECT.ceIPv6Address);
+  // ea-len 49 at byte 5 of the payload
+  const bad = payload.replace(/^0059 0014 00 10/, "0059 0014 00 31");
+  refused(() => calcOf(["--dhcpv6", bad, "--prefix", "2403:9200:1234::/48"]), "--dhcpv6", /EA_LENGTH.*byte 5, in S46_RULE/);
+});
+
+test("lw4o6: hand-built binding and JSON give the same results", () => {
+  const json = file("lw.json", JSON.stringify(LW_JSON));
+  const enc = encodeConfig(jsonToModel(LW_JSON));
+  assert.deepEqual(enc.bytes.subarray(0, 48), parseHex(LW_HEX, "fixture"));
+  const a = calcOf(["--dhcpv6", LW_HEX]);
+  const b = calcOf(["--config", json]);
+  assert.deepEqual(a, b);
+  assert.equal(a.ipv4Address, "192.0.2.1");
+  assert.equal(a.psid, 5);
+  assert.equal(a.psidLength, 6);
+  assert.equal(a.psidOffset, 0);
+  assert.equal(a.portCount, 1024);
+  assert.deepEqual(a.portRanges, [[5120, 6143]]);
+  assert.deepEqual(a.brs, ["2001:db8::1"]);
+});
+
+test("UCI: sections, quoting, comments; options map as map.sh does", () => {
+  const s = parseUci(`config interface "a b"\n\toption x 'it''s'\n\toption y "q\\"q" # c\nlist l 1\nlist l 2\n`, "f");
+  assert.equal(s[0].name, "a b");
+  assert.equal(s[0].options.get("x")?.value, "its");
+  assert.equal(s[0].options.get("y")?.value, 'q"q');
+  assert.equal(s[0].options.get("l")?.value, "1 2");
+  const u = uciToModel(JANOG_UCI, "network", "wan6_mape");
+  assert.equal(u.tunlink, "wan6");
+  assert.equal(u.model.tunnelMtu?.value, 1320); // map.sh's default mtu 1280 + the IPv6 header
+  assert.equal(u.model.rules[0].portParams?.psidLength, 12);
+  // legacymap: pre-RFC interface id, and mapcalc's default PSID offset 4
+  const legacy = uciToModel(JANOG_UCI.replace("\toption offset '4'\n", "\toption legacymap '1'\n"), "network", "wan6_mape");
+  assert.equal(legacy.model.legacyIid?.value, true);
+  assert.equal(legacy.model.rules[0].portParams?.offset, 4);
+});
+
+// --- Malformed input of every kind: refused, the field named. ---
+
+function jsonWith(patch: (j: any) => void): string {
+  const j = structuredClone(JANOG_JSON) as any;
+  patch(j);
+  return file(`bad-${Math.random().toString(36).slice(2)}.json`, JSON.stringify(j));
+}
+
+test("malformed JSON configs name the JSON field", () => {
+  const cases: [(j: any) => void, string, RegExp][] = [
+    [(j) => (j.rules[0].eaLength = 49), "rules[0].eaLength", /EA_LENGTH/],
+    [(j) => (j.rules[0].eaLength = "16"), "rules[0].eaLength", /integer/],
+    [(j) => (j.rules[0].psidOffset = 5), "rules[0].psidOffset", /PSID_TOO_LONG/], // 5 + 12 > 16
+    [(j) => delete j.rules[0].psidOffset, "rules[0].eaLength", /PSID_TOO_LONG/], // default 6 + 12 > 16
+    [(j) => (j.rules[0].psidOffset = 16), "rules[0].psidOffset", /PORTPARAMS_OFFSET/],
+    [(j) => (j.rules[0].psidLength = 8), "rules[0].psidLength", /PSID_MISMATCH/],
+    [(j) => Object.assign(j.rules[0], { psidLength: 12, psid: 4096 }), "rules[0].psid", /does not fit/],
+    [(j) => (j.rules[0].psid = 1), "rules[0].psid", /needs psidLength/],
+    [(j) => (j.rules[0].eaLength = 30), "rules[0].eaLength", /EA_TOO_LONG_FOR_ADDRESS/], // 30 - (32 - 28) > 16
+    [(j) => (j.rules[0].eaLength = 40), "rules[0].eaLength", /PREFIX6_PLUS_EA/],
+    [(j) => (j.rules[0].ipv6Prefix = "2403:9200::/33x"), "rules[0].ipv6Prefix", /not an IPv6 prefix/],
+    [(j) => (j.rules[0].ipv6Prefix = "2403:92g0::/32"), "rules[0].ipv6Prefix", /not a group/],
+    [(j) => delete j.rules[0].ipv4Prefix, "rules[0].ipv4Prefix", /required/],
+    [(j) => (j.rules[0].extra = 1), "rules[0].extra", /unknown field/],
+    [(j) => (j.rules = {}), "rules", /array/],
+    [(j) => (j.type = "map-x"), "type", /one of/],
+    [(j) => (j.endUserPrefix = "2001:db8::/48"), "endUserPrefix", /PREFIX_OUTSIDE_RULE/],
+    [(j) => (j.endUserPrefix = "2403:9200::/40"), "endUserPrefix", /PREFIX_LENGTH/],
+    [(j) => (j.br = ["2403:9200:fff0::2", "nope"]), "br[1]", /not an IPv6 address/],
+    [(j) => (j.br = Array.from({ length: 9 }, (_, i) => `2001:db8::${i + 1}`)), "br[8]", /TOO_MANY_BRS/],
+    [(j) => (j.tunnelMtu = 100), "tunnelMtu", /LOCAL_VALUE/],
+    [(j) => (j.hopLimit = 0), "hopLimit", /LOCAL_VALUE/],
+    [(j) => (j.legacyIid = "yes"), "legacyIid", /true or false/],
+  ];
+  for (const [patch, field, what] of cases) {
+    const f = jsonWith(patch);
+    refused(() => calcOf(["--config", f]), field, what);
+  }
+  refused(() => parseJsonConfig("{ rules: [] }", "x.json"), "x.json", /not valid JSON/);
+});
+
+test("missing parts: BR in CE mode, rules, end-user prefix", () => {
+  const noBr = jsonWith((j) => delete j.br);
+  refused(() => engine.configure(readConfigSource(["--config", noBr], "ce").encoded), "br", /BR_MISSING/);
+  const noRules = jsonWith((j) => (j.rules = []));
+  refused(() => calcOf(["--config", noRules]), "rules", /RULE_MISSING/);
+  const noPrefix = jsonWith((j) => delete j.endUserPrefix);
+  refused(() => engine.configure(readConfigSource(["--config", noPrefix], "ce").encoded), "endUserPrefix", /PREFIX_MISSING/);
+  refused(() => engine.configure(readConfigSource(["--rule", "2403:9200::/32,203.86.225.0/28,16,4"], "ce").encoded), "--br", /BR_MISSING/);
+});
+
+test("malformed hex names the byte offset in the user's hex", () => {
+  const prefix = ["--prefix", "2403:9200:1234::/48"];
+  refused(() => calcOf(["--dhcpv6", "005e0004ffff", ...prefix]), "--dhcpv6", /TRUNCATED.*byte 2/);
+  refused(() => calcOf(["--dhcpv6", JANOG_HEX.replace("0059 0014", "0059 0003"), ...prefix]), "--dhcpv6", /OPTION_LENGTH.*byte 6, in S46_RULE/);
+  refused(() => calcOf(["--dhcpv6", JANOG_HEX.replace("1c cb56e100", "21 cb56e100"), ...prefix]), "--dhcpv6", /PREFIX4_LENGTH.*byte 10/);
+  refused(() => calcOf(["--dhcpv6", JANOG_HEX.replace("005a 0010", "005a 000f"), ...prefix]), "--dhcpv6", /byte/);
+  refused(() => calcOf(["--dhcpv6", "005e 00 2", ...prefix]), "--dhcpv6", /odd number/);
+  refused(() => calcOf(["--dhcpv6", "005e zz", ...prefix]), "--dhcpv6", /'z' is not a hex digit/);
+  refused(() => engine.configure(new Uint8Array(0)), "options", /CONTAINER_MISSING/);
+  refused(() => calcOf(["--dhcpv6", "001a0000", ...prefix]), "--dhcpv6", /OPTION_DUPLICATE.*byte 0/);
+  refused(() => engine.configure(encodeHex({ hex: JANOG_HEX + JANOG_HEX, field: "hex", local: {} })), "hex", /CONTAINER_DUPLICATE.*byte 48/);
+});
+
+test("malformed UCI and rule strings name the option and line", () => {
+  const prefix = ["--prefix", "2403:9200:1234::/48"];
+  const f = join(dir, "network");
+  const uci = (text: string, iface = "wan6_mape") => {
+    writeFileSync(f, text);
+    return calcOf(["--uci", f, "--interface", iface, ...prefix]);
+  };
+  refused(() => uci(JANOG_UCI.replace("ealen '16'", "ealen '49'")), `${f}:13 option ealen`, /EA_LENGTH/);
+  refused(() => uci(JANOG_UCI.replace("ealen '16'", "ealen 'x'")), `${f}:13 option ealen`, /not an integer/);
+  refused(() => uci(JANOG_UCI.replace("psidlen '12'", "psidlen '10'")), `${f}:14 option psidlen`, /PSID_MISMATCH/);
+  refused(() => uci(JANOG_UCI.replace("ipaddr '203.86.225.0'", "ipaddr '203.86.225'")), `${f}:9 option ipaddr`, /not an IPv4 address/);
+  refused(() => uci(JANOG_UCI, "wan"), "--interface", /no interface 'wan'.*wan6_mape/);
+  refused(() => uci(JANOG_UCI, "lan"), `${f}:3 option proto`, /not 'map'/);
+  refused(() => uci(JANOG_UCI.replace("option proto 'static'", "option proto 'static")), `${f}:3`, /unterminated/);
+  refused(() => calcOf(["--dhcpv6", JANOG_MAPE_ENV.replace("ealen=16", "ealen=49"), ...prefix]), "--dhcpv6 ealen", /EA_LENGTH/);
+  refused(() => calcOf(["--dhcpv6", JANOG_MAPE_ENV.replace("ealen=16", "eabits=16"), ...prefix]), "--dhcpv6", /unknown rule key 'eabits'/);
+});
+
+test("command-line sources: one at a time, values required", () => {
+  refused(() => readConfigSource(["--rule", "a", "--config", "b"], "calc"), "--rule", /cannot be combined with --config/);
+  refused(() => readConfigSource(["--uci", "x"], "calc"), "--uci", /--interface/);
+  refused(() => readConfigSource(["--prefix"], "calc"), "--prefix", /needs a value/);
+  refused(() => readConfigSource(["--prefix", "2403:9200:1234::1/48"], "calc"), "--prefix", /bits set past/);
+  refused(() => readConfigSource(["--rule", "2403:9200::/32,203.86.225.0/28"], "calc"), "--rule", /is not <ipv6-prefix>/);
+  refused(() => readConfigSource(["--rule", "2403:9200::/32,203.86.225.0/28,x"], "calc"), "--rule EA bits", /integer/);
+  refused(() => readConfigSource(["--config", join(dir, "none.json")], "calc"), "--config", /cannot read/);
+  assert.deepEqual(readConfigSource(["--json", "--prefix", "2403:9200:1234::/48"], "calc").rest, ["--json"]);
+});
+
+test("every examples/*.json configures", async () => {
+  const { readdirSync } = await import("node:fs");
+  const examples = new URL("../../../../examples/", import.meta.url);
+  const files = readdirSync(examples).filter((f) => f.endsWith(".json"));
+  assert.ok(files.length >= 4);
+  for (const f of files) {
+    const r = calcOf(["--config", new URL(f, examples).pathname]);
+    assert.ok(r.bmr >= 0, f);
+    assert.ok(r.portCount > 0, f);
+  }
+});
