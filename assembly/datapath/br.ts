@@ -100,7 +100,7 @@ import { HELD, pktPtr, pktLen, now, emitLater } from "./ce";
 import {
   count, drop,
   C_OUT_IPV4, C_OUT_IPV6, C_HAIRPIN, C_ICMP_GENERATED, C_FRAGMENTS_OUT, C_REASSEMBLED, C_RELEASED,
-  C_PTB_RECEIVED,
+  C_PTB_RECEIVED, C_RELEASED_DROPPED,
   D_IPV4_TRUNCATED, D_IPV4_BAD_VERSION, D_IPV4_BAD_IHL, D_IPV4_BAD_LENGTH, D_IPV4_BAD_CHECKSUM,
   D_IPV4_BAD_L4, D_IPV4_UNSUPPORTED_PROTOCOL, D_IPV4_TTL_EXPIRED, D_IPV4_DF_TOO_BIG, D_IPV4_MARTIAN,
   D_IPV6_TRUNCATED, D_IPV6_BAD_VERSION, D_IPV6_BAD_LENGTH, D_IPV6_BAD_EXTENSION, D_IPV6_NOT_FOR_US,
@@ -469,7 +469,7 @@ function releaseHeld(src: u32, dst: u32, id: i32, proto: i32, dir: i32,
     count(C_RELEASED, len);
     const r = dir == DIR_BR_DOWN ? downHeld(q, len, dport) : upHeld(q, len, srule, sport, dport);
     if (r == 0) emitLater(pktPtr, pktLen);
-    else if (r > 0) drop(r, len);
+    else if (r > 0) count(C_RELEASED_DROPPED, len); // its outcome was "held" already
     i = frag4NextHeld(i + 1, src, dst, id, proto, dir, now);
   }
   pktPtr = keepPtr;
@@ -553,6 +553,8 @@ function fromCe(outer: usize, p: usize, len: i32): i32 {
         // Before its first fragment: the check without a port (file header).
         if (!sourceOkWithoutPort(outerSrc, srule, src)) return D_SECURITY_IPV6_SRC;
         if (needD) {
+          // Checked before holding, so a released fragment cannot fail on it.
+          if (ipv4Ttl(p) <= 1) return D_IPV4_TTL_EXPIRED;
           return frag4Hold(p, len, src, dst, id, proto, DIR_BR_UP, now) ? HELD : D_FRAGMENT_HOLD_FULL;
         }
         checked = true;

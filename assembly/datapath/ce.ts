@@ -60,7 +60,7 @@ import { reasm6Add, reasm6Free, reasmPtr, reasmLen, reasmCtx, R6_HELD, R6_DONE, 
 import {
   count, drop,
   C_OUT_IPV4, C_OUT_IPV6, C_HAIRPIN, C_MESH, C_ICMP_GENERATED, C_FRAGMENTS_OUT, C_REASSEMBLED, C_RELEASED,
-  C_PTB_RECEIVED,
+  C_PTB_RECEIVED, C_RELEASED_DROPPED,
   D_IPV4_TRUNCATED, D_IPV4_BAD_VERSION, D_IPV4_BAD_IHL, D_IPV4_BAD_LENGTH, D_IPV4_BAD_CHECKSUM,
   D_IPV4_BAD_L4, D_IPV4_UNSUPPORTED_PROTOCOL, D_IPV4_TTL_EXPIRED, D_IPV4_DF_TOO_BIG, D_IPV4_MARTIAN,
   D_IPV6_TRUNCATED, D_IPV6_BAD_VERSION, D_IPV6_BAD_LENGTH, D_IPV6_BAD_EXTENSION, D_IPV6_NOT_FOR_US,
@@ -314,6 +314,9 @@ export function ceFromLan(p: usize, len: i32): i32 {
   const id = ipv4Id(p);
   const l4 = p + <usize>hl;
   const l4len = len - hl;
+  // RFC 791: every fragment but the last carries a multiple of 8 bytes, and
+  // no fragment reaches past 65535.
+  if ((more && (l4len & 7) != 0) || fragOff + l4len > 65535) return D_FRAGMENT_BAD;
 
   if (fragOff != 0) {
     // A later fragment: no ports; the first fragment decided the translation.
@@ -385,7 +388,7 @@ function lanFinish(p: usize, len: i32, l4: usize, proto: i32, src: u32, dst: u32
   if (l4 == 0) setIpv4SrcUpdate(p, extAddr());
   setIpv4TtlUpdate(p, ipv4Ttl(p) - 1);
   if (l4 == 0) nextHop(dst, dport);
-  const label = flowLabel(p, l4);
+  const label = flowLabel(p, isFragment ? 0 : l4); // one label for every fragment of a packet (RFC 6437 §3)
   const mtu = len + IPV6_HEADER_LEN > pmtuFloor ? pmtuFor(NEXT_HOP, now) : pmtuFloor;
   // RFC 7597 §8.3.3: every fragment that leaves, ours or the host's.
   if (isFragment || len + IPV6_HEADER_LEN > mtu) setIdUpdate(p, sharedFragmentId(src, id));
@@ -482,7 +485,7 @@ function releaseHeld(src: u32, dst: u32, id: i32, proto: i32, dir: i32): void {
     count(C_RELEASED, len);
     const r = dir == DIR_OUT ? ceFromLanHeld(q, len) : wanDeliverHeld(q, len);
     if (r == 0) emitLater(pktPtr, pktLen);
-    else if (r > 0) drop(r, len);
+    else if (r > 0) count(C_RELEASED_DROPPED, len); // its outcome was "held" already
     i = frag4NextHeld(i + 1, src, dst, id, proto, dir, now);
   }
   pktPtr = keepPtr;
@@ -643,6 +646,9 @@ function wanInner(outer: usize, p: usize, len: i32): i32 {
   const id = ipv4Id(p);
   const l4 = p + <usize>hl;
   const l4len = len - hl;
+  if ((more && (l4len & 7) != 0) || fragOff + l4len > 65535) return D_FRAGMENT_BAD;
+  // Refused now rather than after being held: a held fragment has its outcome.
+  if (ipv4Ttl(p) <= 1) return D_IPV4_TTL_EXPIRED;
 
   if (fragOff != 0) {
     // Later fragment: the outer source is checked as far as it can be

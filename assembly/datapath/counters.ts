@@ -87,7 +87,9 @@ export const D_FRAGMENT_BAD: i32 = 50;
 export const D_NOT_CONFIGURED: i32 = 51;
 export const D_BR_NO_RULE: i32 = 52;
 export const D_BR_PORT_OUTSIDE: i32 = 53;
-export const COUNTER_COUNT: i32 = 54;
+/** Held fragments released and then refused (they were counted as held). */
+export const C_RELEASED_DROPPED: i32 = 54;
+export const COUNTER_COUNT: i32 = 55;
 
 const NAMES: StaticArray<string> = [
   "in-ipv4", "in-ipv6",
@@ -109,6 +111,7 @@ const NAMES: StaticArray<string> = [
   "drop-icmpv6-unsupported", "drop-icmpv6-bad-quote",
   "drop-fragment-hold-full", "drop-fragment-bad",
   "drop-not-configured", "drop-br-no-rule", "drop-br-port-outside",
+  "released-dropped",
 ];
 
 const COUNTERS: usize = memory.data(COUNTER_COUNT * 16, 16);
@@ -116,9 +119,15 @@ const COUNTERS: usize = memory.data(COUNTER_COUNT * 16, 16);
 /** Counts one packet of `len` bytes under counter `c`. */
 @inline
 export function count(c: i32, len: i32): void {
+  countN(c, 1, len);
+}
+
+/** Counts `n` packets of `bytes` bytes in all under counter `c`. */
+@inline
+export function countN(c: i32, n: i32, bytes: i32): void {
   const p = COUNTERS + (<usize>c << 4);
-  store<u64>(p, load<u64>(p) + 1);
-  store<u64>(p, load<u64>(p, 8) + <u64>len, 8);
+  store<u64>(p, load<u64>(p) + <u64>n);
+  store<u64>(p, load<u64>(p, 8) + <u64>bytes, 8);
 }
 
 /** Drops a packet for one named reason. Every drop goes through here. */

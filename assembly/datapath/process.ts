@@ -18,7 +18,7 @@ import { frag4Reset, frag4Expire, expiredBytes } from "./frag4";
 import { reasm6Reset, reasm6Expire } from "./reasm6";
 import { pmtuReset } from "./pmtu";
 import {
-  count, drop, countersReset,
+  count, countN, drop, countersReset,
   C_IN_IPV4, C_IN_IPV6, C_FWD_TO_IPV6, C_FWD_TO_IPV4, C_HELD, C_EXPIRED_FRAGMENTS,
   D_UNKNOWN_VERSION, D_NOT_CONFIGURED,
 } from "./counters";
@@ -93,7 +93,7 @@ export function process(n: i32, nowMs: f64): i32 {
   if (live) {
     natExpire(now, 64);
     const held = frag4Expire(now);
-    if (held) count(C_EXPIRED_FRAGMENTS, expiredBytes);
+    if (held) countN(C_EXPIRED_FRAGMENTS, held, expiredBytes);
     reasm6Expire(now);
   }
   const cap = SLOT_SIZE - HEADROOM;

@@ -1,0 +1,33 @@
+// `mape ce`: a MAP-E customer edge on a TUN (host/runner.ts does the work).
+
+import { serve } from "../runner.js";
+
+export const summary = "run a MAP-E CE on a TUN until SIGTERM (SIGHUP reloads, SIGUSR1 prints counters)";
+
+export const usage = `usage:
+  mape ce [--rule <ipv6-prefix>/<len>,<ipv4-prefix>/<len>,<ea-bits>[,<psid-offset>] --br <ipv6>...
+           | --config <file.json>
+           | --dhcpv6 <hex | OpenWrt rule string> [--dhcpv6-type map-e|lw4o6]
+           | --uci <file> --interface <name>]
+          [--prefix <end-user-ipv6-prefix>/<len>] [--legacy-iid]
+          [--tun <name>] [--routes] [--control <path>]
+
+Creates the TUN <name> (default mape0; a persistent one of that name is
+attached instead), brings it up (addrgenmode none) and runs the CE's data
+path on it until SIGTERM or SIGINT, then exits 0 (a TUN it created goes
+away). Prints the routes the operator must add:
+  ip -4 route add default dev <tun> mtu <tunnel MTU - 40>
+  ip -6 route add <CE MAP IPv6 address>/128 dev <tun>
+or adds them itself with --routes (and removes them on exit). The IPv6
+route toward the BR and IPv4/IPv6 forwarding are the host's: a warning says
+when they are missing.
+
+SIGHUP re-reads the configuration: with the same BMR (IPv4 address, PSID,
+MAP address) the NAT sessions survive; a bad new configuration leaves the
+running one in force. 'mape stats --tun <name>' (or SIGUSR1) prints the
+counters. Configuration sources are those of 'mape calc' (with no source:
+the built-in JANOG rule).`;
+
+export function run(argv: string[]): Promise<number> {
+  return serve({ mode: "ce", argv, usage, defaultTun: "mape0" });
+}

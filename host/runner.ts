@@ -1,0 +1,627 @@
+// The TUN loop shared by `mape ce` and `mape br`: packets go from the device
+// straight into the module's input slots and from the module's output slots
+// straight back to the device, with no per-packet copy or allocation in JS.
+//
+//   device ──readBatch──▶ inputPtr(0..n)      (lengths land in the module's
+//                                              inputLengths() Int32Array)
+//          process(n, now)
+//   device ◀─writeBatch── outputOffsets()/outputLengths()[0..m)
+//
+// Every typed array the loop hands the device is made once, in the
+// constructor: the slot offsets and capacities (small JS arrays) and three
+// views over the module's fixed memory (input lengths, output offsets,
+// output lengths), which never detach because the memory never grows. A
+// readable event drains the device batch by batch until it has nothing left
+// (EAGAIN) or a bound is reached (the watch is level-triggered, so the rest
+// comes on the next turn of the event loop and timers and the control
+// socket still get their turn). A periodic tick calls process(0, now) so the
+// module's timeouts (NAT sessions, held fragments) run while the link is idle.
+
+import { readFileSync } from "node:fs";
+import { Engine } from "./engine.js";
+import { DataPath } from "./datapath.js";
+import { TunDevice, type Bytes, type Slots } from "./tun.js";
+import { ip, prepareTun } from "./netns.js";
+import { formatIPv6 } from "./ip.js";
+import { readConfigSource, type ConfigSource } from "./config/source.js";
+import type { Mode } from "./config/options.js";
+import { ControlServer, controlPath } from "./control.js";
+import { formatCounters } from "./commands/stats.js";
+import { UsageError } from "./commands/usage.js";
+
+/** The device side of the loop: what TunDevice offers (a fake one in tests). */
+export interface PacketDevice {
+  readonly name: string;
+  /** Reads up to `count` packets into the slots; sets slots.lengths[0..n); 0 when none wait. */
+  readBatch(buf: Bytes, slots: Slots, count?: number): number;
+  /** Writes packets 0..count; returns how many were consumed (fewer only on EAGAIN); results[i] = bytes or -errno. */
+  writeBatch(buf: Bytes, slots: Pick<Slots, "offsets" | "lengths">, count: number, results?: Int32Array): number;
+  /** Calls cb whenever packets are waiting; undefined stops. */
+  onReadable(cb: ((err?: Error) => void) | undefined): void;
+}
+
+/** Counters of the host side of the loop (the module counts everything else). */
+export interface HostCounters {
+  /** Batches read from the device (readable events that found packets). */
+  "tun-read-batches": number;
+  /** Read errors other than EAGAIN (the device is gone or broken). */
+  "tun-read-errors": number;
+  /** Packets the kernel refused on write (results[i] < 0: EINVAL, EIO, …). */
+  "tun-write-errors": number;
+  /** Packets not written because the device would block (EAGAIN mid-batch). */
+  "tun-write-blocked": number;
+}
+
+/** The same counters with the bytes of the packets involved (as the module's counters). */
+export type HostCounterValues = Record<keyof HostCounters, { packets: number; bytes: number }>;
+
+export interface RunnerOptions {
+  /** Monotonic milliseconds (default performance.now()). */
+  clock?: () => number;
+  /** Idle tick period in ms (default 1000; 0 disables the timer). */
+  tickMs?: number;
+  /** Most batches one readable event drains before yielding to the event loop (default 64). */
+  maxBatchesPerEvent?: number;
+  /** Called on a fatal device error (the device is gone); the runner has stopped itself. */
+  onFatal?: (err: Error) => void;
+}
+
+/** errno names after which reading again cannot succeed. */
+const FATAL_READ = new Set(["EBADF", "EBADFD", "ENODEV", "ENXIO"]);
+
+export class Runner {
+  readonly dp: DataPath;
+  readonly dev: PacketDevice;
+  private readonly buf: ArrayBuffer;
+  private readonly clock: () => number;
+  private readonly tickMs: number;
+  private readonly maxBatches: number;
+  private readonly onFatal?: (err: Error) => void;
+  /** Input slots: offsets/capacities made once; lengths is the module's own array. */
+  private readonly inSlots: Slots;
+  /** Output slots: both arrays are the module's own (absolute offsets, lengths). */
+  private readonly outSlots: Pick<Slots, "offsets" | "lengths">;
+  /** Per-packet write results (bytes or -errno), one per possible output. */
+  private readonly results: Int32Array;
+  private readonly batch: number;
+  private timer: ReturnType<typeof setInterval> | undefined;
+  private running = false;
+  private readonly host: HostCounterValues = {
+    "tun-read-batches": { packets: 0, bytes: 0 },
+    "tun-read-errors": { packets: 0, bytes: 0 },
+    "tun-write-errors": { packets: 0, bytes: 0 },
+    "tun-write-blocked": { packets: 0, bytes: 0 },
+  };
+  /** Bound callbacks, made once (no closure per event). */
+  private readonly onReadableCb = (err?: Error): void => this.readable(err);
+  private readonly onTickCb = (): void => this.tick();
+
+  constructor(dp: DataPath, dev: PacketDevice, opts: RunnerOptions = {}) {
+    this.dp = dp;
+    this.dev = dev;
+    this.clock = opts.clock ?? (() => performance.now());
+    this.tickMs = opts.tickMs ?? 1000;
+    this.maxBatches = opts.maxBatchesPerEvent ?? 64;
+    this.onFatal = opts.onFatal;
+    const ex = dp.exports;
+    this.buf = ex.memory.buffer as ArrayBuffer;
+    this.batch = ex.batchMax();
+    const slots = ex.slotCount();
+    const offsets = new Int32Array(this.batch);
+    const capacities = new Int32Array(this.batch);
+    const cap = ex.inputCapacity();
+    for (let i = 0; i < this.batch; i++) {
+      offsets[i] = ex.inputPtr(i);
+      capacities[i] = cap;
+    }
+    // The addon writes each packet's length straight into the module's
+    // inputLengths() array: it takes any Int32Array, and N-API hands it the
+    // view's data pointer adjusted by its byte offset.
+    this.inSlots = { offsets, capacities, lengths: new Int32Array(this.buf, ex.inputLengths(), this.batch) };
+    this.outSlots = {
+      offsets: new Int32Array(this.buf, ex.outputOffsets(), slots),
+      lengths: new Int32Array(this.buf, ex.outputLengths(), slots),
+    };
+    this.results = new Int32Array(slots);
+  }
+
+  /** Starts watching the device and the idle tick. */
+  start(): void {
+    if (this.running) return;
+    this.running = true;
+    this.dev.onReadable(this.onReadableCb);
+    if (this.tickMs > 0) {
+      this.timer = setInterval(this.onTickCb, this.tickMs);
+      this.timer.unref();
+    }
+  }
+
+  /** Stops watching and ticking (the device stays open). Idempotent. */
+  stop(): void {
+    if (!this.running) return;
+    this.running = false;
+    this.dev.onReadable(undefined);
+    if (this.timer !== undefined) clearInterval(this.timer);
+    this.timer = undefined;
+  }
+
+  get isRunning(): boolean {
+    return this.running;
+  }
+
+  /**
+   * Drains the device: read a batch, process it, write the outputs; again
+   * until a batch comes back short or the per-event bound is reached.
+   * Returns the number of packets read. Public for tests and for callers
+   * without a watch.
+   */
+  pump(): number {
+    let total = 0;
+    for (let b = 0; b < this.maxBatches; b++) {
+      let n: number;
+      try {
+        n = this.dev.readBatch(this.buf, this.inSlots, this.batch);
+      } catch (e) {
+        this.readError(e as NodeJS.ErrnoException);
+        break;
+      }
+      if (n <= 0) break;
+      this.host["tun-read-batches"].packets++;
+      total += n;
+      this.write(this.dp.process(n, this.clock()));
+      if (n < this.batch) break;
+    }
+    return total;
+  }
+
+  /** Runs the module's timeouts with no input and writes whatever it releases. */
+  tick(): void {
+    this.write(this.dp.process(0, this.clock()));
+  }
+
+  /** The host-side counters (packets, bytes). */
+  hostCounters(): Readonly<HostCounterValues> {
+    return this.host;
+  }
+
+  private readable(err?: Error): void {
+    if (err) {
+      this.readError(err as NodeJS.ErrnoException);
+      return;
+    }
+    this.pump();
+  }
+
+  private readError(e: NodeJS.ErrnoException): void {
+    this.host["tun-read-errors"].packets++;
+    if (e.code !== undefined && FATAL_READ.has(e.code)) {
+      this.stop();
+      this.onFatal?.(e);
+    }
+  }
+
+  /** Writes outputs 0..m straight from the module's memory; counts refusals and EAGAIN. */
+  private write(m: number): void {
+    if (m <= 0) return;
+    const res = this.results;
+    let done: number;
+    try {
+      done = this.dev.writeBatch(this.buf, this.outSlots, m, res);
+    } catch (e) {
+      // EBADF: the device is gone. Nothing of this batch was written.
+      this.countUnwritten("tun-write-errors", 0, m);
+      const err = e as NodeJS.ErrnoException;
+      this.stop();
+      this.onFatal?.(err);
+      return;
+    }
+    const lens = this.outSlots.lengths;
+    const errs = this.host["tun-write-errors"];
+    for (let j = 0; j < done; j++) {
+      if (res[j] < 0) {
+        errs.packets++;
+        errs.bytes += lens[j];
+      }
+    }
+    // A TUN write blocks only when the kernel's queue toward the stack is
+    // full; the packets are dropped (a retry loop would stall every other
+    // event), counted like any drop.
+    if (done < m) this.countUnwritten("tun-write-blocked", done, m);
+  }
+
+  private countUnwritten(name: keyof HostCounters, from: number, to: number): void {
+    const c = this.host[name];
+    const lens = this.outSlots.lengths;
+    for (let j = from; j < to; j++) {
+      c.packets++;
+      c.bytes += lens[j];
+    }
+  }
+}
+
+// ---------------------------------------------------------------------------
+// An instance: `mape ce` / `mape br` from the command line to SIGTERM.
+//
+//   configure (every source `mape calc` takes) → init/start the data path →
+//   open (create or attach) the TUN → link up (addrgenmode none, MTU) →
+//   routes (print them, or add them with --routes) → control socket →
+//   one status line → run until SIGTERM/SIGINT.
+//
+// SIGHUP re-reads the configuration source; SIGUSR1 prints the counters to
+// stderr. Anything that fails on the way up undoes what was done so far.
+
+/** OPTION_MAPE_LOCAL and its TUNNEL_MTU sub-option (docs/abi.md §1). */
+const OPTION_MAPE_LOCAL = 0xff01;
+const LOCAL_TUNNEL_MTU = 3;
+const DEFAULT_TUNNEL_MTU = 1500;
+const IPV6_HEADER_LEN = 40;
+
+/** The TUNNEL_MTU setting in option bytes the module accepted (its default when absent). */
+export function tunnelMtuOf(bytes: Uint8Array): number {
+  const u16 = (i: number): number => (bytes[i] << 8) | bytes[i + 1];
+  for (let i = 0; i + 4 <= bytes.length; ) {
+    const code = u16(i);
+    const len = u16(i + 2);
+    if (code === OPTION_MAPE_LOCAL) {
+      for (let j = i + 4; j + 4 <= i + 4 + len; ) {
+        const sc = u16(j);
+        const sl = u16(j + 2);
+        if (sc === LOCAL_TUNNEL_MTU && sl === 2) return u16(j + 4);
+        j += 4 + sl;
+      }
+    }
+    i += 4 + len;
+  }
+  return DEFAULT_TUNNEL_MTU;
+}
+
+/** One route into the TUN: `ip [-6] route add <dest> dev <tun> [mtu <mtu>]`. */
+export interface TunRoute {
+  v6: boolean;
+  dest: string;
+  mtu?: number;
+}
+
+export function routeArgs(r: TunRoute, tun: string): string[] {
+  return [r.v6 ? "-6" : "-4", "route", "add", r.dest, "dev", tun, ...(r.mtu ? ["mtu", String(r.mtu)] : [])];
+}
+
+function routeKey(r: TunRoute): string {
+  return `${r.v6 ? 6 : 4} ${r.dest} ${r.mtu ?? ""}`;
+}
+
+/**
+ * The routes the installed configuration needs. CE: the IPv4 default into
+ * the TUN with a per-route MTU of the tunnel MTU − 40 (room for the IPv6
+ * header), and the CE's MAP IPv6 address as a /128 (routed, never assigned:
+ * an assigned address would be delivered locally). BR: each rule's IPv4
+ * prefix (the CEs' shared addresses) and each BR address /128. Not the
+ * rules' IPv6 prefixes: packets toward CEs leave by the operator's IPv6
+ * routing, and routing those prefixes into the TUN would loop them back.
+ */
+export function routesFor(mode: "ce" | "br", engine: Engine, tunnelMtu: number): TunRoute[] {
+  const mtu = tunnelMtu - IPV6_HEADER_LEN;
+  if (mode === "ce") {
+    const ex = engine.exports;
+    return [
+      { v6: false, dest: "default", mtu },
+      { v6: true, dest: `${formatIPv6(engine.mem, ex.ceIPv6Address())}/128` },
+    ];
+  }
+  const out: TunRoute[] = [];
+  const seen = new Set<string>();
+  const add = (r: TunRoute): void => {
+    if (!seen.has(routeKey(r))) {
+      seen.add(routeKey(r));
+      out.push(r);
+    }
+  };
+  for (const rule of engine.rules()) add({ v6: false, dest: `${rule.ipv4Prefix}/${rule.ipv4PrefixLength}`, mtu });
+  for (const br of engine.brs()) add({ v6: true, dest: `${br}/128` });
+  return out;
+}
+
+/**
+ * What a reload compares: for a CE its BMR (IPv4 address or prefix, PSID,
+ * MAP address): unchanged, the NAT sessions stay valid. For a BR the rule
+ * table and BR addresses (its reassembly state is keyed by them).
+ */
+export function identityOf(mode: "ce" | "br", engine: Engine): string {
+  if (mode === "ce") {
+    const r = engine.calc();
+    return `${r.ipv4Address}/${r.ipv4PrefixLength} PSID ${r.psid}/${r.psidLength}@${r.psidOffset} ${r.ceIPv6Address}`;
+  }
+  return JSON.stringify([engine.rules(), engine.brs()]);
+}
+
+/** The one-line status printed on start (and answered to "status"). */
+export function statusLine(mode: "ce" | "br", engine: Engine, tun: string, tunnelMtu: number): string {
+  const brs = engine.brs();
+  const brText = `BR ${brs.join(", ")}`;
+  if (mode === "ce") {
+    const r = engine.calc();
+    const v4 = r.ipv4PrefixLength < 32 ? `${r.ipv4Address}/${r.ipv4PrefixLength}` : r.ipv4Address;
+    let ports: string;
+    if (r.psidLength === 0) ports = "all ports";
+    else {
+      const shown = r.portRanges.slice(0, 3).map(([a, b]) => (a === b ? `${a}` : `${a}-${b}`));
+      if (r.portRanges.length > 3) shown.push("…");
+      ports = `PSID ${r.psid} (${r.psidLength} bits at offset ${r.psidOffset}), ${r.portCount} ports ${shown.join(" ")}`;
+    }
+    return `ce on ${tun}: IPv4 ${v4}, ${ports}, MAP address ${r.ceIPv6Address}, ${brText}, tunnel MTU ${tunnelMtu}`;
+  }
+  const n = engine.rules().length;
+  return `br on ${tun}: ${n} rule${n === 1 ? "" : "s"}, ${brText}, tunnel MTU ${tunnelMtu}`;
+}
+
+export interface ServeOptions {
+  mode: "ce" | "br";
+  argv: string[];
+  usage: string;
+  defaultTun: string;
+}
+
+interface Parsed {
+  tun: string;
+  routes: boolean;
+  control?: string;
+}
+
+function parseRest(mode: string, rest: string[]): Parsed {
+  const p: Parsed = { tun: "", routes: false };
+  for (let i = 0; i < rest.length; i++) {
+    const a = rest[i];
+    const eq = a.indexOf("=");
+    const flag = a.startsWith("--") && eq > 0 ? a.slice(0, eq) : a;
+    const value = (): string => {
+      if (eq > 0) return a.slice(eq + 1);
+      if (i + 1 >= rest.length) throw new UsageError(`${flag} needs a value`);
+      return rest[++i];
+    };
+    if (flag === "--tun") {
+      p.tun = value();
+      if (!/^[A-Za-z0-9_.:-]{1,15}$/.test(p.tun)) throw new UsageError(`--tun: '${p.tun}' is not an interface name (1 to 15 letters, digits, . _ - :)`);
+    } else if (flag === "--routes" && eq < 0) p.routes = true;
+    else if (flag === "--control") p.control = value();
+    else throw new UsageError(`${mode}: unknown argument '${a}' (see 'mape ${mode} --help')`);
+  }
+  return p;
+}
+
+/** A one-line message for an error of TunDevice.open. */
+export function tunOpenMessage(name: string, e: NodeJS.ErrnoException): string {
+  switch (e.code) {
+    case "EPERM":
+    case "EACCES":
+      return `cannot open TUN ${name}: not permitted: run as root (or with CAP_NET_ADMIN)`;
+    case "ENOENT":
+      return `cannot open TUN ${name}: no /dev/net/tun: load the tun module (modprobe tun) or create the node (mknod /dev/net/tun c 10 200)`;
+    case "ENODEV":
+    case "ENXIO":
+      return `cannot open TUN ${name}: the kernel has no TUN driver (CONFIG_TUN): load the tun module`;
+    case "EBUSY":
+      return `cannot open TUN ${name}: it is busy: another process has it open (another mape instance?)`;
+    case "EINVAL":
+      return `cannot open TUN ${name}: an interface of that name exists and is not a TUN device (or was made with other flags)`;
+    default:
+      return `cannot open TUN ${name}: ${e.message}`;
+  }
+}
+
+function linkExists(name: string): boolean {
+  try {
+    ip(null, "-o", "link", "show", "dev", name);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function sysctlOff(path: string): boolean {
+  try {
+    return readFileSync(path, "utf8").trim() === "0";
+  } catch {
+    return false;
+  }
+}
+
+/** Warnings about the host around the TUN: forwarding off, no route to the BR. */
+function environmentWarnings(mode: "ce" | "br", engine: Engine, tun: string): string[] {
+  const w: string[] = [];
+  if (sysctlOff("/proc/sys/net/ipv4/ip_forward")) {
+    w.push(`IPv4 forwarding is off: ${mode === "ce" ? "the LAN's" : "the internet's"} packets will not reach ${tun} (sysctl -w net.ipv4.ip_forward=1)`);
+  }
+  if (sysctlOff("/proc/sys/net/ipv6/conf/all/forwarding")) {
+    w.push(`IPv6 forwarding is off: encapsulated packets from ${tun} will not be forwarded (sysctl -w net.ipv6.conf.all.forwarding=1)`);
+  }
+  if (mode === "ce") {
+    for (const br of engine.brs()) {
+      let out = "";
+      try {
+        out = ip(null, "-6", "route", "get", br);
+      } catch {
+        w.push(`no IPv6 route to the BR ${br}: add one (e.g. a default route toward the ISP)`);
+        continue;
+      }
+      const words = out.split(/\s+/);
+      if (words.some((x, i) => x === "dev" && words[i + 1] === tun)) w.push(`the IPv6 route to the BR ${br} points into ${tun}: encapsulated packets would loop`);
+    }
+  }
+  return w;
+}
+
+/**
+ * Runs an instance until SIGTERM/SIGINT; resolves with the exit status.
+ * Throws (ConfigError, UsageError, Error) when it cannot come up, after
+ * undoing whatever it had done.
+ */
+export async function serve(opts: ServeOptions): Promise<number> {
+  const { mode, argv, usage } = opts;
+  if (argv.includes("--help") || argv.includes("-h")) {
+    console.log(usage);
+    return 0;
+  }
+  const modeName: Mode = mode;
+  const source0 = readConfigSource(argv, modeName);
+  const parsed = parseRest(mode, source0.rest);
+  if (mode === "br" && source0.label === "built-in default") {
+    throw new UsageError("br: give the BR's configuration (--config, --dhcpv6, --uci, or --rule with --br <own address>)");
+  }
+  const tunName = parsed.tun || opts.defaultTun;
+  const say = (line: string): void => void process.stdout.write(`mape ${mode}: ${line}\n`);
+  const warn = (line: string): void => void process.stderr.write(`mape ${mode}: ${line}\n`);
+
+  const engine = Engine.load();
+  engine.configure(source0.encoded);
+  const dp = new DataPath(engine);
+  dp.start(false);
+  const capacity = dp.inputCapacity;
+  const mtuOf = (s: ConfigSource): number => {
+    const t = tunnelMtuOf(s.encoded.bytes);
+    return Math.min(t, capacity); // a packet larger than a slot could not be read whole
+  };
+  let tunnelMtu = mtuOf(source0);
+  if (tunnelMtu < tunnelMtuOf(source0.encoded.bytes)) warn(`tunnel MTU lowered to ${tunnelMtu}: the module's slots hold ${capacity}-byte packets`);
+
+  // ---- the TUN ----
+  const existed = linkExists(tunName);
+  let dev: TunDevice;
+  try {
+    dev = TunDevice.open(tunName);
+  } catch (e) {
+    throw new Error(tunOpenMessage(tunName, e as NodeJS.ErrnoException));
+  }
+  const added: TunRoute[] = [];
+  let control: ControlServer | undefined;
+  let runner: Runner | undefined;
+  const handlers: [NodeJS.Signals, () => void][] = [];
+  const cleanup = (): void => {
+    for (const [sig, h] of handlers) process.off(sig, h);
+    handlers.length = 0;
+    runner?.stop();
+    control?.close();
+    for (const r of added.splice(0).reverse()) {
+      try {
+        ip(null, ...routeArgs(r, tunName).map((a) => (a === "add" ? "del" : a)));
+      } catch {
+        // gone with the link, or removed by the operator
+      }
+    }
+    dev.close();
+  };
+  try {
+    // addrgenmode none before the link first comes up: no link-local
+    // address, so the kernel sends less of its own traffic into the TUN
+    // (it still writes MLD reports, which the module drops, counted).
+    if (!existed) prepareTun(null, tunName, Math.max(DEFAULT_TUNNEL_MTU, tunnelMtu));
+    else {
+      try {
+        ip(null, "link", "set", "dev", tunName, "addrgenmode", "none");
+      } catch {
+        // an attached device the operator prepared: leave it
+      }
+    }
+    ip(null, "link", "set", "dev", tunName, "up");
+
+    // ---- routes ----
+    let routes = routesFor(mode, engine, tunnelMtu);
+    const addRoutes = (list: TunRoute[]): void => {
+      for (const r of list) {
+        try {
+          ip(null, ...routeArgs(r, tunName));
+        } catch (e) {
+          throw new Error(`${(e as Error).message} (a route to ${r.dest} exists already? remove it, or run without --routes and add the routes yourself)`);
+        }
+        added.push(r);
+        say(`route added: ip ${routeArgs(r, tunName).join(" ")}`);
+      }
+    };
+    const printRoutes = (list: TunRoute[]): void => {
+      say(`add these routes (or run with --routes):`);
+      for (const r of list) process.stdout.write(`  ip ${routeArgs(r, tunName).join(" ")}\n`);
+    };
+    if (parsed.routes) addRoutes(routes);
+    else printRoutes(routes);
+    for (const w of environmentWarnings(mode, engine, tunName)) warn(`warning: ${w}`);
+
+    // ---- the loop, the control socket, signals ----
+    let status = statusLine(mode, engine, tunName, tunnelMtu);
+    const counters = (): Record<string, { packets: number; bytes: number }> => ({ ...dp.counters(), ...runner!.hostCounters() });
+    let finish: (code: number) => void = () => {};
+    const done = new Promise<number>((resolve) => (finish = resolve));
+    runner = new Runner(dp, dev, {
+      onFatal: (err) => {
+        warn(`the TUN failed: ${err.message}`);
+        finish(1);
+      },
+    });
+    control = await ControlServer.listen(parsed.control ?? controlPath(tunName), { mode, tun: tunName }, {
+      stats: counters,
+      status: () => status,
+    });
+
+    const reload = (): void => {
+      const before = identityOf(mode, engine);
+      let src: ConfigSource;
+      try {
+        src = readConfigSource(argv, modeName);
+        engine.configure(src.encoded);
+      } catch (e) {
+        warn(`reload failed, the running configuration stays: ${e instanceof Error ? e.message : String(e)}`);
+        return;
+      }
+      const after = identityOf(mode, engine);
+      const same = before === after;
+      dp.start(same);
+      tunnelMtu = mtuOf(src);
+      status = statusLine(mode, engine, tunName, tunnelMtu);
+      const what = mode === "ce" ? "BMR" : "rules";
+      say(`reloaded ${src.label}: ${same ? `${what} unchanged, sessions kept` : `${what} changed, sessions reset`}`);
+      const next = routesFor(mode, engine, tunnelMtu);
+      const keys = new Set(next.map(routeKey));
+      const old = new Set(routes.map(routeKey));
+      if (next.length !== routes.length || next.some((r) => !old.has(routeKey(r)))) {
+        if (parsed.routes) {
+          for (let i = added.length - 1; i >= 0; i--) {
+            const r = added[i];
+            if (keys.has(routeKey(r))) continue;
+            try {
+              ip(null, ...routeArgs(r, tunName).map((a) => (a === "add" ? "del" : a)));
+              say(`route removed: ip ${routeArgs(r, tunName).join(" ").replace(" add ", " del ")}`);
+            } catch {
+              // already gone
+            }
+            added.splice(i, 1);
+          }
+          const have = new Set(added.map(routeKey));
+          try {
+            addRoutes(next.filter((r) => !have.has(routeKey(r))));
+          } catch (e) {
+            warn((e as Error).message);
+          }
+        } else printRoutes(next);
+        routes = next;
+      }
+      if (!same) say(status);
+    };
+    const on = (sig: NodeJS.Signals, h: () => void): void => {
+      process.on(sig, h);
+      handlers.push([sig, h]);
+    };
+    on("SIGTERM", () => finish(0));
+    on("SIGINT", () => finish(0));
+    on("SIGHUP", reload);
+    on("SIGUSR1", () => void process.stderr.write(`mape ${mode} ${tunName} counters:\n${formatCounters(counters())}`));
+
+    runner.start();
+    say(`${status} (pid ${process.pid}, control ${control.path})`);
+    const code = await done;
+    const hadRoutes = added.length > 0;
+    cleanup();
+    say(`stopped${hadRoutes ? ", routes removed" : ""}${existed ? "" : `, ${tunName} removed`}`);
+    return code;
+  } catch (e) {
+    cleanup();
+    throw e;
+  }
+}
