@@ -9,6 +9,7 @@ import * as pcap from "./commands/pcap.js";
 import * as ce from "./commands/ce.js";
 import * as br from "./commands/br.js";
 import * as stats from "./commands/stats.js";
+import * as lab from "./commands/lab.js";
 import { UsageError } from "./commands/usage.js";
 
 export interface Command {
@@ -24,6 +25,7 @@ export const COMMANDS: Readonly<Record<string, Command>> = {
   ce,
   br,
   stats,
+  lab,
 };
 
 function help(): string {

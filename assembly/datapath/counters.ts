@@ -8,6 +8,7 @@
 // The names (exported to the host through counterName) are the single source
 // of truth; docs/counters.md explains each. Append new counters at the end of
 // a group; names are what the host and the tests use, not the numbers.
+import { natCounter } from "../nat/nat";
 
 // ---- inputs -----------------------------------------------------------------
 /** IPv4 packets received (from the LAN on a CE, from the internet on a BR). */
@@ -89,7 +90,19 @@ export const D_BR_NO_RULE: i32 = 52;
 export const D_BR_PORT_OUTSIDE: i32 = 53;
 /** Held fragments released and then refused (they were counted as held). */
 export const C_RELEASED_DROPPED: i32 = 54;
-export const COUNTER_COUNT: i32 = 55;
+
+// ---- session gauges and totals (copied from the NAT when the host reads) ---
+// Their "bytes" half stays 0.
+export const G_FIRST: i32 = 55;
+export const G_SESSIONS_ACTIVE: i32 = 55;
+export const G_MAPPINGS_ACTIVE: i32 = 56;
+export const G_SESSIONS_CREATED: i32 = 57;
+export const G_SESSIONS_EXPIRED: i32 = 58;
+export const G_SESSIONS_REFUSED_NO_PORT: i32 = 59;
+export const G_SESSIONS_REFUSED_FULL: i32 = 60;
+export const G_MAPPINGS_CREATED: i32 = 61;
+export const G_SESSIONS_EVICTED: i32 = 62;
+export const COUNTER_COUNT: i32 = 63;
 
 const NAMES: StaticArray<string> = [
   "in-ipv4", "in-ipv6",
@@ -112,6 +125,8 @@ const NAMES: StaticArray<string> = [
   "drop-fragment-hold-full", "drop-fragment-bad",
   "drop-not-configured", "drop-br-no-rule", "drop-br-port-outside",
   "released-dropped",
+  "sessions-active", "mappings-active", "sessions-created", "sessions-expired",
+  "sessions-refused-no-port", "sessions-refused-full", "mappings-created", "sessions-evicted",
 ];
 
 const COUNTERS: usize = memory.data(COUNTER_COUNT * 16, 16);
@@ -151,8 +166,15 @@ export function counterCount(): i32 {
   return COUNTER_COUNT;
 }
 
-/** Pointer to the counters: COUNTER_COUNT pairs of u64 (packets, bytes). */
+/**
+ * Pointer to the counters: COUNTER_COUNT pairs of u64 (packets, bytes).
+ * The session gauges are refreshed from the NAT first (in the order of
+ * NAT_C_ACTIVE_SESSIONS … NAT_C_SESSIONS_EVICTED).
+ */
 export function counterValues(): usize {
+  for (let i = 0; i < COUNTER_COUNT - G_FIRST; i++) {
+    store<u64>(COUNTERS + (<usize>(G_FIRST + i) << 4), <u64>natCounter(i));
+  }
   return COUNTERS;
 }
 

@@ -1,0 +1,163 @@
+// End-to-end benchmark (`npm run bench -- --e2e`): in ONE lab (the same
+// namespaces and veths, switched between modes with setMode), iperf3 from
+// the LAN host to the internet server through
+//   kernel  plain kernel IPv4 routing,
+//   nat44   kernel NAT44 (nftables snat into the CE's address and a port
+//           range as large as its port set),
+//   mape    our CE + BR (`mape ce` / `mape br` on TUNs, IPv4-in-IPv6),
+// measuring TCP throughput with one stream and with four, and the packet
+// rate of 64-byte UDP payloads (iperf3 -u -l 64 -b 0: as fast as the
+// client can send; the rate is what the server received). Prints a table
+// and the ratios mape/kernel and mape/nat44; --json prints them as JSON.
+//
+// Needs root and the lab's tools (host/lab/run.ts PROGRAMS); otherwise it
+// says why and returns without numbers.
+
+import { fileURLToPath } from "node:url";
+import { buildTopology, removeTemps, setMode, INET1, type Mode, type Topology } from "../host/lab/topology.js";
+import { Services } from "../host/lab/services.js";
+import { labMissing } from "../host/lab/run.js";
+import { PRESETS } from "../host/lab/presets.js";
+
+export interface E2eOptions {
+  /** iperf3 seconds per measurement (default 4). */
+  seconds?: number;
+  /** Rule preset (default janog). */
+  preset?: string;
+  json?: boolean;
+  /** Where the table goes (default console.log). */
+  print?: (line: string) => void;
+}
+
+export interface E2eRow {
+  mode: Mode;
+  tcp1Mbps: number;
+  tcp4Mbps: number;
+  udp64Pps: number;
+  errors: string[];
+}
+
+export interface E2eResult {
+  preset: string;
+  seconds: number;
+  rows: E2eRow[];
+  ratios: { mapeVsKernel: Record<string, number>; mapeVsNat44: Record<string, number> };
+  unavailable?: string;
+}
+
+const MODES: Mode[] = ["kernel", "nat44", "mape"];
+
+async function iperf(t: Topology, args: string[], seconds: number): Promise<Record<string, any>> {
+  const r = await t.lab.exec(t.ns.lan, "iperf3", ["-c", INET1, "-J", "-t", String(seconds), "--connect-timeout", "3000", ...args], (seconds + 20) * 1000);
+  try {
+    const j = JSON.parse(r.stdout);
+    if (j.error) throw new Error(j.error);
+    return j;
+  } catch (e) {
+    throw new Error(`iperf3 ${args.join(" ")}: ${e instanceof Error ? e.message : String(e)} ${r.stderr.trim().slice(0, 200)}`);
+  }
+}
+
+async function measure(t: Topology, mode: Mode, seconds: number, basePort: number): Promise<E2eRow> {
+  setMode(t, mode);
+  const row: E2eRow = { mode, tcp1Mbps: 0, tcp4Mbps: 0, udp64Pps: 0, errors: [] };
+  // Fixed client ports, distinct server ports: a 15-port CE reuses one
+  // mapping per client port instead of leaving a port in TCP time-wait.
+  try {
+    const j = await iperf(t, ["-p", String(basePort), "--cport", "41001"], seconds);
+    row.tcp1Mbps = j.end.sum_received.bits_per_second / 1e6;
+  } catch (e) {
+    row.errors.push((e as Error).message);
+  }
+  try {
+    const j = await iperf(t, ["-p", String(basePort + 1), "--cport", "41001", "-P", "4"], seconds);
+    row.tcp4Mbps = j.end.sum_received.bits_per_second / 1e6;
+  } catch (e) {
+    row.errors.push((e as Error).message);
+  }
+  try {
+    const j = await iperf(t, ["-p", String(basePort + 2), "--cport", "41010", "-u", "-l", "64", "-b", "0"], seconds);
+    const s = j.end.sum;
+    row.udp64Pps = (s.packets - s.lost_packets) / s.seconds;
+  } catch (e) {
+    row.errors.push((e as Error).message);
+  }
+  return row;
+}
+
+const ratio = (a: number, b: number): number => (b > 0 ? a / b : 0);
+
+export async function runE2eBench(opts: E2eOptions = {}): Promise<E2eResult> {
+  const seconds = opts.seconds ?? 4;
+  const presetName = opts.preset ?? "janog";
+  const print = opts.print ?? ((l: string) => console.log(l));
+  const result: E2eResult = { preset: presetName, seconds, rows: [], ratios: { mapeVsKernel: {}, mapeVsNat44: {} } };
+  const missing = labMissing();
+  if (missing) {
+    result.unavailable = missing;
+    if (opts.json) print(JSON.stringify(result, null, 2));
+    else print(`bench --e2e: skipped: ${missing}`);
+    return result;
+  }
+  const preset = PRESETS[presetName];
+  if (!preset) throw new Error(`bench --e2e: no preset '${presetName}' (${Object.keys(PRESETS).join(", ")})`);
+  const t = buildTopology({ mode: "mape", preset, dual: true, prefix: `mapetest-${process.pid}-bench` });
+  try {
+    const svc = new Services(t);
+    await svc.startServers();
+    await svc.startDataPaths();
+    // iperf3 servers listen on 5201..5208: three per mode would need nine,
+    // so modes share them in turn (one test at a time per server).
+    let port = 5201;
+    for (const mode of MODES) {
+      result.rows.push(await measure(t, mode, seconds, port));
+      port = port + 3 > 5206 ? 5201 : port + 3;
+    }
+  } finally {
+    t.lab.teardown();
+    removeTemps();
+  }
+  const by = (m: Mode): E2eRow => result.rows.find((r) => r.mode === m)!;
+  for (const k of ["tcp1Mbps", "tcp4Mbps", "udp64Pps"] as const) {
+    result.ratios.mapeVsKernel[k] = ratio(by("mape")[k], by("kernel")[k]);
+    result.ratios.mapeVsNat44[k] = ratio(by("mape")[k], by("nat44")[k]);
+  }
+  if (opts.json) print(JSON.stringify(result, null, 2));
+  else for (const l of formatE2e(result)) print(l);
+  return result;
+}
+
+export function formatE2e(r: E2eResult): string[] {
+  const out = [
+    `end-to-end (lab, rule ${r.preset}, ${r.seconds} s each; LAN host -> internet server through the CE and the BR)`,
+    `${"path".padEnd(10)}${"TCP x1 Mbit/s".padStart(15)}${"TCP x4 Mbit/s".padStart(15)}${"UDP 64 B pkt/s".padStart(16)}`,
+  ];
+  const label: Record<Mode, string> = { kernel: "kernel", nat44: "nat44", mape: "mape" };
+  for (const row of r.rows) {
+    out.push(`${label[row.mode].padEnd(10)}${row.tcp1Mbps.toFixed(0).padStart(15)}${row.tcp4Mbps.toFixed(0).padStart(15)}${Math.round(row.udp64Pps).toString().padStart(16)}`);
+  }
+  const f = (x: number | undefined): string => (x === undefined ? "-" : x.toFixed(3));
+  for (const [name, rr] of [["mape/kernel", r.ratios.mapeVsKernel], ["mape/nat44", r.ratios.mapeVsNat44]] as const) {
+    out.push(`${name.padEnd(10)}${f(rr.tcp1Mbps).padStart(15)}${f(rr.tcp4Mbps).padStart(15)}${f(rr.udp64Pps).padStart(16)}`);
+  }
+  for (const row of r.rows) for (const e of row.errors) out.push(`  ${row.mode}: ${e}`);
+  return out;
+}
+
+// `node build/ts/bench/e2e.js [--json] [--seconds n] [--preset name]`
+if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
+  const argv = process.argv.slice(2);
+  const at = (f: string): string | undefined => {
+    const i = argv.indexOf(f);
+    return i >= 0 ? argv[i + 1] : undefined;
+  };
+  runE2eBench({ json: argv.includes("--json"), seconds: at("--seconds") ? Number(at("--seconds")) : undefined, preset: at("--preset") }).then(
+    (r) => {
+      process.exitCode = r.unavailable ? 0 : r.rows.some((x) => x.errors.length) ? 1 : 0;
+    },
+    (e) => {
+      console.error(`bench --e2e: ${e instanceof Error ? e.message : String(e)}`);
+      process.exitCode = 1;
+    },
+  );
+}

@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# Installs everything the project needs on a fresh Debian machine: the
+# Debian packages the lab and the tests use (when run as root with apt-get),
+# then the npm packages from the lock file (which also builds the wasm
+# module, the native TUN addon and the host).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+# What the tests and `mape lab` run: tshark checks captures; iproute2 builds
+# namespaces; the rest are the lab's real clients and servers.
+PACKAGES=(
+  tshark iproute2 iputils-ping traceroute curl bind9-dnsutils dnsmasq-base
+  vsftpd busybox iperf3 coturn stun-client stun-server nftables ethtool
+  python3 make g++
+)
+
+if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+  missing=()
+  for pkg in "${PACKAGES[@]}"; do
+    dpkg -s "$pkg" >/dev/null 2>&1 || missing+=("$pkg")
+  done
+  if [ ${#missing[@]} -gt 0 ]; then
+    export DEBIAN_FRONTEND=noninteractive
+    echo "wireshark-common wireshark-common/install-setuid boolean false" | debconf-set-selections
+    apt-get update -qq
+    apt-get install -y -qq --no-install-recommends "${missing[@]}"
+  fi
+else
+  echo "setup: not root (or no apt-get): skipping Debian packages (${PACKAGES[*]})" >&2
+fi
+
+npm ci --no-audit --no-fund

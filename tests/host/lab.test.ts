@@ -1,0 +1,34 @@
+// `mape lab` quick subset (ping, dns-udp, http, stun-eim, mesh, plus the
+// tshark check of the ISP-link capture) on the built-in JANOG rule: every
+// required line passes, and nothing of the lab is left behind. Skipped with
+// the reason where the lab cannot run (not root, no netns, missing tools).
+// (Lives under tests/host/ because tsconfig compiles tests/host/**; the
+// lead may move it to tests/lab/.)
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { listNamespaces } from "../../host/netns.js";
+import { formatReport, labMissing, runLab } from "../../host/lab/run.js";
+import { describePacket } from "../../host/commands/lab.js";
+import { ipip6, udp4 } from "./packets.js";
+
+const skip = labMissing();
+
+test("mape lab --quick: required tests pass on the JANOG rule, and teardown leaves nothing", { skip, timeout: 150_000 }, async () => {
+  const report = await runLab({ quick: true });
+  const text = formatReport(report);
+  const names = report.lines.map((l) => l.name);
+  for (const n of ["ping", "dns-udp", "http", "stun-eim", "mesh", "capture"]) assert.ok(names.includes(n), `${n} missing:\n${text}`);
+  for (const l of report.lines) if (l.required) assert.equal(l.status, "PASS", `${l.name}: ${l.detail}\n${text}`);
+  assert.ok(report.ok, text);
+  assert.equal(report.ce1.ports, 15);
+  assert.deepEqual(listNamespaces().filter((n) => n.startsWith(`mapetest-${process.pid}-lab`)), []);
+});
+
+test("mape lab's fallback narration describes IPv4 and IPv4-in-IPv6 packets", () => {
+  const inner = udp4({ src: "192.0.2.1", dst: "198.51.100.1", srcPort: 4660, dstPort: 53 });
+  assert.equal(describePacket(inner), "192.0.2.1:4660 > 198.51.100.1:53 UDP");
+  assert.equal(
+    describePacket(ipip6({ src: "2001:db8::1", dst: "2001:db8::2", inner })),
+    "[2001:db8::1 > 2001:db8::2] 192.0.2.1:4660 > 198.51.100.1:53 UDP",
+  );
+});
