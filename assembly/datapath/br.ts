@@ -64,50 +64,46 @@ import { domain, brAddressPtr, ruleAt } from "../map/provision";
 import { lpmIPv4 } from "../map/lpm";
 import { Rule, ruleMapIPv6, ipv6Hi } from "../map/rule";
 import {
-  ipv4Check, ipv4HeaderLength, ipv4TotalLength, ipv4Src, ipv4Dst, ipv4Ttl, ipv4Protocol, ipv4Tos,
-  ipv4Id, ipv4DontFragment, ipv4MoreFragments, ipv4FragmentOffset,
-  setIpv4TtlUpdate, setIpv4Id, setIpv4Src, setIpv4Dst, setIpv4TotalLength, setIpv4Fragment, setIpv4Ttl,
-  setIpv4Tos, setIpv4Protocol, setIpv4VersionIhl, ipv4FillChecksum,
-  IPV4_OK, IPV4_TOO_SHORT, IPV4_BAD_VERSION, IPV4_BAD_IHL, IPV4_BAD_TOTAL_LENGTH,
-  IPV4_HEADER_LEN, IP_PROTO_ICMP, IP_PROTO_TCP, IP_PROTO_UDP, IP_PROTO_IPIP, IP_PROTO_ICMPV6,
+  ipv4Check, ipv4HeaderLength, ipv4TotalLength, ipv4Src, ipv4Dst, ipv4Ttl, ipv4Protocol, ipv4Id,
+  ipv4DontFragment, ipv4MoreFragments, ipv4FragmentOffset, setIpv4TtlUpdate, IPV4_OK, IPV4_HEADER_LEN,
+  IP_PROTO_ICMP, IP_PROTO_TCP, IP_PROTO_UDP, IP_PROTO_IPIP, IP_PROTO_ICMPV6,
 } from "../wire/ipv4";
 import {
   ipv6Check, ipv6Upper, ipv6Src, ipv6Dst, ipv6PayloadLength, ipv6AddrEqual, ipv6AddrCopy, ipv6NextHeader,
-  setIpv6VersionClassFlow, setIpv6PayloadLength, setIpv6NextHeader, setIpv6HopLimit, setIpv6Src, setIpv6Dst,
-  ipv6UpperOffset, ipv6UpperProtocol, ipv6FragHeaderAt, ipv6FragmentOffset, ipv6FragmentMore,
-  IPV6_OK, IPV6_TOO_SHORT, IPV6_BAD_VERSION, IPV6_HEADER_LEN,
+  setIpv6HopLimit, setIpv6Src, setIpv6Dst, ipv6UpperOffset, ipv6UpperProtocol, ipv6FragHeaderAt,
+  ipv6FragmentOffset, ipv6FragmentMore, IPV6_OK, IPV6_TOO_SHORT, IPV6_BAD_VERSION, IPV6_HEADER_LEN,
 } from "../wire/ipv6";
 import { TCP_HEADER_LEN } from "../wire/tcp";
 import {
   icmp4Type, icmp4IsError, icmp4EchoId, icmp4FillChecksum, setIcmp4Type, setIcmp4Code, setIcmp4Unused,
-  setIcmp4Mtu,
-  ICMP4_ECHO_REQUEST, ICMP4_ECHO_REPLY, ICMP4_DEST_UNREACHABLE, ICMP4_TIME_EXCEEDED,
+  setIcmp4Mtu, ICMP4_ECHO_REQUEST, ICMP4_ECHO_REPLY, ICMP4_DEST_UNREACHABLE, ICMP4_TIME_EXCEEDED,
   ICMP4_CODE_FRAGMENTATION_NEEDED, ICMP4_CODE_HOST_UNREACHABLE, ICMP4_CODE_TTL_EXCEEDED, ICMP4_HEADER_LEN,
 } from "../wire/icmp4";
 import {
-  icmp6Type, icmp6Check, icmp6Mtu, setIcmp6Type, icmp6FillChecksum,
-  ICMP6_OK, ICMP6_PACKET_TOO_BIG, ICMP6_DEST_UNREACHABLE, ICMP6_TIME_EXCEEDED, ICMP6_ECHO_REQUEST,
-  ICMP6_ECHO_REPLY, ICMP6_HEADER_LEN,
+  icmp6Type, icmp6Check, icmp6Mtu, setIcmp6Type, icmp6FillChecksum, ICMP6_OK, ICMP6_PACKET_TOO_BIG,
+  ICMP6_DEST_UNREACHABLE, ICMP6_TIME_EXCEEDED, ICMP6_ECHO_REQUEST, ICMP6_ECHO_REPLY, ICMP6_HEADER_LEN,
 } from "../wire/icmp6";
 import { spare, emit } from "./slots";
 import { pmtuFor, pmtuLower, pmtuFloor } from "./pmtu";
 import {
-  frag4Remember, frag4Find, frag4Hold, frag4NextHeld, frag4HeldPtr, frag4HeldLen, frag4Release,
-  fragAddr, fragPort,
+  frag4Remember, frag4Find, frag4Hold, frag4NextHeld, frag4HeldPtr, frag4HeldLen, frag4Release, fragAddr,
+  fragPort,
 } from "./frag4";
-import { reasm6Add, reasm6Free, reasmPtr, reasmLen, reasmCtx, R6_HELD, R6_DONE, R6_BAD, R6_FULL } from "./reasm6";
-import { HELD, pktPtr, pktLen, now, emitLater } from "./ce";
 import {
-  count, drop,
-  C_OUT_IPV4, C_OUT_IPV6, C_HAIRPIN, C_ICMP_GENERATED, C_FRAGMENTS_OUT, C_REASSEMBLED, C_RELEASED,
-  C_PTB_RECEIVED, C_RELEASED_DROPPED,
-  D_IPV4_TRUNCATED, D_IPV4_BAD_VERSION, D_IPV4_BAD_IHL, D_IPV4_BAD_LENGTH, D_IPV4_BAD_CHECKSUM,
-  D_IPV4_BAD_L4, D_IPV4_UNSUPPORTED_PROTOCOL, D_IPV4_TTL_EXPIRED, D_IPV4_DF_TOO_BIG, D_IPV4_MARTIAN,
-  D_IPV6_TRUNCATED, D_IPV6_BAD_VERSION, D_IPV6_BAD_LENGTH, D_IPV6_BAD_EXTENSION, D_IPV6_NOT_FOR_US,
-  D_IPV6_UNSUPPORTED_NEXT_HEADER, D_IPV6_FRAGMENT_BAD, D_IPV6_FRAGMENT_TABLE_FULL, D_IPV6_FRAGMENT_TOO_BIG,
-  D_SECURITY_IPV6_DST, D_SECURITY_IPV6_SRC, D_SECURITY_IPV6_SRC_UNKNOWN,
-  D_ICMP_UNSUPPORTED, D_ICMP_BAD_QUOTE, D_ICMPV6_UNSUPPORTED, D_ICMPV6_BAD_QUOTE,
-  D_FRAGMENT_HOLD_FULL, D_BR_NO_RULE, D_BR_PORT_OUTSIDE,
+  reasm6Add, reasm6Free, reasmPtr, reasmLen, reasmCtx, R6_HELD, R6_DONE, R6_BAD, R6_FULL,
+} from "./reasm6";
+import {
+  HELD, pktPtr, pktLen, now, leave, emitLater, ipv4Reason, martian, flowLabel, buildIpv4Header,
+  encapsulate, fragmentAndEncapsulate,
+} from "./stage";
+import {
+  count, drop, C_OUT_IPV4, C_OUT_IPV6, C_HAIRPIN, C_ICMP_GENERATED, C_REASSEMBLED, C_RELEASED,
+  C_PTB_RECEIVED, C_RELEASED_DROPPED, D_IPV4_BAD_L4, D_IPV4_UNSUPPORTED_PROTOCOL, D_IPV4_TTL_EXPIRED,
+  D_IPV4_DF_TOO_BIG, D_IPV4_MARTIAN, D_IPV6_TRUNCATED, D_IPV6_BAD_VERSION, D_IPV6_BAD_LENGTH,
+  D_IPV6_BAD_EXTENSION, D_IPV6_NOT_FOR_US, D_IPV6_UNSUPPORTED_NEXT_HEADER, D_IPV6_FRAGMENT_BAD,
+  D_IPV6_FRAGMENT_TABLE_FULL, D_IPV6_FRAGMENT_TOO_BIG, D_SECURITY_IPV6_DST, D_SECURITY_IPV6_SRC,
+  D_SECURITY_IPV6_SRC_UNKNOWN, D_ICMP_UNSUPPORTED, D_ICMP_BAD_QUOTE, D_ICMPV6_UNSUPPORTED,
+  D_ICMPV6_BAD_QUOTE, D_FRAGMENT_HOLD_FULL, D_BR_NO_RULE, D_BR_PORT_OUTSIDE,
 } from "./counters";
 
 /** Fragment-cache directions of the BR (the CE uses 0 and 1). */
@@ -126,56 +122,12 @@ const TMP6: usize = memory.data(16, 16);
 
 // ---- shared helpers ----------------------------------------------------------
 
-/** Maps an ipv4Check reason to its drop counter. */
-function ipv4Reason(r: i32): i32 {
-  if (r == IPV4_TOO_SHORT) return D_IPV4_TRUNCATED;
-  if (r == IPV4_BAD_VERSION) return D_IPV4_BAD_VERSION;
-  if (r == IPV4_BAD_IHL) return D_IPV4_BAD_IHL;
-  if (r == IPV4_BAD_TOTAL_LENGTH) return D_IPV4_BAD_LENGTH;
-  return D_IPV4_BAD_CHECKSUM;
-}
-
-/** 0/8, 127/8, multicast, class E and broadcast: never routed through a BR. */
-@inline function martian(a: u32): bool {
-  const top = a >>> 24;
-  return top == 0 || top == 127 || top >= 224;
-}
-
 /** Index of the BR address equal to the 16 bytes at a, -1 when none. */
 function brIndexOf(a: usize): i32 {
   for (let i = 0; i < domain.brCount; i++) {
     if (ipv6AddrEqual(a, brAddressPtr(i))) return i;
   }
   return -1;
-}
-
-/** RFC 6438 flow label from the inner flow (no ports for fragments: all pieces share it). */
-function flowLabel(p: usize, l4: usize): i32 {
-  let h = ipv4Src(p) * 0x9E3779B1 ^ ipv4Dst(p);
-  if (l4 != 0) h ^= load<u32>(l4);
-  h ^= <u32>ipv4Protocol(p);
-  h = (h ^ (h >>> 15)) * 0x2C1B3C6D;
-  h = (h ^ (h >>> 12)) * 0x297A2D39;
-  h ^= h >>> 15;
-  return <i32>(h & 0xFFFFF);
-}
-
-/**
- * Writes the outer IPv6 header in front of the IPv4 packet at p (into the
- * headroom): first BR address -> dst, RFC 7597 §7.1 / RFC 2473 §6, no
- * encapsulation limit option; traffic class from the TOS when
- * settings.tcFromTos (RFC 2983 uniform model). Returns the new start.
- */
-function encapsulate(p: usize, len: i32, label: i32, dst: usize): usize {
-  const o = p - IPV6_HEADER_LEN;
-  const tc = settings.tcFromTos != 0 ? ipv4Tos(p) : 0;
-  setIpv6VersionClassFlow(o, tc, label);
-  setIpv6PayloadLength(o, len);
-  setIpv6NextHeader(o, IP_PROTO_IPIP);
-  setIpv6HopLimit(o, settings.hopLimit);
-  setIpv6Src(o, brAddressPtr(0));
-  setIpv6Dst(o, dst);
-  return o;
 }
 
 // ---- ports --------------------------------------------------------------------
@@ -281,19 +233,6 @@ function icmpAllowed(orig: usize): bool {
   return true;
 }
 
-function buildIpv4Header(p: usize, total: i32, proto: i32, src: u32, dst: u32): void {
-  setIpv4VersionIhl(p, 5);
-  setIpv4Tos(p, 0);
-  setIpv4TotalLength(p, total);
-  setIpv4Id(p, 0);
-  setIpv4Fragment(p, true, false, 0);
-  setIpv4Ttl(p, 64);
-  setIpv4Protocol(p, proto);
-  setIpv4Src(p, src);
-  setIpv4Dst(p, dst);
-  ipv4FillChecksum(p);
-}
-
 /**
  * Builds an ICMPv4 error about the IPv4 packet at `orig` (as received, not
  * yet changed) in a spare slot, from its destination to its source, and
@@ -318,7 +257,7 @@ function icmpError(orig: usize, origLen: i32, type: i32, code: i32, mtu: i32, to
   icmp4FillChecksum(ic, ICMP4_HEADER_LEN + q);
   count(C_ICMP_GENERATED, total);
   if (to6 != 0) {
-    const o = encapsulate(p, total, flowLabel(p, 0), to6);
+    const o = encapsulate(p, total, flowLabel(p, 0), brAddressPtr(0), to6);
     count(C_OUT_IPV6, total + IPV6_HEADER_LEN);
     emit(o, total + IPV6_HEADER_LEN);
   } else {
@@ -346,45 +285,8 @@ function toTunnel(p: usize, len: i32, l4: usize, errTo6: usize): i32 {
   }
   const label = flowLabel(p, l4);
   setIpv4TtlUpdate(p, ipv4Ttl(p) - 1);
-  if (tooBig) return fragmentAndEncapsulate(p, len, mtu - IPV6_HEADER_LEN, label);
-  pktPtr = encapsulate(p, len, label, TO_CE);
-  pktLen = len + IPV6_HEADER_LEN;
-  count(C_OUT_IPV6, pktLen);
-  return 0;
-}
-
-/**
- * Cuts a DF-clear IPv4 packet into fragments that fit `maxInner` and
- * encapsulates each to TO_CE. The first piece stays in place (the
- * returned packet); the others, built in spare slots, leave right after it.
- */
-function fragmentAndEncapsulate(p: usize, len: i32, maxInner: i32, label: i32): i32 {
-  const hl = ipv4HeaderLength(p);
-  const chunk = (maxInner - hl) & ~7;
-  if (chunk < 8) return D_IPV4_DF_TOO_BIG;
-  const baseOff = ipv4FragmentOffset(p);
-  const lastMore = ipv4MoreFragments(p);
-  const dataLen = len - hl;
-  // Later pieces first (their data is read from the original before it is cut).
-  for (let off = chunk; off < dataLen; off += chunk) {
-    const n = min(chunk, dataLen - off);
-    const q = spare(hl + n + IPV6_HEADER_LEN);
-    if (q == 0) return D_IPV4_DF_TOO_BIG;
-    memory.copy(q, p, <usize>hl);
-    memory.copy(q + <usize>hl, p + <usize>(hl + off), <usize>n);
-    setIpv4TotalLength(q, hl + n);
-    setIpv4Fragment(q, false, off + n < dataLen || lastMore, baseOff + off);
-    ipv4FillChecksum(q);
-    const o = encapsulate(q, hl + n, label, TO_CE);
-    count(C_FRAGMENTS_OUT, hl + n);
-    count(C_OUT_IPV6, hl + n + IPV6_HEADER_LEN);
-    emitLater(o, hl + n + IPV6_HEADER_LEN);
-  }
-  setIpv4TotalLength(p, hl + chunk);
-  setIpv4Fragment(p, false, true, baseOff);
-  ipv4FillChecksum(p);
-  pktPtr = encapsulate(p, hl + chunk, label, TO_CE);
-  pktLen = hl + chunk + IPV6_HEADER_LEN;
+  if (tooBig) return fragmentAndEncapsulate(p, len, mtu - IPV6_HEADER_LEN, label, brAddressPtr(0), TO_CE);
+  leave(encapsulate(p, len, label, brAddressPtr(0), TO_CE), len + IPV6_HEADER_LEN);
   count(C_OUT_IPV6, pktLen);
   return 0;
 }
@@ -472,8 +374,7 @@ function releaseHeld(src: u32, dst: u32, id: i32, proto: i32, dir: i32,
     else if (r > 0) count(C_RELEASED_DROPPED, len); // its outcome was "held" already
     i = frag4NextHeld(i + 1, src, dst, id, proto, dir, now);
   }
-  pktPtr = keepPtr;
-  pktLen = keepLen;
+  leave(keepPtr, keepLen);
 }
 
 // ---- IPv6 from the CEs ---------------------------------------------------------------
@@ -590,8 +491,7 @@ function fromCe(outer: usize, p: usize, len: i32): i32 {
 /** Hands the inner IPv4 packet to the internet: the start moves past the outer headers. */
 function decapsulate(p: usize, len: i32): i32 {
   setIpv4TtlUpdate(p, ipv4Ttl(p) - 1);
-  pktPtr = p;
-  pktLen = len;
+  leave(p, len);
   count(C_OUT_IPV4, len);
   return 0;
 }
@@ -635,8 +535,7 @@ function icmp6ToBr(p: usize, len: i32, ic: usize, iclen: i32, b: i32): i32 {
     setIpv6HopLimit(p, settings.hopLimit);
     setIcmp6Type(ic, ICMP6_ECHO_REPLY);
     icmp6FillChecksum(ic, iclen, ipv6Src(p), ipv6Dst(p));
-    pktPtr = p;
-    pktLen = len;
+    leave(p, len);
     count(C_OUT_IPV6, len);
     return 0;
   }
@@ -687,8 +586,7 @@ function icmp6ToBr(p: usize, len: i32, ic: usize, iclen: i32, b: i32): i32 {
   setIcmp4Unused(oic);
   if (mtu > 0) setIcmp4Mtu(oic, mtu);
   icmp4FillChecksum(oic, ICMP4_HEADER_LEN + qcopy);
-  pktPtr = out;
-  pktLen = total;
+  leave(out, total);
   count(C_ICMP_GENERATED, total);
   count(C_OUT_IPV4, total);
   return 0;

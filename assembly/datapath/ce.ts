@@ -14,93 +14,65 @@ import { lpmIPv4, lpmIPv6 } from "../map/lpm";
 import { ruleMapIPv6 } from "../map/rule";
 import { portSetIndex, portSetPort } from "../map/portset";
 import {
-  ipv4Check, ipv4HeaderLength, ipv4TotalLength, ipv4Src, ipv4Dst, ipv4Ttl, ipv4Protocol, ipv4Tos,
-  ipv4Id, ipv4DontFragment, ipv4MoreFragments, ipv4FragmentOffset, ipv4Checksum,
-  setIpv4SrcUpdate, setIpv4DstUpdate, setIpv4TtlUpdate, setIpv4Id, setIpv4Checksum, setIpv4Src, setIpv4Dst,
-  setIpv4TotalLength, setIpv4Fragment, setIpv4Ttl, setIpv4Tos, setIpv4Protocol, setIpv4VersionIhl,
-  ipv4FillChecksum,
-  IPV4_OK, IPV4_TOO_SHORT, IPV4_BAD_VERSION, IPV4_BAD_IHL, IPV4_BAD_TOTAL_LENGTH,
-  IPV4_HEADER_LEN, IP_PROTO_ICMP, IP_PROTO_TCP, IP_PROTO_UDP, IP_PROTO_IPIP, IP_PROTO_ICMPV6,
+  ipv4Check, ipv4HeaderLength, ipv4TotalLength, ipv4Src, ipv4Dst, ipv4Ttl, ipv4Protocol, ipv4Id,
+  ipv4DontFragment, ipv4MoreFragments, ipv4FragmentOffset, ipv4Checksum, setIpv4SrcUpdate,
+  setIpv4DstUpdate, setIpv4TtlUpdate, setIpv4Id, setIpv4Checksum, IPV4_OK, IPV4_HEADER_LEN, IP_PROTO_ICMP,
+  IP_PROTO_TCP, IP_PROTO_UDP, IP_PROTO_IPIP, IP_PROTO_ICMPV6,
 } from "../wire/ipv4";
 import {
-  ipv6Check, ipv6Upper, ipv6Src, ipv6Dst, ipv6PayloadLength, ipv6AddrEqual, ipv6AddrCopy,
-  setIpv6VersionClassFlow, setIpv6PayloadLength, setIpv6NextHeader, setIpv6HopLimit, setIpv6Src, setIpv6Dst,
-  ipv6NextHeader,
-  ipv6UpperOffset, ipv6UpperProtocol, ipv6FragHeaderAt, ipv6FragmentOffset, ipv6FragmentMore,
-  IPV6_OK, IPV6_TOO_SHORT, IPV6_BAD_VERSION, IPV6_HEADER_LEN,
+  ipv6Check, ipv6Upper, ipv6Src, ipv6Dst, ipv6PayloadLength, ipv6AddrEqual, ipv6AddrCopy, setIpv6HopLimit,
+  setIpv6Src, setIpv6Dst, ipv6NextHeader, ipv6UpperOffset, ipv6UpperProtocol, ipv6FragHeaderAt,
+  ipv6FragmentOffset, ipv6FragmentMore, IPV6_OK, IPV6_TOO_SHORT, IPV6_BAD_VERSION, IPV6_HEADER_LEN,
 } from "../wire/ipv6";
 import { udpChecksum, setUdpChecksum } from "../wire/udp";
 import {
   tcpFlags, tcpChecksum, setTcpChecksum, tcpCheck, tcpClampMss, TCP_SYN, TCP_OK, TCP_HEADER_LEN,
 } from "../wire/tcp";
-import { checksumUpdate16, checksumUpdate32, udpChecksumUpdate16, udpChecksumUpdate32 } from "../wire/checksum";
 import {
-  icmp4Type, icmp4Code, icmp4Check, icmp4IsError, icmp4EchoId, setIcmp4EchoId, icmp4Checksum, setIcmp4Checksum,
-  icmp4FillChecksum, setIcmp4Type, setIcmp4Code, setIcmp4Unused, setIcmp4Mtu,
-  ICMP4_OK, ICMP4_ECHO_REQUEST, ICMP4_ECHO_REPLY, ICMP4_DEST_UNREACHABLE, ICMP4_TIME_EXCEEDED,
-  ICMP4_CODE_FRAGMENTATION_NEEDED, ICMP4_CODE_HOST_UNREACHABLE, ICMP4_CODE_TTL_EXCEEDED, ICMP4_HEADER_LEN,
+  checksumUpdate16, checksumUpdate32, udpChecksumUpdate16, udpChecksumUpdate32,
+} from "../wire/checksum";
+import {
+  icmp4Type, icmp4Check, icmp4IsError, icmp4EchoId, setIcmp4EchoId, icmp4Checksum, setIcmp4Checksum,
+  icmp4FillChecksum, setIcmp4Type, setIcmp4Code, setIcmp4Unused, setIcmp4Mtu, ICMP4_OK, ICMP4_ECHO_REQUEST,
+  ICMP4_ECHO_REPLY, ICMP4_DEST_UNREACHABLE, ICMP4_TIME_EXCEEDED, ICMP4_CODE_FRAGMENTATION_NEEDED,
+  ICMP4_CODE_HOST_UNREACHABLE, ICMP4_CODE_TTL_EXCEEDED, ICMP4_HEADER_LEN,
 } from "../wire/icmp4";
 import {
-  icmp6Type, icmp6Code, icmp6Check, icmp6Mtu, icmp6EchoId, setIcmp6Type, icmp6FillChecksum,
-  ICMP6_OK, ICMP6_PACKET_TOO_BIG, ICMP6_DEST_UNREACHABLE, ICMP6_TIME_EXCEEDED, ICMP6_ECHO_REQUEST,
-  ICMP6_ECHO_REPLY, ICMP6_HEADER_LEN,
+  icmp6Type, icmp6Check, icmp6Mtu, setIcmp6Type, icmp6FillChecksum, ICMP6_OK, ICMP6_PACKET_TOO_BIG,
+  ICMP6_DEST_UNREACHABLE, ICMP6_TIME_EXCEEDED, ICMP6_ECHO_REQUEST, ICMP6_ECHO_REPLY, ICMP6_HEADER_LEN,
 } from "../wire/icmp6";
 import {
   natOutbound, natInbound, natSessionExtPort, natSessionIntAddr, natSessionIntPort, natFindMapping,
-  natMappingIntAddr, natMappingIntPort, natFindSession,
-  NAT_E_NO_PORT, NAT_E_FULL, NAT_E_FILTERED,
+  natMappingIntAddr, natMappingIntPort, natFindSession, NAT_E_NO_PORT, NAT_E_FULL, NAT_E_FILTERED,
 } from "../nat/nat";
 import { spare, emit } from "./slots";
+import {
+  HELD, pktPtr, pktLen, now, leave, emitLater, ipv4Reason, martian, flowLabel, buildIpv4Header,
+  encapsulate, fragmentAndEncapsulate,
+} from "./stage";
 import { pmtuFor, pmtuLower, pmtuFloor } from "./pmtu";
 import {
-  frag4Remember, frag4Find, frag4Hold, frag4NextHeld, frag4HeldPtr, frag4HeldLen, frag4Release,
-  fragAddr, fragPort, DIR_OUT, DIR_IN,
+  frag4Remember, frag4Find, frag4Hold, frag4NextHeld, frag4HeldPtr, frag4HeldLen, frag4Release, fragAddr,
+  fragPort, DIR_OUT, DIR_IN,
 } from "./frag4";
-import { reasm6Add, reasm6Free, reasmPtr, reasmLen, reasmCtx, R6_HELD, R6_DONE, R6_BAD, R6_FULL } from "./reasm6";
 import {
-  count, drop,
-  C_OUT_IPV4, C_OUT_IPV6, C_HAIRPIN, C_MESH, C_ICMP_GENERATED, C_FRAGMENTS_OUT, C_REASSEMBLED, C_RELEASED,
-  C_PTB_RECEIVED, C_RELEASED_DROPPED,
-  D_IPV4_TRUNCATED, D_IPV4_BAD_VERSION, D_IPV4_BAD_IHL, D_IPV4_BAD_LENGTH, D_IPV4_BAD_CHECKSUM,
-  D_IPV4_BAD_L4, D_IPV4_UNSUPPORTED_PROTOCOL, D_IPV4_TTL_EXPIRED, D_IPV4_DF_TOO_BIG, D_IPV4_MARTIAN,
-  D_IPV6_TRUNCATED, D_IPV6_BAD_VERSION, D_IPV6_BAD_LENGTH, D_IPV6_BAD_EXTENSION, D_IPV6_NOT_FOR_US,
-  D_IPV6_UNSUPPORTED_NEXT_HEADER, D_IPV6_FRAGMENT_BAD, D_IPV6_FRAGMENT_TABLE_FULL, D_IPV6_FRAGMENT_TOO_BIG,
-  D_SECURITY_IPV4_DST, D_SECURITY_PORT, D_SECURITY_IPV6_DST, D_SECURITY_IPV6_SRC, D_SECURITY_IPV6_SRC_UNKNOWN,
-  D_NAT_NO_MAPPING, D_NAT_FILTERED, D_NAT_PORT_EXHAUSTED, D_NAT_TABLE_FULL,
-  D_ICMP_UNSUPPORTED, D_ICMP_BAD_QUOTE, D_ICMPV6_UNSUPPORTED, D_ICMPV6_BAD_QUOTE,
-  D_FRAGMENT_HOLD_FULL, D_FRAGMENT_BAD,
+  reasm6Add, reasm6Free, reasmPtr, reasmLen, reasmCtx, R6_HELD, R6_DONE, R6_BAD, R6_FULL,
+} from "./reasm6";
+import {
+  count, drop, C_OUT_IPV4, C_OUT_IPV6, C_HAIRPIN, C_MESH, C_ICMP_GENERATED, C_REASSEMBLED, C_RELEASED,
+  C_PTB_RECEIVED, C_RELEASED_DROPPED, D_IPV4_BAD_L4, D_IPV4_UNSUPPORTED_PROTOCOL, D_IPV4_TTL_EXPIRED,
+  D_IPV4_DF_TOO_BIG, D_IPV4_MARTIAN, D_IPV6_TRUNCATED, D_IPV6_BAD_VERSION, D_IPV6_BAD_LENGTH,
+  D_IPV6_BAD_EXTENSION, D_IPV6_NOT_FOR_US, D_IPV6_UNSUPPORTED_NEXT_HEADER, D_IPV6_FRAGMENT_BAD,
+  D_IPV6_FRAGMENT_TABLE_FULL, D_IPV6_FRAGMENT_TOO_BIG, D_SECURITY_IPV4_DST, D_SECURITY_PORT,
+  D_SECURITY_IPV6_DST, D_SECURITY_IPV6_SRC, D_SECURITY_IPV6_SRC_UNKNOWN, D_NAT_NO_MAPPING, D_NAT_FILTERED,
+  D_NAT_PORT_EXHAUSTED, D_NAT_TABLE_FULL, D_ICMP_UNSUPPORTED, D_ICMP_BAD_QUOTE, D_ICMPV6_UNSUPPORTED,
+  D_ICMPV6_BAD_QUOTE, D_FRAGMENT_HOLD_FULL, D_FRAGMENT_BAD,
 } from "./counters";
-
-/** Returned by the stages when the module keeps the packet. */
-export const HELD: i32 = -1;
-
-/** Where the packet starts and how long it is after a stage returned 0. */
-export let pktPtr: usize = 0;
-export let pktLen: i32 = 0;
-
-/** The batch's clock (ms), set by process. */
-export let now: u64 = 0;
-export function setNow(t: u64): void { now = t; }
 
 /** Next hop of an encapsulated packet: 16 bytes. */
 const NEXT_HOP: usize = memory.data(16, 16);
 
 // ---- shared helpers ----------------------------------------------------------
-
-/** Maps an ipv4Check reason to its drop counter. */
-function ipv4Reason(r: i32): i32 {
-  if (r == IPV4_TOO_SHORT) return D_IPV4_TRUNCATED;
-  if (r == IPV4_BAD_VERSION) return D_IPV4_BAD_VERSION;
-  if (r == IPV4_BAD_IHL) return D_IPV4_BAD_IHL;
-  if (r == IPV4_BAD_TOTAL_LENGTH) return D_IPV4_BAD_LENGTH;
-  return D_IPV4_BAD_CHECKSUM;
-}
-
-/** Addresses a CE never forwards from the LAN: 0/8, 127/8, multicast, broadcast. */
-@inline function martian(a: u32): bool {
-  const top = a >>> 24;
-  return top == 0 || top == 127 || top >= 224;
-}
 
 /** True when `a` is the CE's own address (or inside its prefix, RFC 7597 §5.2). */
 @inline function isOwnIPv4(a: u32): bool {
@@ -207,32 +179,9 @@ function sharedFragmentId(src: u32, id: i32): i32 {
   return portSetPort(cePortSet, <i32>(h % <u32>n));
 }
 
-/** RFC 6438 flow label from the inner flow. */
-function flowLabel(p: usize, l4: usize): i32 {
-  let h = ipv4Src(p) * 0x9E3779B1 ^ ipv4Dst(p);
-  if (l4 != 0) h ^= load<u32>(l4);
-  h ^= <u32>ipv4Protocol(p);
-  h = (h ^ (h >>> 15)) * 0x2C1B3C6D;
-  h = (h ^ (h >>> 12)) * 0x297A2D39;
-  h ^= h >>> 15;
-  return <i32>(h & 0xFFFFF);
-}
-
-/**
- * Writes the outer IPv6 header in front of the IPv4 packet at p (into the
- * headroom) toward NEXT_HOP: RFC 7597 §8.2 / RFC 2473 §6, no encapsulation
- * limit option. Returns the new start.
- */
-function encapsulate(p: usize, len: i32, label: i32): usize {
-  const o = p - IPV6_HEADER_LEN;
-  const tc = settings.tcFromTos != 0 ? ipv4Tos(p) : 0;
-  setIpv6VersionClassFlow(o, tc, label);
-  setIpv6PayloadLength(o, len);
-  setIpv6NextHeader(o, IP_PROTO_IPIP);
-  setIpv6HopLimit(o, settings.hopLimit);
-  setIpv6Src(o, ceMapAddressPtr());
-  setIpv6Dst(o, NEXT_HOP);
-  return o;
+/** Encapsulates from the CE's MAP address toward NEXT_HOP. */
+@inline function toNextHop(p: usize, len: i32, label: i32): usize {
+  return encapsulate(p, len, label, ceMapAddressPtr(), NEXT_HOP);
 }
 
 /**
@@ -273,19 +222,6 @@ function icmpErrorToLan(orig: usize, origLen: i32, type: i32, code: i32, mtu: i3
   count(C_ICMP_GENERATED, total);
   count(C_OUT_IPV4, total);
   emit(p, total);
-}
-
-function buildIpv4Header(p: usize, total: i32, proto: i32, src: u32, dst: u32): void {
-  setIpv4VersionIhl(p, 5);
-  setIpv4Tos(p, 0);
-  setIpv4TotalLength(p, total);
-  setIpv4Id(p, 0);
-  setIpv4Fragment(p, true, false, 0);
-  setIpv4Ttl(p, 64);
-  setIpv4Protocol(p, proto);
-  setIpv4Src(p, src);
-  setIpv4Dst(p, dst);
-  ipv4FillChecksum(p);
 }
 
 // ---- LAN → WAN -----------------------------------------------------------------
@@ -397,10 +333,9 @@ function lanFinish(p: usize, len: i32, l4: usize, proto: i32, src: u32, dst: u32
       // A later fragment with DF cannot happen legally; a first fragment was checked above.
       return D_IPV4_DF_TOO_BIG;
     }
-    return fragmentAndEncapsulate(p, len, mtu - IPV6_HEADER_LEN, label);
+    return fragmentAndEncapsulate(p, len, mtu - IPV6_HEADER_LEN, label, ceMapAddressPtr(), NEXT_HOP);
   }
-  pktPtr = encapsulate(p, len, label);
-  pktLen = len + IPV6_HEADER_LEN;
+  leave(toNextHop(p, len, label), len + IPV6_HEADER_LEN);
   count(C_OUT_IPV6, pktLen);
   return 0;
 }
@@ -410,63 +345,6 @@ function setIdUpdate(p: usize, id: i32): void {
   if (old == <u16>id) return;
   setIpv4Id(p, id);
   setIpv4Checksum(p, checksumUpdate16(ipv4Checksum(p), old, <u16>id));
-}
-
-/**
- * RFC 7597 §8.3.1 / RFC 2473 §7.2: a DF-clear IPv4 packet too big for the
- * tunnel is fragmented as IPv4 before encapsulation, so the BR forwards
- * ordinary IPv4 fragments. The first piece stays in place; the others are
- * built in spare slots.
- */
-function fragmentAndEncapsulate(p: usize, len: i32, maxInner: i32, label: i32): i32 {
-  const hl = ipv4HeaderLength(p);
-  const chunk = (maxInner - hl) & ~7;
-  if (chunk < 8) return D_IPV4_DF_TOO_BIG;
-  const baseOff = ipv4FragmentOffset(p);
-  const lastMore = ipv4MoreFragments(p);
-  const dataLen = len - hl;
-  // Later pieces first (their data is read from the original before it is cut).
-  for (let off = chunk; off < dataLen; off += chunk) {
-    const n = min(chunk, dataLen - off);
-    const q = spare(hl + n + IPV6_HEADER_LEN);
-    if (q == 0) return D_IPV4_DF_TOO_BIG;
-    const f = q + IPV6_HEADER_LEN;
-    memory.copy(f, p, <usize>hl);
-    memory.copy(f + <usize>hl, p + <usize>(hl + off), <usize>n);
-    setIpv4TotalLength(f, hl + n);
-    setIpv4Fragment(f, false, off + n < dataLen || lastMore, baseOff + off);
-    ipv4FillChecksum(f);
-    const o = encapsulate(f, hl + n, label);
-    count(C_FRAGMENTS_OUT, hl + n);
-    count(C_OUT_IPV6, hl + n + IPV6_HEADER_LEN);
-    emitLater(o, hl + n + IPV6_HEADER_LEN);
-  }
-  setIpv4TotalLength(p, hl + chunk);
-  setIpv4Fragment(p, false, true, baseOff);
-  ipv4FillChecksum(p);
-  pktPtr = encapsulate(p, hl + chunk, label);
-  pktLen = hl + chunk + IPV6_HEADER_LEN;
-  count(C_OUT_IPV6, pktLen);
-  return 0;
-}
-
-// Pieces made while the current input is being handled go out after it,
-// so fragments leave in order (first piece, then the rest).
-const LATER_MAX: i32 = 64;
-const LATER: usize = memory.data(LATER_MAX * 8, 8);
-let laterN: i32 = 0;
-export function emitLater(p: usize, len: i32): void {
-  if (laterN >= LATER_MAX) { emit(p, len); return; }
-  store<u32>(LATER + (<usize>laterN << 3), <u32>p);
-  store<i32>(LATER + (<usize>laterN << 3), len, 4);
-  laterN++;
-}
-/** Emits what emitLater kept; process calls it after each input. */
-export function flushLater(): void {
-  for (let i = 0; i < laterN; i++) {
-    emit(<usize>load<u32>(LATER + (<usize>i << 3)), load<i32>(LATER + (<usize>i << 3), 4));
-  }
-  laterN = 0;
 }
 
 /** Runs the held later fragments of a key whose first fragment just passed. */
@@ -488,8 +366,7 @@ function releaseHeld(src: u32, dst: u32, id: i32, proto: i32, dir: i32): void {
     else if (r > 0) count(C_RELEASED_DROPPED, len); // its outcome was "held" already
     i = frag4NextHeld(i + 1, src, dst, id, proto, dir, now);
   }
-  pktPtr = keepPtr;
-  pktLen = keepLen;
+  leave(keepPtr, keepLen);
 }
 
 function ceFromLanHeld(p: usize, len: i32): i32 {
@@ -508,8 +385,7 @@ function hairpin(p: usize, len: i32, l4: usize, proto: i32, dport: i32, ext: i32
   if (s <= 0) return s == NAT_E_FILTERED ? D_NAT_FILTERED : D_NAT_NO_MAPPING;
   rewriteDst(p, l4, proto, natSessionIntAddr(s), natSessionIntPort(s));
   setIpv4TtlUpdate(p, ipv4Ttl(p) - 1);
-  pktPtr = p;
-  pktLen = len;
+  leave(p, len);
   count(C_HAIRPIN, len);
   count(C_OUT_IPV4, len);
   return 0;
@@ -545,8 +421,7 @@ function icmpErrorFromLan(p: usize, len: i32, ic: usize, iclen: i32): i32 {
   setIpv4TtlUpdate(p, ipv4Ttl(p) - 1);
   icmp4FillChecksum(ic, iclen);
   nextHop(ipv4Dst(p), qsport);
-  pktPtr = encapsulate(p, len, flowLabel(p, 0));
-  pktLen = len + IPV6_HEADER_LEN;
+  leave(toNextHop(p, len, flowLabel(p, 0)), len + IPV6_HEADER_LEN);
   count(C_OUT_IPV6, pktLen);
   return 0;
 }
@@ -702,8 +577,7 @@ function wanDeliver(p: usize, len: i32, l4: usize, proto: i32, addr: u32, port: 
   if (ipv4Ttl(p) <= 1) return D_IPV4_TTL_EXPIRED;
   rewriteDst(p, l4, proto, addr, port);
   setIpv4TtlUpdate(p, ipv4Ttl(p) - 1);
-  pktPtr = p;
-  pktLen = len;
+  leave(p, len);
   count(C_OUT_IPV4, len);
   return 0;
 }
@@ -749,8 +623,7 @@ function icmpErrorFromWan(outer: usize, p: usize, len: i32, ic: usize, iclen: i3
   setIpv4DstUpdate(p, ia);
   setIpv4TtlUpdate(p, ipv4Ttl(p) - 1);
   icmp4FillChecksum(ic, iclen);
-  pktPtr = p;
-  pktLen = len;
+  leave(p, len);
   count(C_OUT_IPV4, len);
   return 0;
 }
@@ -772,8 +645,7 @@ function icmp6FromWan(p: usize, len: i32, ic: usize, iclen: i32): i32 {
     setIpv6HopLimit(p, settings.hopLimit);
     setIcmp6Type(ic, ICMP6_ECHO_REPLY);
     icmp6FillChecksum(ic, iclen, ipv6Src(p), ipv6Dst(p));
-    pktPtr = p;
-    pktLen = len;
+    leave(p, len);
     count(C_OUT_IPV6, len);
     return 0;
   }
@@ -833,8 +705,7 @@ function icmp6FromWan(p: usize, len: i32, ic: usize, iclen: i32): i32 {
   setIcmp4Unused(oic);
   if (mtu > 0) setIcmp4Mtu(oic, mtu);
   icmp4FillChecksum(oic, ICMP4_HEADER_LEN + qcopy);
-  pktPtr = out;
-  pktLen = total;
+  leave(out, total);
   count(C_ICMP_GENERATED, total);
   count(C_OUT_IPV4, total);
   return 0;

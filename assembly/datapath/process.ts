@@ -11,16 +11,18 @@ import { domain, cePortSet } from "../map/provision";
 import {
   natInit, natReset, natSetPortSet, natClearPortSet, natSetTimeouts, natSetFiltering, natExpire,
 } from "../nat/nat";
-import { slotsInit, slotsBegin, slotPtr, slotN, inLens, emit, outN, outputOffsetsPtr, outputLengthsPtr } from "./slots";
-import { ceFromLan, ceFromWan, flushLater, setNow, pktPtr, pktLen, HELD } from "./ce";
+import {
+  slotsInit, slotsBegin, slotPtr, slotN, inLens, emit, outN, outputOffsetsPtr, outputLengthsPtr,
+} from "./slots";
+import { ceFromLan, ceFromWan } from "./ce";
+import { flushLater, setNow, pktPtr, pktLen, HELD } from "./stage";
 import { brFromIPv4, brFromIPv6 } from "./br";
 import { frag4Reset, frag4Expire, expiredBytes } from "./frag4";
 import { reasm6Reset, reasm6Expire } from "./reasm6";
 import { pmtuReset } from "./pmtu";
 import {
-  count, countN, drop, countersReset,
-  C_IN_IPV4, C_IN_IPV6, C_FWD_TO_IPV6, C_FWD_TO_IPV4, C_HELD, C_EXPIRED_FRAGMENTS,
-  D_UNKNOWN_VERSION, D_NOT_CONFIGURED,
+  count, countN, drop, countersReset, C_IN_IPV4, C_IN_IPV6, C_FWD_TO_IPV6, C_FWD_TO_IPV4, C_HELD,
+  C_EXPIRED_FRAGMENTS, D_UNKNOWN_VERSION, D_NOT_CONFIGURED,
 } from "./counters";
 
 export { counterCount, counterValues, counterName } from "./counters";

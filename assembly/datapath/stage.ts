@@ -1,0 +1,160 @@
+// What the CE and BR stages share: the per-packet result (where the packet
+// now starts and how long it is), the batch clock, the ordering of extra
+// outputs, and the steps both sides take toward the tunnel (encapsulation,
+// IPv4 fragmentation before it, ICMPv4 header building, flow labels).
+//
+// A stage returns 0 when the packet leaves (pktPtr / pktLen), HELD when the
+// module keeps it, or the one drop reason (a D_* counter).
+import { settings } from "../settings";
+import {
+  ipv4Src, ipv4Dst, ipv4Protocol, ipv4Tos, ipv4HeaderLength, ipv4FragmentOffset, ipv4MoreFragments,
+  setIpv4VersionIhl, setIpv4Tos, setIpv4TotalLength, setIpv4Id, setIpv4Fragment, setIpv4Ttl,
+  setIpv4Protocol, setIpv4Src, setIpv4Dst, ipv4FillChecksum, IPV4_TOO_SHORT, IPV4_BAD_VERSION,
+  IPV4_BAD_IHL, IPV4_BAD_TOTAL_LENGTH, IP_PROTO_IPIP,
+} from "../wire/ipv4";
+import {
+  setIpv6VersionClassFlow, setIpv6PayloadLength, setIpv6NextHeader, setIpv6HopLimit, setIpv6Src,
+  setIpv6Dst, IPV6_HEADER_LEN,
+} from "../wire/ipv6";
+import { spare, emit } from "./slots";
+import {
+  count, C_OUT_IPV6, C_FRAGMENTS_OUT, D_IPV4_TRUNCATED, D_IPV4_BAD_VERSION, D_IPV4_BAD_IHL,
+  D_IPV4_BAD_LENGTH, D_IPV4_BAD_CHECKSUM, D_IPV4_DF_TOO_BIG,
+} from "./counters";
+
+/** Returned by a stage when the module keeps the packet. */
+export const HELD: i32 = -1;
+
+/** Where the packet starts and how long it is after a stage returned 0. */
+export let pktPtr: usize = 0;
+export let pktLen: i32 = 0;
+
+/** Sets the stage result. */
+@inline export function leave(p: usize, len: i32): void {
+  pktPtr = p;
+  pktLen = len;
+}
+
+/** The batch's clock (ms), set by process. */
+export let now: u64 = 0;
+export function setNow(t: u64): void { now = t; }
+
+// Pieces made while the current input is being handled (further fragments,
+// released held fragments) go out after it, so a packet's fragments leave
+// in order: first piece, then the rest.
+const LATER_MAX: i32 = 64;
+const LATER: usize = memory.data(LATER_MAX * 8, 8);
+let laterN: i32 = 0;
+
+export function emitLater(p: usize, len: i32): void {
+  if (laterN >= LATER_MAX) { emit(p, len); return; }
+  store<u32>(LATER + (<usize>laterN << 3), <u32>p);
+  store<i32>(LATER + (<usize>laterN << 3), len, 4);
+  laterN++;
+}
+
+/** Emits what emitLater kept; process calls it after each input. */
+export function flushLater(): void {
+  for (let i = 0; i < laterN; i++) {
+    emit(<usize>load<u32>(LATER + (<usize>i << 3)), load<i32>(LATER + (<usize>i << 3), 4));
+  }
+  laterN = 0;
+}
+
+/** Maps an ipv4Check reason to its drop counter. */
+export function ipv4Reason(r: i32): i32 {
+  if (r == IPV4_TOO_SHORT) return D_IPV4_TRUNCATED;
+  if (r == IPV4_BAD_VERSION) return D_IPV4_BAD_VERSION;
+  if (r == IPV4_BAD_IHL) return D_IPV4_BAD_IHL;
+  if (r == IPV4_BAD_TOTAL_LENGTH) return D_IPV4_BAD_LENGTH;
+  return D_IPV4_BAD_CHECKSUM;
+}
+
+/** 0/8, 127/8, multicast, class E and broadcast: never forwarded. */
+@inline export function martian(a: u32): bool {
+  const top = a >>> 24;
+  return top == 0 || top == 127 || top >= 224;
+}
+
+/**
+ * RFC 6438 flow label from the inner flow. Pass l4 = 0 for fragments so
+ * every piece of a packet gets the same label (RFC 6437 §3).
+ */
+export function flowLabel(p: usize, l4: usize): i32 {
+  let h = ipv4Src(p) * 0x9E3779B1 ^ ipv4Dst(p);
+  if (l4 != 0) h ^= load<u32>(l4);
+  h ^= <u32>ipv4Protocol(p);
+  h = (h ^ (h >>> 15)) * 0x2C1B3C6D;
+  h = (h ^ (h >>> 12)) * 0x297A2D39;
+  h ^= h >>> 15;
+  return <i32>(h & 0xFFFFF);
+}
+
+/** A 20-byte IPv4 header for a packet the module makes (DF set, TTL 64). */
+export function buildIpv4Header(p: usize, total: i32, proto: i32, src: u32, dst: u32): void {
+  setIpv4VersionIhl(p, 5);
+  setIpv4Tos(p, 0);
+  setIpv4TotalLength(p, total);
+  setIpv4Id(p, 0);
+  setIpv4Fragment(p, true, false, 0);
+  setIpv4Ttl(p, 64);
+  setIpv4Protocol(p, proto);
+  setIpv4Src(p, src);
+  setIpv4Dst(p, dst);
+  ipv4FillChecksum(p);
+}
+
+/**
+ * Writes the outer IPv6 header in front of the IPv4 packet at p (into the
+ * headroom): RFC 7597 §7.1/§8.2, RFC 2473 §6, no encapsulation-limit
+ * option; traffic class from the TOS when settings.tcFromTos (RFC 2983
+ * uniform model). Returns the new start.
+ */
+export function encapsulate(p: usize, len: i32, label: i32, src6: usize, dst6: usize): usize {
+  const o = p - IPV6_HEADER_LEN;
+  const tc = settings.tcFromTos != 0 ? ipv4Tos(p) : 0;
+  setIpv6VersionClassFlow(o, tc, label);
+  setIpv6PayloadLength(o, len);
+  setIpv6NextHeader(o, IP_PROTO_IPIP);
+  setIpv6HopLimit(o, settings.hopLimit);
+  setIpv6Src(o, src6);
+  setIpv6Dst(o, dst6);
+  return o;
+}
+
+/**
+ * RFC 7597 §8.3.1 / RFC 2473 §7.2: a DF-clear IPv4 packet too big for the
+ * tunnel is fragmented as IPv4 before encapsulation, so the far end sees
+ * ordinary IPv4 fragments. The first piece stays in place (the stage
+ * result); the others, built in spare slots, leave right after it.
+ */
+export function fragmentAndEncapsulate(p: usize, len: i32, maxInner: i32, label: i32,
+                                       src6: usize, dst6: usize): i32 {
+  const hl = ipv4HeaderLength(p);
+  const chunk = (maxInner - hl) & ~7;
+  if (chunk < 8) return D_IPV4_DF_TOO_BIG;
+  const baseOff = ipv4FragmentOffset(p);
+  const lastMore = ipv4MoreFragments(p);
+  const dataLen = len - hl;
+  // Later pieces first: their data is read from the original before it is cut.
+  for (let off = chunk; off < dataLen; off += chunk) {
+    const n = min(chunk, dataLen - off);
+    const q = spare(hl + n + IPV6_HEADER_LEN);
+    if (q == 0) return D_IPV4_DF_TOO_BIG;
+    memory.copy(q, p, <usize>hl);
+    memory.copy(q + <usize>hl, p + <usize>(hl + off), <usize>n);
+    setIpv4TotalLength(q, hl + n);
+    setIpv4Fragment(q, false, off + n < dataLen || lastMore, baseOff + off);
+    ipv4FillChecksum(q);
+    const o = encapsulate(q, hl + n, label, src6, dst6);
+    count(C_FRAGMENTS_OUT, hl + n);
+    count(C_OUT_IPV6, hl + n + IPV6_HEADER_LEN);
+    emitLater(o, hl + n + IPV6_HEADER_LEN);
+  }
+  setIpv4TotalLength(p, hl + chunk);
+  setIpv4Fragment(p, false, true, baseOff);
+  ipv4FillChecksum(p);
+  leave(encapsulate(p, hl + chunk, label, src6, dst6), hl + chunk + IPV6_HEADER_LEN);
+  count(C_OUT_IPV6, pktLen);
+  return 0;
+}
