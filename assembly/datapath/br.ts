@@ -59,7 +59,7 @@
 //
 // Input is untrusted: every header passes its …Check before an accessor
 // reads it, and every length below comes from a checked header.
-import { settings } from "../settings";
+
 import { domain, brAddressPtr, ruleAt } from "../map/provision";
 import { lpmIPv4 } from "../map/lpm";
 import { Rule, ruleMapIPv6, ipv6Hi } from "../map/rule";
@@ -69,9 +69,9 @@ import {
   IP_PROTO_ICMP, IP_PROTO_TCP, IP_PROTO_UDP, IP_PROTO_IPIP, IP_PROTO_ICMPV6,
 } from "../wire/ipv4";
 import {
-  ipv6Check, ipv6Upper, ipv6Src, ipv6Dst, ipv6PayloadLength, ipv6AddrEqual, ipv6AddrCopy, ipv6NextHeader,
-  setIpv6HopLimit, setIpv6Src, setIpv6Dst, ipv6UpperOffset, ipv6UpperProtocol, ipv6FragHeaderAt,
-  ipv6FragmentOffset, ipv6FragmentMore, IPV6_OK, IPV6_TOO_SHORT, IPV6_BAD_VERSION, IPV6_HEADER_LEN,
+  ipv6Check, ipv6Upper, ipv6Src, ipv6Dst, ipv6PayloadLength, ipv6AddrEqual, ipv6NextHeader,
+  ipv6UpperOffset, ipv6UpperProtocol, ipv6FragHeaderAt, ipv6FragmentOffset, ipv6FragmentMore, IPV6_OK,
+  IPV6_TOO_SHORT, IPV6_BAD_VERSION, IPV6_HEADER_LEN,
 } from "../wire/ipv6";
 import { TCP_HEADER_LEN } from "../wire/tcp";
 import {
@@ -80,8 +80,8 @@ import {
   ICMP4_CODE_FRAGMENTATION_NEEDED, ICMP4_CODE_HOST_UNREACHABLE, ICMP4_CODE_TTL_EXCEEDED, ICMP4_HEADER_LEN,
 } from "../wire/icmp4";
 import {
-  icmp6Type, icmp6Check, icmp6Mtu, setIcmp6Type, icmp6FillChecksum, ICMP6_OK, ICMP6_PACKET_TOO_BIG,
-  ICMP6_DEST_UNREACHABLE, ICMP6_TIME_EXCEEDED, ICMP6_ECHO_REQUEST, ICMP6_ECHO_REPLY, ICMP6_HEADER_LEN,
+  icmp6Type, icmp6Check, icmp6Mtu, ICMP6_OK, ICMP6_PACKET_TOO_BIG, ICMP6_DEST_UNREACHABLE,
+  ICMP6_TIME_EXCEEDED, ICMP6_ECHO_REQUEST, ICMP6_HEADER_LEN,
 } from "../wire/icmp6";
 import { spare, emit } from "./slots";
 import { pmtuFor, pmtuLower, pmtuFloor } from "./pmtu";
@@ -89,19 +89,16 @@ import {
   frag4Remember, frag4Find, frag4Hold, frag4NextHeld, frag4HeldPtr, frag4HeldLen, frag4Release, fragAddr,
   fragPort,
 } from "./frag4";
-import {
-  reasm6Add, reasm6Free, reasmPtr, reasmLen, reasmCtx, R6_HELD, R6_DONE, R6_BAD, R6_FULL,
-} from "./reasm6";
+
 import {
   HELD, pktPtr, pktLen, now, leave, emitLater, ipv4Reason, martian, flowLabel, buildIpv4Header,
-  encapsulate, fragmentAndEncapsulate,
+  encapsulate, fragmentAndEncapsulate, reassemble, echoReply6,
 } from "./stage";
 import {
-  count, drop, C_OUT_IPV4, C_OUT_IPV6, C_HAIRPIN, C_ICMP_GENERATED, C_REASSEMBLED, C_RELEASED,
-  C_PTB_RECEIVED, C_RELEASED_DROPPED, D_IPV4_BAD_L4, D_IPV4_UNSUPPORTED_PROTOCOL, D_IPV4_TTL_EXPIRED,
-  D_IPV4_DF_TOO_BIG, D_IPV4_MARTIAN, D_IPV6_TRUNCATED, D_IPV6_BAD_VERSION, D_IPV6_BAD_LENGTH,
-  D_IPV6_BAD_EXTENSION, D_IPV6_NOT_FOR_US, D_IPV6_UNSUPPORTED_NEXT_HEADER, D_IPV6_FRAGMENT_BAD,
-  D_IPV6_FRAGMENT_TABLE_FULL, D_IPV6_FRAGMENT_TOO_BIG, D_SECURITY_IPV6_DST, D_SECURITY_IPV6_SRC,
+  count, drop, C_OUT_IPV4, C_OUT_IPV6, C_HAIRPIN, C_ICMP_GENERATED, C_RELEASED, C_PTB_RECEIVED,
+  C_RELEASED_DROPPED, D_IPV4_BAD_L4, D_IPV4_UNSUPPORTED_PROTOCOL, D_IPV4_TTL_EXPIRED, D_IPV4_DF_TOO_BIG,
+  D_IPV4_MARTIAN, D_IPV6_TRUNCATED, D_IPV6_BAD_VERSION, D_IPV6_BAD_LENGTH, D_IPV6_BAD_EXTENSION,
+  D_IPV6_NOT_FOR_US, D_IPV6_UNSUPPORTED_NEXT_HEADER, D_SECURITY_IPV6_DST, D_SECURITY_IPV6_SRC,
   D_SECURITY_IPV6_SRC_UNKNOWN, D_ICMP_UNSUPPORTED, D_ICMP_BAD_QUOTE, D_ICMPV6_UNSUPPORTED,
   D_ICMPV6_BAD_QUOTE, D_FRAGMENT_HOLD_FULL, D_BR_NO_RULE, D_BR_PORT_OUTSIDE,
 } from "./counters";
@@ -395,18 +392,8 @@ export function brFromIPv6(p: usize, len: i32): i32 {
   if (b < 0) return D_SECURITY_IPV6_DST;
   if (ipv6Upper(p, len) != IPV6_OK) return D_IPV6_BAD_EXTENSION;
   if (ipv6FragHeaderAt != 0 && (ipv6FragmentOffset != 0 || ipv6FragmentMore)) {
-    // RFC 7597 §8.3.2 lets a CE fragment the tunnel packet: put it back together.
-    const a = reasm6Add(p, len, ipv6FragHeaderAt, now);
-    if (a == R6_HELD) return HELD;
-    if (a == R6_BAD) return D_IPV6_FRAGMENT_BAD;
-    if (a == R6_FULL) return D_IPV6_FRAGMENT_TABLE_FULL;
-    if (a != R6_DONE) return D_IPV6_FRAGMENT_TOO_BIG;
-    const q = spare(reasmLen);
-    if (q == 0) { reasm6Free(reasmCtx); return D_IPV6_FRAGMENT_TABLE_FULL; }
-    memory.copy(q, reasmPtr, <usize>reasmLen);
-    reasm6Free(reasmCtx);
-    count(C_REASSEMBLED, reasmLen);
-    return brFromIPv6(q, reasmLen);
+    const r = reassemble(p, len, ipv6FragHeaderAt);
+    return r != 0 ? r : brFromIPv6(pktPtr, pktLen);
   }
   const off = ipv6UpperOffset;
   const nh = ipv6UpperProtocol;
@@ -528,17 +515,7 @@ function upHeld(p: usize, len: i32, srule: Rule, sport: i32, dport: i32): i32 {
 function icmp6ToBr(p: usize, len: i32, ic: usize, iclen: i32, b: i32): i32 {
   if (icmp6Check(ic, iclen, ipv6Src(p), ipv6Dst(p)) != ICMP6_OK) return D_ICMPV6_UNSUPPORTED;
   const t = icmp6Type(ic);
-  if (t == ICMP6_ECHO_REQUEST) {
-    ipv6AddrCopy(TMP6, ipv6Src(p));
-    setIpv6Src(p, brAddressPtr(b));
-    setIpv6Dst(p, TMP6);
-    setIpv6HopLimit(p, settings.hopLimit);
-    setIcmp6Type(ic, ICMP6_ECHO_REPLY);
-    icmp6FillChecksum(ic, iclen, ipv6Src(p), ipv6Dst(p));
-    leave(p, len);
-    count(C_OUT_IPV6, len);
-    return 0;
-  }
+  if (t == ICMP6_ECHO_REQUEST) return echoReply6(p, len, ic, iclen, brAddressPtr(b));
   if (t != ICMP6_PACKET_TOO_BIG && t != ICMP6_DEST_UNREACHABLE && t != ICMP6_TIME_EXCEEDED) {
     return D_ICMPV6_UNSUPPORTED;
   }

@@ -20,9 +20,9 @@ import {
   IP_PROTO_TCP, IP_PROTO_UDP, IP_PROTO_IPIP, IP_PROTO_ICMPV6,
 } from "../wire/ipv4";
 import {
-  ipv6Check, ipv6Upper, ipv6Src, ipv6Dst, ipv6PayloadLength, ipv6AddrEqual, ipv6AddrCopy, setIpv6HopLimit,
-  setIpv6Src, setIpv6Dst, ipv6NextHeader, ipv6UpperOffset, ipv6UpperProtocol, ipv6FragHeaderAt,
-  ipv6FragmentOffset, ipv6FragmentMore, IPV6_OK, IPV6_TOO_SHORT, IPV6_BAD_VERSION, IPV6_HEADER_LEN,
+  ipv6Check, ipv6Upper, ipv6Src, ipv6Dst, ipv6PayloadLength, ipv6AddrEqual, ipv6AddrCopy, ipv6NextHeader,
+  ipv6UpperOffset, ipv6UpperProtocol, ipv6FragHeaderAt, ipv6FragmentOffset, ipv6FragmentMore, IPV6_OK,
+  IPV6_TOO_SHORT, IPV6_BAD_VERSION, IPV6_HEADER_LEN,
 } from "../wire/ipv6";
 import { udpChecksum, setUdpChecksum } from "../wire/udp";
 import {
@@ -38,8 +38,8 @@ import {
   ICMP4_CODE_HOST_UNREACHABLE, ICMP4_CODE_TTL_EXCEEDED, ICMP4_HEADER_LEN,
 } from "../wire/icmp4";
 import {
-  icmp6Type, icmp6Check, icmp6Mtu, setIcmp6Type, icmp6FillChecksum, ICMP6_OK, ICMP6_PACKET_TOO_BIG,
-  ICMP6_DEST_UNREACHABLE, ICMP6_TIME_EXCEEDED, ICMP6_ECHO_REQUEST, ICMP6_ECHO_REPLY, ICMP6_HEADER_LEN,
+  icmp6Type, icmp6Check, icmp6Mtu, ICMP6_OK, ICMP6_PACKET_TOO_BIG, ICMP6_DEST_UNREACHABLE,
+  ICMP6_TIME_EXCEEDED, ICMP6_ECHO_REQUEST, ICMP6_HEADER_LEN,
 } from "../wire/icmp6";
 import {
   natOutbound, natInbound, natSessionExtPort, natSessionIntAddr, natSessionIntPort, natFindMapping,
@@ -48,22 +48,19 @@ import {
 import { spare, emit } from "./slots";
 import {
   HELD, pktPtr, pktLen, now, leave, emitLater, ipv4Reason, martian, flowLabel, buildIpv4Header,
-  encapsulate, fragmentAndEncapsulate,
+  encapsulate, fragmentAndEncapsulate, reassemble, echoReply6,
 } from "./stage";
 import { pmtuFor, pmtuLower, pmtuFloor } from "./pmtu";
 import {
   frag4Remember, frag4Find, frag4Hold, frag4NextHeld, frag4HeldPtr, frag4HeldLen, frag4Release, fragAddr,
   fragPort, DIR_OUT, DIR_IN,
 } from "./frag4";
+
 import {
-  reasm6Add, reasm6Free, reasmPtr, reasmLen, reasmCtx, R6_HELD, R6_DONE, R6_BAD, R6_FULL,
-} from "./reasm6";
-import {
-  count, drop, C_OUT_IPV4, C_OUT_IPV6, C_HAIRPIN, C_MESH, C_ICMP_GENERATED, C_REASSEMBLED, C_RELEASED,
-  C_PTB_RECEIVED, C_RELEASED_DROPPED, D_IPV4_BAD_L4, D_IPV4_UNSUPPORTED_PROTOCOL, D_IPV4_TTL_EXPIRED,
-  D_IPV4_DF_TOO_BIG, D_IPV4_MARTIAN, D_IPV6_TRUNCATED, D_IPV6_BAD_VERSION, D_IPV6_BAD_LENGTH,
-  D_IPV6_BAD_EXTENSION, D_IPV6_NOT_FOR_US, D_IPV6_UNSUPPORTED_NEXT_HEADER, D_IPV6_FRAGMENT_BAD,
-  D_IPV6_FRAGMENT_TABLE_FULL, D_IPV6_FRAGMENT_TOO_BIG, D_SECURITY_IPV4_DST, D_SECURITY_PORT,
+  count, drop, C_OUT_IPV4, C_OUT_IPV6, C_HAIRPIN, C_MESH, C_ICMP_GENERATED, C_RELEASED, C_PTB_RECEIVED,
+  C_RELEASED_DROPPED, D_IPV4_BAD_L4, D_IPV4_UNSUPPORTED_PROTOCOL, D_IPV4_TTL_EXPIRED, D_IPV4_DF_TOO_BIG,
+  D_IPV4_MARTIAN, D_IPV6_TRUNCATED, D_IPV6_BAD_VERSION, D_IPV6_BAD_LENGTH, D_IPV6_BAD_EXTENSION,
+  D_IPV6_NOT_FOR_US, D_IPV6_UNSUPPORTED_NEXT_HEADER, D_SECURITY_IPV4_DST, D_SECURITY_PORT,
   D_SECURITY_IPV6_DST, D_SECURITY_IPV6_SRC, D_SECURITY_IPV6_SRC_UNKNOWN, D_NAT_NO_MAPPING, D_NAT_FILTERED,
   D_NAT_PORT_EXHAUSTED, D_NAT_TABLE_FULL, D_ICMP_UNSUPPORTED, D_ICMP_BAD_QUOTE, D_ICMPV6_UNSUPPORTED,
   D_ICMPV6_BAD_QUOTE, D_FRAGMENT_HOLD_FULL, D_FRAGMENT_BAD,
@@ -475,17 +472,8 @@ export function ceFromWan(p: usize, len: i32): i32 {
   if (!ipv6AddrEqual(dst, ceMapAddressPtr())) return D_SECURITY_IPV6_DST;
   if (ipv6Upper(p, len) != IPV6_OK) return D_IPV6_BAD_EXTENSION;
   if (ipv6FragHeaderAt != 0 && (ipv6FragmentOffset != 0 || ipv6FragmentMore)) {
-    const a = reasm6Add(p, len, ipv6FragHeaderAt, now);
-    if (a == R6_HELD) return HELD;
-    if (a == R6_BAD) return D_IPV6_FRAGMENT_BAD;
-    if (a == R6_FULL) return D_IPV6_FRAGMENT_TABLE_FULL;
-    if (a != R6_DONE) return D_IPV6_FRAGMENT_TOO_BIG;
-    const q = spare(reasmLen);
-    if (q == 0) { reasm6Free(reasmCtx); return D_IPV6_FRAGMENT_TABLE_FULL; }
-    memory.copy(q, reasmPtr, <usize>reasmLen);
-    reasm6Free(reasmCtx);
-    count(C_REASSEMBLED, reasmLen);
-    return ceFromWan(q, reasmLen);
+    const r = reassemble(p, len, ipv6FragHeaderAt);
+    return r != 0 ? r : ceFromWan(pktPtr, pktLen);
   }
   const off = ipv6UpperOffset;
   const nh = ipv6UpperProtocol;
@@ -637,18 +625,7 @@ function icmpErrorFromWan(outer: usize, p: usize, len: i32, ic: usize, iclen: i3
 function icmp6FromWan(p: usize, len: i32, ic: usize, iclen: i32): i32 {
   if (icmp6Check(ic, iclen, ipv6Src(p), ipv6Dst(p)) != ICMP6_OK) return D_ICMPV6_UNSUPPORTED;
   const t = icmp6Type(ic);
-  if (t == ICMP6_ECHO_REQUEST) {
-    // Reply in place: swap addresses, type 129.
-    ipv6AddrCopy(NEXT_HOP, ipv6Src(p));
-    setIpv6Src(p, ceMapAddressPtr());
-    setIpv6Dst(p, NEXT_HOP);
-    setIpv6HopLimit(p, settings.hopLimit);
-    setIcmp6Type(ic, ICMP6_ECHO_REPLY);
-    icmp6FillChecksum(ic, iclen, ipv6Src(p), ipv6Dst(p));
-    leave(p, len);
-    count(C_OUT_IPV6, len);
-    return 0;
-  }
+  if (t == ICMP6_ECHO_REQUEST) return echoReply6(p, len, ic, iclen, ceMapAddressPtr());
   if (t != ICMP6_PACKET_TOO_BIG && t != ICMP6_DEST_UNREACHABLE && t != ICMP6_TIME_EXCEEDED) {
     return D_ICMPV6_UNSUPPORTED;
   }

@@ -14,12 +14,15 @@ import {
 } from "../wire/ipv4";
 import {
   setIpv6VersionClassFlow, setIpv6PayloadLength, setIpv6NextHeader, setIpv6HopLimit, setIpv6Src,
-  setIpv6Dst, IPV6_HEADER_LEN,
+  setIpv6Dst, ipv6Src, ipv6Dst, ipv6AddrCopy, IPV6_HEADER_LEN,
 } from "../wire/ipv6";
+import { setIcmp6Type, icmp6FillChecksum, ICMP6_ECHO_REPLY } from "../wire/icmp6";
 import { spare, emit } from "./slots";
+import { reasm6Add, reasm6Free, reasmPtr, reasmLen, reasmCtx, R6_HELD, R6_DONE, R6_BAD, R6_FULL } from "./reasm6";
 import {
-  count, C_OUT_IPV6, C_FRAGMENTS_OUT, D_IPV4_TRUNCATED, D_IPV4_BAD_VERSION, D_IPV4_BAD_IHL,
+  count, C_OUT_IPV6, C_FRAGMENTS_OUT, C_REASSEMBLED, D_IPV4_TRUNCATED, D_IPV4_BAD_VERSION, D_IPV4_BAD_IHL,
   D_IPV4_BAD_LENGTH, D_IPV4_BAD_CHECKSUM, D_IPV4_DF_TOO_BIG,
+  D_IPV6_FRAGMENT_BAD, D_IPV6_FRAGMENT_TABLE_FULL, D_IPV6_FRAGMENT_TOO_BIG,
 } from "./counters";
 
 /** Returned by a stage when the module keeps the packet. */
@@ -158,3 +161,38 @@ export function fragmentAndEncapsulate(p: usize, len: i32, maxInner: i32, label:
   count(C_OUT_IPV6, pktLen);
   return 0;
 }
+
+/**
+ * Feeds an outer IPv6 fragment (fragment header at `fragAt`) to
+ * reassembly (RFC 8200 §4.5; RFC 7597 §8.3.2 lets the far end fragment the
+ * tunnel packet). Returns 0 when the whole packet is rebuilt — in a spare
+ * slot, at pktPtr / pktLen, for the caller to run — HELD, or a drop reason.
+ */
+export function reassemble(p: usize, len: i32, fragAt: i32): i32 {
+  const a = reasm6Add(p, len, fragAt, now);
+  if (a == R6_HELD) return HELD;
+  if (a == R6_BAD) return D_IPV6_FRAGMENT_BAD;
+  if (a == R6_FULL) return D_IPV6_FRAGMENT_TABLE_FULL;
+  if (a != R6_DONE) return D_IPV6_FRAGMENT_TOO_BIG;
+  const q = spare(reasmLen);
+  if (q == 0) { reasm6Free(reasmCtx); return D_IPV6_FRAGMENT_TABLE_FULL; }
+  memory.copy(q, reasmPtr, <usize>reasmLen);
+  reasm6Free(reasmCtx);
+  count(C_REASSEMBLED, reasmLen);
+  leave(q, reasmLen);
+  return 0;
+}
+
+/** Answers an ICMPv6 echo request in place, from `self` (RFC 4443 §4.2). */
+export function echoReply6(p: usize, len: i32, ic: usize, iclen: i32, self: usize): i32 {
+  ipv6AddrCopy(PEER6, ipv6Src(p));
+  setIpv6Src(p, self);
+  setIpv6Dst(p, PEER6);
+  setIpv6HopLimit(p, settings.hopLimit);
+  setIcmp6Type(ic, ICMP6_ECHO_REPLY);
+  icmp6FillChecksum(ic, iclen, ipv6Src(p), ipv6Dst(p));
+  leave(p, len);
+  count(C_OUT_IPV6, len);
+  return 0;
+}
+const PEER6: usize = memory.data(16, 16);
