@@ -17,6 +17,7 @@
 // socket still get their turn). A periodic tick calls process(0, now) so the
 // module's timeouts (NAT sessions, held fragments) run while the link is idle.
 
+import { randomBytes } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { Engine } from "./engine.js";
 import { DataPath } from "./datapath.js";
@@ -473,7 +474,9 @@ export async function serve(opts: ServeOptions): Promise<number> {
 
   const engine = Engine.load();
   engine.configure(source0.encoded);
-  const dp = new DataPath(engine);
+  // RFC 6056 §3.3 / RFC 7597 §10: external ports (and the NAT's hash keys)
+  // must not be predictable, so a live instance seeds from the OS.
+  const dp = new DataPath(engine, { seed: randomBytes(4).readUInt32LE(0) });
   dp.start(false);
   const capacity = dp.inputCapacity;
   const mtuOf = (s: ConfigSource): number => {

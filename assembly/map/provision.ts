@@ -166,8 +166,11 @@ function parsePortParams(pos: i32, end: i32, parent: i32): i32 {
     if (offset + k > 16) return fail(E.ERR_PSID_TOO_LONG, d + 1, OPTION_S46_PORTPARAMS);
     // The PSID is left-aligned in its 16 bits (RFC 7598 §4.5): the bits after
     // the first k must be zero. (The interface id carries it right-aligned.)
-    const tail = k == 0 ? 0xffff : (1 << (16 - k)) - 1;
-    if ((psid16 & tail) != 0) return fail(E.ERR_PSID_VALUE, d + 2, OPTION_S46_PORTPARAMS);
+    // With k = 0 "the PSID field is to be ignored" (RFC 7598 §4.5): whatever
+    // a server leaves there is accepted and dropped (PSID 0).
+    if (k > 0 && (psid16 & ((1 << (16 - k)) - 1)) != 0) {
+      return fail(E.ERR_PSID_VALUE, d + 2, OPTION_S46_PORTPARAMS);
+    }
     ppPos = pos;
     ppOffset = offset;
     ppK = k;
@@ -196,6 +199,15 @@ function parseRule(pos: i32, len: i32): i32 {
   const nb = (n + 7) >> 3;
   if (8 + nb > len) return fail(E.ERR_OPTION_LENGTH, pos + 2, OPTION_S46_RULE);
   if (o > 48) return fail(E.ERR_EA_LENGTH, d + 1, OPTION_S46_RULE);
+  // n + o > 64 is refused (PREFIX6_PLUS_EA). RFC 7597 §6 does describe an
+  // End-user IPv6 prefix (n + o bits, §5.2) longer than 64, whose bits then
+  // overwrite the top of the interface identifier, but such a rule puts EA
+  // bits in the lower half of the address: rule.ts keeps the EA bits in the
+  // upper 64 bits (eaShift), and the later-fragment source check of BR and
+  // CE (datapath/stage.ts sourceOkWithoutPort) reads the PSID from there. No
+  // deployed rule set we know of (vectors in map_vectors.spec.ts) needs it.
+  // A *delegated* prefix longer than 64 under a rule with n + o <= 64 is
+  // accepted: computeCe overwrites the top of the interface id with it.
   if (n + o > 64) return fail(E.ERR_PREFIX6_PLUS_EA, d + 1, OPTION_S46_RULE);
   const q = o + r > 32 ? o + r - 32 : 0;
   if (q > 16) return fail(E.ERR_EA_TOO_LONG_FOR_ADDRESS, d + 1, OPTION_S46_RULE);
@@ -405,10 +417,16 @@ function computeCe(): void {
     const ea = ruleEaBits(rule, staging.euHi);
     ipv4 = ruleIPv4FromEa(rule, ea);
     psid = rulePsidFromEa(rule, ea);
-    // End-user prefix, subnet id 0, interface id. A delegated prefix longer
-    // than 64 bits is cut at 64: the interface id takes the lower half.
+    // End-user prefix, subnet id 0, interface id (RFC 7597 §5.2, §6). The
+    // whole delegated prefix is kept (masked to its length), so the address
+    // lies inside it; its bits beyond n + o are the subnet id, which the BR
+    // (ruleMapIPv6) takes as 0, so they must be delegated as 0 for the two
+    // to agree (docs/abi.md §1). A delegated prefix longer than 64 bits:
+    // "the most significant parts of the interface identifier are
+    // overwritten by the prefix" (RFC 7597 §6): its bits 64..len-1 replace
+    // the top of the interface id, the rest of the interface id stays.
     hi = staging.euHi;
-    lo = ruleInterfaceId(rule, ipv4, psid);
+    lo = staging.euLo | (ruleInterfaceId(rule, ipv4, psid) & ~mask64(staging.euLen - 64));
   }
   staging.ceIPv4 = ipv4;
   staging.ceIPv4Len = rule.ceIPv4Len;

@@ -35,6 +35,14 @@
 // and the pre-RFC layout (draft-ietf-softwire-map-03), still used by v6plus
 // and OCN CEs in the field (LEGACY_IID): 0(8) | IPv4(32) | PSID(16) | 0(8).
 //
+// "If the End-user IPv6 prefix length is larger than 64, the most significant
+// parts of the interface identifier are overwritten by the prefix" (RFC 7597
+// §6). Rules with n + o > 64 are refused (PREFIX6_PLUS_EA, see parseRule in
+// provision.ts), so the n + o bits a rule defines never reach the interface
+// id and ruleMapIPv6 writes it whole. Only a CE's own delegated prefix can be
+// longer than 64 bits; provision.ts computeCe overwrites the top of its
+// interface id with those bits.
+//
 // Everything that depends only on the rule (masks, shifts) is computed once
 // by ruleFinish(); the per-packet functions below are a few shifts. The
 // upper 64 bits of an IPv6 address are handled as one u64 in host order:
@@ -202,8 +210,11 @@ export function ruleInterfaceId(rule: Rule, ipv4: u32, psid: i32): u64 {
  * carries another PSID. With k = 0 every port belongs to the CE.
  *
  * End-user prefix = rule prefix | EA bits (IPv4 suffix, PSID), subnet id 0,
- * then the interface id (RFC 7597 §5.2, §6). An lw4o6 /128 binding is the
- * address itself (RFC 7596 §5.1).
+ * then the interface id (RFC 7597 §5.2, §6). n + o <= 64, so no prefix bit
+ * overwrites the interface id here; a CE whose delegated prefix is longer
+ * than 64 bits has those bits in its own address (computeCe) and agrees with
+ * this one only when they are 0. An lw4o6 /128 binding is the address
+ * itself (RFC 7596 §5.1).
  */
 export function ruleMapIPv6(rule: Rule, ipv4: u32, port: i32, out: usize): bool {
   if ((ipv4 & rule.prefix4Mask) != rule.prefix4) return false;

@@ -282,6 +282,14 @@ describe("configuration errors", () => {
     W.u16(OPT_PORTPARAMS).u16(4).u8(6).u8(8).mark().u16(0x0034).close(r);
     W.br("2001:db8:ffff::1").close(c);
     expectError(E.ERR_PSID_VALUE, OPT_PORTPARAMS);
+    // One bit past a 15-bit PSID; with PSID-len 0 the same field is ignored
+    // (RFC 7598 §4.5; provision_modes.spec.ts).
+    W.reset();
+    const c2 = W.open(OPT_MAPE);
+    const r2 = W.ruleOpen(1, 0, "192.0.2.1", 32, "2001:db8:0:1::", 64);
+    W.u16(OPT_PORTPARAMS).u16(4).u8(0).u8(15).mark().u16(0x0001).close(r2);
+    W.br("2001:db8:ffff::1").close(c2);
+    expectError(E.ERR_PSID_VALUE, OPT_PORTPARAMS);
   });
 
   it("26 PREFIX_UNEXPECTED: an end-user prefix in BR mode", () => {

@@ -152,6 +152,100 @@ describe("rule cases (RFC 7597 §5.2)", () => {
   });
 });
 
+/** Appendix A rule (n + o = 56) with a delegated prefix of `len` bits; CE mode. */
+function appendixA(eu: string, len: i32, legacy: i32 = 0): i32 {
+  W.reset();
+  const c = W.open(OPT_MAPE);
+  W.rule(1, 16, "192.0.2.0", 24, "2001:db8::", 40).br("2001:db8:ffff::1").close(c);
+  W.iaPrefix(eu, len).local(MODE_CE, legacy);
+  return W.configure();
+}
+
+describe("end-user prefix longer than 64 bits (RFC 7597 §6)", () => {
+  it("a /72, /88 and /128 delegated prefix overwrite the top of the interface id", () => {
+    expect<i32>(appendixA("2001:db8:12:3400:ab00::", 72)).toBe(0);
+    expect<string>(formatIPv4(ceIPv4())).toBe("192.0.2.18");
+    expect<i32>(cePsid()).toBe(0x34);
+    expect<string>(ceAddressText()).toBe("2001:db8:12:3400:ab00:c000:212:34");
+    // 24 bits: the prefix reaches into the IPv4 field of the interface id.
+    expect<i32>(appendixA("2001:db8:12:3400:abcd:ef00::", 88)).toBe(0);
+    expect<string>(ceAddressText()).toBe("2001:db8:12:3400:abcd:ef00:212:34");
+    // Bits past the prefix length are not taken from the option.
+    expect<i32>(appendixA("2001:db8:12:3400:abcd:efff:ffff:ffff", 88)).toBe(0);
+    expect<string>(ceAddressText()).toBe("2001:db8:12:3400:abcd:ef00:212:34");
+    // A /128: the whole interface id is the prefix.
+    expect<i32>(appendixA("2001:db8:12:3400::77", 128)).toBe(0);
+    expect<string>(ceAddressText()).toBe("2001:db8:12:3400::77");
+  });
+
+  it("the legacy interface id is overwritten the same way", () => {
+    expect<i32>(appendixA("2001:db8:12:3400:ab00::", 72, 1)).toBe(0);
+    expect<string>(ceAddressText()).toBe("2001:db8:12:3400:abc0:2:1200:3400");
+    expect<i32>(appendixA("2001:db8:12:3400:ab00::", 80, 1)).toBe(0);
+    expect<string>(ceAddressText()).toBe("2001:db8:12:3400:ab00:2:1200:3400");
+  });
+
+  it("a /72 with zero bits 64..71 gives the address the BR maps to (subnet id 0)", () => {
+    expect<i32>(appendixA("2001:db8:12:3400::", 72)).toBe(0);
+    expect<string>(ceAddressText()).toBe("2001:db8:12:3400:0:c000:212:34");
+    expect<i32>(mapIPv6(0, ipv4("192.0.2.18"), 1232, scratch())).toBe(0);
+    expect<string>(formatIPv6(scratch())).toBe(ceAddressText());
+    // Non-zero bits there: the BR, knowing only the rule, maps to subnet id 0.
+    expect<i32>(appendixA("2001:db8:12:3400:ab00::", 72)).toBe(0);
+    expect<i32>(mapIPv6(0, ipv4("192.0.2.18"), 1232, scratch())).toBe(0);
+    expect<string>(formatIPv6(scratch())).toBe("2001:db8:12:3400:0:c000:212:34");
+  });
+
+  it("a rule whose n + o exceeds 64 is still refused (PREFIX6_PLUS_EA)", () => {
+    W.reset();
+    const c = W.open(OPT_MAPE);
+    W.rule(1, 16, "192.0.2.0", 24, "2001:db8::", 56).br("2001:db8:ffff::1").close(c);
+    expect<i32>(W.configure()).toBe(E.ERR_PREFIX6_PLUS_EA);
+  });
+});
+
+describe("S46_PORTPARAMS with PSID-len 0 (RFC 7598 §4.5)", () => {
+  it("the PSID field is ignored: o = 0 rule, full address", () => {
+    W.reset();
+    const c = W.open(OPT_MAPE);
+    const r = W.ruleOpen(1, 0, "192.0.2.1", 32, "2001:db8:0:1::", 64);
+    W.portParams(6, 0, 0xffff).close(r);
+    W.br("2001:db8:ffff::1").close(c);
+    W.iaPrefix("2001:db8:0:1::", 64).local(MODE_CE);
+    expect<i32>(W.configure()).toBe(0);
+    expect<i32>(rulePsidLength(0)).toBe(0);
+    expect<i32>(cePsidLength()).toBe(0);
+    expect<i32>(cePsid()).toBe(0);
+    expect<i32>(cePortCount()).toBe(64512);
+    expect<string>(ceAddressText()).toBe("2001:db8:0:1:0:c000:201:0");
+    expect<i32>(mapIPv6(0, ipv4("192.0.2.1"), 40000, scratch())).toBe(0);
+    expect<string>(formatIPv6(scratch())).toBe("2001:db8:0:1:0:c000:201:0");
+  });
+
+  it("the PSID field is ignored: EA-bit rule (PSID from the EA bits) and an lw4o6 binding", () => {
+    W.reset();
+    let c = W.open(OPT_MAPE);
+    const r = W.ruleOpen(1, 16, "203.86.225.0", 28, "2403:9200::", 32);
+    W.portParams(4, 0, 0x8001).close(r);
+    W.br("2403:9200:fff0::2").close(c);
+    W.iaPrefix("2403:9200:1234::", 48).local(MODE_CE);
+    expect<i32>(W.configure()).toBe(0);
+    expect<i32>(cePsidLength()).toBe(12);
+    expect<i32>(cePsid()).toBe(564);
+    expect<string>(ceAddressText()).toBe("2403:9200:1234::cb56:e101:234");
+    W.reset();
+    c = W.open(OPT_LW);
+    const b = W.bindOpen("192.0.2.1", "2001:db8:1:ab00::", 56);
+    W.portParams(0, 0, 0x1234).close(b);
+    W.br("2001:db8:ffff::1").close(c);
+    W.local(MODE_CE);
+    expect<i32>(W.configure()).toBe(0);
+    expect<i32>(cePsidLength()).toBe(0);
+    expect<i32>(cePsid()).toBe(0);
+    expect<string>(ceAddressText()).toBe("2001:db8:1:ab00:0:c000:201:0");
+  });
+});
+
 describe("lw4o6 (RFC 7596)", () => {
   it("S46_V4V6BIND with a /56 binding prefix: tunnel source = prefix, subnet 0, RFC 7597 §6 interface id", () => {
     W.reset();
