@@ -38,7 +38,8 @@
 //     check. A later fragment seen before its first fragment gets the check
 //     that needs no port: the outer source must be the MAP address of *some*
 //     CE holding the inner source address, with the PSID read back from the
-//     outer source's own EA bits (so a CE can only use its own IPv4 address,
+//     outer source's own EA bits (stage.ts sourceOkWithoutPort, also used by
+//     the CE; so a CE can only use its own IPv4 address,
 //     but which port set it claims cannot be checked without a port). Such a
 //     fragment goes out at once, unless it is for another CE (hairpin needs
 //     the destination port): then it is held like the other direction.
@@ -52,7 +53,8 @@
 // ICMPv4 errors the BR makes (Fragmentation Needed for a DF packet that does
 // not fit the tunnel) come from the address the packet was sent to: a
 // stateless BR has no IPv4 address of its own, and PMTUD senders match the
-// quote, not the source. They are rate-limited (RFC 1812 §4.3.2.8), never
+// quote, not the source. They are rate-limited (RFC 1812 §4.3.2.8; stage.ts
+// icmpAllowed, ICMP_PER_SECOND shared with the CE's limiter), never
 // sent about ICMP errors or non-first fragments (RFC 1812 §4.3.2.7). No Time
 // Exceeded is sent for TTL 1 (it would name the destination as a router on
 // the path); the drop is counted.
@@ -62,7 +64,7 @@
 
 import { domain, brAddressPtr, ruleAt } from "../map/provision";
 import { lpmIPv4 } from "../map/lpm";
-import { Rule, ruleMapIPv6, ipv6Hi } from "../map/rule";
+import { Rule, ruleMapIPv6 } from "../map/rule";
 import {
   ipv4Check, ipv4HeaderLength, ipv4TotalLength, ipv4Src, ipv4Dst, ipv4Ttl, ipv4Protocol, ipv4Id,
   ipv4DontFragment, ipv4MoreFragments, ipv4FragmentOffset, setIpv4TtlUpdate, IPV4_OK, IPV4_HEADER_LEN,
@@ -92,7 +94,7 @@ import {
 
 import {
   HELD, pktPtr, pktLen, now, leave, emitLater, ipv4Reason, martian, flowLabel, buildIpv4Header,
-  encapsulate, fragmentAndEncapsulate, reassemble, echoReply6,
+  encapsulate, fragmentAndEncapsulate, reassemble, echoReply6, sourceOkWithoutPort, icmpAllowed,
 } from "./stage";
 import {
   count, drop, C_OUT_IPV4, C_OUT_IPV6, C_HAIRPIN, C_ICMP_GENERATED, C_RELEASED, C_PTB_RECEIVED,
@@ -106,9 +108,6 @@ import {
 /** Fragment-cache directions of the BR (the CE uses 0 and 1). */
 export const DIR_BR_DOWN: i32 = 2; // internet -> CE: port = the CE's port
 export const DIR_BR_UP: i32 = 3;   // CE -> internet or CE: addr = source port, port = destination port
-
-/** ICMPv4 errors the BR may make per second (RFC 1812 §4.3.2.8). */
-const ICMP_PER_SECOND: i32 = 200;
 
 /** The CE a packet is tunnelled to: 16 bytes. */
 const TO_CE: usize = memory.data(16, 16);
@@ -189,46 +188,11 @@ function readPorts(proto: i32, l4: usize, l4len: i32): i32 {
   return 0;
 }
 
-/**
- * The source check of a later fragment (no port): the outer source must be
- * the MAP address of a CE that holds the inner source address, the PSID
- * taken from the outer source's EA bits (file header). Leaves it in EXPECT.
- */
-function sourceOkWithoutPort(outerSrc: usize, rule: Rule, src: u32): bool {
-  let port = 0;
-  const k = rule.psidLength;
-  if (k > 0) {
-    let psid = rule.psid;
-    if (!rule.explicitPsid) {
-      psid = <i32>((ipv6Hi(outerSrc) >>> <u64>rule.eaShift) & ((<u64>1 << <u64>rule.eaPsidBits) - 1));
-    }
-    const a = rule.psidOffset;
-    // The first port of that PSID's set: A = 1 (or 0 when a = 0), j = 0.
-    port = (a > 0 ? 1 << (16 - a) : 0) | (psid << (16 - a - k));
-  }
-  return ruleMapIPv6(rule, src, port, EXPECT) && ipv6AddrEqual(EXPECT, outerSrc);
-}
+// The source check of a later fragment (no port) is stage.ts
+// sourceOkWithoutPort (shared with the CE); the ICMPv4 error rate limiter
+// is stage.ts icmpAllowed.
 
 // ---- ICMPv4 errors made by the BR ------------------------------------------------
-
-let icmpWindow: u64 = 0;
-let icmpLeft: i32 = 0;
-
-/** RFC 1812 §4.3.2.7 / §4.3.2.8: not about errors or later fragments, and rate-limited. */
-function icmpAllowed(orig: usize): bool {
-  if (ipv4FragmentOffset(orig) != 0 || martian(ipv4Src(orig))) return false;
-  if (ipv4Protocol(orig) == IP_PROTO_ICMP) {
-    const l4len = ipv4TotalLength(orig) - ipv4HeaderLength(orig);
-    if (l4len < 1 || icmp4IsError(icmp4Type(orig + <usize>ipv4HeaderLength(orig)))) return false;
-  }
-  if (now >= icmpWindow + 1000 || now < icmpWindow) {
-    icmpWindow = now;
-    icmpLeft = ICMP_PER_SECOND;
-  }
-  if (icmpLeft <= 0) return false;
-  icmpLeft--;
-  return true;
-}
 
 /**
  * Builds an ICMPv4 error about the IPv4 packet at `orig` (as received, not
@@ -439,7 +403,7 @@ function fromCe(outer: usize, p: usize, len: i32): i32 {
         dport = fragPort;
       } else {
         // Before its first fragment: the check without a port (file header).
-        if (!sourceOkWithoutPort(outerSrc, srule, src)) return D_SECURITY_IPV6_SRC;
+        if (!sourceOkWithoutPort(outerSrc, srule, src, EXPECT)) return D_SECURITY_IPV6_SRC;
         if (needD) {
           // Checked before holding, so a released fragment cannot fail on it.
           if (ipv4Ttl(p) <= 1) return D_IPV4_TTL_EXPIRED;

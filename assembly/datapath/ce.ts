@@ -44,11 +44,12 @@ import {
 import {
   natOutbound, natInbound, natSessionExtPort, natSessionIntAddr, natSessionIntPort, natFindMapping,
   natMappingIntAddr, natMappingIntPort, natFindSession, NAT_E_NO_PORT, NAT_E_FULL, NAT_E_FILTERED,
+  NAT_E_NOT_READY,
 } from "../nat/nat";
 import { spare, emit } from "./slots";
 import {
   HELD, pktPtr, pktLen, now, leave, emitLater, ipv4Reason, martian, flowLabel, buildIpv4Header,
-  encapsulate, fragmentAndEncapsulate, reassemble, echoReply6,
+  encapsulate, fragmentAndEncapsulate, reassemble, echoReply6, sourceOkWithoutPort, icmpAllowed,
 } from "./stage";
 import { pmtuFor, pmtuLower, pmtuFloor } from "./pmtu";
 import {
@@ -63,7 +64,7 @@ import {
   D_IPV6_NOT_FOR_US, D_IPV6_UNSUPPORTED_NEXT_HEADER, D_SECURITY_IPV4_DST, D_SECURITY_PORT,
   D_SECURITY_IPV6_DST, D_SECURITY_IPV6_SRC, D_SECURITY_IPV6_SRC_UNKNOWN, D_NAT_NO_MAPPING, D_NAT_FILTERED,
   D_NAT_PORT_EXHAUSTED, D_NAT_TABLE_FULL, D_ICMP_UNSUPPORTED, D_ICMP_BAD_QUOTE, D_ICMPV6_UNSUPPORTED,
-  D_ICMPV6_BAD_QUOTE, D_FRAGMENT_HOLD_FULL, D_FRAGMENT_BAD,
+  D_ICMPV6_BAD_QUOTE, D_FRAGMENT_HOLD_FULL, D_FRAGMENT_BAD, D_NOT_CONFIGURED,
 } from "./counters";
 
 /** Next hop of an encapsulated packet: 16 bytes. */
@@ -201,8 +202,13 @@ function nextHop(dst: u32, dport: i32): bool {
  * Builds an ICMPv4 error about the IPv4 packet at `orig` (as received) in a
  * spare slot, from the CE's address to the packet's source, and emits it
  * toward the LAN. RFC 1812 §4.3.2.3: quote as much as fits in 576 bytes.
+ * RFC 1812 §4.3.2.7 / §4.3.2.8 (stage.ts icmpAllowed, shared with the BR):
+ * none about an ICMP error or a non-first fragment, and at most
+ * ICMP_PER_SECOND (200) a second; suppressed ones count in
+ * `icmp-rate-limited`.
  */
 function icmpErrorToLan(orig: usize, origLen: i32, type: i32, code: i32, mtu: i32): void {
+  if (!icmpAllowed(orig)) return;
   let q = origLen;
   if (q > 576 - IPV4_HEADER_LEN - ICMP4_HEADER_LEN) q = 576 - IPV4_HEADER_LEN - ICMP4_HEADER_LEN;
   const total = IPV4_HEADER_LEN + ICMP4_HEADER_LEN + q;
@@ -289,7 +295,7 @@ export function ceFromLan(p: usize, len: i32): i32 {
   }
 
   const s = natOutbound(proto, src, sport, dst, dport, l4Flags, now);
-  if (s <= 0) return s == NAT_E_NO_PORT ? D_NAT_PORT_EXHAUSTED : D_NAT_TABLE_FULL;
+  if (s <= 0) return natOutboundReason(s);
   const ext = natSessionExtPort(s);
   rewriteSrc(p, l4, proto, extAddr(), ext);
 
@@ -309,6 +315,18 @@ export function ceFromLan(p: usize, len: i32): i32 {
   if (res == 0 && peer) count(C_MESH, len);
   if (more && res == 0) releaseHeld(src, dst, id, proto, DIR_OUT);
   return res;
+}
+
+/** The drop reason of a natOutbound failure. */
+function natOutboundReason(e: i32): i32 {
+  if (e == NAT_E_NO_PORT) return D_NAT_PORT_EXHAUSTED;
+  if (e == NAT_E_FULL) return D_NAT_TABLE_FULL;
+  // A TCP RST that would need a new mapping: it must not take a port (nat.ts natOutbound).
+  if (e == NAT_E_FILTERED) return D_NAT_FILTERED;
+  // No port set installed in the NAPT yet: the CE cannot translate.
+  if (e == NAT_E_NOT_READY) return D_NOT_CONFIGURED;
+  // NAT_E_ARG: a protocol or port the NAPT does not take (readPorts lets none through).
+  return D_IPV4_UNSUPPORTED_PROTOCOL;
 }
 
 /**
@@ -482,7 +500,14 @@ export function ceFromWan(p: usize, len: i32): i32 {
   return wanInner(p, p + <usize>off, len - off);
 }
 
-/** Outer source check (RFC 7597 §8.1): the BR, or the CE a forwarding rule gives. */
+/**
+ * Outer source check (RFC 7597 §8.1): the BR (exempt), or the peer CE a
+ * forwarding rule gives for the inner source address and port. With no
+ * usable port (sport < 0: a non-first inner fragment, an ICMPv4 error) the
+ * check is the BR's address-only one (stage.ts sourceOkWithoutPort): the
+ * outer source must be the MAP address of the peer CE that holds the inner
+ * source address, the PSID read from the outer source's own EA bits.
+ */
 function outerSourceOk(outer: usize, innerSrc: u32, sport: i32): i32 {
   const src = ipv6Src(outer);
   for (let i = 0; i < domain.brCount; i++) {
@@ -490,7 +515,9 @@ function outerSourceOk(outer: usize, innerSrc: u32, sport: i32): i32 {
   }
   if (lpmIPv6(src) < 0) return D_SECURITY_IPV6_SRC_UNKNOWN;
   const r4 = lpmIPv4(innerSrc);
-  if (r4 < 0 || !ruleMapIPv6(ruleAt(r4), innerSrc, sport, NEXT_HOP)) return D_SECURITY_IPV6_SRC;
+  if (r4 < 0) return D_SECURITY_IPV6_SRC;
+  if (sport < 0) return sourceOkWithoutPort(src, ruleAt(r4), innerSrc, NEXT_HOP) ? 0 : D_SECURITY_IPV6_SRC;
+  if (!ruleMapIPv6(ruleAt(r4), innerSrc, sport, NEXT_HOP)) return D_SECURITY_IPV6_SRC;
   return ipv6AddrEqual(NEXT_HOP, src) ? 0 : D_SECURITY_IPV6_SRC;
 }
 
@@ -515,9 +542,10 @@ function wanInner(outer: usize, p: usize, len: i32): i32 {
 
   if (fragOff != 0) {
     // Later fragment: the outer source is checked as far as it can be
-    // without ports (a known BR or a rule), the rest came with the first.
+    // without ports (a BR, or the peer CE holding the inner source
+    // address); the port check came with the first fragment.
     const o = outerSourceOk(outer, src, -1);
-    if (o == D_SECURITY_IPV6_SRC_UNKNOWN) return o;
+    if (o != 0) return o;
     if (!frag4Find(src, dst, id, proto, DIR_IN, now)) {
       return frag4Hold(p, len, src, dst, id, proto, DIR_IN, now) ? HELD : D_FRAGMENT_HOLD_FULL;
     }
@@ -600,9 +628,10 @@ function icmpErrorFromWan(outer: usize, p: usize, len: i32, ic: usize, iclen: i3
     return D_ICMP_BAD_QUOTE;
   }
   if (portSetIndex(cePortSet, qsport) < 0) return D_SECURITY_PORT;
-  // The error comes from some router on the path: its source has no port.
+  // The error has no port of its own. Through a BR it may come from any
+  // router (exempt); from a peer CE its source is that CE's address.
   const o = outerSourceOk(outer, ipv4Src(p), -1);
-  if (o == D_SECURITY_IPV6_SRC_UNKNOWN) return o;
+  if (o != 0) return o;
   const m = natFindMapping(qproto, qsport);
   if (m <= 0) return D_NAT_NO_MAPPING;
   const ia = natMappingIntAddr(m);

@@ -88,6 +88,8 @@ export const D_FRAGMENT_BAD: i32 = 50;
 export const D_NOT_CONFIGURED: i32 = 51;
 export const D_BR_NO_RULE: i32 = 52;
 export const D_BR_PORT_OUTSIDE: i32 = 53;
+/** One past the last drop counter: drops are D_FIRST .. D_END - 1 (statistics follow). */
+export const D_END: i32 = 54;
 /** Held fragments released and then refused (they were counted as held). */
 export const C_RELEASED_DROPPED: i32 = 54;
 
@@ -102,7 +104,13 @@ export const G_SESSIONS_REFUSED_NO_PORT: i32 = 59;
 export const G_SESSIONS_REFUSED_FULL: i32 = 60;
 export const G_MAPPINGS_CREATED: i32 = 61;
 export const G_SESSIONS_EVICTED: i32 = 62;
-export const COUNTER_COUNT: i32 = 63;
+/** Number of session gauges (G_FIRST … G_SESSIONS_EVICTED). */
+export const G_COUNT: i32 = 8;
+
+// ---- appended later (statistics, not outcomes) ------------------------------
+/** ICMPv4 errors the module did not make because of the rate limit (stage.ts icmpAllowed). */
+export const C_ICMP_RATE_LIMITED: i32 = 63;
+export const COUNTER_COUNT: i32 = 64;
 
 const NAMES: StaticArray<string> = [
   "in-ipv4", "in-ipv6",
@@ -127,6 +135,7 @@ const NAMES: StaticArray<string> = [
   "released-dropped",
   "sessions-active", "mappings-active", "sessions-created", "sessions-expired",
   "sessions-refused-no-port", "sessions-refused-full", "mappings-created", "sessions-evicted",
+  "icmp-rate-limited",
 ];
 
 const COUNTERS: usize = memory.data(COUNTER_COUNT * 16, 16);
@@ -172,7 +181,7 @@ export function counterCount(): i32 {
  * NAT_C_ACTIVE_SESSIONS … NAT_C_SESSIONS_EVICTED).
  */
 export function counterValues(): usize {
-  for (let i = 0; i < COUNTER_COUNT - G_FIRST; i++) {
+  for (let i = 0; i < G_COUNT; i++) {
     store<u64>(COUNTERS + (<usize>(G_FIRST + i) << 4), <u64>natCounter(i));
   }
   return COUNTERS;

@@ -1,26 +1,30 @@
 // What the CE and BR stages share: the per-packet result (where the packet
 // now starts and how long it is), the batch clock, the ordering of extra
 // outputs, and the steps both sides take toward the tunnel (encapsulation,
-// IPv4 fragmentation before it, ICMPv4 header building, flow labels).
+// IPv4 fragmentation before it, ICMPv4 header building, flow labels), the
+// RFC 7597 §8.1 source check for packets without a port, and the ICMPv4
+// error rate limiter.
 //
 // A stage returns 0 when the packet leaves (pktPtr / pktLen), HELD when the
 // module keeps it, or the one drop reason (a D_* counter).
 import { settings } from "../settings";
+import { Rule, ruleMapIPv6, ipv6Hi } from "../map/rule";
 import {
   ipv4Src, ipv4Dst, ipv4Protocol, ipv4Tos, ipv4HeaderLength, ipv4FragmentOffset, ipv4MoreFragments,
   setIpv4VersionIhl, setIpv4Tos, setIpv4TotalLength, setIpv4Id, setIpv4Fragment, setIpv4Ttl,
-  setIpv4Protocol, setIpv4Src, setIpv4Dst, ipv4FillChecksum, IPV4_TOO_SHORT, IPV4_BAD_VERSION,
-  IPV4_BAD_IHL, IPV4_BAD_TOTAL_LENGTH, IP_PROTO_IPIP,
+  setIpv4Protocol, setIpv4Src, setIpv4Dst, ipv4FillChecksum, ipv4TotalLength, IPV4_TOO_SHORT,
+  IPV4_BAD_VERSION, IPV4_BAD_IHL, IPV4_BAD_TOTAL_LENGTH, IP_PROTO_IPIP, IP_PROTO_ICMP,
 } from "../wire/ipv4";
+import { icmp4Type, icmp4IsError } from "../wire/icmp4";
 import {
   setIpv6VersionClassFlow, setIpv6PayloadLength, setIpv6NextHeader, setIpv6HopLimit, setIpv6Src,
-  setIpv6Dst, ipv6Src, ipv6Dst, ipv6AddrCopy, IPV6_HEADER_LEN,
+  setIpv6Dst, ipv6Src, ipv6Dst, ipv6AddrCopy, ipv6AddrEqual, IPV6_HEADER_LEN,
 } from "../wire/ipv6";
 import { setIcmp6Type, icmp6FillChecksum, ICMP6_ECHO_REPLY } from "../wire/icmp6";
 import { spare, emit } from "./slots";
 import { reasm6Add, reasm6Free, reasmPtr, reasmLen, reasmCtx, R6_HELD, R6_DONE, R6_BAD, R6_FULL } from "./reasm6";
 import {
-  count, C_OUT_IPV6, C_FRAGMENTS_OUT, C_REASSEMBLED, D_IPV4_TRUNCATED, D_IPV4_BAD_VERSION, D_IPV4_BAD_IHL,
+  count, C_OUT_IPV6, C_FRAGMENTS_OUT, C_REASSEMBLED, C_ICMP_RATE_LIMITED, D_IPV4_TRUNCATED, D_IPV4_BAD_VERSION, D_IPV4_BAD_IHL,
   D_IPV4_BAD_LENGTH, D_IPV4_BAD_CHECKSUM, D_IPV4_DF_TOO_BIG,
   D_IPV6_FRAGMENT_BAD, D_IPV6_FRAGMENT_TABLE_FULL, D_IPV6_FRAGMENT_TOO_BIG,
 } from "./counters";
@@ -196,3 +200,71 @@ export function echoReply6(p: usize, len: i32, ic: usize, iclen: i32, self: usiz
   return 0;
 }
 const PEER6: usize = memory.data(16, 16);
+
+/**
+ * RFC 7597 §8.1 for a packet that carries no usable port (a non-first
+ * inner fragment; on the CE also an ICMPv4 error, whose source is a router
+ * or the peer CE itself): the outer source must be the MAP address of *some*
+ * CE of `rule` (the rule of the inner source, by LPM) that holds the inner
+ * source address `src`. The PSID is read back from the outer source's own
+ * EA bits (or is the rule's explicit one), the first port of that PSID's
+ * set is mapped with `src`, and the result must equal the outer source. So
+ * a CE can only send with its own IPv4 address; which port set it claims
+ * cannot be checked without a port. The derived address is left in `out`
+ * (16 bytes; equal to outerSrc when the check passed). CE and BR both use
+ * this one function.
+ */
+export function sourceOkWithoutPort(outerSrc: usize, rule: Rule, src: u32, out: usize): bool {
+  let port = 0;
+  const k = rule.psidLength;
+  if (k > 0) {
+    let psid = rule.psid;
+    if (!rule.explicitPsid) {
+      psid = <i32>((ipv6Hi(outerSrc) >>> <u64>rule.eaShift) & ((<u64>1 << <u64>rule.eaPsidBits) - 1));
+    }
+    const a = rule.psidOffset;
+    // The first port of that PSID's set: A = 1 (or 0 when a = 0), j = 0.
+    port = (a > 0 ? 1 << (16 - a) : 0) | (psid << (16 - a - k));
+  }
+  return ruleMapIPv6(rule, src, port, out) && ipv6AddrEqual(out, outerSrc);
+}
+
+// ---- ICMPv4 errors the module makes ----------------------------------------------
+
+/**
+ * ICMPv4 errors the module may make per second (RFC 1812 §4.3.2.8): one
+ * token bucket per module (a module is a CE or a BR), refilled to this
+ * many at the start of each 1000 ms window of the batch clock. Errors over
+ * the limit are not made and are counted in `icmp-rate-limited`.
+ */
+export const ICMP_PER_SECOND: i32 = 200;
+
+// Start of the current window; "never" at first, so the first error opens one.
+let icmpWindow: u64 = u64.MAX_VALUE;
+let icmpLeft: i32 = 0;
+
+/**
+ * May the module send an ICMPv4 error about the IPv4 packet at `orig` (as
+ * received)? RFC 1812 §4.3.2.7: never about an ICMP error, a non-first
+ * fragment or a martian source; RFC 1812 §4.3.2.8: rate-limited
+ * (ICMP_PER_SECOND). Used for every ICMPv4 error the CE and the BR make
+ * themselves (time exceeded, fragmentation needed), not for the ones they
+ * translate from ICMPv6 errors they received.
+ */
+export function icmpAllowed(orig: usize): bool {
+  if (ipv4FragmentOffset(orig) != 0 || martian(ipv4Src(orig))) return false;
+  if (ipv4Protocol(orig) == IP_PROTO_ICMP) {
+    const l4len = ipv4TotalLength(orig) - ipv4HeaderLength(orig);
+    if (l4len < 1 || icmp4IsError(icmp4Type(orig + <usize>ipv4HeaderLength(orig)))) return false;
+  }
+  if (now >= icmpWindow + 1000 || now < icmpWindow) {
+    icmpWindow = now;
+    icmpLeft = ICMP_PER_SECOND;
+  }
+  if (icmpLeft <= 0) {
+    count(C_ICMP_RATE_LIMITED, ipv4TotalLength(orig));
+    return false;
+  }
+  icmpLeft--;
+  return true;
+}

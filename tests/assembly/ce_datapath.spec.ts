@@ -3,14 +3,18 @@
 // the configuration is the JANOG interop rule in CE mode.
 import { W, MODE_CE, ipv4, parseIPv6 } from "./map_helpers";
 import {
-  PKT_A, ip4, buildIpv4Udp, buildIpv4Tcp, buildIpv4InIpv6, buildIpv4IcmpEcho, copyBytes,
+  PKT_A, PKT_B, ip4, buildIpv4Udp, buildIpv4Tcp, buildIpv4InIpv6, buildIpv4IcmpEcho, buildIpv4IcmpError,
+  copyBytes,
 } from "./builders";
+import { fragmentOf } from "./br_helpers";
 import { init, start, process, inputPtr, inputLengths, outputOffsets, outputLengths } from "../../assembly/datapath/process";
 import { counterPackets, countersReset,
   C_FWD_TO_IPV6, C_FWD_TO_IPV4, C_ICMP_GENERATED,
   D_SECURITY_IPV4_DST, D_SECURITY_PORT, D_SECURITY_IPV6_DST, D_SECURITY_IPV6_SRC, D_SECURITY_IPV6_SRC_UNKNOWN,
   D_IPV6_NOT_FOR_US, D_IPV4_TTL_EXPIRED, D_IPV4_DF_TOO_BIG, D_IPV4_BAD_CHECKSUM, D_NAT_NO_MAPPING,
+  D_NAT_FILTERED, D_NAT_TABLE_FULL, C_MESH, C_HELD, C_ICMP_RATE_LIMITED,
 } from "../../assembly/datapath/counters";
+import { ICMP_PER_SECOND } from "../../assembly/datapath/stage";
 import { ipv4Src, ipv4Dst, ipv4Ttl, ipv4ComputeChecksum, ipv4Checksum, ipv4TotalLength, setIpv4Ttl,
   ipv4FillChecksum, setIpv4Checksum, IP_PROTO_IPIP, IP_PROTO_ICMP, ipv4Protocol } from "../../assembly/wire/ipv4";
 import { ipv6Src, ipv6Dst, ipv6NextHeader, ipv6HopLimit, ipv6AddrEqual, ipv6PayloadLength } from "../../assembly/wire/ipv6";
@@ -28,10 +32,11 @@ const ceAddr = memory.data(16, 16);
 const brAddr = memory.data(16, 16);
 const other6 = memory.data(16, 16);
 
-function configureCe(mtu: i32 = 1500): void {
+/** The JANOG CE; `flags` 1 makes its rule a forwarding rule too (F flag: mesh peers). */
+function configureCe(mtu: i32 = 1500, flags: i32 = 0): void {
   W.reset();
   const c = W.open(94);
-  const r = W.ruleOpen(0, 16, "203.86.225.0", 28, "2403:9200::", 32);
+  const r = W.ruleOpen(flags, 16, "203.86.225.0", 28, "2403:9200::", 32);
   W.portParams(4, 12, 0).close(r);
   W.br(BR_ADDR).close(c);
   W.iaPrefix("2403:9200:1234::", 48);
@@ -125,6 +130,56 @@ describe("CE: LAN to WAN", () => {
     expect<u64>(counterPackets(D_IPV4_DF_TOO_BIG)).toBe(1);
   });
 
+  it("refuses an outbound TCP RST that would need a new mapping as drop-nat-filtered", () => {
+    configureCe();
+    const len = buildIpv4Tcp(PKT_A, LAN_HOST, REMOTE, 4660, 80, 0x04);
+    expect<i32>(run1(len)).toBe(0);
+    expect<u64>(counterPackets(D_NAT_FILTERED)).toBe(1);
+    expect<u64>(counterPackets(D_NAT_TABLE_FULL)).toBe(0);
+  });
+
+  it("sends no time exceeded about an ICMP error (RFC 1812 §4.3.2.7)", () => {
+    configureCe();
+    const q = buildIpv4Udp(PKT_B, REMOTE, LAN_HOST, 53, 4660, 20);
+    const len = buildIpv4IcmpError(PKT_A, LAN_HOST, REMOTE, 3, 3, 0, PKT_B, q);
+    setIpv4Ttl(PKT_A, 1);
+    ipv4FillChecksum(PKT_A);
+    expect<i32>(run1(len)).toBe(0);
+    expect<u64>(counterPackets(D_IPV4_TTL_EXPIRED)).toBe(1);
+    expect<u64>(counterPackets(C_ICMP_GENERATED)).toBe(0);
+    expect<u64>(counterPackets(C_ICMP_RATE_LIMITED)).toBe(0);
+  });
+
+  it("rate-limits the ICMPv4 errors it makes (ICMP_PER_SECOND) and counts the rest in icmp-rate-limited", () => {
+    configureCe();
+    expect<i32>(ICMP_PER_SECOND).toBe(200);
+    // A clock of its own: the limiter is per module, not reset by init.
+    const t0: f64 = 500000;
+    let made = 0;
+    for (let i = 0; i < ICMP_PER_SECOND + 5; i++) {
+      const len = buildIpv4Udp(PKT_A, LAN_HOST, REMOTE, 4660, 53, 20);
+      setIpv4Ttl(PKT_A, 1);
+      ipv4FillChecksum(PKT_A);
+      made += run1(len, t0 + <f64>(i & 7));
+    }
+    expect<i32>(made).toBe(ICMP_PER_SECOND);
+    expect<u64>(counterPackets(C_ICMP_GENERATED)).toBe(<u64>ICMP_PER_SECOND);
+    expect<u64>(counterPackets(C_ICMP_RATE_LIMITED)).toBe(5);
+    expect<u64>(counterPackets(D_IPV4_TTL_EXPIRED)).toBe(<u64>(ICMP_PER_SECOND + 5));
+    // Fragmentation needed shares the limit.
+    const big = buildIpv4Udp(PKT_A, LAN_HOST, REMOTE, 4660, 9, 1500);
+    expect<i32>(run1(big, t0 + 999)).toBe(0);
+    expect<u64>(counterPackets(D_IPV4_DF_TOO_BIG)).toBe(1);
+    expect<u64>(counterPackets(C_ICMP_RATE_LIMITED)).toBe(6);
+    // The next second has a fresh allowance.
+    const len = buildIpv4Udp(PKT_A, LAN_HOST, REMOTE, 4660, 53, 20);
+    setIpv4Ttl(PKT_A, 1);
+    ipv4FillChecksum(PKT_A);
+    expect<i32>(run1(len, t0 + 1000)).toBe(1);
+    expect<i32>(icmp4Type(out(0) + 20)).toBe(11);
+    expect<u64>(counterPackets(C_ICMP_RATE_LIMITED)).toBe(6);
+  });
+
   it("drops a bad header checksum under its own name", () => {
     configureCe();
     const len = buildIpv4Udp(PKT_A, LAN_HOST, REMOTE, 4660, 53, 20);
@@ -181,5 +236,98 @@ describe("CE: WAN to LAN", () => {
 
   it("never grows memory", () => {
     expect<i32>(memory.size()).toBe(128);
+  });
+});
+
+// RFC 7597 §8.1 for packets without a usable port, in mesh mode: the JANOG
+// rule with the F flag, so every CE of 2403:9200::/32 is a peer. The peer
+// holds 203.86.225.2 with PSID 0x345 (ports 4933, 9029, …); WRONG_PEER is
+// another CE of the rule (203.86.225.3); NOT_A_CE is inside the rule prefix
+// with the peer's EA bits but not its interface id.
+const PEER_V4 = ip4(203, 86, 225, 2);
+const PEER_PORT = 4933;
+const PEER6 = "2403:9200:2345::cb56:e102:345";
+const WRONG_PEER6 = "2403:9200:3456::cb56:e103:456";
+const NOT_A_CE6 = "2403:9200:2345::1";
+const peer6 = memory.data(16, 16);
+
+/** The LAN host's UDP 4660 → peer:4933, straight to the peer (mesh). */
+function meshFlow(): void {
+  configureCe(1500, 1);
+  memory.copy(peer6, parseIPv6(PEER6), 16);
+  expect<i32>(run1(buildIpv4Udp(PKT_A, LAN_HOST, PEER_V4, 4660, PEER_PORT, 20))).toBe(1);
+  expect<bool>(ipv6AddrEqual(ipv6Dst(out(0)), peer6)).toBe(true);
+  expect<u64>(counterPackets(C_MESH)).toBe(1);
+  // The peer's reply (72 bytes of UDP), cut into [0, 40) and [40, 72), in PKT_B.
+  buildIpv4Udp(PKT_B, PEER_V4, OUR_V4, PEER_PORT, 4660, 64);
+}
+
+/** The fragment [off, off + n) of the reply in PKT_B, tunnelled from `src6`, at PKT_A. */
+function wanFragment(src6: string, off: i32, n: i32, id: i32 = 0): i32 {
+  const flen = fragmentOf(PKT_A + 40, PKT_B, off, n);
+  if (id != 0) {
+    store<u16>(PKT_A + 44, bswap<u16>(<u16>id));
+    ipv4FillChecksum(PKT_A + 40);
+  }
+  memory.copy(other6, parseIPv6(src6), 16);
+  return buildIpv4InIpv6(PKT_A, other6, ceAddr, flen);
+}
+
+/** A port unreachable the peer sends about our packet 4660 → peer:4933, tunnelled from `src6`. */
+function wanPortUnreachable(src6: string): i32 {
+  const q = buildIpv4Udp(PKT_B + 256, OUR_V4, PEER_V4, 4660, PEER_PORT, 20);
+  const ilen = buildIpv4IcmpError(PKT_A + 40, PEER_V4, OUR_V4, 3, 3, 0, PKT_B + 256, q);
+  memory.copy(other6, parseIPv6(src6), 16);
+  return buildIpv4InIpv6(PKT_A, other6, ceAddr, ilen);
+}
+
+describe("CE: source check without a port (RFC 7597 §8.1, mesh)", () => {
+  it("a later inner fragment must come from the peer CE holding its source address", () => {
+    meshFlow();
+    expect<i32>(run1(wanFragment(PEER6, 0, 40))).toBe(1); // first fragment: full check with the port
+    expect<u64>(counterPackets(C_FWD_TO_IPV4)).toBe(1);
+    // A CE of the rule that does not hold 203.86.225.2.
+    expect<i32>(run1(wanFragment(WRONG_PEER6, 40, 32))).toBe(0);
+    expect<u64>(counterPackets(D_SECURITY_IPV6_SRC)).toBe(1);
+    // Inside the rule prefix, the peer's EA bits, not its MAP address.
+    expect<i32>(run1(wanFragment(NOT_A_CE6, 40, 32))).toBe(0);
+    expect<u64>(counterPackets(D_SECURITY_IPV6_SRC)).toBe(2);
+    // The right peer.
+    expect<i32>(run1(wanFragment(PEER6, 40, 32))).toBe(1);
+    expect<u32>(ipv4Dst(out(0))).toBe(LAN_HOST);
+    expect<u64>(counterPackets(C_FWD_TO_IPV4)).toBe(2);
+    // From the BR: exempt.
+    expect<i32>(run1(wanFragment(BR_ADDR, 40, 32))).toBe(1);
+    expect<u64>(counterPackets(C_FWD_TO_IPV4)).toBe(3);
+    expect<u64>(counterPackets(D_SECURITY_IPV6_SRC_UNKNOWN)).toBe(0);
+  });
+
+  it("a later inner fragment before its first is checked the same way before it is held", () => {
+    meshFlow();
+    expect<i32>(run1(wanFragment(WRONG_PEER6, 40, 32, 77))).toBe(0);
+    expect<u64>(counterPackets(D_SECURITY_IPV6_SRC)).toBe(1);
+    expect<u64>(counterPackets(C_HELD)).toBe(0);
+    expect<i32>(run1(wanFragment(PEER6, 40, 32, 77))).toBe(0);
+    expect<u64>(counterPackets(C_HELD)).toBe(1);
+    // Its first fragment releases it: both reach the LAN host.
+    expect<i32>(run1(wanFragment(PEER6, 0, 40, 77))).toBe(2);
+    expect<u32>(ipv4Dst(out(0))).toBe(LAN_HOST);
+    expect<u32>(ipv4Dst(out(1))).toBe(LAN_HOST);
+  });
+
+  it("an ICMPv4 error from a peer CE must come from the peer holding its source address", () => {
+    meshFlow();
+    expect<i32>(run1(wanPortUnreachable(WRONG_PEER6))).toBe(0);
+    expect<u64>(counterPackets(D_SECURITY_IPV6_SRC)).toBe(1);
+    expect<i32>(run1(wanPortUnreachable(NOT_A_CE6))).toBe(0);
+    expect<u64>(counterPackets(D_SECURITY_IPV6_SRC)).toBe(2);
+    expect<i32>(run1(wanPortUnreachable(PEER6))).toBe(1);
+    const p = out(0);
+    expect<u32>(ipv4Dst(p)).toBe(LAN_HOST);
+    expect<i32>(icmp4Type(p + 20)).toBe(3);
+    expect<u32>(ipv4Src(p + 28)).toBe(LAN_HOST); // the quote, as the LAN host sent it
+    // Through the BR an error may come from any router: exempt.
+    expect<i32>(run1(wanPortUnreachable(BR_ADDR))).toBe(1);
+    expect<u64>(counterPackets(C_FWD_TO_IPV4)).toBe(2);
   });
 });

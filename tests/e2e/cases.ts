@@ -299,6 +299,38 @@ function mesh(fmr: boolean): E2ECase {
   };
 }
 
+/** Another CE of the JANOG domain (end-user prefix 2403:9200:6123::/48): 203.86.225.6, PSID 0x123. */
+const OTHER_PEER = { ce4: "203.86.225.6", ce6: "2403:9200:6123::cb56:e106:123" };
+
+function meshSourceCheckWithoutPort(): E2ECase {
+  const o = j({ srcPort: P1, dst: PEER.ce4, dstPort: PEER.port });
+  // The peer's reply, DF clear, cut in two: only the first fragment carries ports.
+  const back = udpIn(JANOG, { src: PEER.ce4, srcPort: PEER.port, dstPort: P1, df: false, id: 0x3131, payload: pattern(200, 3) });
+  const wanFrags = fragmentIpv4(back.wan, 128);
+  const lanFrags = fragmentIpv4(back.lan, 128);
+  // The peer's LAN host refuses our packet; the peer CE sends the error on from its own address (RFC 5508 §4.2).
+  const err = () => icmp4DestUnreachable({ src: PEER.ce4, dst: JANOG.ce4, ttl: 50, code: 3, original: o.wan });
+  const lanQuote = udp4({ ...o.wanFields, src: LAN });
+  const errLan = icmp4DestUnreachable({ src: PEER.ce4, dst: LAN, ttl: 49, code: 3, original: lanQuote });
+  return {
+    name: "mesh-source-check-without-port",
+    description: "Mesh (the rule is an FMR): packets without a usable port, a later inner fragment and an ICMPv4 error, must come from the MAP address of the peer CE that holds their inner source address (RFC 7597 §8.1, checked by address and the PSID in the outer source's EA bits, as the BR does). From another CE of the domain they are drop-security-ipv6-src; from the right peer they pass.",
+    config: { ...JANOG.config, rules: [{ ...JANOG_RULE, forwarding: true }] },
+    steps: [
+      { note: "LAN → peer CE (mesh)", send: o.lan, expect: [encap(JANOG, o.wan, PEER.ce6)] },
+      { note: "first fragment from the peer", send: fromBr(JANOG, wanFrags[0], PEER.ce6), expect: [lanFrags[0]] },
+      { note: "second fragment from another CE (203.86.225.6's MAP address)", send: fromBr(JANOG, wanFrags[1], OTHER_PEER.ce6), expect: [] },
+      { note: "second fragment from the peer", send: fromBr(JANOG, wanFrags[1], PEER.ce6), expect: [lanFrags[1]] },
+      { note: "port unreachable from another CE", send: fromBr(JANOG, err(), OTHER_PEER.ce6), expect: [] },
+      { note: "port unreachable from the peer", send: fromBr(JANOG, err(), PEER.ce6), expect: [errLan] },
+    ],
+    counters: {
+      "in-ipv4": 1, "in-ipv6": 5, "forwarded-to-ipv6": 1, "forwarded-to-ipv4": 3, "out-ipv6": 1, "out-ipv4": 3,
+      mesh: 1, "drop-security-ipv6-src": 2,
+    },
+  };
+}
+
 function security(): E2ECase[] {
   const o = j({ srcPort: P1 });
   const first = { note: "LAN → remote (makes the mapping)", send: o.lan, expect: [encap(JANOG, o.wan)] };
@@ -698,6 +730,7 @@ export function allCases(): E2ECase[] {
     hairpin("address-dependent"),
     mesh(true),
     mesh(false),
+    meshSourceCheckWithoutPort(),
     ...security(),
     icmpErrorIn(),
     icmpErrorOut(),
