@@ -10,7 +10,6 @@ import { settings, MODE_CE, MODE_BR } from "../settings";
 import { domain, cePortSet } from "../map/provision";
 import {
   natInit, natReset, natSetPortSet, natClearPortSet, natSetTimeouts, natSetFiltering, natExpire,
-  natWarmOut, natWarmIn,
 } from "../nat/nat";
 import {
   slotsInit, slotsBegin, slotPtr, slotN, inLens, emit, outN, outputOffsetsPtr, outputLengthsPtr,
@@ -84,40 +83,6 @@ export function outputOffsets(): usize { return outputOffsetsPtr(); }
 export function outputLengths(): usize { return outputLengthsPtr(); }
 export function sessionCapacity(): i32 { return maxSessions; }
 
-/** Keeps what warm() loaded, so the loads are not optimised away. */
-let warmSink: u32 = 0;
-
-/**
- * A first pass over the batch that only loads the NAT buckets and records
- * the packets will need (natWarmOut / natWarmIn), so their cache misses
- * overlap instead of stalling one packet at a time (64K sessions do not fit
- * in cache). It trusts nothing and changes nothing: reads stay inside the
- * slot whatever the bytes say (offsets are at most 40 + 60 + 8).
- */
-function warm(n: i32): void {
-  let sink: u32 = 0;
-  for (let i = 0; i < n; i++) {
-    const p = slotPtr(i) + HEADROOM;
-    const v = load<u8>(p) >> 4;
-    if (v == 4) {
-      const l4 = p + (<usize>(load<u8>(p) & 15) << 2);
-      const proto = <i32>load<u8>(p, 9);
-      const src = bswap<u32>(load<u32>(p, 12));
-      const dst = bswap<u32>(load<u32>(p, 16));
-      if (proto == 1) sink ^= natWarmOut(proto, src, <i32>bswap<u16>(load<u16>(l4, 4)), dst, 0);
-      else sink ^= natWarmOut(proto, src, <i32>bswap<u16>(load<u16>(l4)), dst, <i32>bswap<u16>(load<u16>(l4, 2)));
-    } else if (v == 6 && load<u8>(p, 6) == 4) {
-      const q = p + 40;
-      const l4 = q + (<usize>(load<u8>(q) & 15) << 2);
-      const proto = <i32>load<u8>(q, 9);
-      const src = bswap<u32>(load<u32>(q, 12));
-      if (proto == 1) sink ^= natWarmIn(proto, <i32>bswap<u16>(load<u16>(l4, 4)), src, 0);
-      else sink ^= natWarmIn(proto, <i32>bswap<u16>(load<u16>(l4, 2)), src, <i32>bswap<u16>(load<u16>(l4)));
-    }
-  }
-  warmSink ^= sink;
-}
-
 /** Processes inputs 0..count-1; returns the number of outputs. */
 export function process(n: i32, nowMs: f64): i32 {
   if (n > (slotN >> 1)) n = slotN >> 1;
@@ -134,7 +99,6 @@ export function process(n: i32, nowMs: f64): i32 {
     reasm6Expire(now);
   }
   const cap = SLOT_SIZE - HEADROOM;
-  if (live && ce) warm(n);
   for (let i = 0; i < n; i++) {
     const p = slotPtr(i) + HEADROOM;
     let len = load<i32>(inLens + (<usize>i << 2));

@@ -594,31 +594,6 @@ function sessionNew(m: u32, pi: u32, intAddr: u32, intPort: u32, remAddr: u32, r
   return 0;
 }
 
-/**
- * Loads the hash bucket and first session record an outbound lookup of this
- * key will read, and returns a value the caller must keep (so the loads are
- * not optimised away). The batch loop runs it over a whole batch before
- * handling the packets: these short, independent loads let the CPU overlap
- * their cache misses, which wasm cannot ask for with a prefetch instruction.
- * It changes nothing, so any bytes (even garbage) may be passed.
- */
-export function natWarmOut(proto: i32, intAddr: u32, intPort: i32, remAddr: u32, remPort: i32): u32 {
-  const pi = protoIndex(proto);
-  if (!ready || pi < 0) return 0;
-  const rp = pi == 2 ? 0 : <u32>remPort & 0xffff;
-  const s = load<u32>(outHeads + (<usize>(hashOut(pi, intAddr, <u32>intPort & 0xffff, remAddr, rp) & sessMask) << 2));
-  return s - 1 < sessTop ? load<u32>(sp(s), S_INT_ADDR) : 0;
-}
-
-/** The same for an inbound lookup (see natWarmOut). */
-export function natWarmIn(proto: i32, extPort: i32, remAddr: u32, remPort: i32): u32 {
-  const pi = protoIndex(proto);
-  if (!ready || pi < 0) return 0;
-  const rp = pi == 2 ? 0 : <u32>remPort & 0xffff;
-  const s = load<u32>(inHeads + (<usize>(hashIn(pi, <u32>extPort & 0xffff, remAddr, rp) & sessMask) << 2));
-  return s - 1 < sessTop ? load<u32>(sp(s), S_REM_ADDR) : 0;
-}
-
 /** ADF: is there a live session of (pi, extPort) with this remote address? */
 function addressContacted(pi: u32, extPort: u32, remAddr: u32, now: u64): bool {
   let s = load<u32>(inHeads + (<usize>(hashIn(pi, extPort, remAddr, 0) & sessMask) << 2));
