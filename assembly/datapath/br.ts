@@ -73,7 +73,7 @@ import {
 import {
   ipv6Check, ipv6Upper, ipv6Src, ipv6Dst, ipv6PayloadLength, ipv6AddrEqual, ipv6NextHeader,
   ipv6UpperOffset, ipv6UpperProtocol, ipv6FragHeaderAt, ipv6FragmentOffset, ipv6FragmentMore, IPV6_OK,
-  IPV6_TOO_SHORT, IPV6_BAD_VERSION, IPV6_HEADER_LEN,
+  IPV6_HEADER_LEN,
 } from "../wire/ipv6";
 import { TCP_HEADER_LEN } from "../wire/tcp";
 import {
@@ -95,14 +95,15 @@ import {
 import {
   HELD, pktPtr, pktLen, now, leave, emitLater, ipv4Reason, martian, flowLabel, buildIpv4Header,
   encapsulate, fragmentAndEncapsulate, reassemble, echoReply6, sourceOkWithoutPort, icmpAllowed,
+  ipv6Reason,
 } from "./stage";
 import {
   count, drop, C_OUT_IPV4, C_OUT_IPV6, C_HAIRPIN, C_ICMP_GENERATED, C_RELEASED, C_PTB_RECEIVED,
   C_RELEASED_DROPPED, D_IPV4_BAD_L4, D_IPV4_UNSUPPORTED_PROTOCOL, D_IPV4_TTL_EXPIRED, D_IPV4_DF_TOO_BIG,
-  D_IPV4_MARTIAN, D_IPV6_TRUNCATED, D_IPV6_BAD_VERSION, D_IPV6_BAD_LENGTH, D_IPV6_BAD_EXTENSION,
-  D_IPV6_NOT_FOR_US, D_IPV6_UNSUPPORTED_NEXT_HEADER, D_SECURITY_IPV6_DST, D_SECURITY_IPV6_SRC,
-  D_SECURITY_IPV6_SRC_UNKNOWN, D_ICMP_UNSUPPORTED, D_ICMP_BAD_QUOTE, D_ICMPV6_UNSUPPORTED,
-  D_ICMPV6_BAD_QUOTE, D_FRAGMENT_HOLD_FULL, D_BR_NO_RULE, D_BR_PORT_OUTSIDE,
+  D_IPV4_MARTIAN, D_IPV6_BAD_EXTENSION, D_IPV6_NOT_FOR_US, D_IPV6_UNSUPPORTED_NEXT_HEADER,
+  D_SECURITY_IPV6_DST, D_SECURITY_IPV6_SRC, D_SECURITY_IPV6_SRC_UNKNOWN, D_ICMP_UNSUPPORTED,
+  D_ICMP_BAD_QUOTE, D_ICMPV6_UNSUPPORTED, D_ICMPV6_BAD_QUOTE, D_FRAGMENT_HOLD_FULL, D_BR_NO_RULE,
+  D_BR_PORT_OUTSIDE,
 } from "./counters";
 
 /** Fragment-cache directions of the BR (the CE uses 0 and 1). */
@@ -343,11 +344,7 @@ function releaseHeld(src: u32, dst: u32, id: i32, proto: i32, dir: i32,
 /** An IPv6 packet from the IPv6 network (a CE, or ICMPv6 to the BR). */
 export function brFromIPv6(p: usize, len: i32): i32 {
   const c = ipv6Check(p, len);
-  if (c != IPV6_OK) {
-    if (c == IPV6_TOO_SHORT) return D_IPV6_TRUNCATED;
-    if (c == IPV6_BAD_VERSION) return D_IPV6_BAD_VERSION;
-    return D_IPV6_BAD_LENGTH;
-  }
+  if (c != IPV6_OK) return ipv6Reason(c);
   len = IPV6_HEADER_LEN + ipv6PayloadLength(p);
   const dst = ipv6Dst(p);
   if (load<u8>(dst) == 0xff) return D_IPV6_NOT_FOR_US; // multicast: MLD, ND, …

@@ -22,7 +22,7 @@ import {
 import {
   ipv6Check, ipv6Upper, ipv6Src, ipv6Dst, ipv6PayloadLength, ipv6AddrEqual, ipv6AddrCopy, ipv6NextHeader,
   ipv6UpperOffset, ipv6UpperProtocol, ipv6FragHeaderAt, ipv6FragmentOffset, ipv6FragmentMore, IPV6_OK,
-  IPV6_TOO_SHORT, IPV6_BAD_VERSION, IPV6_HEADER_LEN,
+  IPV6_HEADER_LEN,
 } from "../wire/ipv6";
 import { udpChecksum, setUdpChecksum } from "../wire/udp";
 import {
@@ -50,6 +50,7 @@ import { spare, emit } from "./slots";
 import {
   HELD, pktPtr, pktLen, now, leave, emitLater, ipv4Reason, martian, flowLabel, buildIpv4Header,
   encapsulate, fragmentAndEncapsulate, reassemble, echoReply6, sourceOkWithoutPort, icmpAllowed,
+  ipv6Reason,
 } from "./stage";
 import { pmtuFor, pmtuLower, pmtuFloor } from "./pmtu";
 import {
@@ -60,11 +61,11 @@ import {
 import {
   count, drop, C_OUT_IPV4, C_OUT_IPV6, C_HAIRPIN, C_MESH, C_ICMP_GENERATED, C_RELEASED, C_PTB_RECEIVED,
   C_RELEASED_DROPPED, D_IPV4_BAD_L4, D_IPV4_UNSUPPORTED_PROTOCOL, D_IPV4_TTL_EXPIRED, D_IPV4_DF_TOO_BIG,
-  D_IPV4_MARTIAN, D_IPV6_TRUNCATED, D_IPV6_BAD_VERSION, D_IPV6_BAD_LENGTH, D_IPV6_BAD_EXTENSION,
-  D_IPV6_NOT_FOR_US, D_IPV6_UNSUPPORTED_NEXT_HEADER, D_SECURITY_IPV4_DST, D_SECURITY_PORT,
-  D_SECURITY_IPV6_DST, D_SECURITY_IPV6_SRC, D_SECURITY_IPV6_SRC_UNKNOWN, D_NAT_NO_MAPPING, D_NAT_FILTERED,
-  D_NAT_PORT_EXHAUSTED, D_NAT_TABLE_FULL, D_ICMP_UNSUPPORTED, D_ICMP_BAD_QUOTE, D_ICMPV6_UNSUPPORTED,
-  D_ICMPV6_BAD_QUOTE, D_FRAGMENT_HOLD_FULL, D_FRAGMENT_BAD, D_NOT_CONFIGURED,
+  D_IPV4_MARTIAN, D_IPV6_BAD_EXTENSION, D_IPV6_NOT_FOR_US, D_IPV6_UNSUPPORTED_NEXT_HEADER,
+  D_SECURITY_IPV4_DST, D_SECURITY_PORT, D_SECURITY_IPV6_DST, D_SECURITY_IPV6_SRC,
+  D_SECURITY_IPV6_SRC_UNKNOWN, D_NAT_NO_MAPPING, D_NAT_FILTERED, D_NAT_PORT_EXHAUSTED, D_NAT_TABLE_FULL,
+  D_ICMP_UNSUPPORTED, D_ICMP_BAD_QUOTE, D_ICMPV6_UNSUPPORTED, D_ICMPV6_BAD_QUOTE, D_FRAGMENT_HOLD_FULL,
+  D_FRAGMENT_BAD, D_NOT_CONFIGURED,
 } from "./counters";
 
 /** Next hop of an encapsulated packet: 16 bytes. */
@@ -479,11 +480,7 @@ function translateQuoted(q: usize, qhl: i32, qlen: i32, proto: i32, src: bool, a
 /** An IPv6 packet from the WAN. */
 export function ceFromWan(p: usize, len: i32): i32 {
   const r = ipv6Check(p, len);
-  if (r != IPV6_OK) {
-    if (r == IPV6_TOO_SHORT) return D_IPV6_TRUNCATED;
-    if (r == IPV6_BAD_VERSION) return D_IPV6_BAD_VERSION;
-    return D_IPV6_BAD_LENGTH;
-  }
+  if (r != IPV6_OK) return ipv6Reason(r);
   len = IPV6_HEADER_LEN + ipv6PayloadLength(p);
   const dst = ipv6Dst(p);
   if (load<u8>(dst) == 0xff) return D_IPV6_NOT_FOR_US; // multicast: MLD, ND, …

@@ -18,7 +18,7 @@ import {
 import { icmp4Type, icmp4IsError } from "../wire/icmp4";
 import {
   setIpv6VersionClassFlow, setIpv6PayloadLength, setIpv6NextHeader, setIpv6HopLimit, setIpv6Src,
-  setIpv6Dst, ipv6Src, ipv6Dst, ipv6AddrCopy, ipv6AddrEqual, IPV6_HEADER_LEN,
+  setIpv6Dst, ipv6Src, ipv6Dst, ipv6AddrCopy, ipv6AddrEqual, IPV6_HEADER_LEN, IPV6_TOO_SHORT, IPV6_BAD_VERSION,
 } from "../wire/ipv6";
 import { setIcmp6Type, icmp6FillChecksum, ICMP6_ECHO_REPLY } from "../wire/icmp6";
 import { spare, emit } from "./slots";
@@ -27,6 +27,7 @@ import {
   count, C_OUT_IPV6, C_FRAGMENTS_OUT, C_REASSEMBLED, C_ICMP_RATE_LIMITED, D_IPV4_TRUNCATED, D_IPV4_BAD_VERSION, D_IPV4_BAD_IHL,
   D_IPV4_BAD_LENGTH, D_IPV4_BAD_CHECKSUM, D_IPV4_DF_TOO_BIG,
   D_IPV6_FRAGMENT_BAD, D_IPV6_FRAGMENT_TABLE_FULL, D_IPV6_FRAGMENT_TOO_BIG,
+  D_IPV6_TRUNCATED, D_IPV6_BAD_VERSION, D_IPV6_BAD_LENGTH,
 } from "./counters";
 
 /** Returned by a stage when the module keeps the packet. */
@@ -75,6 +76,13 @@ export function ipv4Reason(r: i32): i32 {
   if (r == IPV4_BAD_IHL) return D_IPV4_BAD_IHL;
   if (r == IPV4_BAD_TOTAL_LENGTH) return D_IPV4_BAD_LENGTH;
   return D_IPV4_BAD_CHECKSUM;
+}
+
+/** Maps an ipv6Check reason to its drop counter. */
+export function ipv6Reason(r: i32): i32 {
+  if (r == IPV6_TOO_SHORT) return D_IPV6_TRUNCATED;
+  if (r == IPV6_BAD_VERSION) return D_IPV6_BAD_VERSION;
+  return D_IPV6_BAD_LENGTH;
 }
 
 /** 0/8, 127/8, multicast, class E and broadcast: never forwarded. */
