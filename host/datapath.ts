@@ -64,7 +64,16 @@ export class DataPath {
   private inLens!: Int32Array;
   private outOffsets!: Int32Array;
   private outLengths!: Int32Array;
-  private values!: BigUint64Array;
+  private counterView!: BigUint64Array;
+
+  /**
+   * The counters, current: counterValues() also copies the NAT's session
+   * gauges into the array (docs/abi.md §3), so it is called on every read.
+   */
+  private get values(): BigUint64Array {
+    this.exports.counterValues();
+    return this.counterView;
+  }
   private names: string[] = [];
   private inputs: number[] = [];
   private capacity = 0;
@@ -100,7 +109,7 @@ export class DataPath {
     this.inputs = [];
     for (let i = 0; i < this._batchMax; i++) this.inputs.push(ex.inputPtr(i));
     const n = ex.counterCount();
-    this.values = new BigUint64Array(buf, ex.counterValues(), n * 2);
+    this.counterView = new BigUint64Array(buf, ex.counterValues(), n * 2);
     if (this.names.length !== n) {
       this.names = [];
       for (let i = 0; i < n; i++) this.names.push(this.readName(ex.counterName(i)));

@@ -70,7 +70,10 @@ test("inputs are written in place, outputs are views into the module's memory", 
   assert.equal(out.buffer, dp.exports.memory.buffer);
   assert.equal(out.length, p.length + 40);
   assert.equal(dissect(out).src, CE6);
-  assert.deepEqual(dp.nonZero(), { "in-ipv4": 1, "forwarded-to-ipv6": 1, "out-ipv6": 1 });
+  assert.deepEqual(dp.nonZero(), {
+    "in-ipv4": 1, "forwarded-to-ipv6": 1, "out-ipv6": 1,
+    "sessions-active": 1, "mappings-active": 1, "sessions-created": 1, "mappings-created": 1,
+  });
   assert.equal(dp.counters()["out-ipv6"].bytes, p.length + 40);
   assert.equal(dp.countersExact()["in-ipv4"].packets, 1n);
   assert.throws(() => dp.process(dp.batchMax + 1, T0), RangeError);
@@ -284,3 +287,47 @@ test("mape pcap: bad input is one line on stderr and a non-zero exit", () => {
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+// The field's failure: CEs that only ever use the first range of their port
+// set. Source ports outside the set force a choice for every flow; the NAPT
+// must hand out every port of every range before it refuses.
+const V6PLUS = {
+  type: "map-e",
+  rules: [{ ipv6Prefix: "240b:10::/31", ipv4Prefix: "106.72.0.0/15", eaLength: 25, psidOffset: 4 }],
+  br: "2404:9200:225:100::64",
+  endUserPrefix: "240b:11:a1b2:c300::/56",
+  legacyIid: true,
+};
+const SETS: [string, Record<string, unknown>, number, number, number][] = [
+  ["JANOG (15 ports, 15 ranges of 1)", JANOG, 4, 12, 0x234],
+  ["v6plus-like (240 ports, 15 ranges of 16)", V6PLUS, 4, 8, 195],
+];
+for (const [name, cfg, a, k, psid] of SETS) {
+  test(`all ranges of the port set are used: ${name}`, () => {
+    const engine = Engine.load();
+    engine.configure(encodeConfig(jsonToModel({ ...cfg, mode: "ce" } as Parameters<typeof jsonToModel>[0])));
+    const dp = new DataPath(engine, { slots: 64, seed: 7 });
+    dp.start();
+    const m = 16 - a - k;
+    const count = ((1 << a) - 1) << m;
+    const inSet = (p: number): boolean => p >> (16 - a) >= 1 && ((p >> m) & ((1 << k) - 1)) === psid;
+    const ports = new Set<number>();
+    // Source ports 1000.. are below 2^(16-a) = 4096: never in the set.
+    for (let i = 0; i < count + 1; i++) {
+      const out = dp.run([udp4({ src: "192.168.1.10", dst: "198.51.100.7", srcPort: 1000 + i, dstPort: 53 })], T0 + i);
+      if (i < count) {
+        assert.equal(out.length, 1, `flow ${i} was refused`);
+        const p = inner(out[0]).udp!.srcPort;
+        assert.ok(inSet(p), `flow ${i}: port ${p} is not in the set`);
+        ports.add(p);
+      } else {
+        assert.equal(out.length, 0, "one flow more than the set holds must be refused");
+      }
+    }
+    assert.equal(ports.size, count, "every port handed out once");
+    const ranges = new Set([...ports].map((p) => p >> (16 - a)));
+    assert.equal(ranges.size, (1 << a) - 1, "every range of the set used");
+    assert.equal(dp.counters()["drop-nat-port-exhausted"].packets, 1);
+    assert.equal(dp.counters()["sessions-active"].packets, count);
+  });
+}
