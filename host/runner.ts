@@ -490,7 +490,10 @@ export async function serve(opts: ServeOptions): Promise<number> {
   const existed = linkExists(tunName);
   let dev: TunDevice;
   try {
-    dev = TunDevice.open(tunName);
+    // TCP segments toward the stack are coalesced into GSO packets (one skb
+    // through routing, forwarding and the receiver instead of dozens; see
+    // docs/benchmark.md, End to end). MAPE_TUN_COALESCE=0 turns it off.
+    dev = TunDevice.open(tunName, { coalesceTcp: process.env.MAPE_TUN_COALESCE !== "0" });
   } catch (e) {
     throw new Error(tunOpenMessage(tunName, e as NodeJS.ErrnoException));
   }

@@ -19,10 +19,14 @@ interface NativeTun {
   watch(fd: number, cb: (err?: Error) => void): unknown;
   unwatch(handle: unknown): void;
   setRef(handle: unknown, on: boolean): void;
-  readBatch(fd: number, buf: Bytes, offsets: Int32Array, capacities: Int32Array, lengths: Int32Array, count: number): number;
-  writeBatch(fd: number, buf: Bytes, offsets: Int32Array, lengths: Int32Array, count: number, results?: Int32Array): number;
+  readBatch(fd: number, buf: Bytes, offsets: Int32Array, capacities: Int32Array, lengths: Int32Array, count: number, flags?: number): number;
+  writeBatch(fd: number, buf: Bytes, offsets: Int32Array, lengths: Int32Array, count: number, results?: Int32Array, flags?: number): number;
   IFF_MULTI_QUEUE: number;
   IFF_VNET_HDR: number;
+  /** Batch flag: the fd has IFF_VNET_HDR (a virtio_net_hdr before every packet). */
+  BATCH_VNET: number;
+  /** Batch flag (write): consecutive same-flow IPv4 TCP segments go as one GSO packet. */
+  BATCH_COALESCE_TCP4: number;
 }
 
 /** A packet buffer: an ArrayBuffer (e.g. a wasm memory's) or a Uint8Array. */
@@ -89,6 +93,13 @@ export interface OpenOptions {
   multiQueue?: boolean;
   /** The clone device, /dev/net/tun by default (another path is for tests). */
   path?: string;
+  /**
+   * IFF_VNET_HDR, and on write coalesce consecutive segments of one IPv4 TCP
+   * flow into one GSO super-packet (the kernel's GRO, done before the write):
+   * the stack behind the TUN then routes, forwards and delivers one skb
+   * instead of dozens. Packets read are plain (no offloads are negotiated).
+   */
+  coalesceTcp?: boolean;
 }
 
 /** A Linux TUN device (IFF_TUN | IFF_NO_PI, non-blocking): IP packets in and out. */
@@ -97,10 +108,20 @@ export class TunDevice {
   readonly name: string;
   private fdOrClosed: number;
   private watcher: unknown = undefined;
+  /** Flags of the batch calls (BATCH_VNET, BATCH_COALESCE_TCP4). */
+  private readonly readFlags: number;
+  private readonly writeFlags: number;
 
-  private constructor(fd: number, name: string) {
+  private constructor(fd: number, name: string, readFlags = 0, writeFlags = 0) {
     this.fdOrClosed = fd;
     this.name = name;
+    this.readFlags = readFlags;
+    this.writeFlags = writeFlags;
+  }
+
+  /** Whether writes coalesce TCP segments into GSO packets (opened with coalesceTcp). */
+  get coalescing(): boolean {
+    return this.writeFlags !== 0;
   }
 
   /**
@@ -112,9 +133,10 @@ export class TunDevice {
    */
   static open(name: string, opts: OpenOptions = {}): TunDevice {
     const n = addon();
-    const flags = opts.multiQueue ? n.IFF_MULTI_QUEUE : 0;
+    const flags = (opts.multiQueue ? n.IFF_MULTI_QUEUE : 0) | (opts.coalesceTcp ? n.IFF_VNET_HDR : 0);
     const r = n.open(name, flags, opts.path);
-    return new TunDevice(r.fd, r.name);
+    if (!opts.coalesceTcp) return new TunDevice(r.fd, r.name);
+    return new TunDevice(r.fd, r.name, n.BATCH_VNET, n.BATCH_VNET | n.BATCH_COALESCE_TCP4);
   }
 
   /** The file descriptor (non-blocking); -1 once closed. */
@@ -133,7 +155,7 @@ export class TunDevice {
    * slots.lengths[0..n). 0 means nothing is waiting.
    */
   readBatch(buf: Bytes, slots: Slots, count = slots.offsets.length): number {
-    return addon().readBatch(this.open_(), buf, slots.offsets, slots.capacities, slots.lengths, count);
+    return addon().readBatch(this.open_(), buf, slots.offsets, slots.capacities, slots.lengths, count, this.readFlags);
   }
 
   /**
@@ -141,9 +163,12 @@ export class TunDevice {
    * ONE native call. Returns how many were consumed: fewer than `count` only
    * when the device would block (retry from there). A packet the kernel
    * refuses is skipped; `results[i]`, if given, gets its bytes written or -errno.
+   * When coalescing, the headers of the first segment of a merged run are
+   * rewritten in place (the slots are the caller's outputs, written once);
+   * every packet of the run gets the run's result.
    */
   writeBatch(buf: Bytes, slots: Pick<Slots, "offsets" | "lengths">, count: number, results?: Int32Array): number {
-    return addon().writeBatch(this.open_(), buf, slots.offsets, slots.lengths, count, results);
+    return addon().writeBatch(this.open_(), buf, slots.offsets, slots.lengths, count, results, this.writeFlags);
   }
 
   /**

@@ -231,6 +231,12 @@ export const TESTS: LabTest[] = [
       const { t } = ctx;
       const size = ctx.svc.bigFileMiB << 20;
       const before = rxPackets(t, t.ns.br2, "isp0") + rxPackets(t, t.ns.br2, "inet0");
+      // The transfer must still be in flight at the switch: curl's rate limit
+      // only holds if the LAN host's receive buffer cannot take the whole
+      // file (tcp_rmem max is 32 MiB, and with the TUN's TCP coalescing the
+      // segments arrive as large skbs that fill it efficiently).
+      const rmem = t.lab.execSync(t.ns.lan, "sysctl", ["-n", "net.ipv4.tcp_rmem"]).trim().split(/\s+/).join(" ");
+      t.lab.sysctl(t.ns.lan, "net.ipv4.tcp_rmem", "4096 131072 2097152");
       const dl = ctx.t.lab.exec(t.ns.lan, "curl", [
         "-sS", "--max-time", "40", "--connect-timeout", "4", "--local-port", "40000", "--limit-rate", "4M", "-o", "/dev/null",
         "-w", "%{http_code} %{size_download}", `http://${INET2}/big.bin`,
@@ -239,6 +245,7 @@ export const TESTS: LabTest[] = [
       const t0 = Date.now();
       switchBr(t, 2);
       const r = await dl;
+      t.lab.sysctl(t.ns.lan, "net.ipv4.tcp_rmem", rmem);
       const carried = rxPackets(t, t.ns.br2, "isp0") + rxPackets(t, t.ns.br2, "inet0") - before;
       const [code, got] = r.stdout.trim().split(" ");
       const ok = r.code === 0 && code === "200" && Number(got) === size && carried > 10;
