@@ -39,7 +39,7 @@ import {
 } from "../wire/icmp4";
 import {
   icmp6Type, icmp6Check, icmp6Mtu, ICMP6_OK, ICMP6_PACKET_TOO_BIG, ICMP6_DEST_UNREACHABLE,
-  ICMP6_TIME_EXCEEDED, ICMP6_ECHO_REQUEST, ICMP6_HEADER_LEN,
+  ICMP6_TIME_EXCEEDED, ICMP6_PARAMETER_PROBLEM, ICMP6_ECHO_REQUEST, ICMP6_HEADER_LEN,
 } from "../wire/icmp6";
 import {
   natOutbound, natInbound, natSessionExtPort, natSessionIntAddr, natSessionIntPort, natFindMapping,
@@ -411,6 +411,15 @@ function hairpin(p: usize, len: i32, l4: usize, proto: i32, dport: i32, ext: i32
  * An ICMPv4 error sent by a LAN host about a packet that came in from the
  * WAN (e.g. Port Unreachable). The quoted packet went remote → internal;
  * put it back as remote → our address:ext, and send it out (RFC 5508 §4.2).
+ *
+ * When the quoted source is our own address the packet in error was
+ * hairpinned from another LAN host (RFC 4787 REQ-9): the error is turned
+ * around inside the CE (RFC 5508 REQ-7, through RFC 7597 §8.2), never sent
+ * toward the BR. After the translation above (quote: our address:extA →
+ * our address:extB, outer source: our address) the mapping that owns extA
+ * gives host A: outer destination → A, quoted source → A:portA (REQ-7a:
+ * the outer destination is the quoted source), and it goes to the LAN,
+ * counted as hairpin.
  */
 function icmpErrorFromLan(p: usize, len: i32, ic: usize, iclen: i32): i32 {
   const q = ic + ICMP4_HEADER_LEN;
@@ -429,12 +438,35 @@ function icmpErrorFromLan(p: usize, len: i32, ic: usize, iclen: i32): i32 {
   } else if (qproto != IP_PROTO_TCP && qproto != IP_PROTO_UDP) {
     return D_ICMP_BAD_QUOTE;
   }
+  // Hairpinned (quoted source = our own address): only TCP and UDP are
+  // hairpinned (an echo request to our own address has no port set port,
+  // ceFromLan drops it), and the source port must be one of ours.
+  const turn = isOwnIPv4(ipv4Src(q));
+  if (turn) {
+    if (qproto == IP_PROTO_ICMP) return D_ICMP_BAD_QUOTE;
+    if (portSetIndex(cePortSet, qsport) < 0) return D_SECURITY_PORT;
+  }
   const s = natFindSession(qproto, ipv4Dst(q), qdport, ipv4Src(q), qsport);
   if (s <= 0) return D_NAT_NO_MAPPING;
   const ext = natSessionExtPort(s);
+  let m = 0;
+  if (turn) {
+    m = natFindMapping(qproto, qsport);
+    if (m <= 0) return D_NAT_NO_MAPPING;
+  }
   translateQuoted(q, qhl, qlen, qproto, false, extAddr(), ext);
   setIpv4SrcUpdate(p, extAddr());
   setIpv4TtlUpdate(p, ipv4Ttl(p) - 1);
+  if (turn) {
+    const ia = natMappingIntAddr(m);
+    translateQuoted(q, qhl, qlen, qproto, true, ia, natMappingIntPort(m));
+    setIpv4DstUpdate(p, ia);
+    icmp4FillChecksum(ic, iclen);
+    leave(p, len);
+    count(C_HAIRPIN, len);
+    count(C_OUT_IPV4, len);
+    return 0;
+  }
   icmp4FillChecksum(ic, iclen);
   nextHop(ipv4Dst(p), qsport);
   leave(toNextHop(p, len, flowLabel(p, 0)), len + IPV6_HEADER_LEN);
@@ -647,12 +679,17 @@ function icmpErrorFromWan(outer: usize, p: usize, len: i32, ic: usize, iclen: i3
  * §8, RFC 7597 §8.2) become ICMPv4 errors to the original LAN sender; a
  * Packet Too Big also lowers the tunnel MTU toward that endpoint. Echo
  * requests to the MAP address are answered (operators ping it).
+ * Mapping (RFC 2473 §8.3, IPv4 original packet): Packet Too Big →
+ * fragmentation needed (DF packets only); Destination Unreachable and
+ * Parameter Problem (the tunnel is one link for the inner packet) → host
+ * unreachable; Time Exceeded → time exceeded (TTL exceeded in transit).
  */
 function icmp6FromWan(p: usize, len: i32, ic: usize, iclen: i32): i32 {
   if (icmp6Check(ic, iclen, ipv6Src(p), ipv6Dst(p)) != ICMP6_OK) return D_ICMPV6_UNSUPPORTED;
   const t = icmp6Type(ic);
   if (t == ICMP6_ECHO_REQUEST) return echoReply6(p, len, ic, iclen, ceMapAddressPtr());
-  if (t != ICMP6_PACKET_TOO_BIG && t != ICMP6_DEST_UNREACHABLE && t != ICMP6_TIME_EXCEEDED) {
+  if (t != ICMP6_PACKET_TOO_BIG && t != ICMP6_DEST_UNREACHABLE && t != ICMP6_TIME_EXCEEDED &&
+      t != ICMP6_PARAMETER_PROBLEM) {
     return D_ICMPV6_UNSUPPORTED;
   }
   // The quote: our outer IPv6 header (src = our MAP address, next header 4)

@@ -4,7 +4,7 @@
 import { W, MODE_CE, ipv4, parseIPv6 } from "./map_helpers";
 import {
   PKT_A, PKT_B, ip4, buildIpv4Udp, buildIpv4Tcp, buildIpv4InIpv6, buildIpv4IcmpEcho, buildIpv4IcmpError,
-  copyBytes,
+  buildIpv6IcmpError, copyBytes,
 } from "./builders";
 import { fragmentOf } from "./br_helpers";
 import { init, start, process, inputPtr, inputLengths, outputOffsets, outputLengths } from "../../assembly/datapath/process";
@@ -12,15 +12,17 @@ import { counterPackets, countersReset,
   C_FWD_TO_IPV6, C_FWD_TO_IPV4, C_ICMP_GENERATED,
   D_SECURITY_IPV4_DST, D_SECURITY_PORT, D_SECURITY_IPV6_DST, D_SECURITY_IPV6_SRC, D_SECURITY_IPV6_SRC_UNKNOWN,
   D_IPV6_NOT_FOR_US, D_IPV4_TTL_EXPIRED, D_IPV4_DF_TOO_BIG, D_IPV4_BAD_CHECKSUM, D_NAT_NO_MAPPING,
-  D_NAT_FILTERED, D_NAT_TABLE_FULL, C_MESH, C_HELD, C_ICMP_RATE_LIMITED,
+  D_NAT_FILTERED, D_NAT_TABLE_FULL, C_MESH, C_HELD, C_ICMP_RATE_LIMITED, C_HAIRPIN, C_OUT_IPV6,
+  D_SECURITY_PORT as D_PORT, D_ICMPV6_UNSUPPORTED,
 } from "../../assembly/datapath/counters";
 import { ICMP_PER_SECOND } from "../../assembly/datapath/stage";
 import { ipv4Src, ipv4Dst, ipv4Ttl, ipv4ComputeChecksum, ipv4Checksum, ipv4TotalLength, setIpv4Ttl,
-  ipv4FillChecksum, setIpv4Checksum, IP_PROTO_IPIP, IP_PROTO_ICMP, ipv4Protocol } from "../../assembly/wire/ipv4";
+  ipv4FillChecksum, setIpv4Checksum, IP_PROTO_IPIP, IP_PROTO_ICMP, ipv4Protocol, ipv4Check, IPV4_OK,
+} from "../../assembly/wire/ipv4";
 import { ipv6Src, ipv6Dst, ipv6NextHeader, ipv6HopLimit, ipv6AddrEqual, ipv6PayloadLength } from "../../assembly/wire/ipv6";
 import { udpSrcPort, udpDstPort, udpChecksumValid4 } from "../../assembly/wire/udp";
 import { tcpFindMss } from "../../assembly/wire/tcp";
-import { icmp4Type, icmp4Code, icmp4Mtu } from "../../assembly/wire/icmp4";
+import { icmp4Type, icmp4Code, icmp4Mtu, icmp4Check, ICMP4_OK } from "../../assembly/wire/icmp4";
 import { isOwnPort } from "../../assembly/map/api";
 
 const CE_ADDR = "2403:9200:1234::cb56:e101:234";
@@ -32,8 +34,11 @@ const ceAddr = memory.data(16, 16);
 const brAddr = memory.data(16, 16);
 const other6 = memory.data(16, 16);
 
-/** The JANOG CE; `flags` 1 makes its rule a forwarding rule too (F flag: mesh peers). */
-function configureCe(mtu: i32 = 1500, flags: i32 = 0): void {
+/**
+ * The JANOG CE; `flags` 1 makes its rule a forwarding rule too (F flag: mesh
+ * peers); `filtering` (RFC 4787 REQ-8: 0 EIF, 1 ADF, 2 APDF), −1 the default.
+ */
+function configureCe(mtu: i32 = 1500, flags: i32 = 0, filtering: i32 = -1): void {
   W.reset();
   const c = W.open(94);
   const r = W.ruleOpen(flags, 16, "203.86.225.0", 28, "2403:9200::", 32);
@@ -42,6 +47,7 @@ function configureCe(mtu: i32 = 1500, flags: i32 = 0): void {
   W.iaPrefix("2403:9200:1234::", 48);
   const l = W.localOpen();
   W.setting(1, 1, MODE_CE).setting(3, 2, mtu);
+  if (filtering >= 0) W.setting(5, 1, filtering);
   W.close(l);
   expect<i32>(W.configure()).toBe(0);
   expect<i32>(init(64, 1024, 7)).toBe(0);
@@ -329,5 +335,84 @@ describe("CE: source check without a port (RFC 7597 §8.1, mesh)", () => {
     // Through the BR an error may come from any router: exempt.
     expect<i32>(run1(wanPortUnreachable(BR_ADDR))).toBe(1);
     expect<u64>(counterPackets(C_FWD_TO_IPV4)).toBe(2);
+  });
+});
+
+// RFC 5508 REQ-7 (through RFC 7597 §8.2): LAN host B refuses a packet that
+// LAN host A hairpinned to it; the error goes back to A inside the CE.
+const LAN_B = ip4(192, 168, 1, 11);
+
+/** B (LAN_B:8756) makes its mapping; A (LAN_HOST:4660) sends to our address:8756, hairpinned to B. Returns B's port unreachable (at PKT_A). */
+function hairpinnedError(): i32 {
+  configureCe(1500, 0, 0); // endpoint-independent filtering: the hairpinned packet passes
+  expect<i32>(run1(buildIpv4Udp(PKT_A, LAN_B, REMOTE, 8756, 53, 20))).toBe(1);
+  expect<i32>(run1(buildIpv4Udp(PKT_A, LAN_HOST, OUR_V4, 4660, 8756, 20))).toBe(1);
+  const atB = out(0);
+  expect<u32>(ipv4Src(atB)).toBe(OUR_V4);
+  expect<u32>(ipv4Dst(atB)).toBe(LAN_B);
+  expect<i32>(udpSrcPort(atB + 20)).toBe(4660);
+  const q = outLen(0);
+  memory.copy(PKT_B + 256, atB, <usize>q);
+  return buildIpv4IcmpError(PKT_A, LAN_B, OUR_V4, 3, 3, 0, PKT_B + 256, q);
+}
+
+describe("CE: hairpinned ICMP errors (RFC 5508 REQ-7)", () => {
+  it("turns a LAN host's error about a hairpinned packet around to the sender, never toward the BR", () => {
+    const len = hairpinnedError();
+    expect<i32>(run1(len)).toBe(1);
+    const p = out(0);
+    expect<i32>(outLen(0)).toBe(len); // IPv4 to the LAN, not encapsulated
+    expect<i32>(ipv4Check(p, len)).toBe(IPV4_OK);
+    expect<u32>(ipv4Src(p)).toBe(OUR_V4); // B's external address
+    expect<u32>(ipv4Dst(p)).toBe(LAN_HOST); // REQ-7a: the quote's source after translation
+    expect<i32>(ipv4Ttl(p)).toBe(63);
+    expect<i32>(icmp4Type(p + 20)).toBe(3);
+    expect<i32>(icmp4Code(p + 20)).toBe(3);
+    expect<i32>(icmp4Check(p + 20, len - 20)).toBe(ICMP4_OK);
+    // The quote: what A sent (A:4660 → our address:8756), header and UDP checksums right.
+    const q = p + 28;
+    expect<i32>(ipv4Check(q, len - 28)).toBe(IPV4_OK);
+    expect<u32>(ipv4Src(q)).toBe(LAN_HOST);
+    expect<u32>(ipv4Dst(q)).toBe(OUR_V4);
+    expect<i32>(udpSrcPort(q + 20)).toBe(4660);
+    expect<i32>(udpDstPort(q + 20)).toBe(8756);
+    expect<bool>(udpChecksumValid4(q + 20, ipv4TotalLength(q) - 20, ipv4Src(q), ipv4Dst(q))).toBe(true);
+    expect<u64>(counterPackets(C_HAIRPIN)).toBe(2);
+    expect<u64>(counterPackets(C_OUT_IPV6)).toBe(1); // B's first packet only
+  });
+
+  it("drops a hairpinned error whose quoted source port is not one of ours", () => {
+    const len = hairpinnedError();
+    // Quoted source port 4661 (outside the port set): rewrite it and its checksums.
+    store<u16>(PKT_A + 48, bswap<u16>(4661));
+    store<u16>(PKT_A + 54, 0); // UDP checksum 0: none
+    store<u16>(PKT_A + 22, 0);
+    expect<i32>(icmp4Check(PKT_A + 20, len - 20)).not.toBe(ICMP4_OK);
+    const c = buildIpv4IcmpError(PKT_A, LAN_B, OUR_V4, 3, 3, 0, PKT_A + 28, len - 28);
+    expect<i32>(run1(c)).toBe(0);
+    expect<u64>(counterPackets(D_PORT)).toBe(1);
+    expect<u64>(counterPackets(C_HAIRPIN)).toBe(1);
+  });
+});
+
+describe("CE: ICMPv6 errors from inside the tunnel (RFC 2473 §8.3)", () => {
+  it("relays a Parameter Problem about a tunnelled packet as ICMPv4 host unreachable", () => {
+    configureCe();
+    const sent = buildIpv4Udp(PKT_A, LAN_HOST, REMOTE, 4660, 53, 20);
+    expect<i32>(run1(sent)).toBe(1);
+    const t = outLen(0);
+    memory.copy(PKT_B + 256, out(0), <usize>t);
+    // Erroneous header field, pointer 6 (the tunnel header's Next Header).
+    const len = buildIpv6IcmpError(PKT_A, brAddr, ceAddr, 4, 0, 6, PKT_B + 256, t);
+    expect<i32>(run1(len)).toBe(1);
+    const p = out(0);
+    expect<u32>(ipv4Src(p)).toBe(OUR_V4);
+    expect<u32>(ipv4Dst(p)).toBe(LAN_HOST);
+    expect<i32>(icmp4Type(p + 20)).toBe(3);
+    expect<i32>(icmp4Code(p + 20)).toBe(1);
+    expect<i32>(icmp4Check(p + 20, outLen(0) - 20)).toBe(ICMP4_OK);
+    expect<u32>(ipv4Src(p + 28)).toBe(LAN_HOST); // the quote, as the LAN host sent it
+    expect<u64>(counterPackets(C_ICMP_GENERATED)).toBe(1);
+    expect<u64>(counterPackets(D_ICMPV6_UNSUPPORTED)).toBe(0);
   });
 });

@@ -26,7 +26,7 @@
 import {
   concat, fragmentIpv4, fragmentIpv6, hex, icmp4DestUnreachable, icmp4Echo, icmp4EchoReply, icmp4FragNeeded,
   icmp4, icmp4TimeExceeded, icmp6DestUnreachable, icmp6Echo, icmp6EchoReply, icmp6Message, icmp6PacketTooBig,
-  icmp6TimeExceeded, ip6, ipip6, ipv6, pattern,
+  icmp6ParamProblem, icmp6TimeExceeded, ip6, ipip6, ipv6, pattern,
   tcp4, udp4, PROTO_ICMPV6, type Ipv4Header, type UdpFields, type TcpFields,
 } from "../host/packets.js";
 
@@ -271,6 +271,30 @@ function hairpin(mode: "endpoint-independent" | "address-dependent"): E2ECase {
     counters: eif
       ? { "in-ipv4": 2, "forwarded-to-ipv6": 1, "forwarded-to-ipv4": 1, "out-ipv6": 1, "out-ipv4": 1, hairpin: 1 }
       : { "in-ipv4": 2, "forwarded-to-ipv6": 1, "out-ipv6": 1, "drop-nat-filtered": 1 },
+  };
+}
+
+function hairpinIcmpError(): E2ECase {
+  // B makes its mapping (LAN_B:P2 → our address:P2, the in-set port kept).
+  const b = j({ src: LAN_B, srcPort: P2, id: 0x3001 });
+  // A sends to our own address and B's mapped port: hairpinned to B with A's external address and port (RFC 4787 REQ-9).
+  const aFields: Udp = { src: LAN, dst: JANOG.ce4, srcPort: P1, dstPort: P2, ttl: 64, id: 0x3002, payload: pattern(20, 5) };
+  const atB = udp4({ ...aFields, src: JANOG.ce4, dst: LAN_B, ttl: 63 });
+  // B refuses it and quotes what it got: our address:P1 → B:P2, TTL 63.
+  const err = icmp4DestUnreachable({ src: LAN_B, dst: JANOG.ce4, ttl: 64, code: 3, original: atB });
+  // A sees an error from our address (B's external address) about what it sent: A:P1 → our address:P2 (TTL as B got it).
+  const quoteAtA = udp4({ ...aFields, ttl: 63 });
+  const atA = icmp4DestUnreachable({ src: JANOG.ce4, dst: LAN, ttl: 63, code: 3, original: quoteAtA });
+  return {
+    name: "hairpin-icmp-error",
+    description: "Hairpinned ICMP error (RFC 5508 REQ-7 via RFC 7597 §8.2): LAN host B's port unreachable about a packet hairpinned to it from A is turned around inside the CE, never sent to the BR: A gets it from the CE's address (B's external address), its outer destination being the quote's source (REQ-7a), the quote showing A:4660 → 203.86.225.1:8756 as A sent it.",
+    config: { ...JANOG.config, filtering: "endpoint-independent" },
+    steps: [
+      { note: "B → remote (makes B's mapping)", send: b.lan, expect: [encap(JANOG, b.wan)] },
+      { note: "A → own address : B's port (hairpinned to B)", send: udp4(aFields), expect: [atB] },
+      { note: "B: port unreachable about it", send: err, expect: [atA] },
+    ],
+    counters: { "in-ipv4": 3, "forwarded-to-ipv6": 1, "out-ipv6": 1, "forwarded-to-ipv4": 2, "out-ipv4": 2, hairpin: 2 },
   };
 }
 
@@ -620,21 +644,26 @@ function lanFragmentExpiry(): E2ECase {
   };
 }
 
-function icmp6ErrorIn(kind: "unreachable" | "time-exceeded"): E2ECase {
+function icmp6ErrorIn(kind: "unreachable" | "time-exceeded" | "parameter-problem"): E2ECase {
   const o = j({ srcPort: P1 });
   const sent = encap(JANOG, o.wan);
   const err = kind === "unreachable"
     ? icmp6DestUnreachable({ src: JANOG.br, dst: JANOG.ce6, hopLimit: 60, code: 3, original: sent })
-    : icmp6TimeExceeded({ src: ROUTER6, dst: JANOG.ce6, hopLimit: 60, code: 0, original: sent });
+    : kind === "time-exceeded"
+      ? icmp6TimeExceeded({ src: ROUTER6, dst: JANOG.ce6, hopLimit: 60, code: 0, original: sent })
+      // The BR cannot parse the tunnel header: erroneous header field, pointer 6 (Next Header) (RFC 4443 §3.4).
+      : icmp6ParamProblem({ src: JANOG.br, dst: JANOG.ce6, hopLimit: 60, code: 0, pointer: 6, original: sent });
   const quote = udp4({ ...o.wanFields, src: LAN });
-  const v4 = kind === "unreachable"
-    ? icmp4DestUnreachable({ src: JANOG.ce4, dst: LAN, ttl: 64, df: true, code: 1, original: quote })
-    : icmp4TimeExceeded({ src: JANOG.ce4, dst: LAN, ttl: 64, df: true, code: 0, original: quote });
+  const v4 = kind === "time-exceeded"
+    ? icmp4TimeExceeded({ src: JANOG.ce4, dst: LAN, ttl: 64, df: true, code: 0, original: quote })
+    : icmp4DestUnreachable({ src: JANOG.ce4, dst: LAN, ttl: 64, df: true, code: 1, original: quote });
   return {
     name: `icmpv6-${kind}-in`,
     description: kind === "unreachable"
       ? "An ICMPv6 address unreachable about a tunnelled packet becomes an ICMPv4 host unreachable to the LAN sender, quoting its packet as it sent it (RFC 2473 §8.3, RFC 7597 §8.2)."
-      : "An ICMPv6 hop limit exceeded about a tunnelled packet becomes an ICMPv4 time exceeded to the LAN sender (RFC 2473 §8.3).",
+      : kind === "time-exceeded"
+        ? "An ICMPv6 hop limit exceeded about a tunnelled packet becomes an ICMPv4 time exceeded to the LAN sender (RFC 2473 §8.3)."
+        : "An ICMPv6 parameter problem about a tunnelled packet becomes an ICMPv4 host unreachable to the LAN sender, the tunnel being one link for the inner packet (RFC 2473 §8.3, RFC 7597 §8.2).",
     config: JANOG.config,
     steps: [
       { note: "LAN → remote", send: o.lan, expect: [sent] },
@@ -728,6 +757,7 @@ export function allCases(): E2ECase[] {
     filtering("address-and-port-dependent"),
     hairpin("endpoint-independent"),
     hairpin("address-dependent"),
+    hairpinIcmpError(),
     mesh(true),
     mesh(false),
     meshSourceCheckWithoutPort(),
@@ -750,6 +780,7 @@ export function allCases(): E2ECase[] {
     mldReport(),
     icmp6ErrorIn("unreachable"),
     icmp6ErrorIn("time-exceeded"),
+    icmp6ErrorIn("parameter-problem"),
     udpZeroChecksum(),
     udpFfffOut(),
     dnsTimeout(),
