@@ -88,22 +88,20 @@ import {
 import { spare, emit } from "./slots";
 import { pmtuFor, pmtuLower, pmtuFloor } from "./pmtu";
 import {
-  frag4Remember, frag4Find, frag4Hold, frag4NextHeld, frag4HeldPtr, frag4HeldLen, frag4Release, fragAddr,
-  fragPort,
+  frag4Remember, frag4Find, frag4Hold, frag4NextHeld, frag4HeldLen, fragAddr, fragPort,
 } from "./frag4";
 
 import {
-  HELD, pktPtr, pktLen, now, leave, emitLater, ipv4Reason, martian, flowLabel, buildIpv4Header,
-  encapsulate, fragmentAndEncapsulate, reassemble, echoReply6, sourceOkWithoutPort, icmpAllowed,
-  ipv6Reason,
+  HELD, pktPtr, pktLen, now, leave, ipv4Reason, martian, flowLabel, buildIpv4Header, encapsulate,
+  fragmentAndEncapsulate, reassemble, echoReply6, sourceOkWithoutPort, icmpAllowed, ipv6Reason, takeHeld,
+  releasedResult, quotedIpv4,
 } from "./stage";
 import {
-  count, drop, C_OUT_IPV4, C_OUT_IPV6, C_HAIRPIN, C_ICMP_GENERATED, C_RELEASED, C_PTB_RECEIVED,
-  C_RELEASED_DROPPED, D_IPV4_BAD_L4, D_IPV4_UNSUPPORTED_PROTOCOL, D_IPV4_TTL_EXPIRED, D_IPV4_DF_TOO_BIG,
-  D_IPV4_MARTIAN, D_IPV6_BAD_EXTENSION, D_IPV6_NOT_FOR_US, D_IPV6_UNSUPPORTED_NEXT_HEADER,
-  D_SECURITY_IPV6_DST, D_SECURITY_IPV6_SRC, D_SECURITY_IPV6_SRC_UNKNOWN, D_ICMP_UNSUPPORTED,
-  D_ICMP_BAD_QUOTE, D_ICMPV6_UNSUPPORTED, D_ICMPV6_BAD_QUOTE, D_FRAGMENT_HOLD_FULL, D_BR_NO_RULE,
-  D_BR_PORT_OUTSIDE,
+  count, drop, C_OUT_IPV4, C_OUT_IPV6, C_HAIRPIN, C_ICMP_GENERATED, C_PTB_RECEIVED, D_IPV4_BAD_L4,
+  D_IPV4_UNSUPPORTED_PROTOCOL, D_IPV4_TTL_EXPIRED, D_IPV4_DF_TOO_BIG, D_IPV4_MARTIAN, D_IPV6_BAD_EXTENSION,
+  D_IPV6_NOT_FOR_US, D_IPV6_UNSUPPORTED_NEXT_HEADER, D_SECURITY_IPV6_DST, D_SECURITY_IPV6_SRC,
+  D_SECURITY_IPV6_SRC_UNKNOWN, D_ICMP_UNSUPPORTED, D_ICMP_BAD_QUOTE, D_ICMPV6_UNSUPPORTED,
+  D_ICMPV6_BAD_QUOTE, D_FRAGMENT_HOLD_FULL, D_BR_NO_RULE, D_BR_PORT_OUTSIDE,
 } from "./counters";
 
 /** Fragment-cache directions of the BR (the CE uses 0 and 1). */
@@ -162,9 +160,8 @@ function readPorts(proto: i32, l4: usize, l4len: i32): i32 {
   // The quote: an IPv4 header and at least 8 bytes of what followed it.
   const q = l4 + ICMP4_HEADER_LEN;
   const qlen = l4len - ICMP4_HEADER_LEN;
-  if (qlen < IPV4_HEADER_LEN + 8 || (load<u8>(q) >> 4) != 4) return D_ICMP_BAD_QUOTE;
-  const qhl = <i32>(load<u8>(q) & 15) << 2;
-  if (qhl < IPV4_HEADER_LEN || qlen < qhl + 8) return D_ICMP_BAD_QUOTE;
+  const qhl = quotedIpv4(q, qlen);
+  if (qhl == 0) return D_ICMP_BAD_QUOTE;
   const ql4 = q + <usize>qhl;
   const qproto = ipv4Protocol(q);
   let qs: i32;
@@ -326,14 +323,9 @@ function releaseHeld(src: u32, dst: u32, id: i32, proto: i32, dir: i32,
   let i = frag4NextHeld(0, src, dst, id, proto, dir, now);
   while (i >= 0) {
     const len = frag4HeldLen(i);
-    const q = spare(len + IPV6_HEADER_LEN);
-    if (q == 0) { frag4Release(i); break; }
-    memory.copy(q, frag4HeldPtr(i), <usize>len);
-    frag4Release(i);
-    count(C_RELEASED, len);
-    const r = dir == DIR_BR_DOWN ? downHeld(q, len, dport) : upHeld(q, len, srule, sport, dport);
-    if (r == 0) emitLater(pktPtr, pktLen);
-    else if (r > 0) count(C_RELEASED_DROPPED, len); // its outcome was "held" already
+    const q = takeHeld(i);
+    if (q == 0) break;
+    releasedResult(dir == DIR_BR_DOWN ? downHeld(q, len, dport) : upHeld(q, len, srule, sport, dport), len);
     i = frag4NextHeld(i + 1, src, dst, id, proto, dir, now);
   }
   leave(keepPtr, keepLen);
@@ -489,9 +481,8 @@ function icmp6ToBr(p: usize, len: i32, ic: usize, iclen: i32, b: i32): i32 {
   if (ipv6NextHeader(q6) != IP_PROTO_IPIP) return D_ICMPV6_BAD_QUOTE;
   const q4 = q6 + IPV6_HEADER_LEN;
   const q4len = q6len - IPV6_HEADER_LEN;
-  if ((load<u8>(q4) >> 4) != 4) return D_ICMPV6_BAD_QUOTE;
-  const qhl = <i32>(load<u8>(q4) & 15) << 2;
-  if (qhl < IPV4_HEADER_LEN || q4len < qhl + 8) return D_ICMPV6_BAD_QUOTE;
+  const qhl = quotedIpv4(q4, q4len);
+  if (qhl == 0) return D_ICMPV6_BAD_QUOTE;
   if (t == ICMP6_PACKET_TOO_BIG) {
     pmtuLower(ipv6Dst(q6), <i32>min<u32>(icmp6Mtu(ic), 65535), now);
     count(C_PTB_RECEIVED, len);

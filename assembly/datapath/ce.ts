@@ -48,24 +48,22 @@ import {
 } from "../nat/nat";
 import { spare, emit } from "./slots";
 import {
-  HELD, pktPtr, pktLen, now, leave, emitLater, ipv4Reason, martian, flowLabel, buildIpv4Header,
-  encapsulate, fragmentAndEncapsulate, reassemble, echoReply6, sourceOkWithoutPort, icmpAllowed,
-  ipv6Reason,
+  HELD, pktPtr, pktLen, now, leave, ipv4Reason, martian, flowLabel, buildIpv4Header, encapsulate,
+  fragmentAndEncapsulate, reassemble, echoReply6, sourceOkWithoutPort, icmpAllowed, ipv6Reason, takeHeld,
+  releasedResult, quotedIpv4,
 } from "./stage";
 import { pmtuFor, pmtuLower, pmtuFloor } from "./pmtu";
 import {
-  frag4Remember, frag4Find, frag4Hold, frag4NextHeld, frag4HeldPtr, frag4HeldLen, frag4Release, fragAddr,
-  fragPort, DIR_OUT, DIR_IN,
+  frag4Remember, frag4Find, frag4Hold, frag4NextHeld, frag4HeldLen, fragAddr, fragPort, DIR_OUT, DIR_IN,
 } from "./frag4";
 
 import {
-  count, drop, C_OUT_IPV4, C_OUT_IPV6, C_HAIRPIN, C_MESH, C_ICMP_GENERATED, C_RELEASED, C_PTB_RECEIVED,
-  C_RELEASED_DROPPED, D_IPV4_BAD_L4, D_IPV4_UNSUPPORTED_PROTOCOL, D_IPV4_TTL_EXPIRED, D_IPV4_DF_TOO_BIG,
-  D_IPV4_MARTIAN, D_IPV6_BAD_EXTENSION, D_IPV6_NOT_FOR_US, D_IPV6_UNSUPPORTED_NEXT_HEADER,
-  D_SECURITY_IPV4_DST, D_SECURITY_PORT, D_SECURITY_IPV6_DST, D_SECURITY_IPV6_SRC,
-  D_SECURITY_IPV6_SRC_UNKNOWN, D_NAT_NO_MAPPING, D_NAT_FILTERED, D_NAT_PORT_EXHAUSTED, D_NAT_TABLE_FULL,
-  D_ICMP_UNSUPPORTED, D_ICMP_BAD_QUOTE, D_ICMPV6_UNSUPPORTED, D_ICMPV6_BAD_QUOTE, D_FRAGMENT_HOLD_FULL,
-  D_FRAGMENT_BAD, D_NOT_CONFIGURED,
+  count, drop, C_OUT_IPV4, C_OUT_IPV6, C_HAIRPIN, C_MESH, C_ICMP_GENERATED, C_PTB_RECEIVED, D_IPV4_BAD_L4,
+  D_IPV4_UNSUPPORTED_PROTOCOL, D_IPV4_TTL_EXPIRED, D_IPV4_DF_TOO_BIG, D_IPV4_MARTIAN, D_IPV6_BAD_EXTENSION,
+  D_IPV6_NOT_FOR_US, D_IPV6_UNSUPPORTED_NEXT_HEADER, D_SECURITY_IPV4_DST, D_SECURITY_PORT,
+  D_SECURITY_IPV6_DST, D_SECURITY_IPV6_SRC, D_SECURITY_IPV6_SRC_UNKNOWN, D_NAT_NO_MAPPING, D_NAT_FILTERED,
+  D_NAT_PORT_EXHAUSTED, D_NAT_TABLE_FULL, D_ICMP_UNSUPPORTED, D_ICMP_BAD_QUOTE, D_ICMPV6_UNSUPPORTED,
+  D_ICMPV6_BAD_QUOTE, D_FRAGMENT_HOLD_FULL, D_FRAGMENT_BAD, D_NOT_CONFIGURED,
 } from "./counters";
 
 /** Next hop of an encapsulated packet: 16 bytes. */
@@ -372,14 +370,9 @@ function releaseHeld(src: u32, dst: u32, id: i32, proto: i32, dir: i32): void {
   let i = frag4NextHeld(0, src, dst, id, proto, dir, now);
   while (i >= 0) {
     const len = frag4HeldLen(i);
-    const q = spare(len + IPV6_HEADER_LEN);
-    if (q == 0) { frag4Release(i); break; }
-    memory.copy(q, frag4HeldPtr(i), <usize>len);
-    frag4Release(i);
-    count(C_RELEASED, len);
-    const r = dir == DIR_OUT ? ceFromLanHeld(q, len) : wanDeliverHeld(q, len);
-    if (r == 0) emitLater(pktPtr, pktLen);
-    else if (r > 0) count(C_RELEASED_DROPPED, len); // its outcome was "held" already
+    const q = takeHeld(i);
+    if (q == 0) break;
+    releasedResult(dir == DIR_OUT ? ceFromLanHeld(q, len) : wanDeliverHeld(q, len), len);
     i = frag4NextHeld(i + 1, src, dst, id, proto, dir, now);
   }
   leave(keepPtr, keepLen);
@@ -424,9 +417,8 @@ function hairpin(p: usize, len: i32, l4: usize, proto: i32, dport: i32, ext: i32
 function icmpErrorFromLan(p: usize, len: i32, ic: usize, iclen: i32): i32 {
   const q = ic + ICMP4_HEADER_LEN;
   const qlen = iclen - ICMP4_HEADER_LEN;
-  if (qlen < IPV4_HEADER_LEN + 8 || (load<u8>(q) >> 4) != 4) return D_ICMP_BAD_QUOTE;
-  const qhl = <i32>(load<u8>(q) & 15) << 2;
-  if (qhl < IPV4_HEADER_LEN || qlen < qhl + 8) return D_ICMP_BAD_QUOTE;
+  const qhl = quotedIpv4(q, qlen);
+  if (qhl == 0) return D_ICMP_BAD_QUOTE;
   const qproto = ipv4Protocol(q);
   const ql4 = q + <usize>qhl;
   let qsport = <i32>bswap<u16>(load<u16>(ql4));
@@ -639,9 +631,8 @@ function wanDeliverHeld(p: usize, len: i32): i32 {
 function icmpErrorFromWan(outer: usize, p: usize, len: i32, ic: usize, iclen: i32): i32 {
   const q = ic + ICMP4_HEADER_LEN;
   const qlen = iclen - ICMP4_HEADER_LEN;
-  if (qlen < IPV4_HEADER_LEN + 8 || (load<u8>(q) >> 4) != 4) return D_ICMP_BAD_QUOTE;
-  const qhl = <i32>(load<u8>(q) & 15) << 2;
-  if (qhl < IPV4_HEADER_LEN || qlen < qhl + 8) return D_ICMP_BAD_QUOTE;
+  const qhl = quotedIpv4(q, qlen);
+  if (qhl == 0) return D_ICMP_BAD_QUOTE;
   if (!isOwnIPv4(ipv4Src(q))) return D_SECURITY_IPV4_DST;
   const qproto = ipv4Protocol(q);
   const ql4 = q + <usize>qhl;
@@ -705,9 +696,8 @@ function icmp6FromWan(p: usize, len: i32, ic: usize, iclen: i32): i32 {
   }
   const q4 = q6 + IPV6_HEADER_LEN;
   const q4len = q6len - IPV6_HEADER_LEN;
-  if ((load<u8>(q4) >> 4) != 4) return D_ICMPV6_BAD_QUOTE;
-  const qhl = <i32>(load<u8>(q4) & 15) << 2;
-  if (qhl < IPV4_HEADER_LEN || q4len < qhl + 8) return D_ICMPV6_BAD_QUOTE;
+  const qhl = quotedIpv4(q4, q4len);
+  if (qhl == 0) return D_ICMPV6_BAD_QUOTE;
   const qproto = ipv4Protocol(q4);
   const ql4 = q4 + <usize>qhl;
   let qsport: i32;

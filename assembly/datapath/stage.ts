@@ -13,20 +13,24 @@ import {
   ipv4Src, ipv4Dst, ipv4Protocol, ipv4Tos, ipv4HeaderLength, ipv4FragmentOffset, ipv4MoreFragments,
   setIpv4VersionIhl, setIpv4Tos, setIpv4TotalLength, setIpv4Id, setIpv4Fragment, setIpv4Ttl,
   setIpv4Protocol, setIpv4Src, setIpv4Dst, ipv4FillChecksum, ipv4TotalLength, IPV4_TOO_SHORT,
-  IPV4_BAD_VERSION, IPV4_BAD_IHL, IPV4_BAD_TOTAL_LENGTH, IP_PROTO_IPIP, IP_PROTO_ICMP,
+  IPV4_BAD_VERSION, IPV4_BAD_IHL, IPV4_BAD_TOTAL_LENGTH, IPV4_HEADER_LEN, IP_PROTO_IPIP, IP_PROTO_ICMP,
 } from "../wire/ipv4";
 import { icmp4Type, icmp4IsError } from "../wire/icmp4";
 import {
   setIpv6VersionClassFlow, setIpv6PayloadLength, setIpv6NextHeader, setIpv6HopLimit, setIpv6Src,
-  setIpv6Dst, ipv6Src, ipv6Dst, ipv6AddrCopy, ipv6AddrEqual, IPV6_HEADER_LEN, IPV6_TOO_SHORT, IPV6_BAD_VERSION,
+  setIpv6Dst, ipv6Src, ipv6Dst, ipv6AddrCopy, ipv6AddrEqual, IPV6_HEADER_LEN, IPV6_TOO_SHORT,
+  IPV6_BAD_VERSION,
 } from "../wire/ipv6";
 import { setIcmp6Type, icmp6FillChecksum, ICMP6_ECHO_REPLY } from "../wire/icmp6";
 import { spare, emit } from "./slots";
-import { reasm6Add, reasm6Free, reasmPtr, reasmLen, reasmCtx, R6_HELD, R6_DONE, R6_BAD, R6_FULL } from "./reasm6";
+import { frag4HeldPtr, frag4HeldLen, frag4Release } from "./frag4";
 import {
-  count, C_OUT_IPV6, C_FRAGMENTS_OUT, C_REASSEMBLED, C_ICMP_RATE_LIMITED, D_IPV4_TRUNCATED, D_IPV4_BAD_VERSION, D_IPV4_BAD_IHL,
-  D_IPV4_BAD_LENGTH, D_IPV4_BAD_CHECKSUM, D_IPV4_DF_TOO_BIG,
-  D_IPV6_FRAGMENT_BAD, D_IPV6_FRAGMENT_TABLE_FULL, D_IPV6_FRAGMENT_TOO_BIG,
+  reasm6Add, reasm6Free, reasmPtr, reasmLen, reasmCtx, R6_HELD, R6_DONE, R6_BAD, R6_FULL,
+} from "./reasm6";
+import {
+  count, C_OUT_IPV6, C_FRAGMENTS_OUT, C_REASSEMBLED, C_RELEASED, C_RELEASED_DROPPED, C_ICMP_RATE_LIMITED,
+  D_IPV4_TRUNCATED, D_IPV4_BAD_VERSION, D_IPV4_BAD_IHL, D_IPV4_BAD_LENGTH, D_IPV4_BAD_CHECKSUM,
+  D_IPV4_DF_TOO_BIG, D_IPV6_FRAGMENT_BAD, D_IPV6_FRAGMENT_TABLE_FULL, D_IPV6_FRAGMENT_TOO_BIG,
   D_IPV6_TRUNCATED, D_IPV6_BAD_VERSION, D_IPV6_BAD_LENGTH,
 } from "./counters";
 
@@ -275,4 +279,42 @@ export function icmpAllowed(orig: usize): bool {
   }
   icmpLeft--;
   return true;
+}
+
+/**
+ * Moves held IPv4 fragment i (frag4.ts) into a spare slot, at its headroom
+ * so it can be encapsulated in place, and frees its hold. Returns the copy,
+ * or 0 when no slot is left (the fragment is lost; it was counted as held).
+ */
+export function takeHeld(i: i32): usize {
+  const len = frag4HeldLen(i);
+  const q = spare(len + IPV6_HEADER_LEN);
+  if (q != 0) {
+    memory.copy(q, frag4HeldPtr(i), <usize>len);
+    count(C_RELEASED, len);
+  }
+  frag4Release(i);
+  return q;
+}
+
+/**
+ * Where a released fragment goes after its stage returned r: out after the
+ * current input, or — refused — into a statistic, since its outcome was
+ * "held" when it arrived.
+ */
+export function releasedResult(r: i32, len: i32): void {
+  if (r == 0) emitLater(pktPtr, pktLen);
+  else if (r > 0) count(C_RELEASED_DROPPED, len);
+}
+
+/**
+ * The header length of the IPv4 packet quoted (qlen bytes at q) inside an
+ * ICMP error, or 0 when the quote cannot be used: not IPv4, a bad IHL, or
+ * less than the header plus the 8 bytes of ports RFC 792 promises. Quotes
+ * are attacker-controlled and usually truncated; nothing past this is read.
+ */
+export function quotedIpv4(q: usize, qlen: i32): i32 {
+  if (qlen < IPV4_HEADER_LEN + 8 || (load<u8>(q) >> 4) != 4) return 0;
+  const qhl = <i32>(load<u8>(q) & 15) << 2;
+  return qhl < IPV4_HEADER_LEN || qlen < qhl + 8 ? 0 : qhl;
 }

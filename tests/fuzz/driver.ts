@@ -6,34 +6,15 @@
 import { instantiate, type Variant } from "../../host/module.js";
 import { readConfigSource } from "../../host/config/source.js";
 import { Engine } from "../../host/engine.js";
+import type { DataPathExports as HostDataPathExports } from "../../host/datapath.js";
 
-export interface DataPathExports {
-  memory: WebAssembly.Memory;
-  init(slots: number, sessions: number, seed: number): number;
-  start(keepSessions: number): number;
-  slotCount(): number;
-  slotSize(): number;
-  headroom(): number;
-  batchMax(): number;
-  inputPtr(i: number): number;
-  inputCapacity(): number;
-  inputLengths(): number;
-  process(count: number, nowMs: number): number;
-  outputOffsets(): number;
-  outputLengths(): number;
-  counterCount(): number;
-  counterValues(): number;
-  counterName(i: number): number;
-  ceIPv4(): number;
-  ceIPv6Address(): number;
-  cePortRangeCount(): number;
-  cePortRangeFirst(i: number): number;
-  cePortRangeLast(i: number): number;
+/** The exports the driver uses: the host's typed view plus the MAP functions it needs. */
+export interface DataPathExports extends HostDataPathExports {
   mapIPv6(rule: number, addr: number, port: number, out: number): number;
   ruleForIPv4(addr: number): number;
   scratch(): number;
-  natBytes?(): number;
   sessionCapacity?(): number;
+  natBytes?(): number;
 }
 
 export class RawDataPath {
