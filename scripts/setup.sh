@@ -29,4 +29,8 @@ else
   echo "setup: not root (or no apt-get): skipping Debian packages (${PACKAGES[*]})" >&2
 fi
 
+# Under `npm run setup`, PATH starts with node_modules/.bin, which holds an
+# old npm (6.x) that as-pect's dependencies bring along; its `npm ci` fails
+# on an existing node_modules. Use the machine's npm.
+PATH=$(printf '%s' "$PATH" | tr ':' '\n' | grep -v '/node_modules/\.bin$' | paste -sd: -)
 npm ci --no-audit --no-fund
