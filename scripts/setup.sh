@@ -6,12 +6,20 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-# What the tests and `mape lab` run: tshark checks captures; iproute2 builds
-# namespaces; the rest are the lab's real clients and servers.
+# What the tests and `mape lab` run: tshark and tcpdump capture and check;
+# iproute2 builds namespaces; the lab's real clients and servers; wabt
+# (wasm2c) and the cross compilers build the router program from the module,
+# qemu-user-static runs its non-x86 builds; clang + libFuzzer fuzz the
+# translated module, valgrind counts instructions for the benchmark;
+# shellcheck checks the OpenWrt handler; natpmpc / upnpc are real port-mapping
+# clients; openssl makes the lab's certificates.
 PACKAGES=(
-  tshark iproute2 iputils-ping traceroute curl bind9-dnsutils dnsmasq-base
+  tshark tcpdump iproute2 iputils-ping traceroute curl bind9-dnsutils dnsmasq-base
   vsftpd busybox iperf3 coturn stun-client stun-server nftables ethtool
-  python3 make g++
+  python3 make g++ openssl
+  wabt gcc-mipsel-linux-gnu gcc-mips-linux-gnu gcc-aarch64-linux-gnu
+  libc6-dev-mipsel-cross libc6-dev-mips-cross libc6-dev-arm64-cross qemu-user-static
+  clang libclang-rt-14-dev valgrind shellcheck natpmpc miniupnpc
 )
 
 if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then

@@ -20,6 +20,7 @@ import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { spawnSync, type ChildProcess } from "node:child_process";
 import { Lab, labUnavailable, listLinks, ip } from "../../host/netns.js";
+import { skipUnlessCI } from "./prereq.js";
 
 const MAP_ADDRESS = "2403:9200:1234::cb56:e101:234";
 const BR = "2403:9200:fff0::2";
@@ -89,7 +90,7 @@ function tsharkMissing(): string | undefined {
   return r.status === 0 ? undefined : "no `tshark` command: install tshark";
 }
 
-const skip = labUnavailable({ tun: true, programs: ["ping"] }) ?? tsharkMissing();
+const skip = skipUnlessCI(labUnavailable({ tun: true, programs: ["ping"] }) ?? tsharkMissing());
 
 test("mape ce on a TUN: encapsulates a LAN ping toward the BR, stats, SIGHUP, SIGTERM", { skip, timeout: 90_000 }, async () => {
   const lab = new Lab();

@@ -10,8 +10,9 @@ import { listNamespaces } from "../../host/netns.js";
 import { formatReport, labMissing, runLab } from "../../host/lab/run.js";
 import { describePacket } from "../../host/commands/lab.js";
 import { ipip6, udp4 } from "./packets.js";
+import { skipUnlessCI } from "./prereq.js";
 
-const skip = labMissing();
+const skip = skipUnlessCI(labMissing());
 
 test("mape lab: required tests pass on the JANOG rule, and teardown leaves nothing", { skip, timeout: 300_000 }, async () => {
   const report = await runLab({ seconds: 2 });

@@ -6,11 +6,12 @@ import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { Lab, ip, labUnavailable, listLinks, listNamespaces } from "../../host/netns.js";
+import { skipUnlessCI } from "./prereq.js";
 
 const SELF = fileURLToPath(import.meta.url);
 
 function defineTests(): void {
-  const skip = labUnavailable({ programs: ["ping"] });
+  const skip = skipUnlessCI(labUnavailable({ programs: ["ping"] }));
 
   test("Lab: teardown deletes every namespace it created (and is idempotent)", { skip, timeout: 30_000 }, () => {
     const lab = new Lab();

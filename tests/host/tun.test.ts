@@ -9,6 +9,7 @@ import { existsSync, readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import type { ChildProcess } from "node:child_process";
 import { Lab, labUnavailable } from "../../host/netns.js";
+import { skipUnlessCI } from "./prereq.js";
 import { TunDevice, makeSlots, type Slots } from "../../host/tun.js";
 
 // ---------------------------------------------------------------------------
@@ -407,7 +408,7 @@ async function oneShot(lab: Lab, ns: string, job: ChildJob): Promise<any> {
 }
 
 function defineTests(): void {
-  const skip = labUnavailable({ tun: true, programs: ["ping"] });
+  const skip = skipUnlessCI(labUnavailable({ tun: true, programs: ["ping"] }));
 
   test("TunDevice: ping through a TUN answered by a Node child (IPv4 and IPv6, batched)", { skip, timeout: 60_000 }, async (t) => {
     const lab = new Lab();
