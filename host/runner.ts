@@ -335,6 +335,30 @@ export function identityOf(mode: "ce" | "br", engine: Engine): string {
   return JSON.stringify([engine.rules(), engine.brs()]);
 }
 
+/**
+ * What a reload says it did: whether the identity changed, and whether the
+ * module kept the state (startKept), each as it happened.
+ */
+export function reloadSummary(mode: "ce" | "br", same: boolean, kept: boolean): string {
+  const what = mode === "ce" ? "BMR" : "rules";
+  const state = mode === "ce" ? "sessions" : "fragment state";
+  return `${what} ${same ? "unchanged" : "changed"}, ${state} ${kept ? "kept" : "reset"}`;
+}
+
+/**
+ * The data-path half of a reload (SIGHUP): configures `encoded` (a bad one
+ * throws and changes nothing), compares the identity, and starts the data
+ * path on the new configuration asking to keep the state when the identity
+ * is the same. `kept` is what the module did (startKept), not what was asked.
+ */
+export function reloadDataPath(mode: "ce" | "br", engine: Engine, dp: DataPath,
+                               encoded: Parameters<Engine["configure"]>[0]): { same: boolean; kept: boolean } {
+  const before = identityOf(mode, engine);
+  engine.configure(encoded);
+  const same = before === identityOf(mode, engine);
+  return { same, kept: dp.start(same) };
+}
+
 /** The one-line status printed on start (and answered to "status"). */
 export function statusLine(mode: "ce" | "br", engine: Engine, tun: string, tunnelMtu: number): string {
   const brs = engine.brs();
@@ -567,22 +591,19 @@ export async function serve(opts: ServeOptions): Promise<number> {
     });
 
     const reload = (): void => {
-      const before = identityOf(mode, engine);
       let src: ConfigSource;
+      let same: boolean;
+      let kept: boolean;
       try {
         src = readConfigSource(argv, modeName);
-        engine.configure(src.encoded);
+        ({ same, kept } = reloadDataPath(mode, engine, dp, src.encoded));
       } catch (e) {
         warn(`reload failed, the running configuration stays: ${e instanceof Error ? e.message : String(e)}`);
         return;
       }
-      const after = identityOf(mode, engine);
-      const same = before === after;
-      dp.start(same);
       tunnelMtu = mtuOf(src);
       status = statusLine(mode, engine, tunName, tunnelMtu);
-      const what = mode === "ce" ? "BMR" : "rules";
-      say(`reloaded ${src.label}: ${same ? `${what} unchanged, sessions kept` : `${what} changed, sessions reset`}`);
+      say(`reloaded ${src.label}: ${reloadSummary(mode, same, kept)}`);
       const next = routesFor(mode, engine, tunnelMtu);
       const keys = new Set(next.map(routeKey));
       const old = new Set(routes.map(routeKey));
