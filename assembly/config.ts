@@ -23,8 +23,12 @@ export const FRAG4_ENTRIES: i32 = 256;
 export const FRAG4_HELD: i32 = 32;
 /** Seconds a fragment flow or held fragment lives (RFC 791 suggests 15). */
 export const FRAG4_TIMEOUT_MS: i32 = 10000;
+/** Of those, the most one source may hold (more evicts its own oldest). */
+export const FRAG4_HELD_PER_SOURCE: i32 = 8;
 /** Outer IPv6 packets reassembled at once. */
 export const REASM6_CONTEXTS: i32 = 16;
+/** Of those, the most one source /64 may hold (more evicts its own oldest). */
+export const REASM6_PER_SOURCE: i32 = 4;
 /** RFC 8200 §4.5: reassembly gives up 60 s after the first fragment. */
 export const REASM6_TIMEOUT_MS: i32 = 60000;
 /** Destinations whose path MTU an ICMPv6 Packet Too Big lowered. */

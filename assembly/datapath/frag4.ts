@@ -15,7 +15,14 @@
 //              inbound  — the internal address and port.
 //
 //   held fragment: | key (16, as above) | len i32 | pad | expires u64 | bytes … |
-import { FRAG4_ENTRIES, FRAG4_HELD, FRAG4_TIMEOUT_MS, SLOT_SIZE, HEADROOM } from "../config";
+//
+// Exhaustion (docs/threat-model.md, State and exhaustion): one IPv4 source
+// holds at most FRAG4_HELD_PER_SOURCE fragments, and a fragment that finds
+// the holds full evicts the oldest one (its source's oldest when the source
+// is at its share) instead of being refused, so stray non-first fragments
+// cannot keep every later fragment out for the hold time.
+import { FRAG4_ENTRIES, FRAG4_HELD, FRAG4_HELD_PER_SOURCE, FRAG4_TIMEOUT_MS, SLOT_SIZE, HEADROOM } from "../config";
+import { count, C_FRAGMENTS_EVICTED } from "./counters";
 
 const FLOW_BYTES: i32 = 32;
 const HELD_HEAD: i32 = 32;
@@ -94,22 +101,40 @@ export function frag4Find(src: u32, dst: u32, id: i32, proto: i32, dir: i32, now
 }
 
 /**
- * Holds a fragment that came before its first fragment. Returns false when
- * every hold slot is busy with a live fragment (the caller drops it).
+ * Holds a fragment that came before its first fragment. A source at its
+ * share evicts its own oldest held fragment; a full table evicts its
+ * oldest (counted in fragments-evicted). False only for a fragment too
+ * long for a hold (the caller drops it).
  */
 export function frag4Hold(p: usize, len: i32, src: u32, dst: u32, id: i32, proto: i32, dir: i32,
                           now: u64): bool {
   if (len > SLOT_SIZE - HEADROOM) return false;
+  let free = -1;
+  let mine = 0;
+  let mineOldest = -1;
+  let oldest = -1;
   for (let i = 0; i < FRAG4_HELD; i++) {
     const h = HELD + <usize>(i * HELD_BYTES);
-    if (load<u8>(h, 12) != 0 && load<u64>(h, 24) > now) continue;
-    setKey(h, src, dst, id, proto, dir);
-    store<i32>(h, len, 16);
-    store<u64>(h, now + <u64>FRAG4_TIMEOUT_MS, 24);
-    memory.copy(h + HELD_HEAD, p, <usize>len);
-    return true;
+    const exp = load<u64>(h, 24);
+    if (load<u8>(h, 12) == 0 || exp <= now) {
+      if (free < 0) free = i;
+      continue;
+    }
+    if (oldest < 0 || exp < load<u64>(HELD + <usize>(oldest * HELD_BYTES), 24)) oldest = i;
+    if (load<u32>(h) == src) {
+      mine++;
+      if (mineOldest < 0 || exp < load<u64>(HELD + <usize>(mineOldest * HELD_BYTES), 24)) mineOldest = i;
+    }
   }
-  return false;
+  const take = mine >= FRAG4_HELD_PER_SOURCE ? mineOldest : free >= 0 ? free : oldest;
+  if (take < 0) return false; // unreachable: FRAG4_HELD > 0
+  const h = HELD + <usize>(take * HELD_BYTES);
+  if (take != free) count(C_FRAGMENTS_EVICTED, load<i32>(h, 16));
+  setKey(h, src, dst, id, proto, dir);
+  store<i32>(h, len, 16);
+  store<u64>(h, now + <u64>FRAG4_TIMEOUT_MS, 24);
+  memory.copy(h + HELD_HEAD, p, <usize>len);
+  return true;
 }
 
 /** Index of the next held fragment of this key at or after `from`, or -1. */

@@ -27,11 +27,13 @@ import { frag4HeldPtr, frag4HeldLen, frag4Release } from "./frag4";
 import {
   reasm6Add, reasm6Free, reasmPtr, reasmLen, reasmCtx, R6_HELD, R6_DONE, R6_BAD, R6_FULL,
 } from "./reasm6";
+import { domain, brAddressPtr } from "../map/provision";
+import { lpmIPv6 } from "../map/lpm";
 import {
   count, C_OUT_IPV6, C_FRAGMENTS_OUT, C_REASSEMBLED, C_RELEASED, C_RELEASED_DROPPED, C_ICMP_RATE_LIMITED,
   D_IPV4_TRUNCATED, D_IPV4_BAD_VERSION, D_IPV4_BAD_IHL, D_IPV4_BAD_LENGTH, D_IPV4_BAD_CHECKSUM,
   D_IPV4_DF_TOO_BIG, D_IPV6_FRAGMENT_BAD, D_IPV6_FRAGMENT_TABLE_FULL, D_IPV6_FRAGMENT_TOO_BIG,
-  D_IPV6_TRUNCATED, D_IPV6_BAD_VERSION, D_IPV6_BAD_LENGTH,
+  D_IPV6_TRUNCATED, D_IPV6_BAD_VERSION, D_IPV6_BAD_LENGTH, D_SECURITY_IPV6_SRC_UNKNOWN,
 } from "./counters";
 
 /** Returned by a stage when the module keeps the packet. */
@@ -178,6 +180,14 @@ export function fragmentAndEncapsulate(p: usize, len: i32, maxInner: i32, label:
   return 0;
 }
 
+/** A BR address of the domain, or an address inside a rule of the lpm index (CE: FMRs; BR: all). */
+function outerSourceKnown(src: usize): bool {
+  for (let i = 0; i < domain.brCount; i++) {
+    if (ipv6AddrEqual(src, brAddressPtr(i))) return true;
+  }
+  return lpmIPv6(src) >= 0;
+}
+
 /**
  * Feeds an outer IPv6 fragment (fragment header at `fragAt`) to
  * reassembly (RFC 8200 §4.5; RFC 7597 §8.3.2 lets the far end fragment the
@@ -185,6 +195,10 @@ export function fragmentAndEncapsulate(p: usize, len: i32, maxInner: i32, label:
  * slot, at pktPtr / pktLen, for the caller to run — HELD, or a drop reason.
  */
 export function reassemble(p: usize, len: i32, fragAt: i32): i32 {
+  // State only for a source that could send us a whole packet: a BR address
+  // or an address some rule covers (a CE's FMR peers; every CE for a BR).
+  // The full check of RFC 7597 §8.1 needs the inner packet and runs after.
+  if (!outerSourceKnown(ipv6Src(p))) return D_SECURITY_IPV6_SRC_UNKNOWN;
   const a = reasm6Add(p, len, fragAt, now);
   if (a == R6_HELD) return HELD;
   if (a == R6_BAD) return D_IPV6_FRAGMENT_BAD;

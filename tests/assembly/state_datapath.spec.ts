@@ -4,17 +4,19 @@
 // module clock survives bad and jumping values, and oversized batches are
 // counted. Each case runs traffic through the same exports the host uses.
 import { W, MODE_CE } from "./map_helpers";
-import { PKT_A, ip4, buildIpv4Udp, buildIpv4InIpv6, copyBytes } from "./builders";
+import { PKT_A, PKT_B, ip4, buildIpv4Udp, buildIpv4InIpv6, buildIpv6Fragment, copyBytes } from "./builders";
+import { fragmentOf } from "./br_helpers";
 import { parseIPv6 } from "./map_helpers";
 import {
   init, start, startKept, process, inputPtr, inputLengths, outputOffsets, batchMax, clockNow, clockMaxStep,
 } from "../../assembly/datapath/process";
 import {
   counterPackets, C_FWD_TO_IPV4, C_FWD_TO_IPV6, D_NAT_NO_MAPPING, D_BATCH_OVERFLOW, C_CLOCK_ADJUSTED,
-  C_IN_IPV4,
+  C_IN_IPV4, C_HELD, C_FRAGMENTS_EVICTED, C_REASSEMBLY_EVICTED, D_SECURITY_IPV6_SRC_UNKNOWN,
+  D_IPV6_FRAGMENT_TABLE_FULL, D_FRAGMENT_HOLD_FULL,
 } from "../../assembly/datapath/counters";
 import { natCounter, NAT_C_ACTIVE_SESSIONS } from "../../assembly/nat/nat";
-import { ipv4Src, ipv4Dst } from "../../assembly/wire/ipv4";
+import { ipv4Src, ipv4Dst, ipv4FillChecksum } from "../../assembly/wire/ipv4";
 import { ipv6Src, ipv6AddrEqual } from "../../assembly/wire/ipv6";
 import { udpSrcPort, udpDstPort } from "../../assembly/wire/udp";
 import { ceIPv4, cePsid, isOwnPort } from "../../assembly/map/api";
@@ -188,5 +190,62 @@ describe("process() with a count outside 0..batchMax", () => {
     expect<i32>(process(-1, 1001)).toBe(0);
     expect<u64>(counterPackets(D_BATCH_OVERFLOW)).toBe(4);
     expect<u64>(counterPackets(C_FWD_TO_IPV4)).toBe(0);
+  });
+});
+
+/** Bytes [off, off + n) of a 128-byte reply to `port` as an outer IPv6 fragment from `src6`. */
+function outerFragment(src6: usize, port: i32, off: i32, n: i32, id: u32): i32 {
+  const ilen = buildIpv4Udp(PKT_B, REMOTE, OUR_V4, RPORT, port, 100);
+  memory.copy(PKT_A + 48, PKT_B + <usize>off, <usize>n);
+  return buildIpv6Fragment(PKT_A, src6, ceAddr, 4, off, off + n < ilen, id, n);
+}
+
+/** A LAN fragment [off, off + n) of a 128-byte datagram from `host`, IPv4 id `id`. */
+function lanFragment(host: u32, off: i32, n: i32, id: i32): i32 {
+  buildIpv4Udp(PKT_B, host, REMOTE, 5000, RPORT, 100);
+  store<u16>(PKT_B + 4, bswap<u16>(<u16>id));
+  ipv4FillChecksum(PKT_B);
+  return fragmentOf(PKT_A, PKT_B, off, n);
+}
+
+describe("fragment state an outsider could fill", () => {
+  it("IPv6 first fragments from a source no rule covers hold no reassembly state", () => {
+    freshCe();
+    const port = outbound(4660, 1000);
+    const stranger = memory.data(16, 16);
+    memory.copy(stranger, parseIPv6("2001:db8::1"), 16);
+    for (let i = 0; i < 16; i++) run1(outerFragment(stranger, port, 0, 64, 1 + i), 1001);
+    expect<u64>(counterPackets(D_SECURITY_IPV6_SRC_UNKNOWN)).toBe(16);
+    expect<u64>(counterPackets(C_HELD)).toBe(0);
+    expect<i32>(run1(outerFragment(brAddr, port, 0, 64, 99), 1002)).toBe(0);
+    expect<i32>(run1(outerFragment(brAddr, port, 64, 64, 99), 1003)).toBe(1);
+    expect<u32>(ipv4Dst(out(0))).toBe(LAN_HOST);
+    expect<u64>(counterPackets(D_IPV6_FRAGMENT_TABLE_FULL)).toBe(0);
+  });
+
+  it("one source holds at most its share of reassembly contexts: the newest packet evicts its oldest", () => {
+    freshCe();
+    const port = outbound(4660, 1000);
+    for (let i = 0; i < 20; i++) run1(outerFragment(brAddr, port, 0, 64, 1 + i), 1001);
+    expect<u64>(counterPackets(C_HELD)).toBe(20);
+    expect<u64>(counterPackets(C_REASSEMBLY_EVICTED)).toBe(16);
+    expect<i32>(run1(outerFragment(brAddr, port, 0, 64, 99), 1002)).toBe(0);
+    expect<i32>(run1(outerFragment(brAddr, port, 64, 64, 99), 1003)).toBe(1);
+    expect<u32>(ipv4Dst(out(0))).toBe(LAN_HOST);
+    expect<u64>(counterPackets(D_IPV6_FRAGMENT_TABLE_FULL)).toBe(0);
+  });
+
+  it("stray non-first IPv4 fragments of one source cannot fill the holds: another source's are still held", () => {
+    freshCe();
+    const A = ip4(192, 168, 1, 20);
+    for (let i = 0; i < 40; i++) run1(lanFragment(A, 64, 64, 100 + i), 1000);
+    expect<u64>(counterPackets(C_HELD)).toBe(40);
+    expect<u64>(counterPackets(C_FRAGMENTS_EVICTED)).toBe(32);
+    expect<u64>(counterPackets(D_FRAGMENT_HOLD_FULL)).toBe(0);
+    // LAN_HOST's fragments, the later one first: held, then released with the first.
+    expect<i32>(run1(lanFragment(LAN_HOST, 64, 64, 7), 1001)).toBe(0);
+    expect<u64>(counterPackets(C_HELD)).toBe(41);
+    expect<i32>(run1(lanFragment(LAN_HOST, 0, 64, 7), 1002)).toBe(2);
+    expect<u64>(counterPackets(C_FWD_TO_IPV6)).toBe(1);
   });
 });
