@@ -10,7 +10,7 @@ import { settings, MODE_CE, MODE_BR } from "../settings";
 import { domain, cePortSet, configured, configuredSettings, provisionApply, provisionHoldLive } from "../map/provision";
 import {
   natInit, natReset, natSetPortSet, natClearPortSet, natSetTimeouts, natSetFiltering, natExpire,
-  natBytesFor, natPortSetIs,
+  natBytesFor, natPortSetIs, natSetSessionLimits,
 } from "../nat/nat";
 import {
   slotsInit, slotsBytes, slotsBegin, slotPtr, slotN, inLens, emit, outN, outputOffsetsPtr, outputLengthsPtr,
@@ -130,6 +130,7 @@ export function start(keepSessions: i32): i32 {
     natSetTimeouts(settings.udpTimeout, settings.dnsTimeout, settings.tcpEstablishedTimeout,
       settings.tcpTransitoryTimeout, settings.icmpTimeout);
     natSetFiltering(settings.filtering);
+    natSetSessionLimits(settings.maxSessionsPerHost, settings.maxSessionsPerMapping);
   } else {
     natClearPortSet();
   }

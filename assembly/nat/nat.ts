@@ -40,7 +40,7 @@
 //
 // Memory (all carved from the arena in natInit; nothing allocated later):
 //
-//   session record, 48 bytes, index 1..maxSessions (0 = none)
+//   session record, 56 bytes, index 1..maxSessions (0 = none)
 //    0       4       8     10     12     14   15   16
 //   +-------+-------+------+------+------+----+----+
 //   |intAddr|remAddr|intPt |extPt |remPt |prot|tcp |
@@ -49,14 +49,38 @@
 //   +-------+-------+-------+-------+-------+------+-----+-----+-------------+
 //   |mapping|nextOut|nextIn |lruPrev|lruNext|spare |class|flags| last (ms)   |
 //   +-------+-------+-------+-------+-------+------+-----+-----+-------------+
+//   48      52      56
+//   +-------+-------+
+//   |mapPrev|mapNext|   the mapping's sessions, a circular list in creation order
+//   +-------+-------+
 //   nextOut/nextIn chain the two hash indexes (nextOut links the free list
 //   of unused records). prot is the protocol index (0 TCP, 1 UDP, 2 ICMP).
 //
-//   mapping record, 24 bytes, index 1..maxMappings (0 = none)
+//   mapping record, 36 bytes, index 1..maxMappings (0 = none)
 //    0       4      6      8    9    10    12        16       20        24
 //   +-------+------+------+----+----+-----+---------+--------+---------+
 //   |intAddr|intPt |extPt |prot|flg | -   |sessions |nextInt |nextExt  |
 //   +-------+------+------+----+----+-----+---------+--------+---------+
+//   24       28       32         36
+//   +--------+--------+----------+
+//   |hostPrev|hostNext|sessHead  |   the host's mappings (circular, creation
+//   +--------+--------+----------+   order); sessHead: its oldest session
+//
+//   host record, 16 bytes, index 1..maxMappings (a host holds ≥ 1 mapping)
+//    0       4          8         12       16
+//   +-------+----------+---------+--------+
+//   |intAddr|sessions  |mapHead  |next    |   mapHead: the host's oldest mapping;
+//   +-------+----------+---------+--------+   next chains the host index (and the free list)
+//
+// Session limits (natSetSessionLimits; docs/threat-model.md, State and
+// exhaustion): a mapping holds at most `perMapping` sessions and a LAN host
+// at most `perHost`, so one remote (ADF: every source port of a contacted
+// remote opens a session) or one inside host fanning out cannot fill the
+// table for everyone. A new session past a limit evicts the offender's
+// oldest session that is not established TCP (looking at a bounded number
+// from the oldest), else its oldest — of the mapping for the per-mapping
+// limit, of the host's oldest mappings for the per-host limit — never
+// another host's. O(1) per new session; nothing on the per-packet path.
 //
 //   hash indexes: u32 chain heads, a power of two of them
 //     sessions: out = H(prot, intAddr, intPort, remAddr, remPort)
@@ -127,7 +151,7 @@ export const NAT_SF_INBOUND: i32 = 2;
 
 // ---- layout --------------------------------------------------------------
 
-const S_SIZE: usize = 48;
+const S_SIZE: usize = 56;
 const S_INT_ADDR: usize = 0;
 const S_REM_ADDR: usize = 4;
 const S_INT_PORT: usize = 8;
@@ -144,8 +168,10 @@ const S_SPARE: usize = 36;
 const S_CLASS: usize = 38;
 const S_FLAGS: usize = 39;
 const S_LAST: usize = 40;
+const S_MAP_PREV: usize = 48;
+const S_MAP_NEXT: usize = 52;
 
-const M_SIZE: usize = 24;
+const M_SIZE: usize = 36;
 const M_INT_ADDR: usize = 0;
 const M_INT_PORT: usize = 4;
 const M_EXT_PORT: usize = 6;
@@ -154,6 +180,18 @@ const M_FLAGS: usize = 9;
 const M_SESSIONS: usize = 12;
 const M_NEXT_INT: usize = 16;
 const M_NEXT_EXT: usize = 20;
+const M_HOST_PREV: usize = 24;
+const M_HOST_NEXT: usize = 28;
+const M_SESS_HEAD: usize = 32;
+
+const H_SIZE: usize = 16;
+const H_ADDR: usize = 0;
+const H_SESSIONS: usize = 4;
+const H_MAP_HEAD: usize = 8;
+const H_NEXT: usize = 12;
+
+/** Sessions looked at, from the oldest, for one that is not established TCP. */
+const EVICT_LOOK: i32 = 8;
 
 const F_USED: u8 = 1;
 
@@ -182,6 +220,14 @@ let mapFree: u32 = 0;        // free list through M_NEXT_INT
 let intHeads: usize = 0;
 let extHeads: usize = 0;
 let mapMask: u32 = 0;
+
+let hostBase: usize = 0;     // record 0 unused; capacity mapCap
+let hostTop: u32 = 0;
+let hostFree: u32 = 0;       // free list through H_NEXT
+let hostHeads: usize = 0;
+let hostMask: u32 = 0;
+let perHostMax: u32 = 0;     // 0 = no limit
+let perMappingMax: u32 = 0;
 
 let bitmaps: usize = 0;      // 3 × BITMAP_BYTES
 let lru: usize = 0;          // CLASSES × (head u32, tail u32)
@@ -217,6 +263,7 @@ const timeouts = memory.data<u64>([7440000, 240000, 300000, 30000, 60000], 8);
 }
 @inline function sp(s: u32): usize { return sessBase + <usize>s * S_SIZE; }
 @inline function mp(m: u32): usize { return mapBase + <usize>m * M_SIZE; }
+@inline function hp(h: u32): usize { return hostBase + <usize>h * H_SIZE; }
 @inline function timeoutOf(c: i32): u64 { return load<u64>(timeouts + (<usize>c << 3)); }
 @inline function count(id: i32): void {
   const p = counters + (<usize>id << 3);
@@ -252,6 +299,127 @@ function random32(): u32 {
 }
 @inline function hashExt(pi: u32, extPort: u32): u32 {
   return mix(0, <u64>extPort << 2 | pi | (<u64>3 << 40));
+}
+@inline function hashHost(intAddr: u32): u32 {
+  return mix(<u64>intAddr, <u64>4 << 40);
+}
+
+// ---- circular doubly linked lists (head = oldest; append = before head) ----
+
+/** Appends record x to the list whose head is stored at `headAt`; prev/next at offsets po/no of base+x*size. */
+@inline function ringAppend(headAt: usize, x: u32, base: usize, size: usize, po: usize, no: usize): void {
+  const xp = base + <usize>x * size;
+  const head = load<u32>(headAt);
+  if (head == 0) {
+    store<u32>(xp + po, x);
+    store<u32>(xp + no, x);
+    store<u32>(headAt, x);
+    return;
+  }
+  const hpp = base + <usize>head * size;
+  const tail = load<u32>(hpp + po);
+  store<u32>(xp + po, tail);
+  store<u32>(xp + no, head);
+  store<u32>(base + <usize>tail * size + no, x);
+  store<u32>(hpp + po, x);
+}
+
+@inline function ringUnlink(headAt: usize, x: u32, base: usize, size: usize, po: usize, no: usize): void {
+  const xp = base + <usize>x * size;
+  const next = load<u32>(xp + no);
+  if (next == x) { store<u32>(headAt, 0); return; }
+  const prev = load<u32>(xp + po);
+  store<u32>(base + <usize>prev * size + no, next);
+  store<u32>(base + <usize>next * size + po, prev);
+  if (load<u32>(headAt) == x) store<u32>(headAt, next);
+}
+
+// ---- hosts (LAN addresses with at least one mapping) ----------------------
+
+function hostFind(intAddr: u32): u32 {
+  let h = load<u32>(hostHeads + (<usize>(hashHost(intAddr) & hostMask) << 2));
+  while (h) {
+    if (load<u32>(hp(h), H_ADDR) == intAddr) return h;
+    h = load<u32>(hp(h), H_NEXT);
+  }
+  return 0;
+}
+
+/** The host of intAddr, created when missing (never fails: hosts ≤ mappings ≤ capacity). */
+function hostGet(intAddr: u32): u32 {
+  let h = hostFind(intAddr);
+  if (h) return h;
+  h = hostFree;
+  if (h) hostFree = load<u32>(hp(h), H_NEXT);
+  else h = ++hostTop;
+  const p = hp(h);
+  store<u32>(p, intAddr, H_ADDR);
+  store<u32>(p, 0, H_SESSIONS);
+  store<u32>(p, 0, H_MAP_HEAD);
+  const head = hostHeads + (<usize>(hashHost(intAddr) & hostMask) << 2);
+  store<u32>(p, load<u32>(head), H_NEXT);
+  store<u32>(head, h);
+  return h;
+}
+
+function hostRelease(h: u32): void {
+  const intAddr = load<u32>(hp(h), H_ADDR);
+  let link = hostHeads + (<usize>(hashHost(intAddr) & hostMask) << 2);
+  for (let x = load<u32>(link); x; x = load<u32>(link)) {
+    if (x == h) { store<u32>(link, load<u32>(hp(h), H_NEXT)); break; }
+    link = hp(x) + H_NEXT;
+  }
+  store<u32>(hp(h), hostFree, H_NEXT);
+  hostFree = h;
+}
+
+/** A session of mapping m to evict: the oldest not established TCP among the first EVICT_LOOK, else the oldest. */
+function mappingVictim(m: u32): u32 {
+  const head = load<u32>(mp(m), M_SESS_HEAD);
+  let s = head;
+  for (let i = 0; i < EVICT_LOOK && s != 0; i++) {
+    if (<i32>load<u8>(sp(s), S_CLASS) != NAT_CLASS_TCP_EST) return s;
+    s = load<u32>(sp(s), S_MAP_NEXT);
+    if (s == head) break;
+  }
+  return head;
+}
+
+/** A session of host h to evict: from its oldest mappings, as mappingVictim; else its oldest mapping's oldest. */
+function hostVictim(h: u32): u32 {
+  const head = load<u32>(hp(h), H_MAP_HEAD);
+  let m = head;
+  let fallback: u32 = 0;
+  for (let i = 0; i < EVICT_LOOK && m != 0; i++) {
+    const s = load<u32>(mp(m), M_SESS_HEAD);
+    if (s != 0) {
+      if (fallback == 0) fallback = s;
+      const v = mappingVictim(m);
+      if (<i32>load<u8>(sp(v), S_CLASS) != NAT_CLASS_TCP_EST) return v;
+    }
+    m = load<u32>(mp(m), M_HOST_NEXT);
+    if (m == head) break;
+  }
+  return fallback;
+}
+
+/**
+ * Before a new session of mapping m (host h): evicts what the session
+ * limits require, from m and from h only. m is pinned meanwhile, so an
+ * eviction never frees the mapping the new session goes into.
+ */
+function makeRoom(m: u32, h: u32): void {
+  const mpp = mp(m);
+  store<u32>(mpp, load<u32>(mpp, M_SESSIONS) + 1, M_SESSIONS); // pin
+  if (perMappingMax != 0 && load<u32>(mpp, M_SESSIONS) - 1 >= perMappingMax) {
+    const v = mappingVictim(m);
+    if (v) { sessionFree(v); count(NAT_C_EVICTED_MAPPING_LIMIT); }
+  }
+  if (perHostMax != 0 && load<u32>(hp(h), H_SESSIONS) >= perHostMax) {
+    const v = hostVictim(h);
+    if (v) { sessionFree(v); count(NAT_C_EVICTED_HOST_LIMIT); }
+  }
+  store<u32>(mpp, load<u32>(mpp, M_SESSIONS) - 1, M_SESSIONS); // unpin
 }
 
 @inline function sessionLive(s: u32): bool {
@@ -425,6 +593,9 @@ function mappingNew(pi: i32, intAddr: u32, intPort: u32): i32 {
   store<u8>(p, <u8>pi, M_PROTO);
   store<u8>(p, F_USED, M_FLAGS);
   store<u32>(p, 0, M_SESSIONS);
+  store<u32>(p, 0, M_SESS_HEAD);
+  const h = hostGet(intAddr);
+  ringAppend(hp(h) + H_MAP_HEAD, m, mapBase, M_SIZE, M_HOST_PREV, M_HOST_NEXT);
   const hi = intHeads + (<usize>(hashInt(pi, intAddr, intPort) & mapMask) << 2);
   store<u32>(p, load<u32>(hi), M_NEXT_INT);
   store<u32>(hi, m);
@@ -454,6 +625,11 @@ function mappingFree(m: u32): void {
     link = mp(x) + M_NEXT_EXT;
   }
   portRelease(<i32>pi, <i32>extPort);
+  const h = hostFind(intAddr);
+  if (h) {
+    ringUnlink(hp(h) + H_MAP_HEAD, m, mapBase, M_SIZE, M_HOST_PREV, M_HOST_NEXT);
+    if (load<u32>(hp(h), H_MAP_HEAD) == 0) hostRelease(h);
+  }
   store<u8>(p, 0, M_FLAGS);
   store<u32>(p, mapFree, M_NEXT_INT);
   mapFree = m;
@@ -485,6 +661,9 @@ function sessionFree(s: u32): void {
   lruUnlink(s);
   const m = load<u32>(p, S_MAPPING);
   const mpp = mp(m);
+  ringUnlink(mpp + M_SESS_HEAD, s, sessBase, S_SIZE, S_MAP_PREV, S_MAP_NEXT);
+  const h = hostFind(intAddr);
+  if (h) store<u32>(hp(h), load<u32>(hp(h), H_SESSIONS) - 1, H_SESSIONS);
   const left = load<u32>(mpp, M_SESSIONS) - 1;
   store<u32>(mpp, left, M_SESSIONS);
   if (left == 0) mappingFree(m);
@@ -552,6 +731,9 @@ function sessionNew(m: u32, pi: u32, intAddr: u32, intPort: u32, remAddr: u32, r
   const mpp = mp(m);
   const extPort = <u32>load<u16>(mpp, M_EXT_PORT);
   store<u32>(mpp, load<u32>(mpp, M_SESSIONS) + 1, M_SESSIONS);
+  ringAppend(mpp + M_SESS_HEAD, s, sessBase, S_SIZE, S_MAP_PREV, S_MAP_NEXT);
+  const h = hostFind(intAddr);
+  if (h) store<u32>(hp(h), load<u32>(hp(h), H_SESSIONS) + 1, H_SESSIONS);
   store<u32>(p, intAddr, S_INT_ADDR);
   store<u32>(p, remAddr, S_REM_ADDR);
   store<u16>(p, <u16>intPort, S_INT_PORT);
@@ -651,7 +833,8 @@ export function natBytesFor(maxSessions: i32, maxMappings: i32 = 0): usize {
   const mb = <usize>pow2AtLeast(<u32>maxMappings);
   return arenaRound(<usize>(maxSessions + 1) * S_SIZE) + 2 * arenaRound(sb << 2) +
     arenaRound(<usize>(maxMappings + 1) * M_SIZE) + 2 * arenaRound(mb << 2) +
-    arenaRound(3 * BITMAP_BYTES) + arenaRound(<usize>(CLASSES * 8 + COUNTERS * 8));
+    arenaRound(3 * BITMAP_BYTES) + arenaRound(<usize>(CLASSES * 8 + COUNTERS * 8)) +
+    arenaRound(<usize>(maxMappings + 1) * H_SIZE) + arenaRound(mb << 2);
 }
 
 /**
@@ -680,7 +863,10 @@ export function natInit(maxSessions: i32, maxMappings: i32 = 0, seed: u64 = 0): 
   const mE = arenaAlloc(<usize>mb << 2);
   const bm = arenaAlloc(3 * BITMAP_BYTES);
   const ctl = arenaAlloc(<usize>(CLASSES * 8 + COUNTERS * 8));
-  if (!sRec || !oH || !iH || !mRec || !mI || !mE || !bm || !ctl) return false;
+  const hRec = arenaAlloc(<usize>(maxMappings + 1) * H_SIZE);
+  const hH = arenaAlloc(<usize>mb << 2);
+  if (!sRec || !oH || !iH || !mRec || !mI || !mE || !bm || !ctl || !hRec || !hH) return false;
+  hostBase = hRec; hostHeads = hH; hostMask = mb - 1;
   sessBase = sRec; outHeads = oH; inHeads = iH;
   sessCap = <u32>maxSessions; sessMask = sb - 1;
   mapBase = mRec; intHeads = mI; extHeads = mE;
@@ -710,6 +896,8 @@ export function natReset(): void {
   memory.fill(inHeads, 0, <usize>(sessMask + 1) << 2);
   memory.fill(intHeads, 0, <usize>(mapMask + 1) << 2);
   memory.fill(extHeads, 0, <usize>(mapMask + 1) << 2);
+  hostTop = 0; hostFree = 0;
+  memory.fill(hostHeads, 0, <usize>(hostMask + 1) << 2);
   memory.fill(lru, 0, CLASSES * 8);
   store<u64>(counters + (<usize>NAT_C_ACTIVE_SESSIONS << 3), 0);
   store<u64>(counters + (<usize>NAT_C_ACTIVE_MAPPINGS << 3), 0);
@@ -803,6 +991,28 @@ export function natSetInboundRefresh(on: bool): void { inboundRefresh = on; }
 export function natSetPortPreservation(on: bool): void { preservePorts = on; }
 
 /**
+ * Session limits: at most `perMapping` sessions per mapping and `perHost`
+ * per LAN host (0 = no limit). A new session past a limit evicts the
+ * offender's oldest non-established session (see the file header), counted
+ * in NAT_C_EVICTED_MAPPING_LIMIT / NAT_C_EVICTED_HOST_LIMIT. Live sessions
+ * above a lowered limit stay until new ones push them out. False (nothing
+ * changed) for a negative value.
+ */
+export function natSetSessionLimits(perHost: i32, perMapping: i32): bool {
+  if (perHost < 0 || perMapping < 0) return false;
+  perHostMax = <u32>perHost;
+  perMappingMax = <u32>perMapping;
+  return true;
+}
+
+/** Sessions of the LAN host intAddr now (0 when it has none). */
+export function natHostSessions(intAddr: u32): i32 {
+  if (!ready) return 0;
+  const h = hostFind(intAddr);
+  return h ? <i32>load<u32>(hp(h), H_SESSIONS) : 0;
+}
+
+/**
  * Opt-in: when the session table is full (after reclaiming expired ones),
  * evict the least recently used transitory TCP session, else the oldest
  * DNS session. Off by default: live sessions are never evicted.
@@ -851,6 +1061,7 @@ export function natOutbound(proto: i32, intAddr: u32, intPort: i32, remAddr: u32
     if (r < 0) return r;
     m = <u32>r;
   }
+  if (perMappingMax != 0 || perHostMax != 0) makeRoom(m, hostFind(intAddr));
   const tcp = pi == 0 ? tcpInitialState(true, tcpFlags) : 0;
   return <i32>sessionNew(m, pi, intAddr, intPort, remAddr, remPort, tcp, 0, now);
 }
@@ -894,6 +1105,7 @@ export function natInbound(proto: i32, extPort: i32, remAddr: u32, remPort: i32,
     return NAT_E_FULL;
   }
   const p = mp(m);
+  if (perMappingMax != 0 || perHostMax != 0) makeRoom(m, hostFind(load<u32>(p, M_INT_ADDR)));
   const tcp = pi == 0 ? tcpInitialState(false, tcpFlags) : 0;
   return <i32>sessionNew(m, pi, load<u32>(p, M_INT_ADDR), load<u16>(p, M_INT_PORT), remAddr, remPort,
     tcp, <u8>NAT_SF_INBOUND, now);

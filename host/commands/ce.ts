@@ -10,6 +10,7 @@ export const usage = `usage:
            | --dhcpv6 <hex | OpenWrt rule string> [--dhcpv6-type map-e|lw4o6]
            | --uci <file> --interface <name>]
           [--prefix <end-user-ipv6-prefix>/<len>] [--legacy-iid]
+          [--max-sessions-per-host <n>] [--max-sessions-per-mapping <n>]
           [--tun <name>] [--routes] [--control <path>]
 
 Creates the TUN <name> (default mape0; a persistent one of that name is
@@ -22,9 +23,14 @@ or adds them itself with --routes (and removes them on exit). The IPv6
 route toward the BR and IPv4/IPv6 forwarding are the host's: a warning says
 when they are missing.
 
-SIGHUP re-reads the configuration: with the same BMR (IPv4 address, PSID,
-MAP address) the NAT sessions survive; a bad new configuration leaves the
-running one in force. 'mape stats --tun <name>' (or SIGUSR1) prints the
+--max-sessions-per-host / --max-sessions-per-mapping bound the NAT sessions
+of one LAN host (default 16384) and of one mapping (default 4096; 0 = no
+limit): a new session past a limit evicts the offender's oldest
+non-established session, never another host's.
+
+SIGHUP re-reads the configuration: with the same IPv4 address and port set
+the NAT sessions survive (the log line says whether they did); a bad new
+configuration leaves the running one in force. 'mape stats --tun <name>' (or SIGUSR1) prints the
 counters. Configuration sources are those of 'mape calc' (with no source:
 the built-in JANOG rule).`;
 

@@ -7,6 +7,7 @@ import { ConfigError, fail } from "./errors.js";
 import {
   FILTERING_NAMES,
   MSS_CLAMP_AUTO,
+  MAX_SESSION_LIMIT,
   MSS_CLAMP_OFF,
   ruleNames,
   type Timeouts,
@@ -26,6 +27,7 @@ const TOP_KEYS = [
   "$schema", "$comment", "type", "mode", "rules", "binding", "br", "dmr",
   "endUserPrefix", "legacyIid", "tunnelMtu", "hopLimit",
   "filtering", "mssClamp", "trafficClassFromTos", "timeouts",
+  "maxSessionsPerHost", "maxSessionsPerMapping",
 ];
 const TIMEOUT_KEYS = ["udp", "dns", "tcpEstablished", "tcpTransitory", "icmp", "$comment"] as const;
 const RULE_KEYS = ["ipv6Prefix", "ipv4Prefix", "eaLength", "psidOffset", "psidLength", "psid", "forwarding", "$comment"];
@@ -199,6 +201,10 @@ export function jsonToModel(doc: Json): ConfigModel {
     mssClamp: o.mssClamp === undefined ? undefined : named("mssClamp", mssClamp(o.mssClamp, "mssClamp")),
     trafficClassFromTos: o.trafficClassFromTos === undefined ? undefined : named("trafficClassFromTos", bool(o.trafficClassFromTos, "trafficClassFromTos")),
     timeouts: o.timeouts === undefined ? undefined : timeouts(o.timeouts, "timeouts"),
+    maxSessionsPerHost: o.maxSessionsPerHost === undefined ? undefined
+      : named("maxSessionsPerHost", int(o.maxSessionsPerHost, "maxSessionsPerHost", 0, MAX_SESSION_LIMIT)),
+    maxSessionsPerMapping: o.maxSessionsPerMapping === undefined ? undefined
+      : named("maxSessionsPerMapping", int(o.maxSessionsPerMapping, "maxSessionsPerMapping", 0, MAX_SESSION_LIMIT)),
     missing: { rules: type === "lw4o6" ? "binding" : "rules", br: "br", dmr: "dmr", endUserPrefix: "endUserPrefix", binding: "binding" },
   };
 }

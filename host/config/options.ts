@@ -40,7 +40,12 @@ export const LOCAL = {
   TCP_ESTABLISHED_TIMEOUT: 10,
   TCP_TRANSITORY_TIMEOUT: 11,
   ICMP_TIMEOUT: 12,
+  MAX_SESSIONS_PER_HOST: 13,
+  MAX_SESSIONS_PER_MAPPING: 14,
 } as const;
+
+/** Largest session limit the module accepts (LOCAL 13, 14; 0 = no limit). */
+export const MAX_SESSION_LIMIT = 4194304;
 
 /** RFC 4787 REQ-8 filtering behaviours, as the JSON names them; the index is the LOCAL FILTERING value. */
 export const FILTERING_NAMES = ["endpoint-independent", "address-dependent", "address-and-port-dependent"] as const;
@@ -152,6 +157,9 @@ export interface ConfigModel {
   mssClamp?: Named<number>;
   trafficClassFromTos?: Named<boolean>;
   timeouts?: Timeouts;
+  /** NAT session limits per LAN host and per mapping (LOCAL 13, 14; 0 = none). */
+  maxSessionsPerHost?: Named<number>;
+  maxSessionsPerMapping?: Named<number>;
   /** Names for errors about something missing. */
   missing: MissingNames;
 }
@@ -320,6 +328,8 @@ export interface LocalSettings {
   mssClamp?: Named<number>;
   trafficClassFromTos?: Named<boolean>;
   timeouts?: Timeouts;
+  maxSessionsPerHost?: Named<number>;
+  maxSessionsPerMapping?: Named<number>;
 }
 
 /** Checks an integer fits an unsigned field of `bytes` bytes (the module checks its range). */
@@ -337,6 +347,8 @@ export function writeLocal(w: OptionWriter, s: LocalSettings): void {
     [LOCAL.TCP_ESTABLISHED_TIMEOUT, t.tcpEstablished],
     [LOCAL.TCP_TRANSITORY_TIMEOUT, t.tcpTransitory],
     [LOCAL.ICMP_TIMEOUT, t.icmp],
+    [LOCAL.MAX_SESSIONS_PER_HOST, s.maxSessionsPerHost],
+    [LOCAL.MAX_SESSIONS_PER_MAPPING, s.maxSessionsPerMapping],
   ];
   const any = s.mode || s.legacyIid || s.tunnelMtu || s.hopLimit || s.filtering || s.mssClamp ||
     s.trafficClassFromTos || timeouts.some(([, v]) => v);

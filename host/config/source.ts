@@ -20,7 +20,7 @@ import { encodeHex } from "./dhcpv6.js";
 import { fail } from "./errors.js";
 import { addr, jsonToModel, parseJsonConfig } from "./json.js";
 import { looksLikeRuleString, openWrtRulesToModel, parseRuleStrings, uciToModel } from "./openwrt.js";
-import { encodeConfig, ruleNames, type ConfigModel, type EncodedConfig, type MapType, type Mode, type Named } from "./options.js";
+import { encodeConfig, ruleNames, MAX_SESSION_LIMIT, type ConfigModel, type EncodedConfig, type MapType, type Mode, type Named } from "./options.js";
 
 /** The built-in default: the JANOG Softwire WG interop rule, 15 ports a home. */
 export const DEFAULT_CONFIG = {
@@ -40,7 +40,15 @@ export interface ConfigSource {
   rest: string[];
 }
 
-const VALUE_FLAGS = ["--config", "--dhcpv6", "--dhcpv6-type", "--uci", "--interface", "--rule", "--br", "--prefix"];
+const VALUE_FLAGS = ["--config", "--dhcpv6", "--dhcpv6-type", "--uci", "--interface", "--rule", "--br", "--prefix",
+  "--max-sessions-per-host", "--max-sessions-per-mapping"];
+
+/** `--max-sessions-per-host <n>` / `--max-sessions-per-mapping <n>`: 0 (no limit) to MAX_SESSION_LIMIT. */
+function sessionLimit(flag: string, text: string | undefined): Named<number> | undefined {
+  if (text === undefined) return undefined;
+  if (!/^\d{1,7}$/.test(text) || Number(text) > MAX_SESSION_LIMIT) fail(flag, `'${text}' is not a number of sessions from 0 (no limit) to ${MAX_SESSION_LIMIT}`);
+  return { value: Number(text), name: flag };
+}
 const SOURCES = ["--config", "--dhcpv6", "--uci", "--rule"];
 
 /** Splits "--flag=value" / "--flag value" for the flags above; returns the values and the rest. */
@@ -132,6 +140,8 @@ export function readConfigSource(argv: string[], mode: Mode): ConfigSource {
   const prefixText = one("--prefix");
   const prefix: Named<Prefix6> | undefined = prefixText === undefined ? undefined : { value: addr("--prefix", parsePrefix6, prefixText), name: "--prefix" };
   const legacyIid = legacy ? { value: true, name: "--legacy-iid" } : undefined;
+  const perHost = sessionLimit("--max-sessions-per-host", one("--max-sessions-per-host"));
+  const perMapping = sessionLimit("--max-sessions-per-mapping", one("--max-sessions-per-mapping"));
   const modeNamed: Named<Mode> = { value: mode, name: `mode ${mode}` };
   let dhcpType: MapType | undefined;
   const t = one("--dhcpv6-type");
@@ -150,7 +160,7 @@ export function readConfigSource(argv: string[], mode: Mode): ConfigSource {
       field: "--dhcpv6",
       type: dhcpType,
       endUserPrefix: prefix,
-      local: { mode: modeNamed, legacyIid },
+      local: { mode: modeNamed, legacyIid, maxSessionsPerHost: perHost, maxSessionsPerMapping: perMapping },
     });
     return { encoded, label: "--dhcpv6", rest };
   }
@@ -195,6 +205,8 @@ export function readConfigSource(argv: string[], mode: Mode): ConfigSource {
     model.missing.endUserPrefix = model.endUserPrefix.name;
   }
   if (legacyIid) model.legacyIid = legacyIid;
+  if (perHost) model.maxSessionsPerHost = perHost;
+  if (perMapping) model.maxSessionsPerMapping = perMapping;
   model.mode = modeNamed;
   return { encoded: encodeConfig(model), label, tunlink, rest };
 }

@@ -13,9 +13,11 @@ import {
 import {
   counterPackets, C_FWD_TO_IPV4, C_FWD_TO_IPV6, D_NAT_NO_MAPPING, D_BATCH_OVERFLOW, C_CLOCK_ADJUSTED,
   C_IN_IPV4, C_HELD, C_FRAGMENTS_EVICTED, C_REASSEMBLY_EVICTED, D_SECURITY_IPV6_SRC_UNKNOWN,
-  D_IPV6_FRAGMENT_TABLE_FULL, D_FRAGMENT_HOLD_FULL,
+  D_IPV6_FRAGMENT_TABLE_FULL, D_FRAGMENT_HOLD_FULL, D_NAT_TABLE_FULL,
 } from "../../assembly/datapath/counters";
-import { natCounter, NAT_C_ACTIVE_SESSIONS } from "../../assembly/nat/nat";
+import {
+  natCounter, natHostSessions, NAT_C_ACTIVE_SESSIONS, NAT_C_EVICTED_HOST_LIMIT, NAT_C_EVICTED_MAPPING_LIMIT,
+} from "../../assembly/nat/nat";
 import { ipv4Src, ipv4Dst, ipv4FillChecksum } from "../../assembly/wire/ipv4";
 import { ipv6Src, ipv6AddrEqual } from "../../assembly/wire/ipv6";
 import { udpSrcPort, udpDstPort } from "../../assembly/wire/udp";
@@ -31,7 +33,7 @@ const ceAddr = memory.data(16, 16);
 const brAddr = memory.data(16, 16);
 
 /** Writes the JANOG CE configuration with end-user prefix `prefix` (a /48) and configures it. */
-function writeCe(prefix: string = "2403:9200:1234::"): i32 {
+function writeCe(prefix: string = "2403:9200:1234::", perHost: i32 = -1, perMapping: i32 = -1): i32 {
   W.reset();
   const c = W.open(94);
   const r = W.ruleOpen(0, 16, "203.86.225.0", 28, "2403:9200::", 32);
@@ -40,6 +42,8 @@ function writeCe(prefix: string = "2403:9200:1234::"): i32 {
   W.iaPrefix(prefix, 48);
   const l = W.localOpen();
   W.setting(1, 1, MODE_CE);
+  if (perHost >= 0) W.setting(13, 4, perHost);
+  if (perMapping >= 0) W.setting(14, 4, perMapping);
   W.close(l);
   return W.configure();
 }
@@ -247,5 +251,53 @@ describe("fragment state an outsider could fill", () => {
     expect<u64>(counterPackets(C_HELD)).toBe(41);
     expect<i32>(run1(lanFragment(LAN_HOST, 0, 64, 7), 1002)).toBe(2);
     expect<u64>(counterPackets(C_FWD_TO_IPV6)).toBe(1);
+  });
+});
+
+/** REMOTE:sport → our address:port through the BR (ADF admits a new port of a contacted remote). */
+function fromRemote(sport: i32, port: i32, now: f64): i32 {
+  const inner = buildIpv4Udp(PKT_A + 40, REMOTE, OUR_V4, sport, port, 16);
+  return run1(buildIpv4InIpv6(PKT_A, brAddr, ceAddr, inner), now);
+}
+
+describe("session limits (one remote or one host cannot fill the table)", () => {
+  it("ADF: a remote sending from many source ports fills only its mapping's share", () => {
+    expect<i32>(writeCe("2403:9200:1234::", 16384, 64)).toBe(0); // table: 1024 sessions
+    expect<i32>(init(64, 1024, 7)).toBe(0);
+    expect<i32>(start(0)).toBe(0);
+    const other = ip4(192, 168, 1, 30);
+    expect<i32>(run1(buildIpv4Udp(PKT_A, other, REMOTE, 7000, RPORT, 20), 999)).toBe(1);
+    const otherPort = udpSrcPort(out(0) + 60);
+    const port = outbound(4660, 1000);
+    for (let i = 0; i < 2000; i++) fromRemote(10000 + i, port, 1001);
+    expect<u64>(natCounter(NAT_C_EVICTED_MAPPING_LIMIT)).toBe(2001 - 64);
+    expect<i32>(natHostSessions(LAN_HOST)).toBe(64);
+    expect<u64>(counterPackets(D_NAT_TABLE_FULL)).toBe(0);
+    // Another host: its session survived, and its new flows still get one.
+    const inner = buildIpv4Udp(PKT_A + 40, REMOTE, OUR_V4, RPORT, otherPort, 16);
+    expect<i32>(run1(buildIpv4InIpv6(PKT_A, brAddr, ceAddr, inner), 1002)).toBe(1);
+    expect<u32>(ipv4Dst(out(0))).toBe(other);
+    expect<i32>(run1(buildIpv4Udp(PKT_A, other, ip4(198, 51, 100, 99), 7001, RPORT, 20), 1003)).toBe(1);
+    expect<u64>(counterPackets(D_NAT_TABLE_FULL)).toBe(0);
+  });
+
+  it("an inside host fanning out evicts its own oldest sessions, never another host's", () => {
+    expect<i32>(writeCe("2403:9200:1234::", 128, 4096)).toBe(0);
+    expect<i32>(init(64, 1024, 7)).toBe(0);
+    expect<i32>(start(0)).toBe(0);
+    const other = ip4(192, 168, 1, 30);
+    expect<i32>(run1(buildIpv4Udp(PKT_A, other, REMOTE, 7000, RPORT, 20), 999)).toBe(1);
+    const otherPort = udpSrcPort(out(0) + 60);
+    for (let i = 0; i < 2000; i++) {
+      run1(buildIpv4Udp(PKT_A, LAN_HOST, ip4(198, 18, <i32>(i >> 8), i & 255), 4660, RPORT, 20), 1000);
+    }
+    expect<i32>(natHostSessions(LAN_HOST)).toBe(128);
+    expect<u64>(natCounter(NAT_C_EVICTED_HOST_LIMIT)).toBe(2000 - 128);
+    expect<i32>(natHostSessions(other)).toBe(1);
+    const inner = buildIpv4Udp(PKT_A + 40, REMOTE, OUR_V4, RPORT, otherPort, 16);
+    expect<i32>(run1(buildIpv4InIpv6(PKT_A, brAddr, ceAddr, inner), 1002)).toBe(1);
+    expect<u32>(ipv4Dst(out(0))).toBe(other);
+    expect<i32>(run1(buildIpv4Udp(PKT_A, other, ip4(198, 51, 100, 99), 7001, RPORT, 20), 1003)).toBe(1);
+    expect<u64>(counterPackets(D_NAT_TABLE_FULL)).toBe(0);
   });
 });

@@ -15,6 +15,7 @@ import { DataPath } from "../../host/datapath.js";
 import { ConfigError } from "../../host/config/errors.js";
 import { jsonToModel } from "../../host/config/json.js";
 import { encodeConfig, LOCAL, OPTION } from "../../host/config/options.js";
+import { readConfigSource } from "../../host/config/source.js";
 import { dissect, fragmentIpv4, icmp4Echo, icmp4EchoReply, ipip6, pattern, udp4 } from "./packets.js";
 
 function root(): string {
@@ -331,3 +332,34 @@ for (const [name, cfg, a, k, psid] of SETS) {
     assert.equal(dp.counters()["sessions-active"].packets, count);
   });
 }
+
+// ── session limits (JSON maxSessionsPerHost / maxSessionsPerMapping, CLI flags) ──
+
+test("maxSessionsPerMapping: a mapping past its limit evicts its own oldest session (counted)", () => {
+  const dp = ce({ maxSessionsPerMapping: 2 });
+  for (let i = 0; i < 3; i++) {
+    assert.equal(dp.run([udp4({ src: "192.168.1.10", dst: `198.51.100.${10 + i}`, srcPort: PORTS[0], dstPort: 40000 })], T0 + i).length, 1);
+  }
+  const c = dp.counters();
+  assert.equal(c["sessions-active"].packets, 2);
+  assert.equal(c["sessions-evicted-mapping-limit"].packets, 1);
+  // The oldest went: its reply finds no session (APDF would filter; ADF: the address left too).
+  assert.equal(dp.run([fromBr(udp4({ src: "198.51.100.10", dst: CE4, srcPort: 40000, dstPort: PORTS[0] }))], T0 + 5).length, 0);
+  assert.equal(dp.run([fromBr(udp4({ src: "198.51.100.12", dst: CE4, srcPort: 40000, dstPort: PORTS[0] }))], T0 + 6).length, 1);
+});
+
+test("--max-sessions-per-host: one host's fan-out evicts its own sessions, another host keeps its own", () => {
+  const engine = Engine.load();
+  engine.configure(readConfigSource(["--rule", "2403:9200::/32,203.86.225.0/28,16,4", "--br", BR, "--prefix", "2403:9200:1234::/48", "--max-sessions-per-host", "3"], "ce").encoded);
+  const dp = new DataPath(engine, { slots: 64 });
+  dp.start();
+  const other = dp.run([udp4({ src: "192.168.1.20", dst: "198.51.100.7", srcPort: PORTS[1], dstPort: 40000 })], T0);
+  const otherPort = inner(other[0]).udp!.srcPort;
+  for (let i = 0; i < 10; i++) dp.run([udp4({ src: "192.168.1.10", dst: `198.51.100.${20 + i}`, srcPort: PORTS[0], dstPort: 40000 })], T0 + 1);
+  const c = dp.counters();
+  assert.equal(c["sessions-active"].packets, 4);
+  assert.equal(c["sessions-evicted-host-limit"].packets, 7);
+  assert.equal(dp.run([fromBr(udp4({ src: "198.51.100.7", dst: CE4, srcPort: 40000, dstPort: otherPort }))], T0 + 2).length, 1);
+  assert.throws(() => readConfigSource(["--max-sessions-per-host", "lots"], "ce"), /--max-sessions-per-host: 'lots' is not a number of sessions from 0 \(no limit\) to 4194304/);
+  assert.throws(() => readConfigSource(["--max-sessions-per-mapping", "4194305"], "ce"), /--max-sessions-per-mapping/);
+});
