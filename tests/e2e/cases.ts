@@ -875,15 +875,20 @@ function mssFirstFragment(): E2ECase {
   const frags = fragmentIpv4(syn, 44);
   const wanSyn = tcp4({ src: JANOG.ce4, dst: REMOTE, srcPort: P1, dstPort: 80, ttl: 63, id: 0x7001, flags: 0x02, options: opts });
   const wanFrags = fragmentIpv4(wanSyn, 44);
+  // A packet before it leaves bytes in the slot: at 44..47 they look like an MSS option (9000).
+  const staleBytes = pattern(32);
+  staleBytes.set([2, 4, 0x23, 0x28], 16);
+  const before = j({ srcPort: P2, payload: staleBytes });
   return {
     name: "mss-clamp-first-fragment",
-    description: "A SYN whose options run past a 24-byte first fragment: the MSS clamp reads only the fragment's own bytes, so the fragments leave NAPTed but otherwise as they came (the MSS in the second fragment is not clamped; docs/design.md).",
+    description: "A SYN whose options run past a 24-byte first fragment, after a packet that left MSS-like bytes in the slot just past it: the MSS clamp reads only the fragment's own bytes, so the fragments leave NAPTed but otherwise as they came (the MSS in the second fragment is not clamped; docs/threat-model.md).",
     config: JANOG.config,
     steps: [
+      { note: "a packet whose bytes 44..47 read 02 04 23 28", send: before.lan, expect: [encap(JANOG, before.wan)] },
       { note: "first fragment (options cut)", send: frags[0], expect: [encap(JANOG, wanFrags[0])] },
       { note: "second fragment", send: frags[1], expect: [encap(JANOG, wanFrags[1])] },
     ],
-    counters: { "in-ipv4": 2, "forwarded-to-ipv6": 2, "out-ipv6": 2 },
+    counters: { "in-ipv4": 3, "forwarded-to-ipv6": 3, "out-ipv6": 3 },
     free: { fragmentId: { ports: JANOG.ports } },
   };
 }
