@@ -135,10 +135,8 @@ function brIndexOf(a: usize): i32 {
 /** Results of readPorts: the port the source side owns, the one the destination side owns. */
 let srcSidePort: i32 = 0;
 let dstSidePort: i32 = 0;
-/** For an ICMP error: the quoted packet's addresses (it went the other way). */
+/** For an ICMP error (its quoted addresses are in icmp.ts's quote record: it went the other way). */
 let isIcmpError: bool = false;
-let quotedSrc: u32 = 0;
-let quotedDst: u32 = 0;
 
 /**
  * Reads the ports of a whole packet or first fragment (table in the file
@@ -171,8 +169,6 @@ function readPorts(proto: i32, l4: usize, l4len: i32): i32 {
   srcSidePort = quoteDport;
   dstSidePort = quoteSport;
   isIcmpError = true;
-  quotedSrc = quoteSrc;
-  quotedDst = quoteDst;
   return 0;
 }
 
@@ -267,7 +263,7 @@ export function brFromIPv4(p: usize, len: i32): i32 {
     const e = readPorts(proto, l4, len - hl);
     if (e != 0) return e;
     // An error about a packet the CE sent quotes the CE's address as source.
-    if (isIcmpError && quotedSrc != dst) return D_ICMP_BAD_QUOTE;
+    if (isIcmpError && quoteSrc != dst) return D_ICMP_BAD_QUOTE;
     port = dstSidePort;
   }
   // Below 2^(16-a) (the ports no CE gets) or a PSID no CE of the rule holds.
@@ -384,8 +380,8 @@ function fromCe(outer: usize, p: usize, len: i32): i32 {
     if (e != 0) return e;
     if (isIcmpError) {
       // The quote is a packet the CE received (and, for a hairpin, one the other CE sent).
-      if (needS && quotedDst != src) return D_ICMP_BAD_QUOTE;
-      if (needD && quotedSrc != dst) return D_ICMP_BAD_QUOTE;
+      if (needS && quoteDst != src) return D_ICMP_BAD_QUOTE;
+      if (needD && quoteSrc != dst) return D_ICMP_BAD_QUOTE;
     }
     sport = srcSidePort;
     dport = dstSidePort;
