@@ -53,8 +53,8 @@
 // ICMPv4 errors the BR makes (Fragmentation Needed for a DF packet that does
 // not fit the tunnel) come from the address the packet was sent to: a
 // stateless BR has no IPv4 address of its own, and PMTUD senders match the
-// quote, not the source. They are rate-limited (RFC 1812 §4.3.2.8; stage.ts
-// icmpAllowed, ICMP_PER_SECOND shared with the CE's limiter), never
+// quote, not the source. They are rate-limited (RFC 1812 §4.3.2.8; icmp.ts
+// icmpAllowed, per kind and per host, shared with the CE), never
 // sent about ICMP errors or non-first fragments (RFC 1812 §4.3.2.7). No Time
 // Exceeded is sent for TTL 1 (it would name the destination as a router on
 // the path); the drop is counted.
@@ -92,16 +92,21 @@ import {
 } from "./frag4";
 
 import {
-  HELD, pktPtr, pktLen, now, leave, ipv4Reason, martian, flowLabel, buildIpv4Header, encapsulate,
-  fragmentAndEncapsulate, reassemble, echoReply6, sourceOkWithoutPort, icmpAllowed, ipv6Reason, takeHeld,
-  releasedResult, quotedIpv4,
+  HELD, pktPtr, pktLen, now, leave, ipv4Reason, martian, flowLabel, encapsulate,
+  fragmentAndEncapsulate, reassemble, echoReply6, sourceOkWithoutPort, ipv6Reason, takeHeld,
+  releasedResult,
 } from "./stage";
+import {
+  icmpMake, icmp4ErrorStart, icmp4ErrorSeal, icmpQuoteLen, icmpRateTake, icmpRefusedType, icmp6To4,
+  quoteParse, quoteTunnel, quoteSrc, quoteDst, quoteSport, quoteDport, quotePorts, ICMP_KIND_PMTU,
+} from "./icmp";
 import {
   count, drop, C_OUT_IPV4, C_OUT_IPV6, C_HAIRPIN, C_ICMP_GENERATED, C_PTB_RECEIVED, D_IPV4_BAD_L4,
   D_IPV4_UNSUPPORTED_PROTOCOL, D_IPV4_TTL_EXPIRED, D_IPV4_DF_TOO_BIG, D_IPV4_MARTIAN, D_IPV6_BAD_EXTENSION,
   D_IPV6_NOT_FOR_US, D_IPV6_UNSUPPORTED_NEXT_HEADER, D_SECURITY_IPV6_DST, D_SECURITY_IPV6_SRC,
   D_SECURITY_IPV6_SRC_UNKNOWN, D_ICMP_UNSUPPORTED, D_ICMP_BAD_QUOTE, D_ICMPV6_UNSUPPORTED,
-  D_ICMPV6_BAD_QUOTE, D_FRAGMENT_HOLD_FULL, D_BR_NO_RULE, D_BR_PORT_OUTSIDE,
+  D_ICMPV6_BAD_QUOTE, D_FRAGMENT_HOLD_FULL, D_BR_NO_RULE, D_BR_PORT_OUTSIDE, D_ICMPV6_QUOTE_NOT_OURS,
+  D_ICMPV6_QUOTE_ENDPOINT, D_ICMPV6_RATE_LIMITED,
 } from "./counters";
 
 /** Fragment-cache directions of the BR (the CE uses 0 and 1). */
@@ -130,10 +135,8 @@ function brIndexOf(a: usize): i32 {
 /** Results of readPorts: the port the source side owns, the one the destination side owns. */
 let srcSidePort: i32 = 0;
 let dstSidePort: i32 = 0;
-/** For an ICMP error: the quoted packet's addresses (it went the other way). */
+/** For an ICMP error (its quoted addresses are in icmp.ts's quote record: it went the other way). */
 let isIcmpError: bool = false;
-let quotedSrc: u32 = 0;
-let quotedDst: u32 = 0;
 
 /**
  * Reads the ports of a whole packet or first fragment (table in the file
@@ -156,65 +159,36 @@ function readPorts(proto: i32, l4: usize, l4len: i32): i32 {
     dstSidePort = srcSidePort;
     return 0;
   }
+  const refused = icmpRefusedType(t); // Redirect, Source Quench: never forwarded (icmp.ts)
+  if (refused != 0) return refused;
   if (!icmp4IsError(t)) return D_ICMP_UNSUPPORTED;
-  // The quote: an IPv4 header and at least 8 bytes of what followed it.
-  const q = l4 + ICMP4_HEADER_LEN;
-  const qlen = l4len - ICMP4_HEADER_LEN;
-  const qhl = quotedIpv4(q, qlen);
-  if (qhl == 0) return D_ICMP_BAD_QUOTE;
-  const ql4 = q + <usize>qhl;
-  const qproto = ipv4Protocol(q);
-  let qs: i32;
-  let qd: i32;
-  if (qproto == IP_PROTO_TCP || qproto == IP_PROTO_UDP) {
-    qs = <i32>bswap<u16>(load<u16>(ql4));
-    qd = <i32>bswap<u16>(load<u16>(ql4, 2));
-  } else if (qproto == IP_PROTO_ICMP) {
-    const qt = icmp4Type(ql4);
-    if (qt != ICMP4_ECHO_REQUEST && qt != ICMP4_ECHO_REPLY) return D_ICMP_BAD_QUOTE;
-    qs = icmp4EchoId(ql4);
-    qd = qs;
-  } else {
-    return D_ICMP_BAD_QUOTE;
-  }
+  // The quote (icmp.ts quoteParse): an IPv4 header and at least 8 bytes of
+  // what followed it, with ports (TCP, UDP, an echo's identifier).
+  if (quoteParse(l4 + ICMP4_HEADER_LEN, l4len - ICMP4_HEADER_LEN) == 0 || !quotePorts) return D_ICMP_BAD_QUOTE;
   // The quote went the other way: its destination is this packet's source side.
-  srcSidePort = qd;
-  dstSidePort = qs;
+  srcSidePort = quoteDport;
+  dstSidePort = quoteSport;
   isIcmpError = true;
-  quotedSrc = ipv4Src(q);
-  quotedDst = ipv4Dst(q);
   return 0;
 }
 
 // The source check of a later fragment (no port) is stage.ts
-// sourceOkWithoutPort (shared with the CE); the ICMPv4 error rate limiter
-// is stage.ts icmpAllowed.
+// sourceOkWithoutPort (shared with the CE); ICMP errors, their quotes and
+// the rate limiter are icmp.ts (shared with the CE).
 
 // ---- ICMPv4 errors made by the BR ------------------------------------------------
 
 /**
- * Builds an ICMPv4 error about the IPv4 packet at `orig` (as received, not
- * yet changed) in a spare slot, from its destination to its source, and
- * emits it: as IPv4 toward the internet (to6 = 0) or encapsulated to the
- * CE at to6 (a hairpinned packet's sender). RFC 1812 §4.3.2.3: quote as
- * much as fits in 576 bytes.
+ * Makes an ICMPv4 error of `kind` about the IPv4 packet at `orig` (as
+ * received, not yet changed), from its destination to its source (icmp.ts
+ * icmpMake, shared with the CE: quote clamp, RFC 1812 §4.3.2.7 and the
+ * rate limit), and emits it: as IPv4 toward the internet (to6 = 0) or
+ * encapsulated to the CE at to6 (a hairpinned packet's sender).
  */
-function icmpError(orig: usize, origLen: i32, type: i32, code: i32, mtu: i32, to6: usize): void {
-  if (!icmpAllowed(orig)) return;
-  let q = origLen;
-  if (q > 576 - IPV4_HEADER_LEN - ICMP4_HEADER_LEN) q = 576 - IPV4_HEADER_LEN - ICMP4_HEADER_LEN;
-  const total = IPV4_HEADER_LEN + ICMP4_HEADER_LEN + q;
-  const p = spare(total + IPV6_HEADER_LEN);
+function icmpError(orig: usize, origLen: i32, kind: i32, type: i32, code: i32, mtu: i32, to6: usize): void {
+  const p = icmpMake(orig, origLen, kind, type, code, mtu, ipv4Dst(orig), IPV6_HEADER_LEN);
   if (p == 0) return;
-  buildIpv4Header(p, total, IP_PROTO_ICMP, ipv4Dst(orig), ipv4Src(orig));
-  const ic = p + IPV4_HEADER_LEN;
-  setIcmp4Type(ic, type);
-  setIcmp4Code(ic, code);
-  setIcmp4Unused(ic);
-  if (mtu > 0) setIcmp4Mtu(ic, mtu);
-  memory.copy(ic + ICMP4_HEADER_LEN, orig, <usize>q);
-  icmp4FillChecksum(ic, ICMP4_HEADER_LEN + q);
-  count(C_ICMP_GENERATED, total);
+  const total = ipv4TotalLength(p);
   if (to6 != 0) {
     const o = encapsulate(p, total, flowLabel(p, 0), brAddressPtr(0), to6);
     count(C_OUT_IPV6, total + IPV6_HEADER_LEN);
@@ -239,7 +213,7 @@ function toTunnel(p: usize, len: i32, l4: usize, errTo6: usize): i32 {
   const mtu = len + IPV6_HEADER_LEN > pmtuFloor ? pmtuFor(TO_CE, now) : pmtuFloor;
   const tooBig = len + IPV6_HEADER_LEN > mtu;
   if (tooBig && ipv4DontFragment(p)) {
-    icmpError(p, len, ICMP4_DEST_UNREACHABLE, ICMP4_CODE_FRAGMENTATION_NEEDED, mtu - IPV6_HEADER_LEN, errTo6);
+    icmpError(p, len, ICMP_KIND_PMTU, ICMP4_DEST_UNREACHABLE, ICMP4_CODE_FRAGMENTATION_NEEDED, mtu - IPV6_HEADER_LEN, errTo6);
     return D_IPV4_DF_TOO_BIG;
   }
   const label = flowLabel(p, l4);
@@ -289,7 +263,7 @@ export function brFromIPv4(p: usize, len: i32): i32 {
     const e = readPorts(proto, l4, len - hl);
     if (e != 0) return e;
     // An error about a packet the CE sent quotes the CE's address as source.
-    if (isIcmpError && quotedSrc != dst) return D_ICMP_BAD_QUOTE;
+    if (isIcmpError && quoteSrc != dst) return D_ICMP_BAD_QUOTE;
     port = dstSidePort;
   }
   // Below 2^(16-a) (the ports no CE gets) or a PSID no CE of the rule holds.
@@ -406,8 +380,8 @@ function fromCe(outer: usize, p: usize, len: i32): i32 {
     if (e != 0) return e;
     if (isIcmpError) {
       // The quote is a packet the CE received (and, for a hairpin, one the other CE sent).
-      if (needS && quotedDst != src) return D_ICMP_BAD_QUOTE;
-      if (needD && quotedSrc != dst) return D_ICMP_BAD_QUOTE;
+      if (needS && quoteDst != src) return D_ICMP_BAD_QUOTE;
+      if (needD && quoteSrc != dst) return D_ICMP_BAD_QUOTE;
     }
     sport = srcSidePort;
     dport = dstSidePort;
@@ -461,62 +435,61 @@ function upHeld(p: usize, len: i32, srule: Rule, sport: i32, dport: i32): i32 {
 /**
  * ICMPv6 to a BR address. Echo requests are answered from the address
  * they were sent to. Errors about packets the BR tunnelled to a CE
- * (RFC 2473 §8) become ICMPv4 errors to the internet sender; a Packet Too
- * Big also lowers the tunnel MTU toward that CE (RFC 8201), and about a
- * DF-clear packet needs nothing more (the BR fragments from now on).
+ * (RFC 2473 §8) become ICMPv4 errors to the internet sender (icmp.ts
+ * icmp6To4, the one mapping CE and BR use, Parameter Problem included); a
+ * Packet Too Big also lowers the tunnel MTU toward that CE (RFC 8201,
+ * never below 1280), and about a DF-clear packet needs nothing more (the
+ * BR fragments from now on).
+ *
+ * Anyone can send an ICMPv6 error and quote anything, and what the BR
+ * emits is an ICMPv4 error *from* the quoted destination: without checks
+ * it reflects spoofed errors from any address to any victim. So an error
+ * is relayed only when the quoted packet is one the BR could have sent
+ * (docs/threat-model.md): outer source a BR address, next header 4; the
+ * inner destination inside a rule's IPv4 prefix (else
+ * `drop-icmpv6-quote-not-ours`); the quoted IPv6 destination the MAP
+ * address of the CE that owns (inner destination, port) — by address only
+ * for a quoted non-first fragment (else `drop-icmpv6-quote-endpoint`); and
+ * at most the rate limit per kind and per victim (`drop-icmpv6-rate-limited`).
+ * The sender itself can be any router between the BR and the CE.
  */
 function icmp6ToBr(p: usize, len: i32, ic: usize, iclen: i32, b: i32): i32 {
   if (icmp6Check(ic, iclen, ipv6Src(p), ipv6Dst(p)) != ICMP6_OK) return D_ICMPV6_UNSUPPORTED;
   const t = icmp6Type(ic);
   if (t == ICMP6_ECHO_REQUEST) return echoReply6(p, len, ic, iclen, brAddressPtr(b));
-  if (t != ICMP6_PACKET_TOO_BIG && t != ICMP6_DEST_UNREACHABLE && t != ICMP6_TIME_EXCEEDED) {
-    return D_ICMPV6_UNSUPPORTED;
-  }
-  // The quote: our outer IPv6 header (src = a BR address, next header 4)
-  // and as much of the IPv4 packet inside as fitted.
+  const map = icmp6To4(t);
+  if (map < 0) return D_ICMPV6_UNSUPPORTED;
   const q6 = ic + ICMP6_HEADER_LEN;
   const q6len = iclen - ICMP6_HEADER_LEN;
-  if (q6len < IPV6_HEADER_LEN + IPV4_HEADER_LEN + 8) return D_ICMPV6_BAD_QUOTE;
-  if ((load<u8>(q6) >> 4) != 6 || brIndexOf(ipv6Src(q6)) < 0) return D_ICMPV6_BAD_QUOTE;
-  if (ipv6NextHeader(q6) != IP_PROTO_IPIP) return D_ICMPV6_BAD_QUOTE;
+  if (quoteTunnel(q6, q6len) == 0 || brIndexOf(ipv6Src(q6)) < 0) return D_ICMPV6_BAD_QUOTE;
   const q4 = q6 + IPV6_HEADER_LEN;
   const q4len = q6len - IPV6_HEADER_LEN;
-  const qhl = quotedIpv4(q4, q4len);
-  if (qhl == 0) return D_ICMPV6_BAD_QUOTE;
+  const qsrc = quoteSrc;
+  const qdst = quoteDst;
+  if (martian(qsrc)) return D_ICMPV6_BAD_QUOTE;
+  const r = lpmIPv4(qdst);
+  if (r < 0) return D_ICMPV6_QUOTE_NOT_OURS;
+  const rule = ruleAt(r);
+  const qdst6 = ipv6Dst(q6);
+  if (rule.psidLength > 0 && !quotePorts) {
+    if (!sourceOkWithoutPort(qdst6, rule, qdst, TO_CE)) return D_ICMPV6_QUOTE_ENDPOINT;
+  } else if (!ruleMapIPv6(rule, qdst, rule.psidLength > 0 ? quoteDport : 0, TO_CE) ||
+             !ipv6AddrEqual(TO_CE, qdst6)) {
+    return D_ICMPV6_QUOTE_ENDPOINT;
+  }
   if (t == ICMP6_PACKET_TOO_BIG) {
-    pmtuLower(ipv6Dst(q6), <i32>min<u32>(icmp6Mtu(ic), 65535), now);
+    pmtuLower(qdst6, <i32>min<u32>(icmp6Mtu(ic), 65535), now);
     count(C_PTB_RECEIVED, len);
     if (!ipv4DontFragment(q4)) return HELD;
   }
-  let type = ICMP4_DEST_UNREACHABLE;
-  let code = ICMP4_CODE_HOST_UNREACHABLE;
-  let mtu = 0;
-  if (t == ICMP6_PACKET_TOO_BIG) {
-    code = ICMP4_CODE_FRAGMENTATION_NEEDED;
-    mtu = pmtuFor(ipv6Dst(q6), now) - IPV6_HEADER_LEN;
-  } else if (t == ICMP6_TIME_EXCEEDED) {
-    type = ICMP4_TIME_EXCEEDED;
-    code = ICMP4_CODE_TTL_EXCEEDED;
-  }
-  const qsrc = ipv4Src(q4);
-  const qdst = ipv4Dst(q4);
-  if (martian(qsrc)) return D_ICMPV6_BAD_QUOTE;
+  // Over the limit the error is not relayed (a Packet Too Big's MTU was still learned).
+  if (!icmpRateTake(map >>> 16, qsrc)) return D_ICMPV6_RATE_LIMITED;
+  const mtu = t == ICMP6_PACKET_TOO_BIG ? pmtuFor(qdst6, now) - IPV6_HEADER_LEN : 0;
   // Written over this packet's own slot: the ICMPv4 message is shorter than
-  // what it replaces, and the quote is copied forward first.
-  let qcopy = q4len;
-  if (qcopy > 576 - IPV4_HEADER_LEN - ICMP4_HEADER_LEN) qcopy = 576 - IPV4_HEADER_LEN - ICMP4_HEADER_LEN;
-  const out = p;
-  const oic = out + IPV4_HEADER_LEN;
-  memory.copy(oic + ICMP4_HEADER_LEN, q4, <usize>qcopy);
-  const total = IPV4_HEADER_LEN + ICMP4_HEADER_LEN + qcopy;
-  buildIpv4Header(out, total, IP_PROTO_ICMP, qdst, qsrc);
-  setIcmp4Type(oic, type);
-  setIcmp4Code(oic, code);
-  setIcmp4Unused(oic);
-  if (mtu > 0) setIcmp4Mtu(oic, mtu);
-  icmp4FillChecksum(oic, ICMP4_HEADER_LEN + qcopy);
-  leave(out, total);
-  count(C_ICMP_GENERATED, total);
+  // what it replaces, and the quote moves forward first.
+  const total = icmp4ErrorStart(p, qdst, qsrc, (map >>> 8) & 0xFF, map & 0xFF, mtu, q4, icmpQuoteLen(q4len));
+  icmp4ErrorSeal(p, total);
+  leave(p, total);
   count(C_OUT_IPV4, total);
   return 0;
 }

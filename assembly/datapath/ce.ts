@@ -44,14 +44,19 @@ import {
 import {
   natOutbound, natInbound, natSessionExtPort, natSessionIntAddr, natSessionIntPort, natFindMapping,
   natMappingIntAddr, natMappingIntPort, natFindSession, NAT_E_NO_PORT, NAT_E_FULL, NAT_E_FILTERED,
-  NAT_E_NOT_READY,
+  NAT_E_NOT_READY, natFilterAdmits, natFiltering, NAT_FILTER_EIF,
 } from "../nat/nat";
 import { spare, emit } from "./slots";
 import {
-  HELD, pktPtr, pktLen, now, leave, ipv4Reason, martian, flowLabel, buildIpv4Header, encapsulate,
-  fragmentAndEncapsulate, reassemble, echoReply6, sourceOkWithoutPort, icmpAllowed, ipv6Reason, takeHeld,
-  releasedResult, quotedIpv4,
+  HELD, pktPtr, pktLen, now, leave, ipv4Reason, martian, flowLabel, encapsulate,
+  fragmentAndEncapsulate, reassemble, echoReply6, sourceOkWithoutPort, ipv6Reason, takeHeld,
+  releasedResult,
 } from "./stage";
+import {
+  icmpMake, icmp4ErrorStart, icmp4ErrorSeal, icmpQuoteLen, icmpRateTake, icmpRefusedType, icmp4MtuFloor,
+  icmp6To4, quoteParse, quoteTunnel, quoteProto, quoteSrc, quoteDst, quoteSport, quoteDport, quotePorts,
+  ICMP_KIND_TTL, ICMP_KIND_PMTU,
+} from "./icmp";
 import { pmtuFor, pmtuLower, pmtuFloor } from "./pmtu";
 import {
   frag4Remember, frag4Find, frag4Hold, frag4NextHeld, frag4HeldLen, fragAddr, fragPort, DIR_OUT, DIR_IN,
@@ -63,7 +68,9 @@ import {
   D_IPV6_NOT_FOR_US, D_IPV6_UNSUPPORTED_NEXT_HEADER, D_SECURITY_IPV4_DST, D_SECURITY_PORT,
   D_SECURITY_IPV6_DST, D_SECURITY_IPV6_SRC, D_SECURITY_IPV6_SRC_UNKNOWN, D_NAT_NO_MAPPING, D_NAT_FILTERED,
   D_NAT_PORT_EXHAUSTED, D_NAT_TABLE_FULL, D_ICMP_UNSUPPORTED, D_ICMP_BAD_QUOTE, D_ICMPV6_UNSUPPORTED,
-  D_ICMPV6_BAD_QUOTE, D_FRAGMENT_HOLD_FULL, D_FRAGMENT_BAD, D_NOT_CONFIGURED,
+  D_ICMPV6_BAD_QUOTE, D_FRAGMENT_HOLD_FULL, D_FRAGMENT_BAD, D_NOT_CONFIGURED, D_ICMP_FILTERED,
+  D_ICMPV6_UNTRUSTED_SOURCE, D_ICMPV6_QUOTE_NOT_OURS, D_ICMPV6_QUOTE_ENDPOINT, D_ICMPV6_RATE_LIMITED,
+  C_ICMP_MTU_FLOOR,
 } from "./counters";
 
 /** Next hop of an encapsulated packet: 16 bytes. */
@@ -198,30 +205,17 @@ function nextHop(dst: u32, dport: i32): bool {
 // ---- ICMPv4 errors made by the CE --------------------------------------------
 
 /**
- * Builds an ICMPv4 error about the IPv4 packet at `orig` (as received) in a
- * spare slot, from the CE's address to the packet's source, and emits it
- * toward the LAN. RFC 1812 §4.3.2.3: quote as much as fits in 576 bytes.
- * RFC 1812 §4.3.2.7 / §4.3.2.8 (stage.ts icmpAllowed, shared with the BR):
- * none about an ICMP error or a non-first fragment, and at most
- * ICMP_PER_SECOND (200) a second; suppressed ones count in
- * `icmp-rate-limited`.
+ * Makes an ICMPv4 error of `kind` (icmp.ts: its own rate limit) about the
+ * IPv4 packet at `orig` (as received), from the CE's address to the
+ * packet's source, and emits it toward the LAN (icmp.ts icmpMake, shared
+ * with the BR: RFC 1812 §4.3.2.3 quote clamp, §4.3.2.7 never about an ICMP
+ * error or a non-first fragment, §4.3.2.8 rate limit; suppressed ones
+ * count in `icmp-rate-limited`).
  */
-function icmpErrorToLan(orig: usize, origLen: i32, type: i32, code: i32, mtu: i32): void {
-  if (!icmpAllowed(orig)) return;
-  let q = origLen;
-  if (q > 576 - IPV4_HEADER_LEN - ICMP4_HEADER_LEN) q = 576 - IPV4_HEADER_LEN - ICMP4_HEADER_LEN;
-  const total = IPV4_HEADER_LEN + ICMP4_HEADER_LEN + q;
-  const p = spare(total);
+function icmpErrorToLan(orig: usize, origLen: i32, kind: i32, type: i32, code: i32, mtu: i32): void {
+  const p = icmpMake(orig, origLen, kind, type, code, mtu, extAddr(), 0);
   if (p == 0) return;
-  buildIpv4Header(p, total, IP_PROTO_ICMP, extAddr(), ipv4Src(orig));
-  const ic = p + IPV4_HEADER_LEN;
-  setIcmp4Type(ic, type);
-  setIcmp4Code(ic, code);
-  setIcmp4Unused(ic);
-  if (mtu > 0) setIcmp4Mtu(ic, mtu);
-  memory.copy(ic + ICMP4_HEADER_LEN, orig, <usize>q);
-  icmp4FillChecksum(ic, ICMP4_HEADER_LEN + q);
-  count(C_ICMP_GENERATED, total);
+  const total = ipv4TotalLength(p);
   count(C_OUT_IPV4, total);
   emit(p, total);
 }
@@ -243,7 +237,7 @@ export function ceFromLan(p: usize, len: i32): i32 {
   if (martian(dst) || martian(src) || isOwnIPv4(src)) return D_IPV4_MARTIAN;
   // RFC 1812 §5.3.1: a router does not forward a packet whose TTL runs out.
   if (ipv4Ttl(p) <= 1) {
-    icmpErrorToLan(p, len, ICMP4_TIME_EXCEEDED, ICMP4_CODE_TTL_EXCEEDED, 0);
+    icmpErrorToLan(p, len, ICMP_KIND_TTL, ICMP4_TIME_EXCEEDED, ICMP4_CODE_TTL_EXCEEDED, 0);
     return D_IPV4_TTL_EXPIRED;
   }
   const proto = ipv4Protocol(p);
@@ -270,6 +264,8 @@ export function ceFromLan(p: usize, len: i32): i32 {
     if (l4len < ICMP4_HEADER_LEN) return D_IPV4_BAD_L4;
     if (!more && icmp4Check(l4, l4len) != ICMP4_OK) return D_IPV4_BAD_L4;
     const t = icmp4Type(l4);
+    const refused = icmpRefusedType(t); // Redirect, Source Quench: never forwarded (icmp.ts)
+    if (refused != 0) return refused;
     if (icmp4IsError(t)) return more ? D_ICMP_UNSUPPORTED : icmpErrorFromLan(p, len, l4, l4len);
     if (t != ICMP4_ECHO_REQUEST) return D_ICMP_UNSUPPORTED;
     sport = icmp4EchoId(l4);
@@ -288,7 +284,7 @@ export function ceFromLan(p: usize, len: i32): i32 {
   if (len + IPV6_HEADER_LEN > pmtuFloor) {
     const mtu = pmtuFor(NEXT_HOP, now);
     if (len + IPV6_HEADER_LEN > mtu && ipv4DontFragment(p)) {
-      icmpErrorToLan(p, len, ICMP4_DEST_UNREACHABLE, ICMP4_CODE_FRAGMENTATION_NEEDED, mtu - IPV6_HEADER_LEN);
+      icmpErrorToLan(p, len, ICMP_KIND_PMTU, ICMP4_DEST_UNREACHABLE, ICMP4_CODE_FRAGMENTATION_NEEDED, mtu - IPV6_HEADER_LEN);
       return D_IPV4_DF_TOO_BIG;
     }
   }
@@ -299,10 +295,12 @@ export function ceFromLan(p: usize, len: i32): i32 {
   rewriteSrc(p, l4, proto, extAddr(), ext);
 
   // MSS clamp (RFC 7597 §8.3.1 leaves it to the CE; the field needs it).
+  // Only the packet's own bytes: a first fragment may end inside the
+  // options (then an MSS option past its end is not clamped).
   if (proto == IP_PROTO_TCP && (l4Flags & TCP_SYN) != 0 && settings.mssClamp != 0) {
     let mss = settings.mssClamp;
     if (mss == 1) mss = pmtuFor(NEXT_HOP, now) - IPV6_HEADER_LEN - IPV4_HEADER_LEN - TCP_HEADER_LEN;
-    tcpClampMss(l4, mss);
+    tcpClampMss(l4, mss, l4len);
   }
 
   if (more) frag4Remember(src, dst, id, proto, DIR_OUT, 0, dport, now);
@@ -417,23 +415,17 @@ function hairpin(p: usize, len: i32, l4: usize, proto: i32, dport: i32, ext: i32
 function icmpErrorFromLan(p: usize, len: i32, ic: usize, iclen: i32): i32 {
   const q = ic + ICMP4_HEADER_LEN;
   const qlen = iclen - ICMP4_HEADER_LEN;
-  const qhl = quotedIpv4(q, qlen);
-  if (qhl == 0) return D_ICMP_BAD_QUOTE;
-  const qproto = ipv4Protocol(q);
-  const ql4 = q + <usize>qhl;
-  let qsport = <i32>bswap<u16>(load<u16>(ql4));
-  let qdport = <i32>bswap<u16>(load<u16>(ql4, 2));
-  if (qproto == IP_PROTO_ICMP) {
-    // An echo reply our LAN host sent that made an error? Only echo ids map.
-    qdport = icmp4EchoId(ql4);
-    qsport = 0;
-  } else if (qproto != IP_PROTO_TCP && qproto != IP_PROTO_UDP) {
-    return D_ICMP_BAD_QUOTE;
-  }
+  const qhl = quoteParse(q, qlen);
+  if (qhl == 0 || !quotePorts) return D_ICMP_BAD_QUOTE;
+  const qproto = quoteProto;
+  let qsport = quoteSport;
+  const qdport = quoteDport;
+  // An echo our LAN host answered that made an error? Only echo ids map.
+  if (qproto == IP_PROTO_ICMP) qsport = 0;
   // Hairpinned (quoted source = our own address): only TCP and UDP are
   // hairpinned (an echo request to our own address has no port set port,
   // ceFromLan drops it), and the source port must be one of ours.
-  const turn = isOwnIPv4(ipv4Src(q));
+  const turn = isOwnIPv4(quoteSrc);
   if (turn) {
     if (qproto == IP_PROTO_ICMP) return D_ICMP_BAD_QUOTE;
     if (portSetIndex(cePortSet, qsport) < 0) return D_SECURITY_PORT;
@@ -551,6 +543,10 @@ function wanInner(outer: usize, p: usize, len: i32): i32 {
   const src = ipv4Src(p);
   const dst = ipv4Dst(p);
   if (!isOwnIPv4(dst)) return D_SECURITY_IPV4_DST;
+  // RFC 1812 §5.3.7: never a martian source, whatever the filtering mode;
+  // nor our own address when no other CE shares it (with a PSID, siblings
+  // hold the same address: then only our own ports are refused, below).
+  if (martian(src) || (domain.ceK == 0 && isOwnIPv4(src))) return D_IPV4_MARTIAN;
   const proto = ipv4Protocol(p);
   const fragOff = ipv4FragmentOffset(p);
   const more = ipv4MoreFragments(p);
@@ -579,6 +575,8 @@ function wanInner(outer: usize, p: usize, len: i32): i32 {
     if (l4len < ICMP4_HEADER_LEN) return D_IPV4_BAD_L4;
     if (!more && icmp4Check(l4, l4len) != ICMP4_OK) return D_IPV4_BAD_L4;
     const t = icmp4Type(l4);
+    const refused = icmpRefusedType(t); // Redirect, Source Quench: never forwarded (icmp.ts)
+    if (refused != 0) return refused;
     if (icmp4IsError(t)) {
       if (more) return D_ICMP_UNSUPPORTED;
       return icmpErrorFromWan(outer, p, len, l4, l4len);
@@ -593,8 +591,19 @@ function wanInner(outer: usize, p: usize, len: i32): i32 {
     dport = l4Dport;
   }
   if (portSetIndex(cePortSet, dport) < 0) return D_SECURITY_PORT;
+  // Our own address and one of our own ports: spoofed (a sibling CE sharing
+  // the address has other ports).
+  if (isOwnIPv4(src) && portSetIndex(cePortSet, sport) >= 0) return D_IPV4_MARTIAN;
   const o = outerSourceOk(outer, src, sport);
   if (o != 0) return o;
+  // A LAN address as the source from the WAN: the address of the host it
+  // would be delivered to (a "land" packet). Endpoint-independent filtering
+  // would make it a session, so look first; otherwise only a session the
+  // host made can match, checked below at no cost.
+  if (natFiltering() == NAT_FILTER_EIF) {
+    const m = natFindMapping(proto, dport);
+    if (m > 0 && natMappingIntAddr(m) == src) return D_IPV4_MARTIAN;
+  }
   const s = natInbound(proto, dport, src, sport, l4Flags, now);
   if (s <= 0) {
     if (s == NAT_E_FILTERED) return D_NAT_FILTERED;
@@ -602,6 +611,7 @@ function wanInner(outer: usize, p: usize, len: i32): i32 {
     return D_NAT_NO_MAPPING;
   }
   const ia = natSessionIntAddr(s);
+  if (ia == src) return D_IPV4_MARTIAN;
   const ip = natSessionIntPort(s);
   if (more) frag4Remember(src, dst, id, proto, DIR_IN, ia, ip, now);
   const res = wanDeliver(p, len, l4, proto, ia, ip);
@@ -626,27 +636,22 @@ function wanDeliverHeld(p: usize, len: i32): i32 {
 /**
  * An ICMPv4 error from the internet about a packet we sent: the quote is
  * our translated packet (our address:ext → remote). Map it back by the
- * quoted source port (RFC 5508 §4.2) and deliver to the internal host.
+ * quoted source port (RFC 5508 §4.2) and deliver to the internal host —
+ * only when the session's filtering (RFC 4787 REQ-8) would admit a packet
+ * from the quoted remote (RFC 5508 REQ-3: the quote must match a session;
+ * an off-path stranger must guess it). The error's own source is a router
+ * and is not filtered (RFC 4787 REQ-12a); martian ones were refused in
+ * wanInner. A Fragmentation Needed below ICMP4_MTU_FLOOR is raised to it.
  */
 function icmpErrorFromWan(outer: usize, p: usize, len: i32, ic: usize, iclen: i32): i32 {
   const q = ic + ICMP4_HEADER_LEN;
   const qlen = iclen - ICMP4_HEADER_LEN;
-  const qhl = quotedIpv4(q, qlen);
-  if (qhl == 0) return D_ICMP_BAD_QUOTE;
-  if (!isOwnIPv4(ipv4Src(q))) return D_SECURITY_IPV4_DST;
-  const qproto = ipv4Protocol(q);
-  const ql4 = q + <usize>qhl;
-  let qsport: i32;
-  let qdport: i32;
-  if (qproto == IP_PROTO_ICMP) {
-    qsport = icmp4EchoId(ql4);
-    qdport = 0;
-  } else if (qproto == IP_PROTO_TCP || qproto == IP_PROTO_UDP) {
-    qsport = <i32>bswap<u16>(load<u16>(ql4));
-    qdport = <i32>bswap<u16>(load<u16>(ql4, 2));
-  } else {
-    return D_ICMP_BAD_QUOTE;
-  }
+  const qhl = quoteParse(q, qlen);
+  if (qhl == 0 || !quotePorts) return D_ICMP_BAD_QUOTE;
+  if (!isOwnIPv4(quoteSrc)) return D_SECURITY_IPV4_DST;
+  const qproto = quoteProto;
+  const qsport = quoteSport;
+  const qdport = qproto == IP_PROTO_ICMP ? 0 : quoteDport;
   if (portSetIndex(cePortSet, qsport) < 0) return D_SECURITY_PORT;
   // The error has no port of its own. Through a BR it may come from any
   // router (exempt); from a peer CE its source is that CE's address.
@@ -654,9 +659,11 @@ function icmpErrorFromWan(outer: usize, p: usize, len: i32, ic: usize, iclen: i3
   if (o != 0) return o;
   const m = natFindMapping(qproto, qsport);
   if (m <= 0) return D_NAT_NO_MAPPING;
+  if (!natFilterAdmits(qproto, qsport, quoteDst, qdport, now)) return D_ICMP_FILTERED;
+  if (ipv4Ttl(p) <= 1) return D_IPV4_TTL_EXPIRED;
   const ia = natMappingIntAddr(m);
   translateQuoted(q, qhl, qlen, qproto, true, ia, natMappingIntPort(m));
-  if (ipv4Ttl(p) <= 1) return D_IPV4_TTL_EXPIRED;
+  if (icmp4MtuFloor(ic)) count(C_ICMP_MTU_FLOOR, len);
   setIpv4DstUpdate(p, ia);
   setIpv4TtlUpdate(p, ipv4Ttl(p) - 1);
   icmp4FillChecksum(ic, iclen);
@@ -665,78 +672,78 @@ function icmpErrorFromWan(outer: usize, p: usize, len: i32, ic: usize, iclen: i3
   return 0;
 }
 
+/** True when the 16 bytes at a are one of the domain's BR addresses. */
+function isBr(a: usize): bool {
+  for (let i = 0; i < domain.brCount; i++) {
+    if (ipv6AddrEqual(a, brAddressPtr(i))) return true;
+  }
+  return false;
+}
+
 /**
  * ICMPv6 to our MAP address: errors about packets we tunnelled (RFC 2473
- * §8, RFC 7597 §8.2) become ICMPv4 errors to the original LAN sender; a
- * Packet Too Big also lowers the tunnel MTU toward that endpoint. Echo
- * requests to the MAP address are answered (operators ping it).
- * Mapping (RFC 2473 §8.3, IPv4 original packet): Packet Too Big →
- * fragmentation needed (DF packets only); Destination Unreachable and
- * Parameter Problem (the tunnel is one link for the inner packet) → host
- * unreachable; Time Exceeded → time exceeded (TTL exceeded in transit).
+ * §8, RFC 7597 §8.2) become ICMPv4 errors to the original LAN sender
+ * (icmp.ts icmp6To4, the one mapping CE and BR use); a Packet Too Big also
+ * lowers the tunnel MTU toward that endpoint (never below 1280, RFC 8201
+ * §4, pmtu.ts). Echo requests to the MAP address are answered (operators
+ * ping it). What is trusted (docs/threat-model.md):
+ *   - the quote must be one of our tunnel packets: outer source our MAP
+ *     address, inner source our address and one of our ports, outer
+ *     destination the endpoint nextHop gives for the inner destination
+ *     (the BR, or the peer CE of a forwarding rule);
+ *   - the sender: a Packet Too Big may come from any router of the IPv6
+ *     path (RFC 8201 §4; the worst it can do is the 1280 floor); any other
+ *     error only from a BR address or the peer the quote was sent to — the
+ *     only nodes that answer about the tunnel itself (RFC 7597 §8.1's
+ *     spoofing answer), so a stranger cannot make LAN hosts see
+ *     unreachables;
+ *   - the quoted remote must pass the session's filtering, as an ICMPv4
+ *     error's (icmpErrorFromWan);
+ *   - relayed errors are rate-limited per kind and per LAN host.
  */
 function icmp6FromWan(p: usize, len: i32, ic: usize, iclen: i32): i32 {
   if (icmp6Check(ic, iclen, ipv6Src(p), ipv6Dst(p)) != ICMP6_OK) return D_ICMPV6_UNSUPPORTED;
   const t = icmp6Type(ic);
   if (t == ICMP6_ECHO_REQUEST) return echoReply6(p, len, ic, iclen, ceMapAddressPtr());
-  if (t != ICMP6_PACKET_TOO_BIG && t != ICMP6_DEST_UNREACHABLE && t != ICMP6_TIME_EXCEEDED &&
-      t != ICMP6_PARAMETER_PROBLEM) {
-    return D_ICMPV6_UNSUPPORTED;
-  }
-  // The quote: our outer IPv6 header (src = our MAP address, next header 4)
-  // and as much of the IPv4 packet inside as fitted.
+  const map = icmp6To4(t);
+  if (map < 0) return D_ICMPV6_UNSUPPORTED;
   const q6 = ic + ICMP6_HEADER_LEN;
   const q6len = iclen - ICMP6_HEADER_LEN;
-  if (q6len < IPV6_HEADER_LEN + IPV4_HEADER_LEN + 8) return D_ICMPV6_BAD_QUOTE;
-  if ((load<u8>(q6) >> 4) != 6 || !ipv6AddrEqual(ipv6Src(q6), ceMapAddressPtr())) return D_ICMPV6_BAD_QUOTE;
-  if (ipv6NextHeader(q6) != IP_PROTO_IPIP) return D_ICMPV6_BAD_QUOTE;
-  if (t == ICMP6_PACKET_TOO_BIG) {
-    pmtuLower(ipv6Dst(q6), <i32>min<u32>(icmp6Mtu(ic), 65535), now);
-    count(C_PTB_RECEIVED, len);
-  }
+  const qhl = quoteTunnel(q6, q6len);
+  if (qhl == 0 || !quotePorts || !ipv6AddrEqual(ipv6Src(q6), ceMapAddressPtr())) return D_ICMPV6_BAD_QUOTE;
   const q4 = q6 + IPV6_HEADER_LEN;
   const q4len = q6len - IPV6_HEADER_LEN;
-  const qhl = quotedIpv4(q4, q4len);
-  if (qhl == 0) return D_ICMPV6_BAD_QUOTE;
-  const qproto = ipv4Protocol(q4);
-  const ql4 = q4 + <usize>qhl;
-  let qsport: i32;
-  if (qproto == IP_PROTO_ICMP) qsport = icmp4EchoId(ql4);
-  else if (qproto == IP_PROTO_TCP || qproto == IP_PROTO_UDP) qsport = <i32>bswap<u16>(load<u16>(ql4));
-  else return D_ICMPV6_BAD_QUOTE;
+  const qproto = quoteProto;
+  const qsport = quoteSport;
+  const qdport = qproto == IP_PROTO_ICMP ? 0 : quoteDport;
+  if (!isOwnIPv4(quoteSrc) || portSetIndex(cePortSet, qsport) < 0) return D_ICMPV6_QUOTE_NOT_OURS;
+  nextHop(quoteDst, qdport); // as ceFromLan chose it
+  if (!ipv6AddrEqual(ipv6Dst(q6), NEXT_HOP)) return D_ICMPV6_QUOTE_ENDPOINT;
+  if (t != ICMP6_PACKET_TOO_BIG && !isBr(ipv6Src(p)) && !ipv6AddrEqual(ipv6Src(p), NEXT_HOP)) {
+    return D_ICMPV6_UNTRUSTED_SOURCE;
+  }
   const m = natFindMapping(qproto, qsport);
   if (m <= 0) return D_NAT_NO_MAPPING;
-  // A Packet Too Big about a DF-clear packet needs no ICMPv4: the CE
-  // fragments from now on. The message was used; keep it.
-  if (t == ICMP6_PACKET_TOO_BIG && !ipv4DontFragment(q4)) return HELD;
-  let type = ICMP4_DEST_UNREACHABLE;
-  let code = ICMP4_CODE_HOST_UNREACHABLE;
-  let mtu = 0;
+  if (!natFilterAdmits(qproto, qsport, quoteDst, qdport, now)) return D_ICMP_FILTERED;
   if (t == ICMP6_PACKET_TOO_BIG) {
-    code = ICMP4_CODE_FRAGMENTATION_NEEDED;
-    mtu = pmtuFor(ipv6Dst(q6), now) - IPV6_HEADER_LEN;
-  } else if (t == ICMP6_TIME_EXCEEDED) {
-    type = ICMP4_TIME_EXCEEDED;
-    code = ICMP4_CODE_TTL_EXCEEDED;
+    pmtuLower(NEXT_HOP, <i32>min<u32>(icmp6Mtu(ic), 65535), now);
+    count(C_PTB_RECEIVED, len);
+    // About a DF-clear packet no ICMPv4 is needed: the CE fragments from
+    // now on. The message was used; keep it.
+    if (!ipv4DontFragment(q4)) return HELD;
   }
+  const ia = natMappingIntAddr(m);
+  // Over the limit the error is not relayed (a Packet Too Big's MTU was still learned).
+  if (!icmpRateTake(map >>> 16, ia)) return D_ICMPV6_RATE_LIMITED;
+  const mtu = t == ICMP6_PACKET_TOO_BIG ? pmtuFor(NEXT_HOP, now) - IPV6_HEADER_LEN : 0;
   // Rebuild the quote as the LAN host sent it, in a fresh ICMPv4 error
-  // written over this packet's own slot (the quote is copied forward first).
-  let qcopy = q4len;
-  if (qcopy > 576 - IPV4_HEADER_LEN - ICMP4_HEADER_LEN) qcopy = 576 - IPV4_HEADER_LEN - ICMP4_HEADER_LEN;
-  const out = p; // the ICMPv4 message is shorter than what it replaces
-  const oq = out + IPV4_HEADER_LEN + ICMP4_HEADER_LEN;
-  memory.copy(oq, q4, <usize>qcopy);
-  translateQuoted(oq, qhl, qcopy, qproto, true, natMappingIntAddr(m), natMappingIntPort(m));
-  const total = IPV4_HEADER_LEN + ICMP4_HEADER_LEN + qcopy;
-  buildIpv4Header(out, total, IP_PROTO_ICMP, extAddr(), natMappingIntAddr(m));
-  const oic = out + IPV4_HEADER_LEN;
-  setIcmp4Type(oic, type);
-  setIcmp4Code(oic, code);
-  setIcmp4Unused(oic);
-  if (mtu > 0) setIcmp4Mtu(oic, mtu);
-  icmp4FillChecksum(oic, ICMP4_HEADER_LEN + qcopy);
-  leave(out, total);
-  count(C_ICMP_GENERATED, total);
+  // written over this packet's own slot (shorter than what it replaces;
+  // the quote moves forward first).
+  const qcopy = icmpQuoteLen(q4len);
+  const total = icmp4ErrorStart(p, extAddr(), ia, (map >>> 8) & 0xFF, map & 0xFF, mtu, q4, qcopy);
+  translateQuoted(p + IPV4_HEADER_LEN + ICMP4_HEADER_LEN, qhl, qcopy, qproto, true, ia, natMappingIntPort(m));
+  icmp4ErrorSeal(p, total);
+  leave(p, total);
   count(C_OUT_IPV4, total);
   return 0;
 }

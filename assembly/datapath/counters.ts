@@ -108,7 +108,7 @@ export const G_SESSIONS_EVICTED: i32 = 62;
 export const G_COUNT: i32 = 8;
 
 // ---- appended later (statistics, not outcomes) ------------------------------
-/** ICMPv4 errors the module did not make because of the rate limit (stage.ts icmpAllowed). */
+/** ICMPv4 errors the module did not make because of the rate limit (icmp.ts icmpAllowed). */
 export const C_ICMP_RATE_LIMITED: i32 = 63;
 /** Inputs of a process() call past batchMax, not read (bytes 0); a negative count counts 1. */
 export const D_BATCH_OVERFLOW: i32 = 64;
@@ -122,7 +122,27 @@ export const C_REASSEMBLY_EVICTED: i32 = 67;
 export const G_SESSIONS_EVICTED_HOST_LIMIT: i32 = 68;
 /** NAT sessions evicted because their mapping reached its session limit (copied from the NAT). */
 export const G_SESSIONS_EVICTED_MAPPING_LIMIT: i32 = 69;
-export const COUNTER_COUNT: i32 = 70;
+
+// ---- appended later: ICMP policy (icmp.ts); drops D2_FIRST .. D2_END - 1 ----
+export const D2_FIRST: i32 = 70;
+/** An ICMP Redirect, either way (never meaningful across a tunnel). */
+export const D_ICMP_REDIRECT: i32 = 70;
+/** An ICMP Source Quench, either way (deprecated, RFC 6633). */
+export const D_ICMP_SOURCE_QUENCH: i32 = 71;
+/** An ICMP error whose quoted remote the session's filtering would not admit. */
+export const D_ICMP_FILTERED: i32 = 72;
+/** An ICMPv6 error (other than Packet Too Big) from a source that is not a tunnel endpoint. */
+export const D_ICMPV6_UNTRUSTED_SOURCE: i32 = 73;
+/** An ICMPv6 error quoting an IPv4 packet this module could not have sent (address outside it). */
+export const D_ICMPV6_QUOTE_NOT_OURS: i32 = 74;
+/** An ICMPv6 error whose quoted IPv6 destination is not where the quoted IPv4 packet would go. */
+export const D_ICMPV6_QUOTE_ENDPOINT: i32 = 75;
+/** An ICMPv6 error not relayed as ICMPv4 because of the rate limit. */
+export const D_ICMPV6_RATE_LIMITED: i32 = 76;
+export const D2_END: i32 = 77;
+/** Relayed Fragmentation Needed messages whose next-hop MTU was raised to the floor (statistic). */
+export const C_ICMP_MTU_FLOOR: i32 = 77;
+export const COUNTER_COUNT: i32 = 78;
 
 const NAMES: StaticArray<string> = [
   "in-ipv4", "in-ipv6",
@@ -150,6 +170,10 @@ const NAMES: StaticArray<string> = [
   "icmp-rate-limited",
   "drop-batch-overflow", "clock-adjusted", "fragments-evicted", "reassembly-evicted",
   "sessions-evicted-host-limit", "sessions-evicted-mapping-limit",
+  "drop-icmp-redirect", "drop-icmp-source-quench", "drop-icmp-filtered",
+  "drop-icmpv6-untrusted-source", "drop-icmpv6-quote-not-ours", "drop-icmpv6-quote-endpoint",
+  "drop-icmpv6-rate-limited",
+  "icmp-mtu-floor",
 ];
 
 const COUNTERS: usize = memory.data(COUNTER_COUNT * 16, 16);

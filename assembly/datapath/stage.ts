@@ -1,9 +1,8 @@
 // What the CE and BR stages share: the per-packet result (where the packet
 // now starts and how long it is), the batch clock, the ordering of extra
 // outputs, and the steps both sides take toward the tunnel (encapsulation,
-// IPv4 fragmentation before it, ICMPv4 header building, flow labels), the
-// RFC 7597 §8.1 source check for packets without a port, and the ICMPv4
-// error rate limiter.
+// IPv4 fragmentation before it, flow labels) and the RFC 7597 §8.1 source check for packets
+// without a port. ICMP (errors, quotes, the rate limiter) is icmp.ts.
 //
 // A stage returns 0 when the packet leaves (pktPtr / pktLen), HELD when the
 // module keeps it, or the one drop reason (a D_* counter).
@@ -15,7 +14,6 @@ import {
   setIpv4Protocol, setIpv4Src, setIpv4Dst, ipv4FillChecksum, ipv4TotalLength, IPV4_TOO_SHORT,
   IPV4_BAD_VERSION, IPV4_BAD_IHL, IPV4_BAD_TOTAL_LENGTH, IPV4_HEADER_LEN, IP_PROTO_IPIP, IP_PROTO_ICMP,
 } from "../wire/ipv4";
-import { icmp4Type, icmp4IsError } from "../wire/icmp4";
 import {
   setIpv6VersionClassFlow, setIpv6PayloadLength, setIpv6NextHeader, setIpv6HopLimit, setIpv6Src,
   setIpv6Dst, ipv6Src, ipv6Dst, ipv6AddrCopy, ipv6AddrEqual, IPV6_HEADER_LEN, IPV6_TOO_SHORT,
@@ -30,7 +28,7 @@ import {
 import { domain, brAddressPtr } from "../map/provision";
 import { lpmIPv6 } from "../map/lpm";
 import {
-  count, C_OUT_IPV6, C_FRAGMENTS_OUT, C_REASSEMBLED, C_RELEASED, C_RELEASED_DROPPED, C_ICMP_RATE_LIMITED,
+  count, C_OUT_IPV6, C_FRAGMENTS_OUT, C_REASSEMBLED, C_RELEASED, C_RELEASED_DROPPED,
   D_IPV4_TRUNCATED, D_IPV4_BAD_VERSION, D_IPV4_BAD_IHL, D_IPV4_BAD_LENGTH, D_IPV4_BAD_CHECKSUM,
   D_IPV4_DF_TOO_BIG, D_IPV6_FRAGMENT_BAD, D_IPV6_FRAGMENT_TABLE_FULL, D_IPV6_FRAGMENT_TOO_BIG,
   D_IPV6_TRUNCATED, D_IPV6_BAD_VERSION, D_IPV6_BAD_LENGTH, D_SECURITY_IPV6_SRC_UNKNOWN,
@@ -109,20 +107,6 @@ export function flowLabel(p: usize, l4: usize): i32 {
   h = (h ^ (h >>> 12)) * 0x297A2D39;
   h ^= h >>> 15;
   return <i32>(h & 0xFFFFF);
-}
-
-/** A 20-byte IPv4 header for a packet the module makes (DF set, TTL 64). */
-export function buildIpv4Header(p: usize, total: i32, proto: i32, src: u32, dst: u32): void {
-  setIpv4VersionIhl(p, 5);
-  setIpv4Tos(p, 0);
-  setIpv4TotalLength(p, total);
-  setIpv4Id(p, 0);
-  setIpv4Fragment(p, true, false, 0);
-  setIpv4Ttl(p, 64);
-  setIpv4Protocol(p, proto);
-  setIpv4Src(p, src);
-  setIpv4Dst(p, dst);
-  ipv4FillChecksum(p);
 }
 
 /**
@@ -255,46 +239,6 @@ export function sourceOkWithoutPort(outerSrc: usize, rule: Rule, src: u32, out: 
   return ruleMapIPv6(rule, src, port, out) && ipv6AddrEqual(out, outerSrc);
 }
 
-// ---- ICMPv4 errors the module makes ----------------------------------------------
-
-/**
- * ICMPv4 errors the module may make per second (RFC 1812 §4.3.2.8): one
- * token bucket per module (a module is a CE or a BR), refilled to this
- * many at the start of each 1000 ms window of the batch clock. Errors over
- * the limit are not made and are counted in `icmp-rate-limited`.
- */
-export const ICMP_PER_SECOND: i32 = 200;
-
-// Start of the current window; "never" at first, so the first error opens one.
-let icmpWindow: u64 = u64.MAX_VALUE;
-let icmpLeft: i32 = 0;
-
-/**
- * May the module send an ICMPv4 error about the IPv4 packet at `orig` (as
- * received)? RFC 1812 §4.3.2.7: never about an ICMP error, a non-first
- * fragment or a martian source; RFC 1812 §4.3.2.8: rate-limited
- * (ICMP_PER_SECOND). Used for every ICMPv4 error the CE and the BR make
- * themselves (time exceeded, fragmentation needed), not for the ones they
- * translate from ICMPv6 errors they received.
- */
-export function icmpAllowed(orig: usize): bool {
-  if (ipv4FragmentOffset(orig) != 0 || martian(ipv4Src(orig))) return false;
-  if (ipv4Protocol(orig) == IP_PROTO_ICMP) {
-    const l4len = ipv4TotalLength(orig) - ipv4HeaderLength(orig);
-    if (l4len < 1 || icmp4IsError(icmp4Type(orig + <usize>ipv4HeaderLength(orig)))) return false;
-  }
-  if (now >= icmpWindow + 1000 || now < icmpWindow) {
-    icmpWindow = now;
-    icmpLeft = ICMP_PER_SECOND;
-  }
-  if (icmpLeft <= 0) {
-    count(C_ICMP_RATE_LIMITED, ipv4TotalLength(orig));
-    return false;
-  }
-  icmpLeft--;
-  return true;
-}
-
 /**
  * Moves held IPv4 fragment i (frag4.ts) into a spare slot, at its headroom
  * so it can be encapsulated in place, and frees its hold. Returns the copy,
@@ -319,16 +263,4 @@ export function takeHeld(i: i32): usize {
 export function releasedResult(r: i32, len: i32): void {
   if (r == 0) emitLater(pktPtr, pktLen);
   else if (r > 0) count(C_RELEASED_DROPPED, len);
-}
-
-/**
- * The header length of the IPv4 packet quoted (qlen bytes at q) inside an
- * ICMP error, or 0 when the quote cannot be used: not IPv4, a bad IHL, or
- * less than the header plus the 8 bytes of ports RFC 792 promises. Quotes
- * are attacker-controlled and usually truncated; nothing past this is read.
- */
-export function quotedIpv4(q: usize, qlen: i32): i32 {
-  if (qlen < IPV4_HEADER_LEN + 8 || (load<u8>(q) >> 4) != 4) return 0;
-  const qhl = <i32>(load<u8>(q) & 15) << 2;
-  return qhl < IPV4_HEADER_LEN || qlen < qhl + 8 ? 0 : qhl;
 }

@@ -1136,6 +1136,24 @@ export function natFindSessionInbound(proto: i32, extPort: i32, remAddr: u32, re
   return <i32>findIn(pi, extPort, remAddr, pi == 2 ? 0 : remPort);
 }
 
+/**
+ * Would the filtering (RFC 4787 REQ-8) admit a packet from remAddr:remPort
+ * to external port `extPort` now? EIF: the mapping exists; ADF: it has a
+ * live session with remAddr; APDF: a live session with remAddr:remPort
+ * (ICMP: remPort ignored). The test an ICMP error's quote gets (the quoted
+ * remote is the one the error speaks for). Creates and refreshes nothing.
+ */
+export function natFilterAdmits(proto: i32, extPort: i32, remAddr: u32, remPort: i32, now: u64): bool {
+  const pi = protoIndex(proto);
+  if (!ready || pi < 0 || <u32>extPort > 0xffff || <u32>remPort > 0xffff) return false;
+  if (!mappingFindExt(pi, extPort)) return false;
+  if (filterMode == NAT_FILTER_EIF) return true;
+  if (now < clock) now = clock;
+  if (filterMode == NAT_FILTER_ADF) return addressContacted(pi, extPort, remAddr, now);
+  const s = findIn(pi, extPort, remAddr, pi == 2 ? 0 : remPort);
+  return s != 0 && !sessionExpired(s, now);
+}
+
 /** The mapping that owns (proto, external port), or 0 (hairpinning, RFC 4787 REQ-9). */
 export function natFindMapping(proto: i32, extPort: i32): i32 {
   const pi = protoIndex(proto);

@@ -139,10 +139,15 @@ export function tcpCheck(p: usize, len: i32): i32 {
  * Offset (from `p`) of the MSS option's 16-bit value in a segment that
  * passed tcpCheck, or 0 when there is none or the options are malformed
  * (a zero/short length byte, or an option running past Data Offset).
+ * `avail` is how many bytes of the segment are really there: a first
+ * IPv4 fragment may stop inside the options (tcpCheck is only given what
+ * it holds when the caller checks a whole segment), and nothing past
+ * `avail` is read — an option that would run past it counts as absent.
  * Options are walked whatever the flags; MSS is only meaningful in a SYN.
  */
-export function tcpFindMss(p: usize): i32 {
-  const end = tcpDataOffset(p);
+export function tcpFindMss(p: usize, avail: i32 = TCP_MAX_HEADER_LEN): i32 {
+  let end = tcpDataOffset(p);
+  if (end > avail) end = avail;
   let off = TCP_HEADER_LEN;
   // Each round consumes at least one byte: bounded by 40 rounds.
   while (off < end) {
@@ -164,12 +169,16 @@ export function tcpFindMss(p: usize): i32 {
  * §3.7.1) of a SYN makes TCP avoid that. When the segment is a SYN (with
  * or without ACK) carrying an MSS option above `maxMss`, lowers it to
  * `maxMss` and updates the TCP checksum incrementally (the option may sit
- * at an odd offset after NOPs).
- * Returns 1 when the MSS was lowered, 0 otherwise. Segment passed tcpCheck.
+ * at an odd offset after NOPs). `avail` is the number of the segment's
+ * bytes present (the IP payload length: less than Data Offset in a short
+ * first fragment); only those are read or written (tcpFindMss). A SYN
+ * whose MSS option lies past the first fragment is left as it is.
+ * Returns 1 when the MSS was lowered, 0 otherwise. At least the 20-byte
+ * header is present.
  */
-export function tcpClampMss(p: usize, maxMss: i32): i32 {
+export function tcpClampMss(p: usize, maxMss: i32, avail: i32): i32 {
   if ((tcpFlags(p) & TCP_SYN) == 0) return 0;
-  const at = tcpFindMss(p);
+  const at = tcpFindMss(p, avail);
   if (at == 0) return 0;
   const old = bswap<u16>(load<u16>(p + <usize>at));
   if (<i32>old <= maxMss) return 0;

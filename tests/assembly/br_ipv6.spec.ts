@@ -13,7 +13,10 @@ import { icmp6Type, icmp6Check, ICMP6_OK } from "../../assembly/wire/icmp6";
 import { ipv6Src, ipv6Dst } from "../../assembly/wire/ipv6";
 import { C_FWD_TO_IPV4, C_FWD_TO_IPV6, C_HAIRPIN, C_HELD, C_REASSEMBLED, C_PTB_RECEIVED, C_ICMP_GENERATED,
   D_SECURITY_IPV6_SRC, D_SECURITY_IPV6_SRC_UNKNOWN, D_SECURITY_IPV6_DST, D_IPV6_NOT_FOR_US,
-  D_IPV6_UNSUPPORTED_NEXT_HEADER, D_BR_PORT_OUTSIDE, D_IPV4_TTL_EXPIRED, D_IPV4_DF_TOO_BIG } from "../../assembly/datapath/counters";
+  D_IPV6_UNSUPPORTED_NEXT_HEADER, D_BR_PORT_OUTSIDE, D_IPV4_TTL_EXPIRED, D_IPV4_DF_TOO_BIG,
+  D_ICMPV6_QUOTE_NOT_OURS, D_ICMPV6_QUOTE_ENDPOINT, D_ICMPV6_RATE_LIMITED, D_ICMPV6_UNSUPPORTED,
+  C_ICMP_RATE_LIMITED } from "../../assembly/datapath/counters";
+import { ICMP_PER_HOST, ICMP_PER_SECOND } from "../../assembly/datapath/icmp";
 
 const HOST: u32 = ip4(198, 51, 100, 7);
 const CE_A: u32 = ip4(203, 86, 225, 1);
@@ -246,6 +249,90 @@ describe("BR: ICMPv6 to the BR", () => {
     expect<i32>(icmp4Mtu(outPtr(1) + 20)).toBe(1360);
     expect<u32>(ipv4Dst(outPtr(1))).toBe(HOST);
     expect<i32>(ipv4TotalLength(outPtr(1))).toBe(576);
+    expect<i32>(unbalanced()).toBe(0);
+  });
+});
+
+// Issue "hostile input" item 1: the BR must not reflect spoofed ICMPv6
+// errors. It relays one only when the quoted packet is one it could have
+// sent: toward a CE of a rule, to the MAP address owning (address, port).
+const ROUTER6 = "2001:db8:ffff::1";
+
+/**
+ * An ICMPv6 error (type, rest) from ROUTER6 to BR1 into input(i), quoting a
+ * tunnel packet BR1 → `to6` carrying UDP src:53 → dst:dport.
+ */
+function errorToBr(i: i32, type: i32, rest: u32, to6: string, src: u32, dst: u32, dport: i32): void {
+  const inner = buildIpv4Udp(PKT_A + V6, src, dst, 53, dport, 64);
+  const t = buildIpv4InIpv6(PKT_A, addr6(ADDR_A, BR1), addr6(ADDR_B, to6), inner);
+  setLen(i, buildIpv6IcmpError(input(i), addr6(ADDR_C, ROUTER6), addr6(ADDR_A, BR1), type, 0, rest, PKT_A, t));
+}
+
+describe("BR: ICMPv6 errors relayed only about packets the BR could have sent", () => {
+  it("a quote toward an address in no rule (e.g. 8.8.8.8) is not reflected", () => {
+    expect<i32>(setupBr()).toBe(0);
+    errorToBr(0, 1, 0, CE_B_RFC, HOST, ip4(8, 8, 8, 8), 1232);
+    errorToBr(1, 3, 0, CE_B_RFC, HOST, ip4(8, 8, 8, 8), 1232);
+    errorToBr(2, 2, 1280, CE_B_RFC, HOST, ip4(8, 8, 8, 8), 1232);
+    expect<i32>(run(3)).toBe(0);
+    expect<i32>(packets(D_ICMPV6_QUOTE_NOT_OURS)).toBe(3);
+    expect<i32>(packets(C_PTB_RECEIVED)).toBe(0);
+    expect<i32>(unbalanced()).toBe(0);
+  });
+
+  it("a quote whose IPv6 destination is not the CE owning (address, port) is not relayed", () => {
+    expect<i32>(setupBr()).toBe(0);
+    errorToBr(0, 1, 0, CE_A_RFC, HOST, CE_B, 1232);   // CE B's port, CE A's address
+    errorToBr(1, 1, 0, CE_B_RFC, HOST, CE_B, 4660);   // a port CE B does not hold
+    errorToBr(2, 2, 1280, CE_A_RFC, HOST, CE_B, 1232); // nor a Packet Too Big: the MTU stays
+    expect<i32>(run(3)).toBe(0);
+    expect<i32>(packets(D_ICMPV6_QUOTE_ENDPOINT)).toBe(3);
+    expect<i32>(packets(C_PTB_RECEIVED)).toBe(0);
+    expect<i32>(unbalanced()).toBe(0);
+  });
+
+  it("the right quote is relayed; Parameter Problem too, as host unreachable (one mapping with the CE)", () => {
+    expect<i32>(setupBr()).toBe(0);
+    errorToBr(0, 1, 0, CE_B_RFC, HOST, CE_B, 1232);
+    errorToBr(1, 4, 6, CE_B_RFC, HOST, CE_B, 1232);
+    errorToBr(2, 3, 0, CE_B_RFC, HOST, CE_B, 1232);
+    expect<i32>(run(3)).toBe(3);
+    for (let j = 0; j < 3; j++) {
+      const o = outPtr(j);
+      expect<u32>(ipv4Src(o)).toBe(CE_B);
+      expect<u32>(ipv4Dst(o)).toBe(HOST);
+      expect<i32>(icmp4Check(o + 20, outLen(j) - 20)).toBe(ICMP4_OK);
+    }
+    expect<i32>(icmp4Type(outPtr(0) + 20)).toBe(3);
+    expect<i32>(icmp4Code(outPtr(0) + 20)).toBe(1);
+    expect<i32>(icmp4Type(outPtr(1) + 20)).toBe(3);
+    expect<i32>(icmp4Code(outPtr(1) + 20)).toBe(1);
+    expect<i32>(icmp4Type(outPtr(2) + 20)).toBe(11);
+    expect<i32>(packets(D_ICMPV6_UNSUPPORTED)).toBe(0);
+    expect<i32>(unbalanced()).toBe(0);
+  });
+
+  it("what it relays is rate-limited (drop-icmpv6-rate-limited)", () => {
+    expect<i32>(setupBr()).toBe(0);
+    // A clock of its own: the limiter is per module, not reset by init.
+    const t0: f64 = 900000;
+    let made = 0;
+    for (let b = 0; b < 40; b++) {
+      for (let i = 0; i < 8; i++) errorToBr(i, 1, 0, CE_B_RFC, HOST, CE_B, 1232);
+      made += run(8, t0 + <f64>b);
+    }
+    // 320 in, one victim: its share of the kind.
+    expect<i32>(made).toBe(ICMP_PER_HOST);
+    expect<i32>(packets(D_ICMPV6_RATE_LIMITED)).toBe(320 - ICMP_PER_HOST);
+    expect<i32>(packets(C_ICMP_RATE_LIMITED)).toBe(0);
+    // Many victims: never more than the kind's limit in a second.
+    let many = 0;
+    for (let b = 0; b < 40; b++) {
+      for (let i = 0; i < 8; i++) errorToBr(i, 1, 0, CE_B_RFC, ip4(198, 51, 100, 10 + b), CE_B, 1232);
+      many += run(8, t0 + 2000 + <f64>b);
+    }
+    expect<i32>(many).toBeLessThanOrEqual(ICMP_PER_SECOND);
+    expect<i32>(many).toBeGreaterThan(ICMP_PER_HOST);
     expect<i32>(unbalanced()).toBe(0);
   });
 });

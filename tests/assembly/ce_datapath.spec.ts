@@ -13,21 +13,25 @@ import { counterPackets, countersReset,
   D_SECURITY_IPV4_DST, D_SECURITY_PORT, D_SECURITY_IPV6_DST, D_SECURITY_IPV6_SRC, D_SECURITY_IPV6_SRC_UNKNOWN,
   D_IPV6_NOT_FOR_US, D_IPV4_TTL_EXPIRED, D_IPV4_DF_TOO_BIG, D_IPV4_BAD_CHECKSUM, D_NAT_NO_MAPPING,
   D_NAT_FILTERED, D_NAT_TABLE_FULL, C_MESH, C_HELD, C_ICMP_RATE_LIMITED, C_HAIRPIN, C_OUT_IPV6,
-  D_SECURITY_PORT as D_PORT, D_ICMPV6_UNSUPPORTED,
+  D_SECURITY_PORT as D_PORT, D_ICMPV6_UNSUPPORTED, D_IPV4_MARTIAN, D_ICMP_REDIRECT, D_ICMP_SOURCE_QUENCH,
+  D_ICMP_FILTERED, D_ICMPV6_UNTRUSTED_SOURCE, D_ICMPV6_QUOTE_ENDPOINT, D_ICMPV6_QUOTE_NOT_OURS,
+  C_ICMP_MTU_FLOOR, C_PTB_RECEIVED, C_FWD_TO_IPV4 as C_TO_LAN,
 } from "../../assembly/datapath/counters";
-import { ICMP_PER_SECOND } from "../../assembly/datapath/stage";
+import { ICMP_PER_SECOND, ICMP_PER_HOST, ICMP4_MTU_FLOOR } from "../../assembly/datapath/icmp";
 import { ipv4Src, ipv4Dst, ipv4Ttl, ipv4ComputeChecksum, ipv4Checksum, ipv4TotalLength, setIpv4Ttl,
   ipv4FillChecksum, setIpv4Checksum, IP_PROTO_IPIP, IP_PROTO_ICMP, ipv4Protocol, ipv4Check, IPV4_OK,
+  setIpv4Fragment,
 } from "../../assembly/wire/ipv4";
 import { ipv6Src, ipv6Dst, ipv6NextHeader, ipv6HopLimit, ipv6AddrEqual, ipv6PayloadLength } from "../../assembly/wire/ipv6";
 import { udpSrcPort, udpDstPort, udpChecksumValid4 } from "../../assembly/wire/udp";
-import { tcpFindMss } from "../../assembly/wire/tcp";
+import { tcpFindMss, tcpChecksum, setTcpDataOffset } from "../../assembly/wire/tcp";
 import { icmp4Type, icmp4Code, icmp4Mtu, icmp4Check, ICMP4_OK } from "../../assembly/wire/icmp4";
 import { isOwnPort } from "../../assembly/map/api";
 
 const CE_ADDR = "2403:9200:1234::cb56:e101:234";
 const BR_ADDR = "2403:9200:fff0::2";
 const LAN_HOST = ip4(192, 168, 1, 10);
+const LAN_C = ip4(192, 168, 1, 12);
 const REMOTE = ip4(198, 51, 100, 7);
 const OUR_V4 = ip4(203, 86, 225, 1);
 const ceAddr = memory.data(16, 16);
@@ -156,9 +160,10 @@ describe("CE: LAN to WAN", () => {
     expect<u64>(counterPackets(C_ICMP_RATE_LIMITED)).toBe(0);
   });
 
-  it("rate-limits the ICMPv4 errors it makes (ICMP_PER_SECOND) and counts the rest in icmp-rate-limited", () => {
+  it("rate-limits per kind and per host: one host's TTL-1 burst leaves another host's fragmentation needed alone", () => {
     configureCe();
     expect<i32>(ICMP_PER_SECOND).toBe(200);
+    expect<i32>(ICMP_PER_HOST).toBe(50);
     // A clock of its own: the limiter is per module, not reset by init.
     const t0: f64 = 500000;
     let made = 0;
@@ -168,22 +173,79 @@ describe("CE: LAN to WAN", () => {
       ipv4FillChecksum(PKT_A);
       made += run1(len, t0 + <f64>(i >> 5)); // a monotonic clock (backward steps do not count)
     }
-    expect<i32>(made).toBe(ICMP_PER_SECOND);
-    expect<u64>(counterPackets(C_ICMP_GENERATED)).toBe(<u64>ICMP_PER_SECOND);
-    expect<u64>(counterPackets(C_ICMP_RATE_LIMITED)).toBe(5);
+    // One host gets its share of one kind, no more.
+    expect<i32>(made).toBe(ICMP_PER_HOST);
+    expect<u64>(counterPackets(C_ICMP_GENERATED)).toBe(<u64>ICMP_PER_HOST);
+    expect<u64>(counterPackets(C_ICMP_RATE_LIMITED)).toBe(<u64>(ICMP_PER_SECOND + 5 - ICMP_PER_HOST));
     expect<u64>(counterPackets(D_IPV4_TTL_EXPIRED)).toBe(<u64>(ICMP_PER_SECOND + 5));
-    // Fragmentation needed shares the limit.
-    const big = buildIpv4Udp(PKT_A, LAN_HOST, REMOTE, 4660, 9, 1500);
-    expect<i32>(run1(big, t0 + 999)).toBe(0);
+    // Another host's Fragmentation Needed in the same second: its PMTU discovery still works.
+    const big = buildIpv4Udp(PKT_A, LAN_C, REMOTE, 4662, 9, 1500);
+    expect<i32>(run1(big, t0 + 999)).toBe(1);
+    expect<u32>(ipv4Dst(out(0))).toBe(LAN_C);
+    expect<i32>(icmp4Type(out(0) + 20)).toBe(3);
+    expect<i32>(icmp4Code(out(0) + 20)).toBe(4);
     expect<u64>(counterPackets(D_IPV4_DF_TOO_BIG)).toBe(1);
-    expect<u64>(counterPackets(C_ICMP_RATE_LIMITED)).toBe(6);
+    // So does the bursting host's own: another kind.
+    const big2 = buildIpv4Udp(PKT_A, LAN_HOST, REMOTE, 4660, 9, 1500);
+    expect<i32>(run1(big2, t0 + 999)).toBe(1);
+    expect<u32>(ipv4Dst(out(0))).toBe(LAN_HOST);
+    // And another host's time exceeded: its own bucket of the kind.
+    const ttl = buildIpv4Udp(PKT_A, LAN_C, REMOTE, 4662, 53, 20);
+    setIpv4Ttl(PKT_A, 1);
+    ipv4FillChecksum(PKT_A);
+    expect<i32>(run1(ttl, t0 + 999)).toBe(1);
+    expect<i32>(icmp4Type(out(0) + 20)).toBe(11);
     // The next second has a fresh allowance.
     const len = buildIpv4Udp(PKT_A, LAN_HOST, REMOTE, 4660, 53, 20);
     setIpv4Ttl(PKT_A, 1);
     ipv4FillChecksum(PKT_A);
     expect<i32>(run1(len, t0 + 1000)).toBe(1);
     expect<i32>(icmp4Type(out(0) + 20)).toBe(11);
-    expect<u64>(counterPackets(C_ICMP_RATE_LIMITED)).toBe(6);
+    expect<u64>(counterPackets(C_ICMP_RATE_LIMITED)).toBe(<u64>(ICMP_PER_SECOND + 5 - ICMP_PER_HOST));
+  });
+
+  it("caps one kind at ICMP_PER_SECOND across hosts", () => {
+    configureCe();
+    const t0: f64 = 700000;
+    let made = 0;
+    for (let h = 0; h < 8; h++) {
+      for (let i = 0; i < ICMP_PER_HOST; i++) {
+        const len = buildIpv4Udp(PKT_A, ip4(192, 168, 1, 100 + h * 17), REMOTE, 4660, 53, 20);
+        setIpv4Ttl(PKT_A, 1);
+        ipv4FillChecksum(PKT_A);
+        made += run1(len, t0);
+      }
+    }
+    expect<i32>(made).toBeLessThanOrEqual(ICMP_PER_SECOND);
+    expect<u64>(counterPackets(C_ICMP_GENERATED) + counterPackets(C_ICMP_RATE_LIMITED)).toBe(<u64>(8 * ICMP_PER_HOST));
+  });
+
+  it("clamps the MSS only within the packet: a short first fragment's options past its end are left alone", () => {
+    // A SYN cut after 24 TCP bytes (four NOPs), Data Offset 60: the rest of
+    // the options is in the next fragment. The slot holds stale bytes after
+    // the packet; once they look like an MSS option, once not. The clamp
+    // must read neither: both outputs are the same.
+    let sum0: u16 = 0;
+    for (let round = 0; round < 2; round++) {
+      configureCe();
+      const len = buildIpv4Tcp(PKT_A, LAN_HOST, REMOTE, 4660, 80, 0x02, 1000, 0, 0, 4);
+      expect<i32>(len).toBe(44);
+      const t = PKT_A + 20;
+      store<u32>(t + 20, 0x01010101); // four NOPs
+      setTcpDataOffset(t, 60);
+      setIpv4Fragment(PKT_A, false, true, 0);
+      ipv4FillChecksum(PKT_A);
+      copyBytes(inputPtr(0), PKT_A, len);
+      // Stale bytes: MSS 9000, or zeros (End of option list).
+      store<u32>(inputPtr(0) + <usize>len, round == 0 ? bswap<u32>(0x02042328) : 0);
+      store<i32>(inputLengths(), len);
+      expect<i32>(process(1, 1000)).toBe(1);
+      const o = out(0) + 60;
+      expect<i32>(outLen(0)).toBe(len + 40);
+      if (round == 0) sum0 = tcpChecksum(o);
+      else expect<u16>(tcpChecksum(o)).toBe(sum0);
+      expect<u32>(load<u32>(inputPtr(0) + <usize>len)).toBe(round == 0 ? bswap<u32>(0x02042328) : 0);
+    }
   });
 
   it("drops a bad header checksum under its own name", () => {
@@ -414,5 +476,144 @@ describe("CE: ICMPv6 errors from inside the tunnel (RFC 2473 §8.3)", () => {
     expect<u32>(ipv4Src(p + 28)).toBe(LAN_HOST); // the quote, as the LAN host sent it
     expect<u64>(counterPackets(C_ICMP_GENERATED)).toBe(1);
     expect<u64>(counterPackets(D_ICMPV6_UNSUPPORTED)).toBe(0);
+  });
+});
+
+// Issue "hostile input" item 5: ICMP errors from the WAN pass the session's
+// filtering and the martian checks; Redirect and Source Quench never pass;
+// ICMPv6 errors only from plausible senders; a floor on next-hop MTUs.
+const ROUTER = ip4(192, 0, 2, 1);
+const OTHER_REMOTE = ip4(198, 51, 100, 99);
+const STRANGER6 = "2001:db8:bad::1";
+
+/** An ICMPv4 error from `from` through the BR about our packet OUR_V4:4660 → qdst:qdport (UDP). */
+function wanIcmpError(from: u32, qdst: u32, qdport: i32, type: i32, code: i32, rest: u32 = 0): i32 {
+  const q = buildIpv4Udp(PKT_B + 256, OUR_V4, qdst, 4660, qdport, 20);
+  const ilen = buildIpv4IcmpError(PKT_A + 40, from, OUR_V4, type, code, rest, PKT_B + 256, q);
+  return buildIpv4InIpv6(PKT_A, brAddr, ceAddr, ilen);
+}
+
+/** LAN_HOST:4660 → REMOTE:53; keeps the tunnel packet at PKT_B + 512 and returns its length. */
+function sendOne(): i32 {
+  const sent = buildIpv4Udp(PKT_A, LAN_HOST, REMOTE, 4660, 53, 20);
+  expect<i32>(run1(sent)).toBe(1);
+  const t = outLen(0);
+  memory.copy(PKT_B + 512, out(0), <usize>t);
+  return t;
+}
+
+describe("CE: hostile ICMP from the WAN", () => {
+  it("applies the session's filtering to the quoted remote (drop-icmp-filtered)", () => {
+    configureCe(1500, 0, 2); // address-and-port-dependent
+    sendOne();
+    // The session's own remote: delivered.
+    expect<i32>(run1(wanIcmpError(ROUTER, REMOTE, 53, 3, 3))).toBe(1);
+    expect<u32>(ipv4Dst(out(0))).toBe(LAN_HOST);
+    // Same remote, another port; another remote: not admitted under APDF.
+    expect<i32>(run1(wanIcmpError(ROUTER, REMOTE, 54, 3, 3))).toBe(0);
+    expect<i32>(run1(wanIcmpError(ROUTER, OTHER_REMOTE, 53, 3, 3))).toBe(0);
+    expect<u64>(counterPackets(D_ICMP_FILTERED)).toBe(2);
+    // Address-dependent: another port of the same remote passes, another remote does not.
+    configureCe(1500, 0, 1);
+    sendOne();
+    expect<i32>(run1(wanIcmpError(ROUTER, REMOTE, 54, 3, 3))).toBe(1);
+    expect<i32>(run1(wanIcmpError(ROUTER, OTHER_REMOTE, 53, 3, 3))).toBe(0);
+    expect<u64>(counterPackets(D_ICMP_FILTERED)).toBe(1);
+  });
+
+  it("drops Redirect and Source Quench both ways under their own names", () => {
+    configureCe();
+    sendOne();
+    expect<i32>(run1(wanIcmpError(ROUTER, REMOTE, 53, 5, 1, ROUTER))).toBe(0);
+    expect<u64>(counterPackets(D_ICMP_REDIRECT)).toBe(1);
+    expect<i32>(run1(wanIcmpError(ROUTER, REMOTE, 53, 4, 0))).toBe(0);
+    expect<u64>(counterPackets(D_ICMP_SOURCE_QUENCH)).toBe(1);
+    // From the LAN: a quench about a packet the LAN host received.
+    const q = buildIpv4Udp(PKT_B, REMOTE, LAN_HOST, 53, 4660, 20);
+    expect<i32>(run1(buildIpv4IcmpError(PKT_A, LAN_HOST, REMOTE, 4, 0, 0, PKT_B, q))).toBe(0);
+    expect<i32>(run1(buildIpv4IcmpError(PKT_A, LAN_HOST, REMOTE, 5, 0, ROUTER, PKT_B, q))).toBe(0);
+    expect<u64>(counterPackets(D_ICMP_SOURCE_QUENCH)).toBe(2);
+    expect<u64>(counterPackets(D_ICMP_REDIRECT)).toBe(2);
+    expect<u64>(counterPackets(C_FWD_TO_IPV6)).toBe(1); // only sendOne's packet
+  });
+
+  it("refuses martian outer sources of ICMP errors (RFC 1812 §5.3.7)", () => {
+    configureCe();
+    sendOne();
+    expect<i32>(run1(wanIcmpError(ip4(127, 0, 0, 1), REMOTE, 53, 3, 3))).toBe(0);
+    expect<i32>(run1(wanIcmpError(ip4(224, 0, 0, 1), REMOTE, 53, 3, 3))).toBe(0);
+    expect<u64>(counterPackets(D_IPV4_MARTIAN)).toBe(2);
+    expect<u64>(counterPackets(C_TO_LAN)).toBe(0);
+  });
+
+  it("refuses martian, own and LAN inner sources even with endpoint-independent filtering", () => {
+    configureCe(1500, 0, 0);
+    sendOne();
+    const bad: u32[] = [ip4(127, 0, 0, 1), ip4(0, 1, 2, 3), ip4(224, 0, 0, 1), ip4(240, 0, 0, 1),
+      ip4(255, 255, 255, 255), OUR_V4, LAN_HOST];
+    for (let i = 0; i < bad.length; i++) {
+      // Source port 4660: for our own address, one of our own ports.
+      expect<i32>(run1(wanUdp(brAddr, ceAddr, bad[i], OUR_V4, 4660, 4660))).toBe(0);
+    }
+    expect<u64>(counterPackets(D_IPV4_MARTIAN)).toBe(<u64>bad.length);
+    expect<u64>(counterPackets(C_TO_LAN)).toBe(0);
+    // A stranger is still admitted (EIF).
+    expect<i32>(run1(wanUdp(brAddr, ceAddr, OTHER_REMOTE, OUR_V4, 1234, 4660))).toBe(1);
+  });
+
+  it("raises a relayed Fragmentation Needed below the floor to ICMP4_MTU_FLOOR", () => {
+    configureCe();
+    sendOne();
+    expect<i32>(run1(wanIcmpError(ROUTER, REMOTE, 53, 3, 4, 68))).toBe(1);
+    const p = out(0);
+    expect<i32>(icmp4Mtu(p + 20)).toBe(ICMP4_MTU_FLOOR);
+    expect<i32>(icmp4Check(p + 20, outLen(0) - 20)).toBe(ICMP4_OK);
+    expect<u64>(counterPackets(C_ICMP_MTU_FLOOR)).toBe(1);
+    // A sane one is left as it is.
+    expect<i32>(run1(wanIcmpError(ROUTER, REMOTE, 53, 3, 4, 1400))).toBe(1);
+    expect<i32>(icmp4Mtu(out(0) + 20)).toBe(1400);
+    expect<u64>(counterPackets(C_ICMP_MTU_FLOOR)).toBe(1);
+  });
+
+  it("takes ICMPv6 errors other than Packet Too Big only from the BR (drop-icmpv6-untrusted-source)", () => {
+    configureCe();
+    const t = sendOne();
+    memory.copy(other6, parseIPv6(STRANGER6), 16);
+    expect<i32>(run1(buildIpv6IcmpError(PKT_A, other6, ceAddr, 1, 0, 0, PKT_B + 512, t))).toBe(0);
+    expect<i32>(run1(buildIpv6IcmpError(PKT_A, other6, ceAddr, 3, 0, 0, PKT_B + 512, t))).toBe(0);
+    expect<u64>(counterPackets(D_ICMPV6_UNTRUSTED_SOURCE)).toBe(2);
+    expect<i32>(run1(buildIpv6IcmpError(PKT_A, brAddr, ceAddr, 1, 0, 0, PKT_B + 512, t))).toBe(1);
+    expect<i32>(icmp4Type(out(0) + 20)).toBe(3);
+    // A Packet Too Big may come from any router of the path; its MTU is floored at 1280.
+    const big = buildIpv4Udp(PKT_A, LAN_HOST, REMOTE, 4660, 53, 1400);
+    expect<i32>(run1(big)).toBe(1);
+    const bt = outLen(0);
+    memory.copy(PKT_B + 512, out(0), <usize>bt);
+    expect<i32>(run1(buildIpv6IcmpError(PKT_A, other6, ceAddr, 2, 0, 600, PKT_B + 512, 1232))).toBe(1);
+    expect<i32>(icmp4Mtu(out(0) + 20)).toBe(1240);
+    expect<u64>(counterPackets(C_PTB_RECEIVED)).toBe(1);
+  });
+
+  it("relays an ICMPv6 error only about a tunnel packet it could have sent", () => {
+    configureCe();
+    const t = sendOne();
+    // The quoted outer destination is not the BR (nor a peer): not a packet we sent there.
+    memory.copy(PKT_B + 512 + 24, parseIPv6("2001:db8::1"), 16);
+    expect<i32>(run1(buildIpv6IcmpError(PKT_A, brAddr, ceAddr, 2, 0, 1280, PKT_B + 512, t))).toBe(0);
+    expect<u64>(counterPackets(D_ICMPV6_QUOTE_ENDPOINT)).toBe(1);
+    expect<u64>(counterPackets(C_PTB_RECEIVED)).toBe(0); // the path MTU table was not touched
+    // The quoted inner source is not our address.
+    sendOne();
+    store<u8>(PKT_B + 512 + 40 + 15, 2);
+    ipv4FillChecksum(PKT_B + 512 + 40);
+    expect<i32>(run1(buildIpv6IcmpError(PKT_A, brAddr, ceAddr, 1, 0, 0, PKT_B + 512, t))).toBe(0);
+    expect<u64>(counterPackets(D_ICMPV6_QUOTE_NOT_OURS)).toBe(1);
+    // The quoted remote does not pass the filtering (default: address-dependent).
+    sendOne();
+    store<u32>(PKT_B + 512 + 40 + 16, bswap<u32>(OTHER_REMOTE));
+    ipv4FillChecksum(PKT_B + 512 + 40);
+    expect<i32>(run1(buildIpv6IcmpError(PKT_A, brAddr, ceAddr, 1, 0, 0, PKT_B + 512, t))).toBe(0);
+    expect<u64>(counterPackets(D_ICMP_FILTERED)).toBe(1);
+    expect<u64>(counterPackets(C_ICMP_GENERATED)).toBe(0);
   });
 });

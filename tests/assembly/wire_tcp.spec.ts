@@ -92,9 +92,9 @@ describe("tcp: MSS clamping", () => {
   it("lowers an MSS above the limit and keeps the checksum valid", () => {
     copyBytes(PKT_A, FX_IPV4_TCP_SYN, FX_IPV4_TCP_SYN_LEN);
     const t = PKT_A + 20;
-    expect<i32>(tcpClampMss(t, 1460)).toBe(0);
+    expect<i32>(tcpClampMss(t, 1460, 60)).toBe(0);
     expect<i32>(firstDiff(PKT_A, FX_IPV4_TCP_SYN, FX_IPV4_TCP_SYN_LEN)).toBe(-1);
-    expect<i32>(tcpClampMss(t, 1420)).toBe(1);
+    expect<i32>(tcpClampMss(t, 1420, 60)).toBe(1);
     expect<i32>(mssAt(t, 22)).toBe(1420);
     expect<bool>(tcpChecksumValid4(t, 40, SRC, DST)).toBe(true);
   });
@@ -102,7 +102,7 @@ describe("tcp: MSS clamping", () => {
   it("handles the odd offset after a NOP", () => {
     copyBytes(PKT_A, FX_IPV4_TCP_NOP_MSS, FX_IPV4_TCP_NOP_MSS_LEN);
     const t = PKT_A + 20;
-    expect<i32>(tcpClampMss(t, 1440)).toBe(1);
+    expect<i32>(tcpClampMss(t, 1440, 60)).toBe(1);
     expect<i32>(mssAt(t, 23)).toBe(1440);
     expect<bool>(tcpChecksumValid4(t, 28, SRC, DST)).toBe(true);
   });
@@ -111,11 +111,11 @@ describe("tcp: MSS clamping", () => {
     copyBytes(PKT_A, FX_IPV4_TCP_SYN, FX_IPV4_TCP_SYN_LEN);
     const t = PKT_A + 20;
     setTcpFlags(t, TCP_ACK_FLAG);
-    expect<i32>(tcpClampMss(t, 536)).toBe(0);
+    expect<i32>(tcpClampMss(t, 536, 60)).toBe(0);
     setTcpFlags(t, TCP_SYN);
     store<u8>(t, 0, 21);                 // MSS option length 0: malformed
     expect<i32>(tcpFindMss(t)).toBe(0);
-    expect<i32>(tcpClampMss(t, 536)).toBe(0);
+    expect<i32>(tcpClampMss(t, 536, 60)).toBe(0);
     store<u8>(t, 40, 21);                // option runs past Data Offset
     expect<i32>(tcpFindMss(t)).toBe(0);
     store<u8>(t, 4, 21);
@@ -141,7 +141,7 @@ describe("tcp: MSS clamping", () => {
       const s = bswap<u32>(load<u32>(PKT_A, 12));
       const d = bswap<u32>(load<u32>(PKT_A, 16));
       setTcpChecksum(t, tcpComputeChecksum4(t, n - 20, s, d));
-      const clamped = tcpClampMss(t, 1400);
+      const clamped = tcpClampMss(t, 1400, 60);
       if (clamped != (mss > 1400 ? 1 : 0)) bad++;
       if (mssAt(t, 22 + nops) != (mss > 1400 ? 1400 : mss)) bad++;
       if (!tcpChecksumValid4(t, n - 20, s, d)) bad++;

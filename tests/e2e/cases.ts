@@ -650,7 +650,8 @@ function icmp6ErrorIn(kind: "unreachable" | "time-exceeded" | "parameter-problem
   const err = kind === "unreachable"
     ? icmp6DestUnreachable({ src: JANOG.br, dst: JANOG.ce6, hopLimit: 60, code: 3, original: sent })
     : kind === "time-exceeded"
-      ? icmp6TimeExceeded({ src: ROUTER6, dst: JANOG.ce6, hopLimit: 60, code: 0, original: sent })
+      // From the BR: errors other than Packet Too Big are taken from a tunnel endpoint only (icmpv6-error-untrusted-source).
+      ? icmp6TimeExceeded({ src: JANOG.br, dst: JANOG.ce6, hopLimit: 60, code: 0, original: sent })
       // The BR cannot parse the tunnel header: erroneous header field, pointer 6 (Next Header) (RFC 4443 §3.4).
       : icmp6ParamProblem({ src: JANOG.br, dst: JANOG.ce6, hopLimit: 60, code: 0, pointer: 6, original: sent });
   const quote = udp4({ ...o.wanFields, src: LAN });
@@ -744,6 +745,154 @@ function lanDrops(): E2ECase {
   };
 }
 
+// ── hostile ICMP (docs/threat-model.md) ─────────────────────────────────
+
+function icmpErrorFiltered(): E2ECase {
+  const o = j({ srcPort: P1 });
+  const good = icmp4DestUnreachable({ src: REMOTE, dst: JANOG.ce4, ttl: 50, code: 3, original: o.wan });
+  // A stranger forges our packet toward REMOTE_B, which we never contacted.
+  const forged = udp4({ ...o.wanFields, dst: REMOTE_B });
+  const bad = icmp4DestUnreachable({ src: REMOTE_B, dst: JANOG.ce4, ttl: 50, code: 3, original: forged });
+  return {
+    name: "icmp-error-filtered",
+    description: "An ICMPv4 error from the WAN is delivered only when the session's filtering (RFC 4787 REQ-8, address-dependent here) would admit the quoted remote: a port unreachable about a forged packet to an address never contacted is drop-icmp-filtered.",
+    config: JANOG.config,
+    steps: [
+      { note: "LAN → remote", send: o.lan, expect: [encap(JANOG, o.wan)] },
+      { note: "port unreachable about a packet to a remote never contacted", send: fromBr(JANOG, bad), expect: [] },
+      {
+        note: "port unreachable from the contacted remote",
+        send: fromBr(JANOG, good),
+        expect: [icmp4DestUnreachable({ src: REMOTE, dst: LAN, ttl: 49, code: 3, original: udp4({ ...o.wanFields, src: LAN }) })],
+      },
+    ],
+    counters: {
+      "in-ipv4": 1, "in-ipv6": 2, "forwarded-to-ipv6": 1, "forwarded-to-ipv4": 1, "out-ipv6": 1, "out-ipv4": 1,
+      "drop-icmp-filtered": 1,
+    },
+  };
+}
+
+function icmpRedirectQuench(): E2ECase {
+  const o = j({ srcPort: P1 });
+  const i = udpIn(JANOG, { dstPort: P1 });
+  const redirect = icmp4({ src: REMOTE, dst: JANOG.ce4, ttl: 50, type: 5, code: 1, rest: 0xc0000201, payload: o.wan.subarray(0, 28) });
+  const quench = icmp4({ src: LAN, dst: REMOTE, ttl: 64, type: 4, code: 0, rest: 0, payload: i.lan.subarray(0, 28) });
+  return {
+    name: "icmp-redirect-quench-dropped",
+    description: "ICMP Redirect (meaningless across a tunnel, RFC 1812 §5.2.7.2) and Source Quench (deprecated, RFC 6633) are dropped both ways under their own names.",
+    config: JANOG.config,
+    steps: [
+      { note: "LAN → remote", send: o.lan, expect: [encap(JANOG, o.wan)] },
+      { note: "redirect from the WAN", send: fromBr(JANOG, redirect), expect: [] },
+      { note: "source quench from the LAN", send: quench, expect: [] },
+    ],
+    counters: {
+      "in-ipv4": 2, "in-ipv6": 1, "forwarded-to-ipv6": 1, "out-ipv6": 1,
+      "drop-icmp-redirect": 1, "drop-icmp-source-quench": 1,
+    },
+  };
+}
+
+function wanMartians(): E2ECase {
+  const o = j({ srcPort: P1 });
+  const loopErr = icmp4DestUnreachable({ src: "127.0.0.1", dst: JANOG.ce4, ttl: 50, code: 3, original: o.wan });
+  const mcast = udpIn(JANOG, { dstPort: P1, src: "224.0.0.1" });
+  const own = udpIn(JANOG, { dstPort: P1, src: JANOG.ce4, srcPort: P2 });
+  const land = udpIn(JANOG, { dstPort: P1, src: LAN });
+  const stranger = udpIn(JANOG, { dstPort: P1, src: REMOTE_B });
+  return {
+    name: "wan-martian-sources",
+    description: "With endpoint-independent filtering (which admits any remote) the CE still refuses, from the WAN, an ICMP error from 127.0.0.1, a packet from 224.0.0.1, from its own address and one of its ports, and from the LAN host's own address (RFC 1812 §5.3.7: drop-ipv4-martian); a real stranger is admitted.",
+    config: { ...JANOG.config, filtering: "endpoint-independent" },
+    steps: [
+      { note: "LAN → remote", send: o.lan, expect: [encap(JANOG, o.wan)] },
+      { note: "error from 127.0.0.1", send: fromBr(JANOG, loopErr), expect: [] },
+      { note: "from 224.0.0.1", send: fromBr(JANOG, mcast.wan), expect: [] },
+      { note: "from our own address and port", send: fromBr(JANOG, own.wan), expect: [] },
+      { note: "from the LAN host's address", send: fromBr(JANOG, land.wan), expect: [] },
+      { note: "from a stranger (EIF)", send: fromBr(JANOG, stranger.wan), expect: [stranger.lan] },
+    ],
+    counters: {
+      "in-ipv4": 1, "in-ipv6": 5, "forwarded-to-ipv6": 1, "forwarded-to-ipv4": 1, "out-ipv6": 1, "out-ipv4": 1,
+      "drop-ipv4-martian": 4,
+    },
+  };
+}
+
+function fragNeededFloor(): E2ECase {
+  const o = j({ srcPort: P1 });
+  const err = icmp4FragNeeded({ src: "192.0.2.1", dst: JANOG.ce4, ttl: 50, mtu: 68, original: o.wan });
+  return {
+    name: "frag-needed-mtu-floor",
+    description: "A Fragmentation Needed from the WAN announcing next-hop MTU 68 (legal in RFC 791, below anything a tunnel path has) reaches the LAN host with the MTU raised to 552 (icmp-mtu-floor).",
+    config: JANOG.config,
+    steps: [
+      { note: "LAN → remote", send: o.lan, expect: [encap(JANOG, o.wan)] },
+      {
+        note: "frag needed, MTU 68",
+        send: fromBr(JANOG, err),
+        expect: [icmp4FragNeeded({ src: "192.0.2.1", dst: LAN, ttl: 49, mtu: 552, original: udp4({ ...o.wanFields, src: LAN }) })],
+      },
+    ],
+    counters: {
+      "in-ipv4": 1, "in-ipv6": 1, "forwarded-to-ipv6": 1, "forwarded-to-ipv4": 1, "out-ipv6": 1, "out-ipv4": 1,
+      "icmp-mtu-floor": 1,
+    },
+  };
+}
+
+function icmp6ErrorUntrusted(): E2ECase {
+  const o = j({ srcPort: P1 });
+  const sent = encap(JANOG, o.wan);
+  const fromRouter = icmp6DestUnreachable({ src: ROUTER6, dst: JANOG.ce6, hopLimit: 60, code: 3, original: sent });
+  const te = icmp6TimeExceeded({ src: ROUTER6, dst: JANOG.ce6, hopLimit: 60, code: 0, original: sent });
+  // The quoted tunnel packet was not sent to the BR.
+  const elsewhere = ipip6({ src: JANOG.ce6, dst: "2001:db8::1", hopLimit: 64, trafficClass: o.wan[1], inner: o.wan });
+  const ptbElsewhere = icmp6PacketTooBig({ src: ROUTER6, dst: JANOG.ce6, hopLimit: 60, mtu: 1280, original: elsewhere });
+  return {
+    name: "icmpv6-error-untrusted-source",
+    description: "ICMPv6 errors other than Packet Too Big are relayed only from a BR address (or the peer CE the quote was sent to): an unreachable or time exceeded from another IPv6 router is drop-icmpv6-untrusted-source. A Packet Too Big may come from any router, but only about a packet sent to a real tunnel endpoint (drop-icmpv6-quote-endpoint, no MTU learned).",
+    config: JANOG.config,
+    steps: [
+      { note: "LAN → remote", send: o.lan, expect: [sent] },
+      { note: "unreachable from a router", send: fromRouter, expect: [] },
+      { note: "time exceeded from a router", send: te, expect: [] },
+      { note: "Packet Too Big about a packet to 2001:db8::1", send: ptbElsewhere, expect: [] },
+    ],
+    counters: {
+      "in-ipv4": 1, "in-ipv6": 3, "forwarded-to-ipv6": 1, "out-ipv6": 1,
+      "drop-icmpv6-untrusted-source": 2, "drop-icmpv6-quote-endpoint": 1,
+    },
+  };
+}
+
+function mssFirstFragment(): E2ECase {
+  // A SYN cut after 24 TCP bytes: Data Offset says 60, four NOPs are here, the rest (with the MSS) is not.
+  const opts = { raw: new Uint8Array(40).fill(1) };
+  opts.raw.set([2, 4, 0x23, 0x28], 4); // MSS 9000, in the second fragment
+  const syn = tcp4({ src: LAN, dst: REMOTE, srcPort: P1, dstPort: 80, ttl: 64, id: 0x7001, flags: 0x02, options: opts });
+  const frags = fragmentIpv4(syn, 44);
+  const wanSyn = tcp4({ src: JANOG.ce4, dst: REMOTE, srcPort: P1, dstPort: 80, ttl: 63, id: 0x7001, flags: 0x02, options: opts });
+  const wanFrags = fragmentIpv4(wanSyn, 44);
+  // A packet before it leaves bytes in the slot: at 44..47 they look like an MSS option (9000).
+  const staleBytes = pattern(32);
+  staleBytes.set([2, 4, 0x23, 0x28], 16);
+  const before = j({ srcPort: P2, payload: staleBytes });
+  return {
+    name: "mss-clamp-first-fragment",
+    description: "A SYN whose options run past a 24-byte first fragment, after a packet that left MSS-like bytes in the slot just past it: the MSS clamp reads only the fragment's own bytes, so the fragments leave NAPTed but otherwise as they came (the MSS in the second fragment is not clamped; docs/threat-model.md).",
+    config: JANOG.config,
+    steps: [
+      { note: "a packet whose bytes 44..47 read 02 04 23 28", send: before.lan, expect: [encap(JANOG, before.wan)] },
+      { note: "first fragment (options cut)", send: frags[0], expect: [encap(JANOG, wanFrags[0])] },
+      { note: "second fragment", send: frags[1], expect: [encap(JANOG, wanFrags[1])] },
+    ],
+    counters: { "in-ipv4": 3, "forwarded-to-ipv6": 3, "out-ipv6": 3 },
+    free: { fragmentId: { ports: JANOG.ports } },
+  };
+}
+
 /** Every case, most important first. */
 export function allCases(): E2ECase[] {
   return [
@@ -788,5 +937,11 @@ export function allCases(): E2ECase[] {
     icmp6EchoToCe(),
     tosToTrafficClass(true),
     tosToTrafficClass(false),
+    icmpErrorFiltered(),
+    icmpRedirectQuench(),
+    wanMartians(),
+    fragNeededFloor(),
+    icmp6ErrorUntrusted(),
+    mssFirstFragment(),
   ];
 }
