@@ -28,6 +28,7 @@ export const LOCAL_DNS_TIMEOUT: i32 = 9;
 export const LOCAL_TCP_ESTABLISHED_TIMEOUT: i32 = 10;
 export const LOCAL_TCP_TRANSITORY_TIMEOUT: i32 = 11;
 export const LOCAL_ICMP_TIMEOUT: i32 = 12;
+export const LOCAL_INNER_FRAGMENTATION: i32 = 13;
 
 /**
  * The local settings in force. Fields are i32 so the table can store any of
@@ -61,6 +62,14 @@ export class Settings {
   tcpTransitoryTimeout: i32 = 0;
   /** Seconds: ICMP query (RFC 5508 REQ-1, >= 60). */
   icmpTimeout: i32 = 0;
+  /**
+   * A DF-clear IPv4 packet too big for the tunnel: 0 encapsulates it and
+   * fragments the IPv6 tunnel packet (RFC 2473 §7.2, through RFC 7597
+   * §8.3.1); 1 cuts it into IPv4 fragments first, each in its own IPv6
+   * packet (a far end that checks the port of every decapsulated packet,
+   * as Snabb's lwAFTR does, drops the non-first ones).
+   */
+  innerFragmentation: i32 = 0;
 }
 
 /** Columns of a row. */
@@ -86,6 +95,7 @@ const SETTING_ROWS: StaticArray<i32> = [
   LOCAL_TCP_ESTABLISHED_TIMEOUT, 4, 7440, 604800, 7440, <i32>offsetof<Settings>("tcpEstablishedTimeout"),
   LOCAL_TCP_TRANSITORY_TIMEOUT,  4, 240,  86400, 240,  <i32>offsetof<Settings>("tcpTransitoryTimeout"),
   LOCAL_ICMP_TIMEOUT, 4,     60,    86400, 60,        <i32>offsetof<Settings>("icmpTimeout"),
+  LOCAL_INNER_FRAGMENTATION, 1, 0,  1,     0,         <i32>offsetof<Settings>("innerFragmentation"),
 ];
 
 const ROW_COUNT = SETTING_ROWS.length / COLS;

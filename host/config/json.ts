@@ -25,7 +25,7 @@ type Obj = { [k: string]: Json };
 const TOP_KEYS = [
   "$schema", "$comment", "type", "mode", "rules", "binding", "br", "dmr",
   "endUserPrefix", "legacyIid", "tunnelMtu", "hopLimit",
-  "filtering", "mssClamp", "trafficClassFromTos", "timeouts",
+  "filtering", "mssClamp", "trafficClassFromTos", "timeouts", "innerFragmentation",
 ];
 const TIMEOUT_KEYS = ["udp", "dns", "tcpEstablished", "tcpTransitory", "icmp", "$comment"] as const;
 const RULE_KEYS = ["ipv6Prefix", "ipv4Prefix", "eaLength", "psidOffset", "psidLength", "psid", "forwarding", "$comment"];
@@ -199,6 +199,7 @@ export function jsonToModel(doc: Json): ConfigModel {
     mssClamp: o.mssClamp === undefined ? undefined : named("mssClamp", mssClamp(o.mssClamp, "mssClamp")),
     trafficClassFromTos: o.trafficClassFromTos === undefined ? undefined : named("trafficClassFromTos", bool(o.trafficClassFromTos, "trafficClassFromTos")),
     timeouts: o.timeouts === undefined ? undefined : timeouts(o.timeouts, "timeouts"),
+    innerFragmentation: o.innerFragmentation === undefined ? undefined : named("innerFragmentation", bool(o.innerFragmentation, "innerFragmentation")),
     missing: { rules: type === "lw4o6" ? "binding" : "rules", br: "br", dmr: "dmr", endUserPrefix: "endUserPrefix", binding: "binding" },
   };
 }

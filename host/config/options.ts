@@ -40,6 +40,7 @@ export const LOCAL = {
   TCP_ESTABLISHED_TIMEOUT: 10,
   TCP_TRANSITORY_TIMEOUT: 11,
   ICMP_TIMEOUT: 12,
+  INNER_FRAGMENTATION: 13,
 } as const;
 
 /** RFC 4787 REQ-8 filtering behaviours, as the JSON names them; the index is the LOCAL FILTERING value. */
@@ -152,6 +153,8 @@ export interface ConfigModel {
   mssClamp?: Named<number>;
   trafficClassFromTos?: Named<boolean>;
   timeouts?: Timeouts;
+  /** LOCAL INNER_FRAGMENTATION: IPv4 fragments before encapsulation instead of IPv6 fragments of the tunnel packet. */
+  innerFragmentation?: Named<boolean>;
   /** Names for errors about something missing. */
   missing: MissingNames;
 }
@@ -320,6 +323,7 @@ export interface LocalSettings {
   mssClamp?: Named<number>;
   trafficClassFromTos?: Named<boolean>;
   timeouts?: Timeouts;
+  innerFragmentation?: Named<boolean>;
 }
 
 /** Checks an integer fits an unsigned field of `bytes` bytes (the module checks its range). */
@@ -339,7 +343,7 @@ export function writeLocal(w: OptionWriter, s: LocalSettings): void {
     [LOCAL.ICMP_TIMEOUT, t.icmp],
   ];
   const any = s.mode || s.legacyIid || s.tunnelMtu || s.hopLimit || s.filtering || s.mssClamp ||
-    s.trafficClassFromTos || timeouts.some(([, v]) => v);
+    s.trafficClassFromTos || s.innerFragmentation || timeouts.some(([, v]) => v);
   if (!any) return;
   w.option(OPTION.MAPE_LOCAL, undefined, () => {
     const sub = (code: number, name: string, body: () => void): void => w.option(code, name, body);
@@ -374,6 +378,10 @@ export function writeLocal(w: OptionWriter, s: LocalSettings): void {
       if (!v) continue;
       checkWidth(v, 4, "0 to 4294967295");
       sub(code, v.name, () => w.u32(v.value, v.name));
+    }
+    if (s.innerFragmentation) {
+      const f = s.innerFragmentation;
+      sub(LOCAL.INNER_FRAGMENTATION, f.name, () => w.u8(f.value ? 1 : 0, f.name));
     }
   });
 }

@@ -43,12 +43,18 @@ export interface Step {
 export interface FreeFields {
   /** Inner IPv4 fragments sent by the CE: their ID must be one of these ports, the same within a packet. */
   fragmentId?: { ports: number[] };
+  /**
+   * IPv6 fragments of a tunnel packet (RFC 2473 §7.2): their 32-bit
+   * identification is the module's choice (RFC 8200 §4.5, RFC 7739); the
+   * runner copies it and checks it is one per packet and new for each.
+   */
+  ipv6FragmentId?: boolean;
 }
 
 export interface E2ECase {
   name: string;
   description: string;
-  /** The JSON configuration (docs/config.md); `mape pcap` runs it as a CE. */
+  /** The JSON configuration (docs/config.md); `mape pcap` runs it as a CE, or as a BR with "mode": "br". */
   config: Record<string, unknown>;
   steps: Step[];
   /** Every non-zero counter (packets) after the run. */
@@ -437,10 +443,10 @@ function packetTooBig(): E2ECase {
   const quoteBack = udp4({ ...first.wanFields, src: LAN });
   const again = big(1400, true, 0x5002);
   const clear = big(1400, false, 0x5003);
-  const clearFrags = fragmentIpv4(clear.wan, 1400 - 40);
+  const clearFrags = fragmentIpv6(encap(JANOG, clear.wan), 1400, 1);
   return {
     name: "packet-too-big",
-    description: "An ICMPv6 Packet Too Big (MTU 1400) about a tunnelled DF packet becomes an ICMPv4 frag-needed with MTU 1360 to the LAN host (RFC 7597 §8.2, RFC 2473 §7); later DF packets to that BR are refused at 1360, DF-clear ones fragmented to fit.",
+    description: "An ICMPv6 Packet Too Big (MTU 1400) about a tunnelled DF packet becomes an ICMPv4 frag-needed with MTU 1360 to the LAN host (RFC 7597 §8.2, RFC 2473 §7); later DF packets to that BR are refused at 1360, DF-clear ones encapsulated and sent as IPv6 fragments of at most 1400 bytes (RFC 2473 §7.2).",
     config: JANOG.config,
     steps: [
       { note: "1400-byte DF packet fits 1500", send: first.lan, expect: [sent] },
@@ -454,13 +460,13 @@ function packetTooBig(): E2ECase {
         send: again.lan,
         expect: [icmp4FragNeeded({ src: JANOG.ce4, dst: LAN, ttl: 64, df: true, mtu: 1360, original: again.lan })],
       },
-      { note: "1400-byte DF-clear packet is fragmented", send: clear.lan, expect: clearFrags.map((f) => encap(JANOG, f)) },
+      { note: "1400-byte DF-clear packet: its tunnel packet is fragmented", send: clear.lan, expect: clearFrags },
     ],
     counters: {
       "in-ipv4": 3, "in-ipv6": 1, "forwarded-to-ipv6": 2, "forwarded-to-ipv4": 1, "out-ipv6": 3, "out-ipv4": 2,
       "ptb-received": 1, "icmp-generated": 2, "drop-ipv4-df-too-big": 1, "fragments-out": 1,
     },
-    free: { fragmentId: { ports: JANOG.ports } },
+    free: { ipv6FragmentId: true },
   };
 }
 
@@ -475,13 +481,30 @@ function dfTooBig(): E2ECase {
   };
 }
 
-function dfClearFragmented(): E2ECase {
+/** The CE's tunnel packet of a DF-clear 1600-byte LAN packet, as IPv6 fragments over the 1500-byte tunnel (RFC 2473 §7.2). */
+function dfClearTunnelFragments() {
+  const p = big(1600, false, 0x6002);
+  return { p, frags: fragmentIpv6(encap(JANOG, p.wan), 1500, 0x6002) };
+}
+
+function dfClearFragmented(inner: boolean): E2ECase {
+  if (!inner) {
+    const { p, frags } = dfClearTunnelFragments();
+    return {
+      name: "df-clear-fragmented",
+      description: "A DF-clear 1600-byte packet too big for the 1500-byte tunnel is encapsulated whole and the IPv6 tunnel packet is fragmented (RFC 7597 §8.3.1 → RFC 2473 §7.2; Fragment header, RFC 8200 §4.5): 1448 + 192 bytes of the 1640-byte tunnel packet, the inner packet untouched but for the NAPT and TTL, so the BR reassembles before it decapsulates and every decapsulated packet carries its ports.",
+      config: JANOG.config,
+      steps: [{ note: "1600 bytes, DF clear", send: p.lan, expect: frags }],
+      counters: { "in-ipv4": 1, "forwarded-to-ipv6": 1, "out-ipv6": 2, "fragments-out": 1 },
+      free: { ipv6FragmentId: true },
+    };
+  }
   const p = big(1600, false, 0x6002);
   const frags = fragmentIpv4(p.wan, 1460);
   return {
-    name: "df-clear-fragmented",
-    description: "A DF-clear 1600-byte packet is fragmented as IPv4 before encapsulation (RFC 7597 §8.3.1, RFC 2473 §7.2): two fragments, each in its own IPv6 packet, with an identification from the port set (§8.3.3).",
-    config: JANOG.config,
+    name: "df-clear-fragmented-inner",
+    description: "innerFragmentation true: a DF-clear 1600-byte packet is fragmented as IPv4 before encapsulation, two fragments, each in its own IPv6 packet, with an identification from the port set (RFC 7597 §8.3.3). (A BR that checks the port of every decapsulated packet drops the second one.)",
+    config: { ...JANOG.config, innerFragmentation: true },
     steps: [{ note: "1600 bytes, DF clear", send: p.lan, expect: frags.map((f) => encap(JANOG, f)) }],
     counters: { "in-ipv4": 1, "forwarded-to-ipv6": 1, "out-ipv6": 2, "fragments-out": 1 },
     free: { fragmentId: { ports: JANOG.ports } },
@@ -766,7 +789,8 @@ export function allCases(): E2ECase[] {
     icmpErrorOut(),
     packetTooBig(),
     dfTooBig(),
-    dfClearFragmented(),
+    dfClearFragmented(false),
+    dfClearFragmented(true),
     lanFragmentsOutOfOrder(),
     lanFragmentsInOrder(),
     lanFragmentExpiry(),
