@@ -47,7 +47,8 @@ interface RunResult {
 function runCase(name: string): RunResult {
   const d = join(dir, name);
   const outPath = join(work, `${name}.pcap`);
-  const r = spawnSync(process.execPath, [join(root, "bin", "mape.js"), "pcap", "--config", join(d, "config.json"), "--in", join(d, "in.pcap"), "--out", outPath, "--json"], {
+  const br = metaOf(name).mode === "br" ? ["--br-mode"] : [];
+  const r = spawnSync(process.execPath, [join(root, "bin", "mape.js"), "pcap", "--config", join(d, "config.json"), "--in", join(d, "in.pcap"), "--out", outPath, "--json", ...br], {
     encoding: "utf8",
   });
   assert.equal(r.status, 0, `mape pcap failed: ${r.stderr}`);
@@ -132,7 +133,7 @@ function flowKey(p: Uint8Array, wantOrig: Uint8Array): string {
   return `${d.src}>${d.dst}/${d.protocol}/${fragment}`;
 }
 
-type Meta = { description: string; free?: FreeFields; knownBug?: string };
+type Meta = { description: string; free?: FreeFields; knownBug?: string; mode?: "br" };
 const metaOf = (name: string): Meta => JSON.parse(readFileSync(join(dir, name, "case.json"), "utf8")) as Meta;
 
 for (const name of folders) {
