@@ -22,7 +22,8 @@
  *
  * New sessions: a miss in the 5-tuple table looks up the internal endpoint's
  * mapping (endpoint-independent mapping, RFC 4787 REQ-1), draws a port for a
- * new one (the source port when it is free, else the next free one), and
+ * new one (the source port when it is free, else the next free one after a
+ * cursor), and
  * links the session into both tables.
  *
  * Per batch: an expiry hand looks at 64 sessions (the module expires some
@@ -151,6 +152,7 @@ static struct mapping *maps;
 static u32 nsess, nmaps;
 static u8 port_used[2][65536];
 static u32 hand;
+static u32 cursor[2];
 static u32 ce4, rule4, rule4_mask;
 
 static inline u32 mix(u32 h) { h ^= h >> 16; h *= 0x85EBCA6B; h ^= h >> 13; h *= 0xC2B2AE35; h ^= h >> 16; return h; }
@@ -171,6 +173,7 @@ static void nat_reset(void) {
   memset(port_used, 0, sizeof port_used);
   nsess = nmaps = 0;
   hand = 0;
+  cursor[0] = cursor[1] = 1024;
 }
 
 static u32 link_session(u8 proto, u32 ia, u16 ip, u32 ra, u16 rp, u16 ep, u64 now) {
@@ -210,9 +213,13 @@ static u32 new_session(u8 proto, u32 ia, u16 ip, u32 ra, u16 rp, u64 now) {
     if (nmaps >= CAPACITY) return 0;
     u8 *used = port_used[proto == 6];
     u32 p = ip >= 1024 ? ip : 1024;
-    u32 tries = 0;
-    while (used[p] && tries < 64512) { p = p == 65535 ? 1024 : p + 1; tries++; }
-    if (used[p]) return 0;
+    if (used[p]) {
+      /* Taken: the next free port after a cursor that only moves forward (amortised O(1) per draw). */
+      u32 *c = &cursor[proto == 6];
+      while (*c <= 65535 && used[*c]) (*c)++;
+      if (*c > 65535) return 0;
+      p = *c;
+    }
     used[p] = 1;
     m = ++nmaps;
     maps[m] = (struct mapping){ ia, ip, (u16)p, proto, 1, head_map[h] };
