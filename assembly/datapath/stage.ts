@@ -1,7 +1,7 @@
 // What the CE and BR stages share: the per-packet result (where the packet
 // now starts and how long it is), the batch clock, the ordering of extra
 // outputs, and the steps both sides take toward the tunnel (encapsulation,
-// IPv4 fragmentation before it, ICMPv4 header building, flow labels), the
+// fragmentation of a packet too big for it, ICMPv4 header building, flow labels), the
 // RFC 7597 §8.1 source check for packets without a port, and the ICMPv4
 // error rate limiter.
 //
