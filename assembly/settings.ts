@@ -30,6 +30,7 @@ export const LOCAL_TCP_TRANSITORY_TIMEOUT: i32 = 11;
 export const LOCAL_ICMP_TIMEOUT: i32 = 12;
 export const LOCAL_MAX_SESSIONS_PER_HOST: i32 = 13;
 export const LOCAL_MAX_SESSIONS_PER_MAPPING: i32 = 14;
+export const LOCAL_INNER_FRAGMENTATION: i32 = 15;
 
 /**
  * The local settings in force. Fields are i32 so the table can store any of
@@ -67,6 +68,14 @@ export class Settings {
   maxSessionsPerHost: i32 = 0;
   /** NAT sessions one mapping (internal address:port) may hold (more evicts its oldest); 0 = no limit. */
   maxSessionsPerMapping: i32 = 0;
+  /**
+   * A DF-clear IPv4 packet too big for the tunnel: 0 encapsulates it and
+   * fragments the IPv6 tunnel packet (RFC 2473 §7.2, through RFC 7597
+   * §8.3.1); 1 cuts it into IPv4 fragments first, each in its own IPv6
+   * packet (a far end that checks the port of every decapsulated packet,
+   * as Snabb's lwAFTR does, drops the non-first ones).
+   */
+  innerFragmentation: i32 = 0;
 }
 
 /** Columns of a row. */
@@ -94,6 +103,7 @@ const SETTING_ROWS: StaticArray<i32> = [
   LOCAL_ICMP_TIMEOUT, 4,     60,    86400, 60,        <i32>offsetof<Settings>("icmpTimeout"),
   LOCAL_MAX_SESSIONS_PER_HOST,    4, 0, 4194304, 16384, <i32>offsetof<Settings>("maxSessionsPerHost"),
   LOCAL_MAX_SESSIONS_PER_MAPPING, 4, 0, 4194304, 4096,  <i32>offsetof<Settings>("maxSessionsPerMapping"),
+  LOCAL_INNER_FRAGMENTATION, 1, 0,  1,     0,         <i32>offsetof<Settings>("innerFragmentation"),
 ];
 
 const ROW_COUNT = SETTING_ROWS.length / COLS;

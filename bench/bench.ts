@@ -4,6 +4,14 @@
 //   npm run bench -- --json       one JSON object
 //   npm run bench -- --quick      shorter runs (a smoke check)
 //   npm run bench -- --only new   one group: established | new | floor
+//   npm run bench -- --callgrind  also instructions per packet (valgrind)
+//   npm run bench -- --no-native  the module under Node only
+//
+// Every established case and the new-session round are also run, in the
+// same run and on the same packets, by the native C reference (bench/ref.c)
+// and by the module translated by wasm2c (bench/modbench.c), built with
+// gcc -O2 under build/bench/ (bench/native.ts); the ratios printed compare
+// only figures of this run.
 //
 // One core, one module instance, the release build. Every case drives the
 // raw exports: packets are written into the input slots, process() runs,
@@ -19,9 +27,16 @@
 // subtracted (the data path alone).
 
 import { readFileSync } from "node:fs";
+import { loadavg } from "node:os";
 import { wasmPath } from "../host/module.js";
 import * as P from "../tests/host/packets.js";
 import { RawDataPath } from "../tests/fuzz/driver.js";
+import { readConfigSource } from "../host/config/source.js";
+import { join } from "node:path";
+import {
+  buildNative, runDriver, instructionsPerPacket, haveValgrind, writeCaseFile, repoRoot, KIND_LAN, KIND_WAN, KIND_NEW,
+  type Binaries, type NativeCase,
+} from "./native.js";
 
 const ARGS = ["--rule", "2001:db8::/32,192.0.2.0/24,8,0", "--prefix", "2001:db8:1200::/40", "--br", "2001:db8:ffff::1"];
 const BR = "2001:db8:ffff::1";
@@ -35,8 +50,23 @@ const QUICK = argv.includes("--quick");
 const ONLY = argv.includes("--only") ? argv[argv.indexOf("--only") + 1] : "";
 const SECONDS = QUICK ? 0.3 : 1.5;
 const REPEATS = 3;
+/** --no-native: the module under Node only. --callgrind: instruction counts per packet too (valgrind). */
+const NATIVE = !argv.includes("--no-native");
+const CALLGRIND = argv.includes("--callgrind");
 
-interface Result {
+interface Native {
+  /** The C reference (bench/ref.c, gcc -O2) on the same packets, same slots, timed the same way. */
+  reference?: { ppsProcess: number; nsProcess: number; nsRestore?: number };
+  /** The module translated by wasm2c and compiled by gcc -O2 (bench/modbench.c). */
+  wasm2c?: { ppsProcess: number; nsProcess: number };
+  /** Throughput ratios of this run: module under Node / reference, wasm2c / reference. */
+  ratio?: number;
+  ratioWasm2c?: number;
+  /** Instructions per packet (callgrind, deterministic): the reference's and the wasm2c module's batch function. */
+  instructions?: { reference: number; wasm2c?: number };
+}
+
+interface Result extends Native {
   case: string;
   packets: number;
   /** Packets per second, restore included (what a host loop doing the same would see). */
@@ -166,10 +196,60 @@ function timeBatches(dp: RawDataPath, name: string, pr: Pristine, batch: number,
     for (let it = 0; it < iters; it++) load(dp, pr, it % batches, batch, false);
     rms = Math.min(rms, performance.now() - r0);
   }
-  record(name, iters * batch, ms, rms);
+  lastResult = record(name, iters * batch, ms, rms);
+}
+let lastResult: Result | undefined;
+
+let bins: Binaries | undefined;
+let caseCounter = 0;
+const CASE_DIR = join(repoRoot(), "build", "bench");
+
+/**
+ * Runs the C reference and the wasm2c module on the case just measured
+ * under Node (the same packets), adds their figures and the ratios to its
+ * result, and prints them under its line.
+ */
+function native(r: Result, c: NativeCase): void {
+  if (!NATIVE) return;
+  try {
+    bins ??= buildNative();
+    for (const p of bins.problems.splice(0)) notes.push(p);
+    const file = join(CASE_DIR, `case-${caseCounter++}.bin`);
+    writeCaseFile(file, c);
+    const secs = String(SECONDS);
+    const ref = runDriver(bins.ref, file, Number(secs));
+    r.reference = { ppsProcess: 1e9 / ref.nsProcess, nsProcess: ref.nsProcess, nsRestore: ref.nsRestore };
+    r.ratio = r.reference.nsProcess / r.nsProcess;
+    let line = `${"".padEnd(4)}reference (C, gcc -O2) ${(r.reference.ppsProcess / 1e6).toFixed(2).padStart(7)} Mpps ${ref.nsProcess.toFixed(1).padStart(6)} ns/pkt   module/reference ${r.ratio.toFixed(2)}`;
+    if (bins.modbench) {
+      const w = runDriver(bins.modbench, file, Number(secs));
+      r.wasm2c = { ppsProcess: 1e9 / w.nsProcess, nsProcess: w.nsProcess };
+      r.ratioWasm2c = r.reference.nsProcess / w.nsProcess;
+      line += `;  wasm2c ${(r.wasm2c.ppsProcess / 1e6).toFixed(2)} Mpps (${r.ratioWasm2c.toFixed(2)})`;
+    }
+    log(line);
+    if (CALLGRIND) {
+      const per = c.kind === KIND_NEW ? c.count : c.batch;
+      const iters: [number, number] = c.kind === KIND_NEW ? [1, 2] : [64, 192];
+      const ir: { reference: number; wasm2c?: number } = { reference: instructionsPerPacket(bins.ref, "ref_process", file, per, iters) };
+      if (bins.modbench) ir.wasm2c = instructionsPerPacket(bins.modbench, "Z_mapeZ_process", file, per, iters);
+      r.instructions = ir;
+      log(`${"".padEnd(4)}instructions/packet (callgrind): reference ${ir.reference.toFixed(1)}${ir.wasm2c !== undefined ? `, module (wasm2c) ${ir.wasm2c.toFixed(1)} (${(ir.wasm2c / ir.reference).toFixed(2)} ×)` : ""}`);
+    }
+  } catch (e) {
+    notes.push(`native reference not run for "${r.case}": ${(e as Error).message}`);
+  }
 }
 
-function record(name: string, packets: number, ms: number, restoreMs: number): void {
+/** What every native case shares: the CE's addresses, the rule, the configuration. */
+function caseBase(dp: RawDataPath) {
+  return {
+    ce4: dp.ceIPv4(), ce6: dp.ceIPv6(), br6: P.ip6(BR), rule4: Uint8Array.of(192, 0, 2, 0), rule4Len: 24,
+    config: readConfigSource(ARGS, "ce").encoded.bytes,
+  };
+}
+
+function record(name: string, packets: number, ms: number, restoreMs: number): Result {
   const procMs = Math.max(ms - restoreMs, 1e-9);
   const r: Result = {
     case: name,
@@ -182,6 +262,7 @@ function record(name: string, packets: number, ms: number, restoreMs: number): v
   };
   results.push(r);
   log(`${name.padEnd(34)} ${(r.ppsProcess / 1e6).toFixed(2).padStart(7)} Mpps  ${r.nsProcess.toFixed(1).padStart(6)} ns/pkt   (with restore ${(r.ppsTotal / 1e6).toFixed(2)} Mpps, restore ${r.nsRestore.toFixed(1)} ns/pkt)`);
+  return r;
 }
 
 /**
@@ -210,14 +291,21 @@ function established(sessions: number, size: number): void {
   const label = sessions >= 1024 ? `${sessions >> 10}K` : `${sessions}`;
   const dp = new RawDataPath(ARGS, { slots: SLOTS, sessions: CAPACITY, seed: 1 });
   const batch = dp.batchMax;
-  const flows = shuffle(openSessions(dp, sessions, batch));
+  const opened = openSessions(dp, sessions, batch);
+  const setup = opened.map((f) => lanPacket(f.j, f.r, 64));
+  const flows = shuffle(opened.slice());
   const active = dp.counter("forwarded-to-ipv6");
   if (active !== sessions) throw new Error(`opened ${active} of ${sessions} sessions`);
   const count = Math.ceil(flows.length / batch) * batch;
+  const base = {
+    ...caseBase(dp), count, batch, setup,
+    flows: opened.map((f) => ({ intAddr: lanHost(f.j), remAddr: remote(f.r), intPort: 20000 + (f.j & 1023), remPort: 4433, extPort: f.ext, proto: 17 })),
+  };
   {
     const lan = new Pristine(count, size);
     for (let i = 0; i < count; i++) lan.set(i, lanPacket(flows[i % flows.length].j, flows[i % flows.length].r, size));
     timeBatches(dp, `LAN→WAN ${size} B, ${label} sessions`, lan, batch, "forwarded-to-ipv6");
+    native(lastResult!, { ...base, kind: KIND_LAN, stride: size, packets: lan.bytes });
   }
   {
     const ce4 = dp.ceIPv4();
@@ -229,6 +317,7 @@ function established(sessions: number, size: number): void {
       wan.set(i, P.ipip6({ src: BR, dst: ce6, inner }));
     }
     timeBatches(dp, `WAN→LAN ${size + 40} B, ${label} sessions`, wan, batch, "forwarded-to-ipv4");
+    native(lastResult!, { ...base, kind: KIND_WAN, stride: size + 40, packets: wan.bytes });
   }
 }
 
@@ -271,7 +360,8 @@ function newSessions(): void {
   // restore is outside the timed region. Report the mix and each part.
   record("new sessions + new mappings (64 B)", rounds * mappings, msMap, 0);
   record("new sessions on known mappings", rounds * (CAPACITY - mappings), msSess, 0);
-  record("new sessions, 65,536-session round", rounds * CAPACITY, msMap + msSess, 0);
+  const whole = record("new sessions, 65,536-session round", rounds * CAPACITY, msMap + msSess, 0);
+  native(whole, { ...caseBase(dp), kind: KIND_NEW, count: CAPACITY, stride: 64, batch, flows: [], setup: [], packets: pr.bytes });
   notes.push("new-session rates time process() only (per batch; restore and re-init between rounds are outside the timer)");
 }
 
@@ -292,6 +382,7 @@ function floor(): void {
 }
 
 const t0 = performance.now();
+log(`load average at start: ${loadavg().map((x) => x.toFixed(2)).join(" ")}`);
 log(`mape data-path benchmark — Node ${process.version}, ${SLOTS} slots (batch ${SLOTS / 2}), session capacity ${CAPACITY}, ${SECONDS} s per case`);
 log(`config: ${ARGS.join(" ")}`);
 log("");
@@ -314,6 +405,19 @@ log("");
 log(`module memory: ${memoryBytes} bytes (${memoryBytes / 1048576} MiB, fixed), init(${SLOTS}, 65536) ${init64k === 0 ? "fits" : "does NOT fit"}; slots ${SLOTS * dp.slotSize} bytes${natBytes !== undefined ? `; NAT tables ${natBytes} bytes` : ""}`);
 log(`release wasm: ${wasmBytes} bytes (${(wasmBytes / 1024).toFixed(1)} KiB)`);
 for (const n of notes) log(`note: ${n}`);
+// The same-run ratios, one line each (the cases the targets name).
+const ratios: Record<string, { ratio?: number; ratioWasm2c?: number; instructions?: Native["instructions"] }> = {};
+for (const r of results) {
+  if (r.ratio === undefined) continue;
+  ratios[r.case] = { ratio: r.ratio, ratioWasm2c: r.ratioWasm2c, instructions: r.instructions };
+}
+if (Object.keys(ratios).length) {
+  log("");
+  log("module / native reference, this run (throughput ratio; ≥ 0.6 is the target for established flows):");
+  for (const [k, v] of Object.entries(ratios)) {
+    log(`  ${k.padEnd(34)} Node ${v.ratio!.toFixed(2)}${v.ratioWasm2c !== undefined ? `   wasm2c ${v.ratioWasm2c.toFixed(2)}` : ""}${v.instructions ? `   instructions ${v.instructions.wasm2c?.toFixed(0) ?? "?"} vs ${v.instructions.reference.toFixed(0)}` : ""}`);
+  }
+}
 log(`(${((performance.now() - t0) / 1000).toFixed(1)} s)`);
 
 if (JSON_OUT) {
@@ -329,6 +433,8 @@ if (JSON_OUT) {
     sessions64kFit: init64k === 0,
     natBytes,
     wasmBytes,
+    ratios,
+    load: loadavg(),
     notes,
   }, null, 2));
 }

@@ -206,8 +206,9 @@ function icmpError(orig: usize, origLen: i32, kind: i32, type: i32, code: i32, m
  * tunnel MTU, TTL, encapsulation. A packet too big with DF set gets an
  * ICMPv4 Fragmentation Needed with the tunnel MTU − 40 (RFC 7597 §8.3.1,
  * RFC 1191) sent to `errTo6` (a CE) or, when 0, to the internet; with DF
- * clear it is fragmented as IPv4 and each piece encapsulated (RFC 2473 §7.2),
- * so the CE sees ordinary IPv4 fragments. The caller checked the TTL.
+ * clear it is encapsulated and the tunnel packet fragmented (RFC 2473 §7.2;
+ * stage.ts fragmentAndEncapsulate, shared with the CE). The caller checked
+ * the TTL.
  */
 function toTunnel(p: usize, len: i32, l4: usize, errTo6: usize): i32 {
   const mtu = len + IPV6_HEADER_LEN > pmtuFloor ? pmtuFor(TO_CE, now) : pmtuFloor;

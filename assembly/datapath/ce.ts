@@ -338,9 +338,11 @@ function lanFinish(p: usize, len: i32, l4: usize, proto: i32, src: u32, dst: u32
   if (l4 == 0) nextHop(dst, dport);
   const label = flowLabel(p, isFragment ? 0 : l4); // one label for every fragment of a packet (RFC 6437 §3)
   const mtu = len + IPV6_HEADER_LEN > pmtuFloor ? pmtuFor(NEXT_HOP, now) : pmtuFloor;
-  // RFC 7597 §8.3.3: every fragment that leaves, ours or the host's.
-  if (isFragment || len + IPV6_HEADER_LEN > mtu) setIdUpdate(p, sharedFragmentId(src, id));
-  if (len + IPV6_HEADER_LEN > mtu) {
+  const tooBig = len + IPV6_HEADER_LEN > mtu;
+  // RFC 7597 §8.3.3: every IPv4 fragment that leaves, ours or the host's
+  // (by default a packet too big leaves whole, in IPv6 fragments: stage.ts).
+  if (isFragment || (tooBig && settings.innerFragmentation != 0)) setIdUpdate(p, sharedFragmentId(src, id));
+  if (tooBig) {
     if (ipv4DontFragment(p)) {
       // A later fragment with DF cannot happen legally; a first fragment was checked above.
       return D_IPV4_DF_TOO_BIG;

@@ -16,7 +16,7 @@ import {
   slotsInit, slotsBytes, slotsBegin, slotPtr, slotN, inLens, emit, outN, outputOffsetsPtr, outputLengthsPtr,
 } from "./slots";
 import { ceFromLan, ceFromWan } from "./ce";
-import { flushLater, setNow, pktPtr, pktLen, HELD } from "./stage";
+import { flushLater, setNow, fragmentIdSeed, pktPtr, pktLen, HELD } from "./stage";
 import { brFromIPv4, brFromIPv6 } from "./br";
 import { frag4Reset, frag4Expire, expiredBytes } from "./frag4";
 import { reasm6Reset, reasm6Expire } from "./reasm6";
@@ -90,6 +90,7 @@ export function init(slots: i32, sessions: i32, seed: u32): i32 {
   if (!slotsInit(slots)) return -1; // unreachable: checked above
   if (!natInit(sessions, 0, <u64>seed | 1)) return -1;
   maxSessions = sessions;
+  fragmentIdSeed(seed);
   frag4Reset();
   reasm6Reset();
   countersReset();

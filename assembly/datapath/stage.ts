@@ -1,8 +1,9 @@
 // What the CE and BR stages share: the per-packet result (where the packet
 // now starts and how long it is), the batch clock, the ordering of extra
 // outputs, and the steps both sides take toward the tunnel (encapsulation,
-// IPv4 fragmentation before it, flow labels) and the RFC 7597 §8.1 source check for packets
-// without a port. ICMP (errors, quotes, the rate limiter) is icmp.ts.
+// fragmentation of a packet too big for it, flow labels) and the RFC 7597 §8.1
+// source check for packets without a port. ICMP (errors, quotes, the rate
+// limiter) is icmp.ts.
 //
 // A stage returns 0 when the packet leaves (pktPtr / pktLen), HELD when the
 // module keeps it, or the one drop reason (a D_* counter).
@@ -16,8 +17,8 @@ import {
 } from "../wire/ipv4";
 import {
   setIpv6VersionClassFlow, setIpv6PayloadLength, setIpv6NextHeader, setIpv6HopLimit, setIpv6Src,
-  setIpv6Dst, ipv6Src, ipv6Dst, ipv6AddrCopy, ipv6AddrEqual, IPV6_HEADER_LEN, IPV6_TOO_SHORT,
-  IPV6_BAD_VERSION,
+  setIpv6Dst, ipv6Src, ipv6Dst, ipv6AddrCopy, ipv6AddrEqual, setIpv6Frag, IPV6_HEADER_LEN, IPV6_TOO_SHORT,
+  IPV6_BAD_VERSION, IPV6_FRAG_HEADER_LEN, IPV6_NH_FRAGMENT,
 } from "../wire/ipv6";
 import { setIcmp6Type, icmp6FillChecksum, ICMP6_ECHO_REPLY } from "../wire/icmp6";
 import { spare, emit } from "./slots";
@@ -28,7 +29,7 @@ import {
 import { domain, brAddressPtr } from "../map/provision";
 import { lpmIPv6 } from "../map/lpm";
 import {
-  count, C_OUT_IPV6, C_FRAGMENTS_OUT, C_REASSEMBLED, C_RELEASED, C_RELEASED_DROPPED,
+  count, countN, C_OUT_IPV6, C_FRAGMENTS_OUT, C_REASSEMBLED, C_RELEASED, C_RELEASED_DROPPED,
   D_IPV4_TRUNCATED, D_IPV4_BAD_VERSION, D_IPV4_BAD_IHL, D_IPV4_BAD_LENGTH, D_IPV4_BAD_CHECKSUM,
   D_IPV4_DF_TOO_BIG, D_IPV6_FRAGMENT_BAD, D_IPV6_FRAGMENT_TABLE_FULL, D_IPV6_FRAGMENT_TOO_BIG,
   D_IPV6_TRUNCATED, D_IPV6_BAD_VERSION, D_IPV6_BAD_LENGTH, D_SECURITY_IPV6_SRC_UNKNOWN,
@@ -117,45 +118,144 @@ export function flowLabel(p: usize, l4: usize): i32 {
  */
 export function encapsulate(p: usize, len: i32, label: i32, src6: usize, dst6: usize): usize {
   const o = p - IPV6_HEADER_LEN;
-  const tc = settings.tcFromTos != 0 ? ipv4Tos(p) : 0;
+  outerHeader(o, len, IP_PROTO_IPIP, trafficClass(p), label, src6, dst6);
+  return o;
+}
+
+/** The outer traffic class for the IPv4 packet at p (RFC 2983 uniform model when settings.tcFromTos). */
+@inline function trafficClass(p: usize): i32 {
+  return settings.tcFromTos != 0 ? ipv4Tos(p) : 0;
+}
+
+/** One outer IPv6 header at o: payload `payloadLen` bytes of next header `nh`. */
+function outerHeader(o: usize, payloadLen: i32, nh: i32, tc: i32, label: i32, src6: usize, dst6: usize): void {
   setIpv6VersionClassFlow(o, tc, label);
-  setIpv6PayloadLength(o, len);
-  setIpv6NextHeader(o, IP_PROTO_IPIP);
+  setIpv6PayloadLength(o, payloadLen);
+  setIpv6NextHeader(o, nh);
   setIpv6HopLimit(o, settings.hopLimit);
   setIpv6Src(o, src6);
   setIpv6Dst(o, dst6);
+}
+
+// Identification of the IPv6 fragments the module makes (RFC 8200 §4.5:
+// unique among the recent fragmented packets of one source and
+// destination; RFC 7739 §5: not predictable from outside). A counter run
+// through a keyed bijection of 32 bits: no value comes back before 2^32
+// packets, and without the key (the instance's seed, set by init) the next
+// one cannot be guessed from the last.
+let fragIdCounter: u32 = 0;
+let fragIdKey: u32 = 0x9E3779B9;
+
+/** Keys the fragment identification (process.ts init passes its seed). */
+export function fragmentIdSeed(seed: u32): void {
+  fragIdKey = seed * 0x2C1B3C6D ^ 0x9E3779B9;
+  fragIdCounter = seed ^ (seed >>> 16);
+}
+
+/** The next fragment identification (a permutation of the counter: xor-shift and odd multiplies are invertible). */
+function nextFragmentId(): u32 {
+  let h = (fragIdCounter++) ^ fragIdKey;
+  h = (h ^ (h >>> 16)) * 0x7FEB352D;
+  h = (h ^ (h >>> 15)) * 0x846CA68B;
+  h ^= h >>> 16;
+  return h ^ fragIdKey;
+}
+
+/**
+ * A DF-clear IPv4 packet (p, len) too big for a tunnel whose IPv4 room is
+ * `maxInner` bytes (path MTU − 40), toward dst6. One function for the CE
+ * and the BR. RFC 7597 §8.3.1 sends this case to RFC 2473 §7.2: the
+ * packet is encapsulated whole and the IPv6 tunnel packet is fragmented
+ * (the default; the far end reassembles before it decapsulates, so every
+ * decapsulated packet carries its ports). With settings.innerFragmentation
+ * the IPv4 packet is cut first and each piece encapsulated on its own.
+ * The first piece stays in place (the stage result); the others, built in
+ * spare slots, leave right after it. The flow label is the packet's, for
+ * every piece (RFC 6437 §3).
+ */
+export function fragmentAndEncapsulate(p: usize, len: i32, maxInner: i32, label: i32,
+                                       src6: usize, dst6: usize): i32 {
+  if (settings.innerFragmentation != 0) return fragmentInner(p, len, maxInner, label, src6, dst6);
+  return fragmentOuter(p, len, maxInner, label, src6, dst6);
+}
+
+/**
+ * RFC 2473 §7.2 / RFC 8200 §4.5: the tunnel packet (outer header + the whole
+ * IPv4 packet) cut into IPv6 fragments of at most the path MTU. The outer
+ * header is the unfragmentable part; every piece carries a copy and a
+ * Fragment header, and the IPv4 packet is the fragmentable part:
+ *
+ *   | IPv6 (40, next header 44) | Fragment (8, next header 4, offset, M, id) | bytes [off, off + n) of the IPv4 packet |
+ *
+ * Every piece but the last carries a multiple of 8 bytes.
+ */
+function fragmentOuter(p: usize, len: i32, maxInner: i32, label: i32, src6: usize, dst6: usize): i32 {
+  const chunk = (maxInner - IPV6_FRAG_HEADER_LEN) & ~7;
+  if (chunk < 8) return D_IPV4_DF_TOO_BIG;
+  const head = IPV6_HEADER_LEN + IPV6_FRAG_HEADER_LEN;
+  const tc = trafficClass(p);
+  const id = nextFragmentId();
+  const mark = laterN;
+  let pieces = 0;
+  let bytes = 0;
+  for (let off = chunk; off < len; off += chunk) {
+    const n = min(chunk, len - off);
+    const q = spare(n + head);
+    if (q == 0) { laterN = mark; return D_IPV4_DF_TOO_BIG; }
+    memory.copy(q, p + <usize>off, <usize>n);
+    emitLater(fragmentHeaders(q, n, off, off + n < len, id, tc, label, src6, dst6), n + head);
+    pieces++;
+    bytes += n + head;
+  }
+  leave(fragmentHeaders(p, chunk, 0, true, id, tc, label, src6, dst6), chunk + head);
+  countN(C_FRAGMENTS_OUT, pieces, bytes);
+  countN(C_OUT_IPV6, pieces, bytes);
+  count(C_OUT_IPV6, pktLen);
+  return 0;
+}
+
+/** Writes the IPv6 and Fragment headers in front of the n data bytes at q; returns the start. */
+function fragmentHeaders(q: usize, n: i32, off: i32, more: bool, id: u32, tc: i32, label: i32,
+                         src6: usize, dst6: usize): usize {
+  const f = q - IPV6_FRAG_HEADER_LEN;
+  setIpv6Frag(f, IP_PROTO_IPIP, off, more, id);
+  const o = f - IPV6_HEADER_LEN;
+  outerHeader(o, IPV6_FRAG_HEADER_LEN + n, IPV6_NH_FRAGMENT, tc, label, src6, dst6);
   return o;
 }
 
 /**
- * RFC 7597 §8.3.1 / RFC 2473 §7.2: a DF-clear IPv4 packet too big for the
- * tunnel is fragmented as IPv4 before encapsulation, so the far end sees
- * ordinary IPv4 fragments. The first piece stays in place (the stage
- * result); the others, built in spare slots, leave right after it.
+ * settings.innerFragmentation: the IPv4 packet is fragmented (RFC 791)
+ * before encapsulation, so the far end sees ordinary IPv4 fragments, each
+ * in its own IPv6 packet.
  */
-export function fragmentAndEncapsulate(p: usize, len: i32, maxInner: i32, label: i32,
-                                       src6: usize, dst6: usize): i32 {
+function fragmentInner(p: usize, len: i32, maxInner: i32, label: i32, src6: usize, dst6: usize): i32 {
   const hl = ipv4HeaderLength(p);
   const chunk = (maxInner - hl) & ~7;
   if (chunk < 8) return D_IPV4_DF_TOO_BIG;
   const baseOff = ipv4FragmentOffset(p);
   const lastMore = ipv4MoreFragments(p);
   const dataLen = len - hl;
+  const mark = laterN;
+  let pieces = 0;
+  let bytes = 0;
   // Later pieces first: their data is read from the original before it is cut.
   for (let off = chunk; off < dataLen; off += chunk) {
     const n = min(chunk, dataLen - off);
     const q = spare(hl + n + IPV6_HEADER_LEN);
-    if (q == 0) return D_IPV4_DF_TOO_BIG;
+    if (q == 0) { laterN = mark; return D_IPV4_DF_TOO_BIG; }
     memory.copy(q, p, <usize>hl);
     memory.copy(q + <usize>hl, p + <usize>(hl + off), <usize>n);
     setIpv4TotalLength(q, hl + n);
     setIpv4Fragment(q, false, off + n < dataLen || lastMore, baseOff + off);
     ipv4FillChecksum(q);
     const o = encapsulate(q, hl + n, label, src6, dst6);
-    count(C_FRAGMENTS_OUT, hl + n);
-    count(C_OUT_IPV6, hl + n + IPV6_HEADER_LEN);
     emitLater(o, hl + n + IPV6_HEADER_LEN);
+    pieces++;
+    bytes += hl + n;
   }
+  countN(C_FRAGMENTS_OUT, pieces, bytes);
+  countN(C_OUT_IPV6, pieces, bytes + pieces * IPV6_HEADER_LEN);
   setIpv4TotalLength(p, hl + chunk);
   setIpv4Fragment(p, false, true, baseOff);
   ipv4FillChecksum(p);

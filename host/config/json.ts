@@ -26,7 +26,7 @@ type Obj = { [k: string]: Json };
 const TOP_KEYS = [
   "$schema", "$comment", "type", "mode", "rules", "binding", "br", "dmr",
   "endUserPrefix", "legacyIid", "tunnelMtu", "hopLimit",
-  "filtering", "mssClamp", "trafficClassFromTos", "timeouts",
+  "filtering", "mssClamp", "trafficClassFromTos", "timeouts", "innerFragmentation",
   "maxSessionsPerHost", "maxSessionsPerMapping",
 ];
 const TIMEOUT_KEYS = ["udp", "dns", "tcpEstablished", "tcpTransitory", "icmp", "$comment"] as const;
@@ -205,6 +205,7 @@ export function jsonToModel(doc: Json): ConfigModel {
       : named("maxSessionsPerHost", int(o.maxSessionsPerHost, "maxSessionsPerHost", 0, MAX_SESSION_LIMIT)),
     maxSessionsPerMapping: o.maxSessionsPerMapping === undefined ? undefined
       : named("maxSessionsPerMapping", int(o.maxSessionsPerMapping, "maxSessionsPerMapping", 0, MAX_SESSION_LIMIT)),
+    innerFragmentation: o.innerFragmentation === undefined ? undefined : named("innerFragmentation", bool(o.innerFragmentation, "innerFragmentation")),
     missing: { rules: type === "lw4o6" ? "binding" : "rules", br: "br", dmr: "dmr", endUserPrefix: "endUserPrefix", binding: "binding" },
   };
 }

@@ -42,6 +42,7 @@ export const LOCAL = {
   ICMP_TIMEOUT: 12,
   MAX_SESSIONS_PER_HOST: 13,
   MAX_SESSIONS_PER_MAPPING: 14,
+  INNER_FRAGMENTATION: 15,
 } as const;
 
 /** Largest session limit the module accepts (LOCAL 13, 14; 0 = no limit). */
@@ -160,6 +161,8 @@ export interface ConfigModel {
   /** NAT session limits per LAN host and per mapping (LOCAL 13, 14; 0 = none). */
   maxSessionsPerHost?: Named<number>;
   maxSessionsPerMapping?: Named<number>;
+  /** LOCAL INNER_FRAGMENTATION: IPv4 fragments before encapsulation instead of IPv6 fragments of the tunnel packet. */
+  innerFragmentation?: Named<boolean>;
   /** Names for errors about something missing. */
   missing: MissingNames;
 }
@@ -330,6 +333,7 @@ export interface LocalSettings {
   timeouts?: Timeouts;
   maxSessionsPerHost?: Named<number>;
   maxSessionsPerMapping?: Named<number>;
+  innerFragmentation?: Named<boolean>;
 }
 
 /** Checks an integer fits an unsigned field of `bytes` bytes (the module checks its range). */
@@ -351,7 +355,7 @@ export function writeLocal(w: OptionWriter, s: LocalSettings): void {
     [LOCAL.MAX_SESSIONS_PER_MAPPING, s.maxSessionsPerMapping],
   ];
   const any = s.mode || s.legacyIid || s.tunnelMtu || s.hopLimit || s.filtering || s.mssClamp ||
-    s.trafficClassFromTos || timeouts.some(([, v]) => v);
+    s.trafficClassFromTos || s.innerFragmentation || timeouts.some(([, v]) => v);
   if (!any) return;
   w.option(OPTION.MAPE_LOCAL, undefined, () => {
     const sub = (code: number, name: string, body: () => void): void => w.option(code, name, body);
@@ -386,6 +390,10 @@ export function writeLocal(w: OptionWriter, s: LocalSettings): void {
       if (!v) continue;
       checkWidth(v, 4, "0 to 4294967295");
       sub(code, v.name, () => w.u32(v.value, v.name));
+    }
+    if (s.innerFragmentation) {
+      const f = s.innerFragmentation;
+      sub(LOCAL.INNER_FRAGMENTATION, f.name, () => w.u8(f.value ? 1 : 0, f.name));
     }
   });
 }

@@ -14,6 +14,7 @@ import { counterPackets, D_FIRST, D_END, D2_FIRST, D2_END, C_IN_IPV4, C_IN_IPV6,
 import { setIpv4Fragment, setIpv4TotalLength, ipv4FillChecksum, ipv4HeaderLength, ipv4TotalLength,
   setIpv4TtlUpdate, ipv4Ttl } from "../../assembly/wire/ipv4";
 import { IPV6_HEADER_LEN } from "../../assembly/wire/ipv6";
+import { LOCAL_INNER_FRAGMENTATION } from "../../assembly/settings";
 
 export const BR1 = "2403:9200:fff0::2";
 export const BR2 = "2403:9200:fff0::3";
@@ -24,7 +25,7 @@ export const CE_A_LEGACY = "2403:9200:1234:0:cb:56e1:102:3400";
 export const CE_B_RFC = "2001:db8:12:3400:0:c000:212:34";
 
 /** Writes and installs the BR configuration; starts the data path. Returns configure's result. */
-export function setupBr(legacy: i32 = 0, tunnelMtu: i32 = 0): i32 {
+export function setupBr(legacy: i32 = 0, tunnelMtu: i32 = 0, innerFragmentation: i32 = 0): i32 {
   W.reset();
   const c = W.open(OPT_MAPE);
   const r1 = W.ruleOpen(0, 16, "203.86.225.0", 28, "2403:9200::", 32);
@@ -36,6 +37,7 @@ export function setupBr(legacy: i32 = 0, tunnelMtu: i32 = 0): i32 {
   W.setting(LOCAL_MODE, 1, MODE_BR);
   if (legacy) W.setting(LOCAL_LEGACY_IID, 1, 1);
   if (tunnelMtu) W.setting(LOCAL_TUNNEL_MTU, 2, tunnelMtu);
+  if (innerFragmentation) W.setting(LOCAL_INNER_FRAGMENTATION, 1, 1);
   W.close(l);
   const e = W.configure();
   if (e != 0) return e;

@@ -196,8 +196,35 @@ describe("BR: tunnel MTU", () => {
     expect<i32>(unbalanced()).toBe(0);
   });
 
-  it("DF clear and too big: fragmented as IPv4, each piece tunnelled", () => {
+  it("DF clear and too big: the tunnel packet leaves as IPv6 fragments (RFC 2473 §7.2)", () => {
     expect<i32>(setupBr(0, 1280)).toBe(0);
+    const len = buildIpv4Udp(input(0), HOST, CE_A, 53, 4660, 1272);
+    clearDf(input(0));
+    setLen(0, len);
+    expect<i32>(run(1)).toBe(2);
+    expect<i32>(packets(C_FRAGMENTS_OUT)).toBe(1);
+    expect<i32>(outLen(0)).toBe(1280 - ((1280 - 48) & 7));
+    const a = outPtr(0);
+    const b = outPtr(1);
+    // Fixed header (next header 44), Fragment header (next header 4).
+    expect<i32>(load<u8>(a + 6)).toBe(44);
+    expect<i32>(load<u8>(a + 40)).toBe(4);
+    expect<i32>(load<u8>(b + 6)).toBe(44);
+    expect<u32>(load<u32>(a + 44)).toBe(load<u32>(b + 44)); // one identification
+    const offB = <i32>bswap<u16>(load<u16>(b + 42));
+    expect<i32>(offB & 1).toBe(0); // last: M clear
+    expect<i32>(<i32>bswap<u16>(load<u16>(a + 42)) & 1).toBe(1);
+    expect<i32>(offB & ~7).toBe(outLen(0) - 48);
+    expect<i32>(outLen(0) - 48 + outLen(1) - 48).toBe(len);
+    // The inner IPv4 header is whole in the first piece, DF still clear, not fragmented.
+    expect<i32>(ipv4Check(a + 48, len)).toBe(IPV4_OK);
+    expect<bool>(ipv4MoreFragments(a + 48)).toBe(false);
+    expect<string>(outDst6(1)).toBe(canonIPv6(CE_A_RFC));
+    expect<i32>(unbalanced()).toBe(0);
+  });
+
+  it("DF clear and too big, innerFragmentation: fragmented as IPv4, each piece tunnelled", () => {
+    expect<i32>(setupBr(0, 1280, 1)).toBe(0);
     const len = buildIpv4Udp(input(0), HOST, CE_A, 53, 4660, 1272);
     clearDf(input(0));
     setLen(0, len);

@@ -1,4 +1,4 @@
-// End-to-end cases of the CE data path, in the shape of Snabb lwAFTR's
+// End-to-end cases of the CE and BR data paths, in the shape of Snabb lwAFTR's
 // end-to-end rows: (name, config, input packets, expected output packets,
 // expected counters), run through `mape pcap` and compared byte for byte.
 //
@@ -43,13 +43,21 @@ export interface Step {
 export interface FreeFields {
   /** Inner IPv4 fragments sent by the CE: their ID must be one of these ports, the same within a packet. */
   fragmentId?: { ports: number[] };
+  /**
+   * IPv6 fragments of a tunnel packet (RFC 2473 §7.2): their 32-bit
+   * identification is the module's choice (RFC 8200 §4.5, RFC 7739); the
+   * runner copies it and checks it is one per packet and new for each.
+   */
+  ipv6FragmentId?: boolean;
 }
 
 export interface E2ECase {
   name: string;
   description: string;
-  /** The JSON configuration (docs/config.md); `mape pcap` runs it as a CE. */
+  /** The JSON configuration (docs/config.md); `mape pcap` runs it as a CE, or as a BR when `mode` is "br". */
   config: Record<string, unknown>;
+  /** "br": the row runs `mape pcap --br-mode` (IPv4 input from the internet, IPv6 from the CEs). */
+  mode?: "br";
   steps: Step[];
   /** Every non-zero counter (packets) after the run. */
   counters: Record<string, number>;
@@ -437,10 +445,10 @@ function packetTooBig(): E2ECase {
   const quoteBack = udp4({ ...first.wanFields, src: LAN });
   const again = big(1400, true, 0x5002);
   const clear = big(1400, false, 0x5003);
-  const clearFrags = fragmentIpv4(clear.wan, 1400 - 40);
+  const clearFrags = fragmentIpv6(encap(JANOG, clear.wan), 1400, 1);
   return {
     name: "packet-too-big",
-    description: "An ICMPv6 Packet Too Big (MTU 1400) about a tunnelled DF packet becomes an ICMPv4 frag-needed with MTU 1360 to the LAN host (RFC 7597 §8.2, RFC 2473 §7); later DF packets to that BR are refused at 1360, DF-clear ones fragmented to fit.",
+    description: "An ICMPv6 Packet Too Big (MTU 1400) about a tunnelled DF packet becomes an ICMPv4 frag-needed with MTU 1360 to the LAN host (RFC 7597 §8.2, RFC 2473 §7); later DF packets to that BR are refused at 1360, DF-clear ones encapsulated and sent as IPv6 fragments of at most 1400 bytes (RFC 2473 §7.2).",
     config: JANOG.config,
     steps: [
       { note: "1400-byte DF packet fits 1500", send: first.lan, expect: [sent] },
@@ -454,13 +462,13 @@ function packetTooBig(): E2ECase {
         send: again.lan,
         expect: [icmp4FragNeeded({ src: JANOG.ce4, dst: LAN, ttl: 64, df: true, mtu: 1360, original: again.lan })],
       },
-      { note: "1400-byte DF-clear packet is fragmented", send: clear.lan, expect: clearFrags.map((f) => encap(JANOG, f)) },
+      { note: "1400-byte DF-clear packet: its tunnel packet is fragmented", send: clear.lan, expect: clearFrags },
     ],
     counters: {
       "in-ipv4": 3, "in-ipv6": 1, "forwarded-to-ipv6": 2, "forwarded-to-ipv4": 1, "out-ipv6": 3, "out-ipv4": 2,
       "ptb-received": 1, "icmp-generated": 2, "drop-ipv4-df-too-big": 1, "fragments-out": 1,
     },
-    free: { fragmentId: { ports: JANOG.ports } },
+    free: { ipv6FragmentId: true },
   };
 }
 
@@ -475,13 +483,30 @@ function dfTooBig(): E2ECase {
   };
 }
 
-function dfClearFragmented(): E2ECase {
+/** The CE's tunnel packet of a DF-clear 1600-byte LAN packet, as IPv6 fragments over the 1500-byte tunnel (RFC 2473 §7.2). */
+function dfClearTunnelFragments() {
+  const p = big(1600, false, 0x6002);
+  return { p, frags: fragmentIpv6(encap(JANOG, p.wan), 1500, 0x6002) };
+}
+
+function dfClearFragmented(inner: boolean): E2ECase {
+  if (!inner) {
+    const { p, frags } = dfClearTunnelFragments();
+    return {
+      name: "df-clear-fragmented",
+      description: "A DF-clear 1600-byte packet too big for the 1500-byte tunnel is encapsulated whole and the IPv6 tunnel packet is fragmented (RFC 7597 §8.3.1 → RFC 2473 §7.2; Fragment header, RFC 8200 §4.5): 1448 + 192 bytes of the 1640-byte tunnel packet, the inner packet untouched but for the NAPT and TTL, so the BR reassembles before it decapsulates and every decapsulated packet carries its ports.",
+      config: JANOG.config,
+      steps: [{ note: "1600 bytes, DF clear", send: p.lan, expect: frags }],
+      counters: { "in-ipv4": 1, "forwarded-to-ipv6": 1, "out-ipv6": 2, "fragments-out": 1 },
+      free: { ipv6FragmentId: true },
+    };
+  }
   const p = big(1600, false, 0x6002);
   const frags = fragmentIpv4(p.wan, 1460);
   return {
-    name: "df-clear-fragmented",
-    description: "A DF-clear 1600-byte packet is fragmented as IPv4 before encapsulation (RFC 7597 §8.3.1, RFC 2473 §7.2): two fragments, each in its own IPv6 packet, with an identification from the port set (§8.3.3).",
-    config: JANOG.config,
+    name: "df-clear-fragmented-inner",
+    description: "innerFragmentation true: a DF-clear 1600-byte packet is fragmented as IPv4 before encapsulation, two fragments, each in its own IPv6 packet, with an identification from the port set (RFC 7597 §8.3.3). (A BR that checks the port of every decapsulated packet drops the second one.)",
+    config: { ...JANOG.config, innerFragmentation: true },
     steps: [{ note: "1600 bytes, DF clear", send: p.lan, expect: frags.map((f) => encap(JANOG, f)) }],
     counters: { "in-ipv4": 1, "forwarded-to-ipv6": 1, "out-ipv6": 2, "fragments-out": 1 },
     free: { fragmentId: { ports: JANOG.ports } },
@@ -893,6 +918,245 @@ function mssFirstFragment(): E2ECase {
   };
 }
 
+// ── the BR ──────────────────────────────────────────────────────────────
+//
+// The same JANOG domain seen from its BR (rows with mode "br"): IPv4 from the
+// internet is tunnelled to the CE that owns the destination port (RFC 7597
+// §8.2), IPv6 from a CE is source-checked (§8.1) and decapsulated, or
+// re-encapsulated to another CE (hairpin).
+
+const JANOG_BR = { type: "map-e", rules: [JANOG_RULE], br: JANOG.br };
+/** An IPv4 router on the internet side (sends ICMP errors). */
+const ROUTER4 = "198.51.100.1";
+
+/** What the BR sends to a CE: from the BR address, hop limit 64, traffic class from the TOS (RFC 2983). */
+function brToCe(inner: Uint8Array, to: string = JANOG.ce6): Uint8Array {
+  return ipip6({ src: JANOG.br, dst: to, hopLimit: 64, trafficClass: inner[1], inner });
+}
+
+/** A packet as it crosses the BR toward the internet or another CE: TTL − 1. */
+function ttlLess(f: Udp): Uint8Array {
+  return udp4({ ...f, ttl: f.ttl! - 1 });
+}
+
+function brUdpInOut(): E2ECase {
+  const o = j({ srcPort: P1 });
+  const down: Udp = { src: REMOTE, srcPort: RPORT, dst: JANOG.ce4, dstPort: P1, ttl: 50, id: 0x2000, payload: pattern(24, 7) };
+  return {
+    name: "br-udp-out-in",
+    description: "BR: the CE's tunnelled UDP passes the source check (outer source = the MAP address of 203.86.225.1:4660, RFC 7597 §8.1) and leaves decapsulated; the reply to 203.86.225.1:4660 is tunnelled to the CE that owns port 4660 (§8.2).",
+    config: JANOG_BR,
+    mode: "br",
+    steps: [
+      { note: "CE → internet", send: encap(JANOG, o.wan), expect: [ttlLess(o.wanFields)] },
+      { note: "internet → CE's port", send: udp4(down), expect: [brToCe(ttlLess(down))] },
+    ],
+    counters: { "in-ipv4": 1, "in-ipv6": 1, "forwarded-to-ipv6": 1, "forwarded-to-ipv4": 1, "out-ipv6": 1, "out-ipv4": 1 },
+  };
+}
+
+function brSecurity(): E2ECase {
+  // 203.86.225.1 with port 8756 (PSID 0x234, so this CE's) but from the MAP address of the CE with PSID 0x123.
+  const spoofed = j({ srcPort: P2 });
+  // An inner source no rule of the BR covers.
+  const foreign = udpOut(JANOG, { srcPort: P1 });
+  const foreignWan = udp4({ ...foreign.wanFields, src: "192.0.2.77" });
+  const ok = j({ srcPort: P1 });
+  return {
+    name: "br-security",
+    description: "BR source checks (RFC 7597 §8.1): an inner source address and port whose MAP address is not the outer source (drop-security-ipv6-src), an inner source no rule covers (drop-security-ipv6-src-unknown), and an outer destination that is not a BR address (drop-security-ipv6-dst); the genuine packet passes.",
+    config: JANOG_BR,
+    mode: "br",
+    steps: [
+      { note: "203.86.225.1:8756 from the MAP address of PSID 0x123", send: ipip6({ src: "2403:9200:5123::cb56:e101:123", dst: JANOG.br, hopLimit: 64, trafficClass: 0, inner: spoofed.wan }), expect: [] },
+      { note: "inner source 192.0.2.77 (no rule)", send: encap(JANOG, foreignWan), expect: [] },
+      { note: "outer destination 2403:9200:fff0::9", send: encap(JANOG, ok.wan, "2403:9200:fff0::9"), expect: [] },
+      { note: "the genuine packet", send: encap(JANOG, ok.wan), expect: [ttlLess(ok.wanFields)] },
+    ],
+    counters: {
+      "in-ipv6": 4, "forwarded-to-ipv4": 1, "out-ipv4": 1,
+      "drop-security-ipv6-src": 1, "drop-security-ipv6-src-unknown": 1, "drop-security-ipv6-dst": 1,
+    },
+  };
+}
+
+function brPortOutside(): E2ECase {
+  const low: Udp = { src: REMOTE, srcPort: RPORT, dst: JANOG.ce4, dstPort: 1000, ttl: 50, id: 0x2100, payload: pattern(16) };
+  const noRule: Udp = { ...low, dst: "198.51.100.99", dstPort: P1 };
+  return {
+    name: "br-port-outside",
+    description: "BR: destination port 1000 is below 2^(16−a) = 4096, in no CE's port set (RFC 7597 §5.1): drop-br-port-outside; a destination no rule covers: drop-br-no-rule.",
+    config: JANOG_BR,
+    mode: "br",
+    steps: [
+      { note: "to 203.86.225.1:1000", send: udp4(low), expect: [] },
+      { note: "to 198.51.100.99 (no rule)", send: udp4(noRule), expect: [] },
+    ],
+    counters: { "in-ipv4": 2, "drop-br-port-outside": 1, "drop-br-no-rule": 1 },
+  };
+}
+
+function brHairpin(): E2ECase {
+  // CE 203.86.225.1 sends to the peer CE 203.86.225.5:4387 through the BR (no FMR at the CE).
+  const o = j({ srcPort: P1, dst: PEER.ce4, dstPort: PEER.port });
+  return {
+    name: "br-hairpin",
+    description: "BR hairpin (RFC 7597 §8.2): a CE's packet to another CE of the domain (203.86.225.5:4387) passes the source check, is re-encapsulated to that CE's MAP address and never leaves as IPv4 (TTL − 1 at the BR).",
+    config: JANOG_BR,
+    mode: "br",
+    steps: [{ note: "CE A → CE B via the BR", send: encap(JANOG, o.wan), expect: [brToCe(ttlLess(o.wanFields), PEER.ce6)] }],
+    counters: { "in-ipv6": 1, "forwarded-to-ipv6": 1, "out-ipv6": 1, hairpin: 1 },
+  };
+}
+
+function brDfTooBig(): E2ECase {
+  const down: Udp = { src: REMOTE, srcPort: RPORT, dst: JANOG.ce4, dstPort: P1, ttl: 50, id: 0x2200, df: true, payload: pattern(1461 - 28, 4) };
+  // CE A → CE B, DF, too big for the tunnel toward B: the error goes back to A, tunnelled.
+  const up = big(1461, true, 0x6101);
+  const upFields = { ...up.wanFields, dst: PEER.ce4, dstPort: PEER.port };
+  const upWan = udp4(upFields);
+  return {
+    name: "br-df-too-big",
+    description: "BR: a DF packet of 1461 bytes toward a CE does not fit the 1500-byte tunnel (1461 + 40): ICMPv4 fragmentation needed with MTU 1460, from the address it was sent to, to the internet sender (RFC 7597 §8.3.1, RFC 1191); the same for a hairpinned packet, whose error is tunnelled back to the sending CE.",
+    config: JANOG_BR,
+    mode: "br",
+    steps: [
+      { note: "internet → CE, 1461 bytes, DF", send: udp4(down), expect: [icmp4FragNeeded({ src: JANOG.ce4, dst: REMOTE, ttl: 64, df: true, mtu: 1460, original: udp4(down) })] },
+      {
+        note: "CE A → CE B, 1461 bytes, DF",
+        send: encap(JANOG, upWan),
+        expect: [brToCe(icmp4FragNeeded({ src: PEER.ce4, dst: JANOG.ce4, ttl: 64, df: true, mtu: 1460, original: upWan }))],
+      },
+    ],
+    counters: {
+      "in-ipv4": 1, "in-ipv6": 1, "drop-ipv4-df-too-big": 2, "icmp-generated": 2, "out-ipv4": 1, "out-ipv6": 1,
+    },
+  };
+}
+
+/** A DF-clear 1600-byte packet from the internet to the CE, and the BR's tunnel packet for it. */
+function brBigDown() {
+  const down: Udp = { src: REMOTE, srcPort: RPORT, dst: JANOG.ce4, dstPort: P1, ttl: 50, id: 0x2300, df: false, payload: pattern(1600 - 28, 5) };
+  return { down, delivered: udp4({ ...down, dst: LAN, ttl: 48 }), tunnel: brToCe(ttlLess(down)) };
+}
+
+function brDfClearFragmented(inner: boolean): E2ECase {
+  const { down } = brBigDown();
+  if (!inner) {
+    return {
+      name: "br-df-clear-fragmented",
+      description: "BR: a DF-clear 1600-byte packet toward a CE is encapsulated whole and the 1640-byte tunnel packet sent as IPv6 fragments (RFC 7597 §8.3.1 → RFC 2473 §7.2), so the CE reassembles and sees the packet with its ports.",
+      config: JANOG_BR,
+      mode: "br",
+      steps: [{ note: "internet → CE, 1600 bytes, DF clear", send: udp4(down), expect: fragmentIpv6(brToCe(ttlLess(down)), 1500, 7) }],
+      counters: { "in-ipv4": 1, "forwarded-to-ipv6": 1, "out-ipv6": 2, "fragments-out": 1 },
+      free: { ipv6FragmentId: true },
+    };
+  }
+  const frags = fragmentIpv4(ttlLess(down), 1460);
+  return {
+    name: "br-df-clear-fragmented-inner",
+    description: "BR with innerFragmentation true: a DF-clear 1600-byte packet toward a CE is cut into IPv4 fragments first, each tunnelled on its own (the identification is the sender's: the BR does not own the address).",
+    config: { ...JANOG_BR, innerFragmentation: true },
+    mode: "br",
+    steps: [{ note: "internet → CE, 1600 bytes, DF clear", send: udp4(down), expect: frags.map((f) => brToCe(f)) }],
+    counters: { "in-ipv4": 1, "forwarded-to-ipv6": 1, "out-ipv6": 2, "fragments-out": 1 },
+  };
+}
+
+function brReassemblesCe(): E2ECase {
+  // Exactly what the df-clear-fragmented row expects the CE to send.
+  const { p, frags } = dfClearTunnelFragments();
+  return {
+    name: "br-reassembles-ce-fragments",
+    description: "Round trip CE → BR: the CE's IPv6 fragments of a DF-clear 1600-byte packet (the df-clear-fragmented row's expected output) are reassembled by the BR (RFC 8200 §4.5), source-checked and decapsulated whole, ports included.",
+    config: JANOG_BR,
+    mode: "br",
+    steps: [
+      { note: "first IPv6 fragment", send: frags[0], expect: [] },
+      { note: "last IPv6 fragment", send: frags[1], expect: [ttlLess(p.wanFields)] },
+    ],
+    counters: { "in-ipv6": 2, held: 1, reassembled: 1, "forwarded-to-ipv4": 1, "out-ipv4": 1 },
+  };
+}
+
+function ceReassemblesBr(): E2ECase {
+  // Exactly what the br-df-clear-fragmented row expects the BR to send.
+  const { delivered, tunnel } = brBigDown();
+  const o = j({ srcPort: P1 });
+  const frags = fragmentIpv6(tunnel, 1500, 7);
+  return {
+    name: "ce-reassembles-br-fragments",
+    description: "Round trip BR → CE: the BR's IPv6 fragments of a DF-clear 1600-byte packet (the br-df-clear-fragmented row's expected output) are reassembled by the CE and delivered whole to the LAN host.",
+    config: JANOG.config,
+    steps: [
+      { note: "LAN → remote (makes the mapping)", send: o.lan, expect: [encap(JANOG, o.wan)] },
+      { note: "first IPv6 fragment", send: frags[0], expect: [] },
+      { note: "last IPv6 fragment", send: frags[1], expect: [delivered] },
+    ],
+    counters: { "in-ipv4": 1, "in-ipv6": 2, "forwarded-to-ipv6": 1, "out-ipv6": 1, held: 1, reassembled: 1, "forwarded-to-ipv4": 1, "out-ipv4": 1 },
+  };
+}
+
+function brIcmpErrors(): E2ECase {
+  const o = j({ srcPort: P1 });
+  // A router on the internet refuses what the CE sent (quote: 203.86.225.1:4660 → remote): to the CE that owns the quoted SOURCE port.
+  const toCe = icmp4TimeExceeded({ src: ROUTER4, dst: JANOG.ce4, ttl: 60, code: 0, original: o.wan });
+  // The CE sends on its LAN host's port unreachable about a packet it got (quote: remote → 203.86.225.1:4660): checked by the quoted DESTINATION port.
+  const got = udp4({ src: REMOTE, srcPort: RPORT, dst: JANOG.ce4, dstPort: P1, ttl: 48, id: 0x2400, payload: pattern(24, 7) });
+  const fromCe = icmp4DestUnreachable({ src: JANOG.ce4, dst: REMOTE, ttl: 63, code: 3, original: got });
+  // The same error claiming port 8756's packet (PSID 0x234 too) but from another CE's MAP address: spoofed.
+  const spoofQuote = udp4({ src: REMOTE, srcPort: RPORT, dst: JANOG.ce4, dstPort: PEER.port, ttl: 48, id: 0x2401, payload: pattern(24, 7) });
+  const spoofed = icmp4DestUnreachable({ src: JANOG.ce4, dst: REMOTE, ttl: 63, code: 3, original: spoofQuote });
+  return {
+    name: "br-icmp-errors",
+    description: "BR, ICMPv4 errors in each direction (RFC 7597 §8.2, RFC 5508 §4.2): from the internet about a CE's packet, tunnelled to the CE owning the quoted source port; from a CE about a packet it received, source-checked by the quoted destination port and decapsulated; one whose quoted port belongs to another CE is drop-security-ipv6-src.",
+    config: JANOG_BR,
+    mode: "br",
+    steps: [
+      { note: "time exceeded from an internet router", send: toCe, expect: [brToCe(icmp4TimeExceeded({ src: ROUTER4, dst: JANOG.ce4, ttl: 59, code: 0, original: o.wan }))] },
+      { note: "port unreachable from the CE", send: encap(JANOG, fromCe), expect: [icmp4DestUnreachable({ src: JANOG.ce4, dst: REMOTE, ttl: 62, code: 3, original: got })] },
+      { note: "port unreachable quoting another CE's port", send: encap(JANOG, spoofed), expect: [] },
+    ],
+    counters: { "in-ipv4": 1, "in-ipv6": 2, "forwarded-to-ipv6": 1, "forwarded-to-ipv4": 1, "out-ipv6": 1, "out-ipv4": 1, "drop-security-ipv6-src": 1 },
+  };
+}
+
+function brIcmp6Error(): E2ECase {
+  const down: Udp = { src: REMOTE, srcPort: RPORT, dst: JANOG.ce4, dstPort: P1, ttl: 50, id: 0x2500, payload: pattern(24, 8) };
+  const sent = brToCe(ttlLess(down));
+  const err = icmp6DestUnreachable({ src: ROUTER6, dst: JANOG.br, hopLimit: 60, code: 3, original: sent });
+  return {
+    name: "br-icmpv6-unreachable",
+    description: "BR: an ICMPv6 address unreachable about a packet the BR tunnelled to a CE becomes an ICMPv4 host unreachable to the internet sender, from the address it was sent to, quoting the packet as it was tunnelled (RFC 2473 §8.3, RFC 7597 §8.2).",
+    config: JANOG_BR,
+    mode: "br",
+    steps: [
+      { note: "internet → CE", send: udp4(down), expect: [sent] },
+      { note: "ICMPv6 address unreachable", send: err, expect: [icmp4DestUnreachable({ src: JANOG.ce4, dst: REMOTE, ttl: 64, df: true, code: 1, original: ttlLess(down) })] },
+    ],
+    counters: { "in-ipv4": 1, "in-ipv6": 1, "forwarded-to-ipv6": 1, "forwarded-to-ipv4": 1, "out-ipv6": 1, "out-ipv4": 1, "icmp-generated": 1 },
+  };
+}
+
+function brInternetFragments(): E2ECase {
+  const down: Udp = { src: REMOTE, srcPort: RPORT, dst: JANOG.ce4, dstPort: P1, ttl: 50, id: 0x2600, df: false, payload: pattern(1200, 6) };
+  const frags = fragmentIpv4(udp4(down), 576);
+  const out = fragmentIpv4(ttlLess(down), 576);
+  return {
+    name: "br-internet-fragments",
+    description: "BR: IPv4 fragments from the internet to a shared address, the last one first: it has no port, so it is held until the first fragment names the CE (RFC 7597 §8.3.3; the port is remembered for the rest), then all go to that CE, in order.",
+    config: JANOG_BR,
+    mode: "br",
+    steps: [
+      { note: "last fragment first", send: frags[2], expect: [] },
+      { note: "first fragment", send: frags[0], expect: [brToCe(out[0]), brToCe(out[2])] },
+      { note: "middle fragment", send: frags[1], expect: [brToCe(out[1])] },
+    ],
+    counters: { "in-ipv4": 3, held: 1, released: 1, "forwarded-to-ipv6": 2, "out-ipv6": 3 },
+  };
+}
+
 /** Every case, most important first. */
 export function allCases(): E2ECase[] {
   return [
@@ -915,7 +1179,8 @@ export function allCases(): E2ECase[] {
     icmpErrorOut(),
     packetTooBig(),
     dfTooBig(),
-    dfClearFragmented(),
+    dfClearFragmented(false),
+    dfClearFragmented(true),
     lanFragmentsOutOfOrder(),
     lanFragmentsInOrder(),
     lanFragmentExpiry(),
@@ -943,5 +1208,17 @@ export function allCases(): E2ECase[] {
     fragNeededFloor(),
     icmp6ErrorUntrusted(),
     mssFirstFragment(),
+    brUdpInOut(),
+    brSecurity(),
+    brPortOutside(),
+    brHairpin(),
+    brDfTooBig(),
+    brDfClearFragmented(false),
+    brDfClearFragmented(true),
+    brReassemblesCe(),
+    ceReassemblesBr(),
+    brIcmpErrors(),
+    brIcmp6Error(),
+    brInternetFragments(),
   ];
 }

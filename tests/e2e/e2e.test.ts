@@ -47,7 +47,8 @@ interface RunResult {
 function runCase(name: string): RunResult {
   const d = join(dir, name);
   const outPath = join(work, `${name}.pcap`);
-  const r = spawnSync(process.execPath, [join(root, "bin", "mape.js"), "pcap", "--config", join(d, "config.json"), "--in", join(d, "in.pcap"), "--out", outPath, "--json"], {
+  const br = metaOf(name).mode === "br" ? ["--br-mode"] : [];
+  const r = spawnSync(process.execPath, [join(root, "bin", "mape.js"), "pcap", "--config", join(d, "config.json"), "--in", join(d, "in.pcap"), "--out", outPath, "--json", ...br], {
     encoding: "utf8",
   });
   assert.equal(r.status, 0, `mape pcap failed: ${r.stderr}`);
@@ -82,13 +83,26 @@ function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
 }
 
 const isIpip6 = (p: Uint8Array): boolean => p.length >= 60 && p[0] >> 4 === 6 && p[6] === 4;
+/** An IPv6 fragment of a tunnel packet: fixed header, then a Fragment header whose next header is IPv4 (RFC 2473 §7.2). */
+const isTunnelFragment = (p: Uint8Array): boolean => p.length >= 56 && p[0] >> 4 === 6 && p[6] === 44 && p[40] === 4;
+const frag6Id = (p: Uint8Array): number => ((p[44] << 24) | (p[45] << 16) | (p[46] << 8) | p[47]) >>> 0;
 
 /**
  * Applies the free fields of the output to a copy of the expected packet
  * (flow label; inner fragment ID with its header checksum). Returns the
  * copy and the free values seen.
  */
-function adopt(want: Uint8Array, got: Uint8Array, free: FreeFields | undefined): { want: Uint8Array; label?: number; fragId?: number } {
+function adopt(want: Uint8Array, got: Uint8Array, free: FreeFields | undefined): { want: Uint8Array; label?: number; fragId?: number; frag6?: number } {
+  if (isTunnelFragment(want) && isTunnelFragment(got)) {
+    const w = want.slice();
+    w[1] = (w[1] & 0xf0) | (got[1] & 0x0f);
+    w[2] = got[2];
+    w[3] = got[3];
+    const label = ((got[1] & 0x0f) << 16) | (got[2] << 8) | got[3];
+    if (!free?.ipv6FragmentId) return { want: w, label };
+    w.set(got.subarray(44, 48), 44);
+    return { want: w, label, frag6: frag6Id(got) };
+  }
   if (!isIpip6(want) || !isIpip6(got)) return { want };
   const w = want.slice();
   w[1] = (w[1] & 0xf0) | (got[1] & 0x0f);
@@ -119,7 +133,7 @@ function flowKey(p: Uint8Array, wantOrig: Uint8Array): string {
   return `${d.src}>${d.dst}/${d.protocol}/${fragment}`;
 }
 
-type Meta = { description: string; free?: FreeFields; knownBug?: string };
+type Meta = { description: string; free?: FreeFields; knownBug?: string; mode?: "br" };
 const metaOf = (name: string): Meta => JSON.parse(readFileSync(join(dir, name, "case.json"), "utf8")) as Meta;
 
 for (const name of folders) {
@@ -135,6 +149,9 @@ for (const name of folders) {
     // Packets, in order.
     const labels = new Map<string, number>();
     const fragIds = new Map<number, number>();
+    // IPv6 fragment identification: the builder's ID of a packet -> the module's, and back (one per packet, a new one per packet).
+    const frag6Ids = new Map<number, number>();
+    const frag6Back = new Map<number, number>();
     const n = Math.min(out.length, expected.length);
     for (let k = 0; k < n; k++) {
       const got = out[k].data;
@@ -144,8 +161,19 @@ for (const name of folders) {
         break;
       }
       if (out[k].timestampMs !== expected[k].timestampMs) problems.push(`packet ${k}: timestamp ${out[k].timestampMs}, expected ${expected[k].timestampMs}`);
+      if (a.frag6 !== undefined) {
+        const builderId = frag6Id(expected[k].data);
+        const seen = frag6Ids.get(builderId);
+        if (seen === undefined) {
+          if (frag6Back.has(a.frag6)) problems.push(`packet ${k}: IPv6 fragment identification ${a.frag6} reused for another packet (RFC 8200 §4.5)`);
+          frag6Ids.set(builderId, a.frag6);
+          frag6Back.set(a.frag6, builderId);
+        } else if (seen !== a.frag6) {
+          problems.push(`packet ${k}: IPv6 fragment identification ${a.frag6} but the packet's other fragments have ${seen}`);
+        }
+      }
       if (a.label !== undefined) {
-        const key = flowKey(got, expected[k].data);
+        const key = isTunnelFragment(got) ? `frag6:${frag6Id(expected[k].data)}` : flowKey(got, expected[k].data);
         const seen = labels.get(key);
         if (seen === undefined) labels.set(key, a.label);
         else if (seen !== a.label) problems.push(`packet ${k}: flow label 0x${a.label.toString(16)} but earlier packets of flow ${key} had 0x${seen.toString(16)} (RFC 6437 §3)`);

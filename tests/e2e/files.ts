@@ -6,7 +6,8 @@
 //   expected.pcap   the expected output packets, raw IP, each stamped with the
 //                   time of the input that causes it
 //   counters.json   {"counters": {name: packets}}: every non-zero counter
-//   case.json       {"description", "steps": [notes], "free": {…}, "knownBug"} (see cases.ts)
+//   case.json       {"description", "steps": [notes], "free": {…}, "knownBug", "mode"} (see cases.ts;
+//                   mode "br": run with --br-mode)
 
 import { existsSync } from "node:fs";
 import { dirname, join } from "node:path";
@@ -44,6 +45,7 @@ export function caseFiles(c: E2ECase): Record<string, Uint8Array> {
   const meta: Record<string, unknown> = { description: c.description, steps: c.steps.map((s) => s.note) };
   if (c.free) meta.free = c.free;
   if (c.knownBug) meta.knownBug = c.knownBug;
+  if (c.mode) meta.mode = c.mode;
   return {
     "config.json": json(c.config),
     "in.pcap": encodePcap(input, { linkType: LINKTYPE_RAW }),
