@@ -56,15 +56,16 @@
 //   nextOut/nextIn chain the two hash indexes (nextOut links the free list
 //   of unused records). prot is the protocol index (0 TCP, 1 UDP, 2 ICMP).
 //
-//   mapping record, 36 bytes, index 1..maxMappings (0 = none)
+//   mapping record, 40 bytes, index 1..maxMappings (0 = none)
 //    0       4      6      8    9    10    12        16       20        24
 //   +-------+------+------+----+----+-----+---------+--------+---------+
 //   |intAddr|intPt |extPt |prot|flg | -   |sessions |nextInt |nextExt  |
 //   +-------+------+------+----+----+-----+---------+--------+---------+
-//   24       28       32         36
-//   +--------+--------+----------+
-//   |hostPrev|hostNext|sessHead  |   the host's mappings (circular, creation
-//   +--------+--------+----------+   order); sessHead: its oldest session
+//   24       28       32         36      40
+//   +--------+--------+----------+-------+
+//   |hostPrev|hostNext|sessHead  |host   |   the host's mappings (circular, creation
+//   +--------+--------+----------+-------+   order); sessHead: its oldest session;
+//                                            host: its host record (no look-up per session)
 //
 //   host record, 16 bytes, index 1..maxMappings (a host holds ≥ 1 mapping)
 //    0       4          8         12       16
@@ -171,7 +172,7 @@ const S_LAST: usize = 40;
 const S_MAP_PREV: usize = 48;
 const S_MAP_NEXT: usize = 52;
 
-const M_SIZE: usize = 36;
+const M_SIZE: usize = 40;
 const M_INT_ADDR: usize = 0;
 const M_INT_PORT: usize = 4;
 const M_EXT_PORT: usize = 6;
@@ -183,6 +184,7 @@ const M_NEXT_EXT: usize = 20;
 const M_HOST_PREV: usize = 24;
 const M_HOST_NEXT: usize = 28;
 const M_SESS_HEAD: usize = 32;
+const M_HOST: usize = 36;
 
 const H_SIZE: usize = 16;
 const H_ADDR: usize = 0;
@@ -595,6 +597,7 @@ function mappingNew(pi: i32, intAddr: u32, intPort: u32): i32 {
   store<u32>(p, 0, M_SESSIONS);
   store<u32>(p, 0, M_SESS_HEAD);
   const h = hostGet(intAddr);
+  store<u32>(p, h, M_HOST);
   ringAppend(hp(h) + H_MAP_HEAD, m, mapBase, M_SIZE, M_HOST_PREV, M_HOST_NEXT);
   const hi = intHeads + (<usize>(hashInt(pi, intAddr, intPort) & mapMask) << 2);
   store<u32>(p, load<u32>(hi), M_NEXT_INT);
@@ -625,7 +628,7 @@ function mappingFree(m: u32): void {
     link = mp(x) + M_NEXT_EXT;
   }
   portRelease(<i32>pi, <i32>extPort);
-  const h = hostFind(intAddr);
+  const h = load<u32>(p, M_HOST);
   if (h) {
     ringUnlink(hp(h) + H_MAP_HEAD, m, mapBase, M_SIZE, M_HOST_PREV, M_HOST_NEXT);
     if (load<u32>(hp(h), H_MAP_HEAD) == 0) hostRelease(h);
@@ -662,7 +665,7 @@ function sessionFree(s: u32): void {
   const m = load<u32>(p, S_MAPPING);
   const mpp = mp(m);
   ringUnlink(mpp + M_SESS_HEAD, s, sessBase, S_SIZE, S_MAP_PREV, S_MAP_NEXT);
-  const h = hostFind(intAddr);
+  const h = load<u32>(mpp, M_HOST);
   if (h) store<u32>(hp(h), load<u32>(hp(h), H_SESSIONS) - 1, H_SESSIONS);
   const left = load<u32>(mpp, M_SESSIONS) - 1;
   store<u32>(mpp, left, M_SESSIONS);
@@ -732,7 +735,7 @@ function sessionNew(m: u32, pi: u32, intAddr: u32, intPort: u32, remAddr: u32, r
   const extPort = <u32>load<u16>(mpp, M_EXT_PORT);
   store<u32>(mpp, load<u32>(mpp, M_SESSIONS) + 1, M_SESSIONS);
   ringAppend(mpp + M_SESS_HEAD, s, sessBase, S_SIZE, S_MAP_PREV, S_MAP_NEXT);
-  const h = hostFind(intAddr);
+  const h = load<u32>(mpp, M_HOST);
   if (h) store<u32>(hp(h), load<u32>(hp(h), H_SESSIONS) + 1, H_SESSIONS);
   store<u32>(p, intAddr, S_INT_ADDR);
   store<u32>(p, remAddr, S_REM_ADDR);
@@ -1061,7 +1064,7 @@ export function natOutbound(proto: i32, intAddr: u32, intPort: i32, remAddr: u32
     if (r < 0) return r;
     m = <u32>r;
   }
-  if (perMappingMax != 0 || perHostMax != 0) makeRoom(m, hostFind(intAddr));
+  if (perMappingMax != 0 || perHostMax != 0) makeRoom(m, load<u32>(mp(m), M_HOST));
   const tcp = pi == 0 ? tcpInitialState(true, tcpFlags) : 0;
   return <i32>sessionNew(m, pi, intAddr, intPort, remAddr, remPort, tcp, 0, now);
 }
@@ -1105,7 +1108,7 @@ export function natInbound(proto: i32, extPort: i32, remAddr: u32, remPort: i32,
     return NAT_E_FULL;
   }
   const p = mp(m);
-  if (perMappingMax != 0 || perHostMax != 0) makeRoom(m, hostFind(load<u32>(p, M_INT_ADDR)));
+  if (perMappingMax != 0 || perHostMax != 0) makeRoom(m, load<u32>(p, M_HOST));
   const tcp = pi == 0 ? tcpInitialState(false, tcpFlags) : 0;
   return <i32>sessionNew(m, pi, load<u32>(p, M_INT_ADDR), load<u16>(p, M_INT_PORT), remAddr, remPort,
     tcp, <u8>NAT_SF_INBOUND, now);
