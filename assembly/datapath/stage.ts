@@ -1,8 +1,9 @@
 // What the CE and BR stages share: the per-packet result (where the packet
 // now starts and how long it is), the batch clock, the ordering of extra
 // outputs, and the steps both sides take toward the tunnel (encapsulation,
-// IPv4 fragmentation before it, flow labels) and the RFC 7597 §8.1 source check for packets
-// without a port. ICMP (errors, quotes, the rate limiter) is icmp.ts.
+// IPv4 fragmentation before it, flow labels) and the RFC 7597 §8.1 source
+// check for packets without a port. ICMP (errors, quotes, the rate
+// limiter) is icmp.ts.
 //
 // A stage returns 0 when the packet leaves (pktPtr / pktLen), HELD when the
 // module keeps it, or the one drop reason (a D_* counter).
