@@ -25,7 +25,7 @@ import {
   ipv4Src, ipv4Dst, ipv4Protocol, ipv4HeaderLength, ipv4TotalLength, ipv4FragmentOffset,
   setIpv4VersionIhl, setIpv4Tos, setIpv4TotalLength, setIpv4Id, setIpv4Fragment, setIpv4Ttl,
   setIpv4Protocol, setIpv4Src, setIpv4Dst, ipv4FillChecksum, IPV4_HEADER_LEN, IP_PROTO_ICMP,
-  IP_PROTO_TCP, IP_PROTO_UDP,
+  IP_PROTO_TCP, IP_PROTO_UDP, IP_PROTO_IPIP,
 } from "../wire/ipv4";
 import {
   icmp4Type, icmp4Code, icmp4IsError, icmp4EchoId, icmp4Mtu, setIcmp4Type, setIcmp4Code, setIcmp4Unused,
@@ -36,8 +36,7 @@ import {
 import {
   ICMP6_PACKET_TOO_BIG, ICMP6_DEST_UNREACHABLE, ICMP6_TIME_EXCEEDED, ICMP6_PARAMETER_PROBLEM,
 } from "../wire/icmp6";
-import { IPV6_HEADER_LEN } from "../wire/ipv6";
-import { IP_PROTO_IPIP } from "../wire/ipv4";
+import { IPV6_HEADER_LEN, ipv6NextHeader } from "../wire/ipv6";
 import { spare } from "./slots";
 import { now, martian } from "./stage";
 import {
@@ -108,7 +107,7 @@ export function quoteParse(q: usize, qlen: i32): i32 {
  */
 export function quoteTunnel(q6: usize, q6len: i32): i32 {
   if (q6len < IPV6_HEADER_LEN + IPV4_HEADER_LEN + 8 || (load<u8>(q6) >> 4) != 6) return 0;
-  if (load<u8>(q6, 6) != IP_PROTO_IPIP) return 0;
+  if (ipv6NextHeader(q6) != IP_PROTO_IPIP) return 0;
   return quoteParse(q6 + IPV6_HEADER_LEN, q6len - IPV6_HEADER_LEN);
 }
 
