@@ -122,7 +122,10 @@ export class Engine {
       throw new ConfigError("configuration", `${bytes.length} bytes of options do not fit the module's ${size}-byte buffer`);
     }
     this.mem.set(bytes, ex.configBuffer());
-    if (ex.configure(bytes.length) !== 0) throw moduleConfigError(this);
+    if (ex.configure(bytes.length) !== 0) {
+      const own = moduleConfigError(this);
+      throw (config instanceof Uint8Array ? undefined : config.explain?.()) ?? own;
+    }
   }
 
   /** `mape calc` output of the installed configuration (0 human, 1 json, 2 mapcalc), as the module renders it. */

@@ -8,6 +8,16 @@
 // and 0x7F) become \xNN, so a file or argument cannot put a newline, an
 // escape sequence or a NUL into the one-line error a host prints.
 
+// Binaryen (-O3) copies small call-free functions into every caller: the
+// appenders below would then be duplicated at hundreds of message sites. A
+// (never taken) call keeps each one a single out-of-line function, which is
+// what text that is written once per configuration wants.
+function keepOutOfLine(n: i32): void {
+  if (n > 0) keepOutOfLine(n - 1);
+}
+/** Always 0 (set from a capacity, which is never negative); opaque to the optimizer. */
+let never: i32 = 0;
+
 @unmanaged
 export class Out {
   base: usize = 0;
@@ -15,6 +25,7 @@ export class Out {
   len: i32 = 0;
 
   reset(): Out {
+    never = this.cap >>> 31;
     this.len = 0;
     return this;
   }
@@ -30,18 +41,21 @@ export class Out {
   /** Appends an ASCII/Latin-1 string literal (code units below 0x80 expected). */
   str(s: string): Out {
     const n = s.length;
+    if (never != 0) keepOutOfLine(never);
     for (let i = 0; i < n; i++) this.byte(s.charCodeAt(i));
     return this;
   }
 
   /** Appends bytes as they are. */
   raw(p: usize, n: i32): Out {
+    if (never != 0) keepOutOfLine(never);
     for (let i = 0; i < n; i++) this.byte(<i32>load<u8>(p + <usize>i));
     return this;
   }
 
   /** Appends user bytes with control characters escaped as \xNN. */
   esc(p: usize, n: i32): Out {
+    if (never != 0) keepOutOfLine(never);
     for (let i = 0; i < n; i++) {
       const c = <i32>load<u8>(p + <usize>i);
       if (c < 0x20 || c == 0x7f) {
@@ -85,6 +99,7 @@ export class Out {
 
   /** Appends spaces until the text since `from` is `width` bytes long. */
   padTo(from: i32, width: i32): Out {
+    if (never != 0) keepOutOfLine(never);
     while (this.len - from < width) this.byte(0x20);
     return this;
   }
@@ -122,6 +137,7 @@ export function newOut(region: usize, cap: i32, self: usize): Out {
 /** Whether the n bytes at p are the ASCII text s. */
 export function spanIs(p: usize, n: i32, s: string): bool {
   if (n != s.length) return false;
+  if (never != 0) keepOutOfLine(never);
   for (let i = 0; i < n; i++) if (byteAt(p, i) != s.charCodeAt(i)) return false;
   return true;
 }
@@ -129,6 +145,7 @@ export function spanIs(p: usize, n: i32, s: string): bool {
 /** Whether the n bytes at p start with s. */
 export function spanStarts(p: usize, n: i32, s: string): bool {
   const m = s.length;
+  if (never != 0) keepOutOfLine(never);
   if (n < m) return false;
   for (let i = 0; i < m; i++) if (byteAt(p, i) != s.charCodeAt(i)) return false;
   return true;
@@ -136,6 +153,7 @@ export function spanStarts(p: usize, n: i32, s: string): bool {
 
 /** Index of byte c in the span, -1 when absent. */
 export function spanFind(p: usize, n: i32, c: i32): i32 {
+  if (never != 0) keepOutOfLine(never);
   for (let i = 0; i < n; i++) if (byteAt(p, i) == c) return i;
   return -1;
 }

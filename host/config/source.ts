@@ -16,6 +16,11 @@ export const MODE_VALUE: Readonly<Record<Mode, number>> = { calc: 0, ce: 1, br: 
 /** Option bytes ready for configure() (docs/abi.md §1). */
 export interface EncodedConfig {
   bytes: Uint8Array;
+  /**
+   * When configure() refuses the bytes in another module instance: the error
+   * naming the user's field (the module that encoded them names it).
+   */
+  explain?: () => ConfigError | undefined;
 }
 
 export interface ConfigSource {
@@ -60,6 +65,13 @@ export function moduleConfigError(engine: Engine): ConfigError {
  * the result there (configure). Throws ConfigError naming the flag or field.
  */
 export function configureFromArgs(engine: Engine, argv: string[], mode: Mode): ConfigSource {
+  const source = encodeArgs(engine, argv, mode);
+  if (engine.exports.configure(source.encoded.bytes.length) !== 0) throw moduleConfigError(engine);
+  return source;
+}
+
+/** configFromArgs only: the option bytes in `engine`'s configuration buffer (not installed). */
+function encodeArgs(engine: Engine, argv: string[], mode: Mode): ConfigSource {
   const ex = engine.exports;
   const files = fileFlags(engine);
   const base = ex.textBuffer();
@@ -99,7 +111,6 @@ export function configureFromArgs(engine: Engine, argv: string[], mode: Mode): C
   const bytes = engine.mem.slice(ex.configBuffer(), ex.configBuffer() + len);
   const rest = argv.filter((_, i) => ex.configArgUsed(i) === 0);
   const label = text.decode(engine.mem.subarray(ex.configLabel(), ex.configLabel() + ex.configLabelLength()));
-  if (ex.configure(len) !== 0) throw moduleConfigError(engine);
   return { encoded: { bytes }, label, rest };
 }
 
@@ -107,16 +118,36 @@ let parser: Engine | undefined;
 
 /**
  * Reads the configuration flags out of `argv` and encodes the configuration
- * for `mode` (checked by a configure() in a module instance of its own, so
- * errors name the user's field). Throws ConfigError.
+ * for `mode` in a module instance of its own (not installed anywhere: the
+ * caller configures its engine, whose errors then name the user's field
+ * through `encoded.explain`). Throws ConfigError for what the text says.
  */
 export function readConfigSource(argv: string[], mode: Mode): ConfigSource {
   parser ??= loadEngine();
-  return configureFromArgs(parser, argv, mode);
+  const source = encodeArgs(parser, argv, mode);
+  source.encoded.explain = () => {
+    try {
+      configureFromArgs(parser!, argv, mode);
+    } catch (e) {
+      if (e instanceof ConfigError) return e;
+      throw e;
+    }
+    return undefined;
+  };
+  return source;
 }
 
 /** A JSON configuration given as an object (tests, library users): `--config` without a file. */
 export function configFromJson(doc: unknown, mode?: Mode): ConfigSource {
+  const source = encodeJson(doc, mode);
+  source.encoded.explain = () => {
+    encodeJson(doc, mode);
+    return parser!.exports.configure(source.encoded.bytes.length) !== 0 ? moduleConfigError(parser!) : undefined;
+  };
+  return source;
+}
+
+function encodeJson(doc: unknown, mode?: Mode): ConfigSource {
   const m: Mode = mode ?? ((doc as { mode?: Mode } | null)?.mode === "ce" || (doc as { mode?: Mode } | null)?.mode === "br" ? (doc as { mode: Mode }).mode : "calc");
   parser ??= loadEngine();
   const ex = parser.exports;
@@ -134,7 +165,6 @@ export function configFromJson(doc: unknown, mode?: Mode): ConfigSource {
   const len = ex.configFromArgs(at, MODE_VALUE[m]);
   if (len < 0) throw moduleConfigError(parser);
   const bytes = parser.mem.slice(ex.configBuffer(), ex.configBuffer() + len);
-  if (ex.configure(len) !== 0) throw moduleConfigError(parser);
   return { encoded: { bytes }, label: "--config (object)", rest: [] };
 }
 

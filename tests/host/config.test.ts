@@ -377,9 +377,9 @@ test("local-settings flags become OPTION_MAPE_LOCAL sub-options; the module chec
   const over = localOf(readConfigSource(["--config", json, "--tunnel-mtu", "1280", "--mss-clamp", "auto"], "calc").encoded.bytes);
   assert.equal(over.get(3), 1280);
   assert.equal(over.get(6), 1);
-  refused(() => readConfigSource(["--tunnel-mtu", "100"], "ce"), "--tunnel-mtu", /LOCAL_VALUE/);
+  refused(() => engine.configure(readConfigSource(["--tunnel-mtu", "100"], "ce").encoded), "--tunnel-mtu", /LOCAL_VALUE/);
   refused(() => readConfigSource(["--tunnel-mtu", "x"], "ce"), "--tunnel-mtu", /'x' is not an integer from 1280 to 9000/);
-  refused(() => readConfigSource(["--udp-timeout", "60"], "ce"), "--udp-timeout", /LOCAL_VALUE/);
+  refused(() => engine.configure(readConfigSource(["--udp-timeout", "60"], "ce").encoded), "--udp-timeout", /LOCAL_VALUE/);
   refused(() => readConfigSource(["--filtering", "full-cone"], "ce"), "--filtering", /is not endpoint-independent/);
   refused(() => readConfigSource(["--mss-clamp", "100"], "ce"), "--mss-clamp", /off, auto or an MSS/);
   refused(() => readConfigSource(["--tc-from-tos", "yes"], "ce"), "--tc-from-tos", /on or off/);
