@@ -28,6 +28,8 @@ export const LOCAL_DNS_TIMEOUT: i32 = 9;
 export const LOCAL_TCP_ESTABLISHED_TIMEOUT: i32 = 10;
 export const LOCAL_TCP_TRANSITORY_TIMEOUT: i32 = 11;
 export const LOCAL_ICMP_TIMEOUT: i32 = 12;
+export const LOCAL_MAX_SESSIONS_PER_HOST: i32 = 13;
+export const LOCAL_MAX_SESSIONS_PER_MAPPING: i32 = 14;
 
 /**
  * The local settings in force. Fields are i32 so the table can store any of
@@ -61,6 +63,10 @@ export class Settings {
   tcpTransitoryTimeout: i32 = 0;
   /** Seconds: ICMP query (RFC 5508 REQ-1, >= 60). */
   icmpTimeout: i32 = 0;
+  /** NAT sessions one LAN host may hold (more evicts its own oldest); 0 = no limit. */
+  maxSessionsPerHost: i32 = 0;
+  /** NAT sessions one mapping (internal address:port) may hold (more evicts its oldest); 0 = no limit. */
+  maxSessionsPerMapping: i32 = 0;
 }
 
 /** Columns of a row. */
@@ -86,6 +92,8 @@ const SETTING_ROWS: StaticArray<i32> = [
   LOCAL_TCP_ESTABLISHED_TIMEOUT, 4, 7440, 604800, 7440, <i32>offsetof<Settings>("tcpEstablishedTimeout"),
   LOCAL_TCP_TRANSITORY_TIMEOUT,  4, 240,  86400, 240,  <i32>offsetof<Settings>("tcpTransitoryTimeout"),
   LOCAL_ICMP_TIMEOUT, 4,     60,    86400, 60,        <i32>offsetof<Settings>("icmpTimeout"),
+  LOCAL_MAX_SESSIONS_PER_HOST,    4, 0, 4194304, 16384, <i32>offsetof<Settings>("maxSessionsPerHost"),
+  LOCAL_MAX_SESSIONS_PER_MAPPING, 4, 0, 4194304, 4096,  <i32>offsetof<Settings>("maxSessionsPerMapping"),
 ];
 
 const ROW_COUNT = SETTING_ROWS.length / COLS;

@@ -18,7 +18,11 @@ import { moduleMessage } from "./encode";
 import * as E from "../map/errors";
 import { LOCAL_LEGACY_IID, LOCAL_TUNNEL_MTU, LOCAL_HOP_LIMIT, LOCAL_FILTERING, LOCAL_MSS_CLAMP,
   LOCAL_TC_FROM_TOS, LOCAL_UDP_TIMEOUT, LOCAL_DNS_TIMEOUT, LOCAL_TCP_ESTABLISHED_TIMEOUT,
-  LOCAL_TCP_TRANSITORY_TIMEOUT, LOCAL_ICMP_TIMEOUT } from "../settings";
+  LOCAL_TCP_TRANSITORY_TIMEOUT, LOCAL_ICMP_TIMEOUT, LOCAL_MAX_SESSIONS_PER_HOST,
+  LOCAL_MAX_SESSIONS_PER_MAPPING } from "../settings";
+
+/** Largest session limit (as assembly/settings.ts; 0 = no limit). */
+const MAX_SESSION_LIMIT: i64 = 4194304;
 
 const STR_CAP: i32 = 4096;
 const strBuf: usize = memory.data(STR_CAP, 8);
@@ -144,7 +148,7 @@ function seen(mask: u32, bit: i32, name: i32): i32 {
 const RULE_KEYS = "ipv6Prefix, ipv4Prefix, eaLength, psidOffset, psidLength, psid, forwarding";
 const BINDING_KEYS = "ipv4Address, ipv6Prefix, psidOffset, psidLength, psid";
 const TIMEOUT_KEYS = "udp, dns, tcpEstablished, tcpTransitory, icmp";
-const TOP_KEYS = "type, mode, rules, binding, br, dmr, endUserPrefix, legacyIid, tunnelMtu, hopLimit, filtering, mssClamp, trafficClassFromTos, timeouts";
+const TOP_KEYS = "type, mode, rules, binding, br, dmr, endUserPrefix, legacyIid, tunnelMtu, hopLimit, filtering, mssClamp, trafficClassFromTos, timeouts, maxSessionsPerHost, maxSessionsPerMapping";
 
 /** A rule (isBinding false) or the lw4o6 binding, at the TOK_OBJECT just read. */
 function ruleObject(isBinding: bool): i32 {
@@ -348,6 +352,8 @@ export function parseJsonConfig(p: usize, n: i32, file: i32): i32 {
     else if (jsonStringIs("mssClamp")) bit = 13;
     else if (jsonStringIs("trafficClassFromTos")) bit = 14;
     else if (jsonStringIs("timeouts")) bit = 15;
+    else if (jsonStringIs("maxSessionsPerHost")) bit = 16;
+    else if (jsonStringIs("maxSessionsPerMapping")) bit = 17;
     else return unknownField(key, TOP_KEYS);
     if (seen(mask, bit, key) < 0) return -1;
     mask |= <u32>1 << <u32>bit;
@@ -424,7 +430,15 @@ export function parseJsonConfig(p: usize, n: i32, file: i32): i32 {
         break;
       }
       case 14: { e = jBool(key); if (e >= 0) setLocal(LOCAL_TC_FROM_TOS, <u32>e, key); break; }
-      default: { e = timeouts(); break; }
+      case 16:
+      case 17: {
+        const v = jInt(key, 0, MAX_SESSION_LIMIT);
+        if (v < 0) return -1;
+        setLocal(bit == 16 ? LOCAL_MAX_SESSIONS_PER_HOST : LOCAL_MAX_SESSIONS_PER_MAPPING, <u32>v, key);
+        break;
+      }
+      case 15: { e = timeouts(); break; }
+      default: break;
     }
     if (e < 0) return -1;
   }

@@ -28,7 +28,8 @@
 import { CONFIG_BUFFER_SIZE } from "../config";
 import { LOCAL_MODE, LOCAL_LEGACY_IID, LOCAL_TUNNEL_MTU, LOCAL_HOP_LIMIT, LOCAL_FILTERING,
   LOCAL_MSS_CLAMP, LOCAL_TC_FROM_TOS, LOCAL_UDP_TIMEOUT, LOCAL_DNS_TIMEOUT,
-  LOCAL_TCP_ESTABLISHED_TIMEOUT, LOCAL_TCP_TRANSITORY_TIMEOUT, LOCAL_ICMP_TIMEOUT } from "../settings";
+  LOCAL_TCP_ESTABLISHED_TIMEOUT, LOCAL_TCP_TRANSITORY_TIMEOUT, LOCAL_ICMP_TIMEOUT,
+  LOCAL_MAX_SESSIONS_PER_HOST, LOCAL_MAX_SESSIONS_PER_MAPPING } from "../settings";
 import { Out, newOut, byteAt, spanIs, spanStarts, spanFind, spanDecimal, isSpaceByte } from "./text";
 import { addrError, parseIPv6, parsePrefix4, parsePrefix6, parsedV4, parsedLen } from "./ip";
 import { modelReset, names, nameBegin, nameEnd, nameLit, NAME_NONE, failAt, failLit, errorText,
@@ -87,7 +88,9 @@ const F_DNS_TIMEOUT = 14;
 const F_TCP_ESTABLISHED_TIMEOUT = 15;
 const F_TCP_TRANSITORY_TIMEOUT = 16;
 const F_ICMP_TIMEOUT = 17;
-const F_COUNT = 18;
+const F_MAX_SESSIONS_PER_HOST = 18;
+const F_MAX_SESSIONS_PER_MAPPING = 19;
+const F_COUNT = 20;
 
 function flagName(f: i32): string {
   switch (f) {
@@ -109,6 +112,8 @@ function flagName(f: i32): string {
     case F_TCP_ESTABLISHED_TIMEOUT: return "--tcp-established-timeout";
     case F_TCP_TRANSITORY_TIMEOUT: return "--tcp-transitory-timeout";
     case F_ICMP_TIMEOUT: return "--icmp-timeout";
+    case F_MAX_SESSIONS_PER_HOST: return "--max-sessions-per-host";
+    case F_MAX_SESSIONS_PER_MAPPING: return "--max-sessions-per-mapping";
   }
   return "";
 }
@@ -435,6 +440,22 @@ function localNumber(f: i32, code: i32, max: i64, range: string): i32 {
   return 0;
 }
 
+/** Largest session limit (LOCAL MAX_SESSIONS_PER_HOST / _PER_MAPPING; 0 = no limit). */
+export const MAX_SESSION_LIMIT: i64 = 4194304;
+
+/** `--max-sessions-per-host <n>` / `--max-sessions-per-mapping <n>`: 0 (no limit) to MAX_SESSION_LIMIT. */
+function sessionLimit(f: i32, code: i32): i32 {
+  const p = valPtr(f);
+  const n = valLen(f);
+  const v = n <= 7 ? spanDecimal(p, n, MAX_SESSION_LIMIT) : -1;
+  if (v < 0) {
+    failLit(flagName(f)).quoted(p, n).str(" is not a number of sessions from 0 (no limit) to ").u64(<u64>MAX_SESSION_LIMIT);
+    return -1;
+  }
+  setLocal(code, <u32>v, flagNameId(f));
+  return 0;
+}
+
 function localFlags(): i32 {
   if (given(F_TUNNEL_MTU) && localNumber(F_TUNNEL_MTU, LOCAL_TUNNEL_MTU, 65535, "1280 to 9000") < 0) return -1;
   if (given(F_HOP_LIMIT) && localNumber(F_HOP_LIMIT, LOCAL_HOP_LIMIT, 255, "1 to 255") < 0) return -1;
@@ -484,6 +505,8 @@ function localFlags(): i32 {
   if (given(F_TCP_ESTABLISHED_TIMEOUT) && localNumber(F_TCP_ESTABLISHED_TIMEOUT, LOCAL_TCP_ESTABLISHED_TIMEOUT, 4294967295, "7440 to 604800 (seconds)") < 0) return -1;
   if (given(F_TCP_TRANSITORY_TIMEOUT) && localNumber(F_TCP_TRANSITORY_TIMEOUT, LOCAL_TCP_TRANSITORY_TIMEOUT, 4294967295, "240 to 86400 (seconds)") < 0) return -1;
   if (given(F_ICMP_TIMEOUT) && localNumber(F_ICMP_TIMEOUT, LOCAL_ICMP_TIMEOUT, 4294967295, "60 to 86400 (seconds)") < 0) return -1;
+  if (given(F_MAX_SESSIONS_PER_HOST) && sessionLimit(F_MAX_SESSIONS_PER_HOST, LOCAL_MAX_SESSIONS_PER_HOST) < 0) return -1;
+  if (given(F_MAX_SESSIONS_PER_MAPPING) && sessionLimit(F_MAX_SESSIONS_PER_MAPPING, LOCAL_MAX_SESSIONS_PER_MAPPING) < 0) return -1;
   return 0;
 }
 

@@ -19,6 +19,7 @@ export const usage = `usage:
             [--mss-clamp off|auto|<mss>] [--tc-from-tos on|off]
             [--udp-timeout <s>] [--dns-timeout <s>] [--tcp-established-timeout <s>]
             [--tcp-transitory-timeout <s>] [--icmp-timeout <s>]
+            [--max-sessions-per-host <n>] [--max-sessions-per-mapping <n>]
 
 With no configuration flags: the built-in default, the JANOG interop rule
 2403:9200::/32 -> 203.86.225.0/28, 16 EA bits, PSID offset 4,

@@ -384,5 +384,14 @@ test("local-settings flags become OPTION_MAPE_LOCAL sub-options; the module chec
   refused(() => readConfigSource(["--mss-clamp", "100"], "ce"), "--mss-clamp", /off, auto or an MSS/);
   refused(() => readConfigSource(["--tc-from-tos", "yes"], "ce"), "--tc-from-tos", /on or off/);
   refused(() => readConfigSource(["--hop-limit"], "ce"), "--hop-limit", /needs a value/);
+  // Session limits (LOCAL 13, 14): flags and JSON keys.
+  const limits = localOf(readConfigSource(["--max-sessions-per-host", "100", "--max-sessions-per-mapping=0"], "ce").encoded.bytes);
+  assert.equal(limits.get(13), 100);
+  assert.equal(limits.get(14), 0);
+  const jl = localOf(readConfigSource(["--config", file("limits.json", JSON.stringify({ ...JANOG_JSON, maxSessionsPerHost: 5, maxSessionsPerMapping: 7 }))], "ce").encoded.bytes);
+  assert.equal(jl.get(13), 5);
+  assert.equal(jl.get(14), 7);
+  refused(() => readConfigSource(["--max-sessions-per-host", "4194305"], "ce"), "--max-sessions-per-host", /from 0 \(no limit\) to 4194304/);
+  refused(() => readConfigSource(["--config", file("limits-bad.json", JSON.stringify({ ...JANOG_JSON, maxSessionsPerMapping: "7" }))], "ce"), "maxSessionsPerMapping", /integer from 0 to 4194304/);
   refused(() => readConfigSource(["--hop-limit", "1", "--hop-limit", "2"], "ce"), "--hop-limit", /more than once/);
 });
