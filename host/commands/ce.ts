@@ -11,6 +11,7 @@ export const usage = `usage:
            | --uci <file> --interface <name>]
           [--prefix <end-user-ipv6-prefix>/<len>] [--legacy-iid]
           [--max-sessions-per-host <n>] [--max-sessions-per-mapping <n>]
+          [--inner-fragmentation on|off]
           [--tun <name>] [--routes] [--control <path>]
 
 Creates the TUN <name> (default mape0; a persistent one of that name is
