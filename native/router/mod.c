@@ -1,0 +1,295 @@
+// The module instance, its data-path geometry and counters, the trap exit,
+// and configuration: every configuration source goes to the module
+// (CONFIG-ABI: configFromArgs), the host only moves the bytes.
+#include <errno.h>
+#include <stdarg.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include "mod.h"
+#include "host.h"
+
+Z_mape_instance_t mod;
+const char *mod_where = "instantiate";
+void (*mod_cleanup)(void);
+mod_geometry geo;
+int counter_count;
+char counter_names[MAX_COUNTERS][MAX_COUNTER_NAME];
+
+void rt_trap_exit(const char *what) {
+  static int exiting;
+  if (!exiting) {
+    exiting = 1;
+    if (mod_cleanup) mod_cleanup();
+  }
+  char line[256];
+  int n = snprintf(line, sizeof line, "mape: the data path trapped: %s (in %s)\n", what, mod_where);
+  if (n > 0) (void)!write(2, line, (size_t)n < sizeof line ? (size_t)n : sizeof line - 1);
+  _exit(EXIT_TRAP);
+}
+
+void mod_start(void) {
+  wasm_rt_init();
+  Z_mape_init_module();
+  Z_mape_instantiate(&mod);
+}
+
+int mod_init(int32_t slots, int32_t sessions, uint32_t seed) {
+  mod_where = "init";
+  if (Z_mapeZ_init(&mod, (uint32_t)slots, (uint32_t)sessions, seed) != 0) return -1;
+  geo.slot_count = (int32_t)Z_mapeZ_slotCount(&mod);
+  geo.slot_size = (int32_t)Z_mapeZ_slotSize(&mod);
+  geo.headroom = (int32_t)Z_mapeZ_headroom(&mod);
+  geo.batch_max = (int32_t)Z_mapeZ_batchMax(&mod);
+  geo.capacity = (int32_t)Z_mapeZ_inputCapacity(&mod);
+  geo.in_lengths = Z_mapeZ_inputLengths(&mod);
+  geo.out_offsets = Z_mapeZ_outputOffsets(&mod);
+  geo.out_lengths = Z_mapeZ_outputLengths(&mod);
+  geo.slot_base = Z_mapeZ_inputPtr(&mod, 0) - (uint32_t)geo.headroom;
+  if (geo.batch_max > MAX_BATCH || geo.slot_count > MAX_SLOTS || geo.capacity > SLOT_BYTES) return -1;
+  mod_read_counter_names();
+  return 0;
+}
+
+void mod_read_counter_names(void) {
+  mod_where = "counterName";
+  int n = (int)Z_mapeZ_counterCount(&mod);
+  if (n > MAX_COUNTERS) n = MAX_COUNTERS;
+  for (int i = 0; i < n; i++) {
+    uint32_t p = Z_mapeZ_counterName(&mod, (uint32_t)i);
+    uint32_t bytes = mem_u32(p - 4);
+    uint32_t k = 0;
+    for (uint32_t b = 0; b + 1 < bytes + 1 && b < bytes && k + 1 < MAX_COUNTER_NAME; b += 2) {
+      uint16_t c = mem_u16(p + b);
+      counter_names[i][k++] = c < 0x80 ? (char)c : '?';
+    }
+    counter_names[i][k] = 0;
+  }
+  counter_count = n;
+}
+
+void mod_counters(uint64_t *packets, uint64_t *bytes) {
+  mod_where = "counterValues";
+  uint32_t p = Z_mapeZ_counterValues(&mod);
+  for (int i = 0; i < counter_count; i++) {
+    packets[i] = mem_u64(p + 16 * (uint32_t)i);
+    bytes[i] = mem_u64(p + 16 * (uint32_t)i + 8);
+  }
+}
+
+void mod_bytes(uint32_t ptr, uint8_t *out, uint32_t n) { mem_copy_out(out, ptr, n); }
+
+// ---------------------------------------------------------------------------
+// Configuration.
+
+static int err_text(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static int err_text(char *err, size_t errlen, const char *fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(err, errlen, fmt, ap);
+  va_end(ap);
+  return -1;
+}
+
+#if MAPE_HAVE_CONFIG_ARGS
+// The records of CONFIG-ABI's configFromArgs: kind (u8) | length (u32 LE) | bytes.
+typedef struct {
+  uint32_t base, size, at;
+} text_writer;
+
+static int put_header(text_writer *w, uint8_t kind, uint32_t len) {
+  if (w->at + 5 + (uint64_t)len > w->size) return -1;
+  mem_set_u8(w->base + w->at, kind);
+  for (int k = 0; k < 4; k++) mem_set_u8(w->base + w->at + 1 + (uint32_t)k, (uint8_t)(len >> (8 * k)));
+  w->at += 5;
+  return 0;
+}
+
+static int put_arg(text_writer *w, const char *s) {
+  uint32_t n = (uint32_t)strlen(s);
+  if (put_header(w, 1, n) < 0) return -1;
+  mem_copy_in(w->base + w->at, (const uint8_t *)s, n);
+  w->at += n;
+  return 0;
+}
+
+/** A kind-2 record with the file's contents; -1 with err set on a read error or overflow. */
+static int put_file(text_writer *w, const char *flag, const char *path, char *err, size_t errlen) {
+  int fd = open(path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0) {
+    int e = errno;
+    return err_text(err, errlen, "%s: cannot read %s: %s", flag, path, errno_name(e));
+  }
+  uint32_t hdr = w->at;
+  if (put_header(w, 2, 0) < 0) {
+    close(fd);
+    return err_text(err, errlen, "%s: %s: the configuration is too large", flag, path);
+  }
+  uint32_t len = 0;
+  uint8_t chunk[4096];
+  for (;;) {
+    ssize_t r = read(fd, chunk, sizeof chunk);
+    if (r < 0) {
+      int e = errno;
+      if (e == EINTR) continue;
+      close(fd);
+      return err_text(err, errlen, "%s: cannot read %s: %s", flag, path, errno_name(e));
+    }
+    if (r == 0) break;
+    if (w->at + (uint64_t)r > w->size) {
+      close(fd);
+      return err_text(err, errlen, "%s: %s: the configuration is too large", flag, path);
+    }
+    mem_copy_in(w->base + w->at, chunk, (uint32_t)r);
+    w->at += (uint32_t)r;
+    len += (uint32_t)r;
+  }
+  close(fd);
+  for (int k = 0; k < 4; k++) mem_set_u8(w->base + hdr + 1 + (uint32_t)k, (uint8_t)(len >> (8 * k)));
+  return 0;
+}
+
+/** Whether `arg` is one of the module's file flags (as "--uci" or "--uci=path"); sets *inline_path. */
+static int file_flag(const char *arg, const char **inline_path, char *flag) {
+  uint32_t p = Z_mapeZ_configFileFlags(&mod);
+  char name[64];
+  for (int guard = 0; guard < 32; guard++) {
+    uint32_t k = 0;
+    uint8_t c;
+    while ((c = mem_u8(p + k)) != 0 && k + 1 < sizeof name) name[k++] = (char)c;
+    name[k] = 0;
+    if (k == 0) return 0;
+    size_t n = strlen(name);
+    if (strcmp(arg, name) == 0 || (strncmp(arg, name, n) == 0 && arg[n] == '=')) {
+      *inline_path = arg[n] == '=' ? arg + n + 1 : NULL;
+      memcpy(flag, name, n + 1);
+      return 1;
+    }
+    p += k + 1;
+  }
+  return 0;
+}
+
+static void copy_error_text(char *err, size_t errlen) {
+  uint32_t p = Z_mapeZ_configErrorText(&mod);
+  uint32_t n = Z_mapeZ_configErrorTextLength(&mod);
+  if (n >= errlen) n = (uint32_t)errlen - 1;
+  mem_copy_out((uint8_t *)err, p, n);
+  err[n] = 0;
+}
+
+int cfg_apply(int argc, char **argv, int mode, uint8_t *used, char *err, size_t errlen) {
+  mod_where = "configFromArgs";
+  text_writer w = {Z_mapeZ_textBuffer(&mod), Z_mapeZ_textBufferSize(&mod), 0};
+  for (int i = 0; i < argc; i++) {
+    const char *path = NULL;
+    char flag[64];
+    int is_file = file_flag(argv[i], &path, flag);
+    if (put_arg(&w, argv[i]) < 0) return err_text(err, errlen, "%s: the command line is too long", argv[i]);
+    if (!is_file) continue;
+    if (!path) {
+      if (i + 1 >= argc) break;  // the module says "needs a value"
+      i++;
+      if (put_arg(&w, argv[i]) < 0) return err_text(err, errlen, "%s: the command line is too long", argv[i - 1]);
+      path = argv[i];
+    }
+    if (put_file(&w, flag, path, err, errlen) < 0) return -1;
+  }
+  int32_t len = (int32_t)Z_mapeZ_configFromArgs(&mod, w.at, (uint32_t)mode);
+  if (len <= 0) {
+    copy_error_text(err, errlen);
+    return -1;
+  }
+  if (used) {
+    for (int i = 0, k = 0; i < argc; i++, k++) {
+      const char *path = NULL;
+      char flag[64];
+      used[i] = (uint8_t)Z_mapeZ_configArgUsed(&mod, (uint32_t)k);
+      if (file_flag(argv[i], &path, flag) && !path && i + 1 < argc) {
+        used[i + 1] = 1;
+        i++;
+        k++;
+      }
+    }
+  }
+  mod_where = "configure";
+  if (Z_mapeZ_configure(&mod, (uint32_t)len) != 0) {
+    copy_error_text(err, errlen);
+    return -1;
+  }
+  return 0;
+}
+
+int cfg_calc_text(int format, const uint8_t **text, uint32_t *len) {
+  mod_where = "calcText";
+  int32_t n = (int32_t)Z_mapeZ_calcText(&mod, (uint32_t)format);
+  if (n < 0) return -1;
+  static uint8_t out[262144];
+  if ((uint32_t)n > sizeof out) n = (int32_t)sizeof out;
+  mem_copy_out(out, Z_mapeZ_textBuffer(&mod), (uint32_t)n);
+  *text = out;
+  *len = (uint32_t)n;
+  return 0;
+}
+
+void cfg_error_text(char *err, size_t errlen) { copy_error_text(err, errlen); }
+
+#else
+// This module has no configuration parser yet (CONFIG-ABI's configFromArgs):
+// the only source is the option bytes of `--dhcpv6 <hex>`, handed to
+// configure() as they are (hex is transport, not a configuration format).
+static int hexval(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+int cfg_apply(int argc, char **argv, int mode, uint8_t *used, char *err, size_t errlen) {
+  (void)mode;
+  const char *hex = NULL;
+  for (int i = 0; i < argc; i++) {
+    if (used) used[i] = 0;
+    if (strcmp(argv[i], "--dhcpv6") == 0 && i + 1 < argc) {
+      hex = argv[i + 1];
+      if (used) used[i] = used[i + 1] = 1;
+      i++;
+    } else if (strncmp(argv[i], "--dhcpv6=", 9) == 0) {
+      hex = argv[i] + 9;
+      if (used) used[i] = 1;
+    } else if (!strncmp(argv[i], "--config", 8) || !strncmp(argv[i], "--uci", 5) || !strncmp(argv[i], "--rule", 6) ||
+               !strncmp(argv[i], "--prefix", 8) || !strncmp(argv[i], "--br", 4) || !strncmp(argv[i], "--legacy-iid", 12)) {
+      if (!strcmp(argv[i], "--br-mode")) continue;
+      return err_text(err, errlen, "%s: this build's module parses no configuration (it lacks configFromArgs): give --dhcpv6 <hex>", argv[i]);
+    }
+  }
+  if (!hex) return err_text(err, errlen, "--dhcpv6: this build's module parses no configuration (it lacks configFromArgs): give --dhcpv6 <hex>");
+  uint32_t buf = Z_mapeZ_configBuffer(&mod), size = Z_mapeZ_configBufferSize(&mod);
+  size_t n = strlen(hex);
+  if (n % 2 || n / 2 > size) return err_text(err, errlen, "--dhcpv6: %s", n % 2 ? "odd number of hex digits" : "too long for the configuration buffer");
+  for (size_t i = 0; i < n; i += 2) {
+    int h = hexval(hex[i]), l = hexval(hex[i + 1]);
+    if (h < 0 || l < 0) return err_text(err, errlen, "--dhcpv6: not hex at character %zu", i + (hexval(hex[i]) < 0 ? 0 : 1));
+    mem_set_u8(buf + (uint32_t)(i / 2), (uint8_t)(h << 4 | l));
+  }
+  mod_where = "configure";
+  uint32_t code = Z_mapeZ_configure(&mod, (uint32_t)(n / 2));
+  if (code != 0) {
+    char detail[96];
+    snprintf(detail, sizeof detail, "error %u at byte %u (option %u)", code, Z_mapeZ_configErrorOffset(&mod), Z_mapeZ_configErrorOption(&mod));
+    return err_text(err, errlen, "--dhcpv6: %s", detail);
+  }
+  return 0;
+}
+
+int cfg_calc_text(int format, const uint8_t **text, uint32_t *len) {
+  (void)format;
+  (void)text;
+  (void)len;
+  return -2;
+}
+
+void cfg_error_text(char *err, size_t errlen) { snprintf(err, errlen, "the module has no calcText"); }
+#endif
