@@ -102,7 +102,7 @@ function build(target, features) {
   const obj = join(dir, "mape.o");
   // The generated code: its warnings are wasm2c's, not ours.
   run(t.cc, [...common, "-w", "-c", join(gen, "mape.c"), "-o", obj]);
-  run(t.cc, [...common, "-Wall", "-Wextra", "-Wno-unused-parameter", ...HOST_SOURCES.map((s) => join(root, s)), obj,
+  run(t.cc, [...common, "-Wall", "-Wextra", "-Wno-unused-parameter", "-Wno-format-truncation", ...HOST_SOURCES.map((s) => join(root, s)), obj,
     "-static", "-s", "-Wl,--gc-sections", "-o", exe, "-lm"]);
   return exe;
 }

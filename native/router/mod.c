@@ -15,6 +15,7 @@ Z_mape_instance_t mod;
 const char *mod_where = "instantiate";
 void (*mod_cleanup)(void);
 mod_geometry geo;
+int32_t cfg_encoded_length;
 int counter_count;
 char counter_names[MAX_COUNTERS][MAX_COUNTER_NAME];
 
@@ -219,6 +220,7 @@ int cfg_apply(int argc, char **argv, int mode, uint8_t *used, char *err, size_t 
     copy_error_text(err, errlen);
     return -1;
   }
+  cfg_encoded_length = len;
   return 0;
 }
 
@@ -281,6 +283,7 @@ int cfg_apply(int argc, char **argv, int mode, uint8_t *used, char *err, size_t 
     snprintf(detail, sizeof detail, "error %u at byte %u (option %u)", code, Z_mapeZ_configErrorOffset(&mod), Z_mapeZ_configErrorOption(&mod));
     return err_text(err, errlen, "--dhcpv6: %s", detail);
   }
+  cfg_encoded_length = (int32_t)(n / 2);
   return 0;
 }
 
