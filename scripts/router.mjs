@@ -80,13 +80,13 @@ function generate() {
   const text = `${lines.join("\n")}\n`;
   const usagePath = join(gen, "usage.h");
   if (!existsSync(usagePath) || readFileSync(usagePath, "utf8") !== text) writeFileSync(usagePath, text);
-  // The configuration exports of CONFIG-ABI (configFromArgs & co.): the host
-  // takes every source through them when the module has them.
+  // The host takes every configuration source through the module's
+  // configuration exports (configFromArgs & co.): the module must have them.
   const header = readFileSync(join(gen, "mape.h"), "utf8");
-  return { configArgs: header.includes("Z_mapeZ_configFromArgs(") };
+  if (!header.includes("Z_mapeZ_configFromArgs(")) throw new Error("router build: build/mape.wasm lacks configFromArgs (rebuild it: npm run build:wasm)");
 }
 
-function build(target, features) {
+function build(target) {
   const t = TARGETS[target];
   const dir = join(out, target);
   mkdirSync(dir, { recursive: true });
@@ -94,8 +94,8 @@ function build(target, features) {
   const inputs = [join(gen, "mape.c"), join(gen, "usage.h"), ...HOST_SOURCES.map((s) => join(root, s)), ...HEADERS.map((s) => join(root, s)), fileURLToPath(import.meta.url)];
   if (mtime(exe) > Math.max(...inputs.map(mtime))) return exe;
   const common = [
-    "-std=gnu11", "-O2", "-DNDEBUG", "-DWASM_RT_MEMCHECK_SIGNAL_HANDLER=0",
-    `-DMAPE_HAVE_CONFIG_ARGS=${features.configArgs ? 1 : 0}`, ...t.defines,
+    "-std=gnu11", "-O2", "-DNDEBUG", "-DWASM_RT_MEMCHECK_SIGNAL_HANDLER=0", "-D_FILE_OFFSET_BITS=64",
+    ...t.defines,
     "-I", gen, "-I", join(root, "native", "router"), "-I", join(root, "native"),
     "-ffunction-sections", "-fdata-sections",
   ];
@@ -109,8 +109,8 @@ function build(target, features) {
 
 const wanted = process.argv.slice(2).length ? process.argv.slice(2) : (process.env.MAPE_ROUTER_TARGETS ?? Object.keys(TARGETS).join(",")).split(",");
 for (const t of wanted) if (!TARGETS[t]) throw new Error(`router build: unknown target ${t} (targets: ${Object.keys(TARGETS).join(", ")})`);
-const features = generate();
+generate();
 for (const t of wanted) {
-  const exe = build(t, features);
-  console.log(`router: ${exe.slice(root.length + 1)} ${statSync(exe).size} bytes${features.configArgs ? "" : " (module without configFromArgs: --dhcpv6 <hex> only)"}`);
+  const exe = build(t);
+  console.log(`router: ${exe.slice(root.length + 1)} ${statSync(exe).size} bytes`);
 }

@@ -28,9 +28,11 @@ const char *errno_name(int e);
  * error returns -1 with err = "<field>: <what is wrong>".
  */
 int cfg_apply(int argc, char **argv, int mode, uint8_t *used, char *err, size_t errlen);
+/** The module's label of the configuration source ("--rule", "--config x.json", "built-in default", …). */
+extern char cfg_label[256];
 /** The length of the option bytes in configBuffer() after a successful cfg_apply. */
 extern int32_t cfg_encoded_length;
-/** calcText(format) after a calc-mode configure: 0 ok, -1 error (cfg_error_text), -2 not in this module. */
+/** calcText(format) after a calc-mode configure: 0 ok, -1 error (cfg_error_text). */
 int cfg_calc_text(int format, const uint8_t **text, uint32_t *len);
 void cfg_error_text(char *err, size_t errlen);
 

@@ -111,10 +111,6 @@ int cmd_calc(int argc, char **argv) {
   const uint8_t *text;
   uint32_t len;
   int r = cfg_calc_text(format, &text, &len);
-  if (r == -2) {
-    say_error("calc: this build's module has no calcText (rebuild with a module that has the configuration exports)");
-    return EXIT_CONFIG;
-  }
   if (r < 0) {
     cfg_error_text(err, sizeof err);
     say_error("%s", err);

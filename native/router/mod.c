@@ -83,7 +83,9 @@ void mod_counters(uint64_t *packets, uint64_t *bytes) {
 void mod_bytes(uint32_t ptr, uint8_t *out, uint32_t n) { mem_copy_out(out, ptr, n); }
 
 // ---------------------------------------------------------------------------
-// Configuration.
+// Configuration: the module parses every source (CONFIG-ABI); the host
+// writes the arguments as records, reads the files the module names, and
+// prints the module's one-line error.
 
 static int err_text(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 static int err_text(char *err, size_t errlen, const char *fmt, ...) {
@@ -94,7 +96,6 @@ static int err_text(char *err, size_t errlen, const char *fmt, ...) {
   return -1;
 }
 
-#if MAPE_HAVE_CONFIG_ARGS
 // The records of CONFIG-ABI's configFromArgs: kind (u8) | length (u32 LE) | bytes.
 typedef struct {
   uint32_t base, size, at;
@@ -116,12 +117,18 @@ static int put_arg(text_writer *w, const char *s) {
   return 0;
 }
 
-/** A kind-2 record with the file's contents; -1 with err set on a read error or overflow. */
-static int put_file(text_writer *w, const char *flag, const char *path, char *err, size_t errlen) {
+/**
+ * A kind-2 record with the file's contents; -1 with err set on overflow. A
+ * file that cannot be read gets no record: its error goes to read_err, said
+ * only if the module then misses the contents (another error may come
+ * first), as host/config/source.ts does.
+ */
+static int put_file(text_writer *w, const char *flag, const char *path, char *err, size_t errlen, char *read_err, size_t read_errlen) {
   int fd = open(path, O_RDONLY | O_CLOEXEC);
   if (fd < 0) {
     int e = errno;
-    return err_text(err, errlen, "%s: cannot read %s: %s", flag, path, errno_name(e));
+    if (!read_err[0]) snprintf(read_err, read_errlen, "%s: cannot read %s: %s", flag, path, errno_name(e));
+    return 0;
   }
   uint32_t hdr = w->at;
   if (put_header(w, 2, 0) < 0) {
@@ -136,7 +143,9 @@ static int put_file(text_writer *w, const char *flag, const char *path, char *er
       int e = errno;
       if (e == EINTR) continue;
       close(fd);
-      return err_text(err, errlen, "%s: cannot read %s: %s", flag, path, errno_name(e));
+      w->at = hdr;  // no record
+      if (!read_err[0]) snprintf(read_err, read_errlen, "%s: cannot read %s: %s", flag, path, errno_name(e));
+      return 0;
     }
     if (r == 0) break;
     if (w->at + (uint64_t)r > w->size) {
@@ -181,9 +190,12 @@ static void copy_error_text(char *err, size_t errlen) {
   err[n] = 0;
 }
 
+char cfg_label[256];
+
 int cfg_apply(int argc, char **argv, int mode, uint8_t *used, char *err, size_t errlen) {
   mod_where = "configFromArgs";
   text_writer w = {Z_mapeZ_textBuffer(&mod), Z_mapeZ_textBufferSize(&mod), 0};
+  char read_err[1024] = "";
   for (int i = 0; i < argc; i++) {
     const char *path = NULL;
     char flag[64];
@@ -196,25 +208,20 @@ int cfg_apply(int argc, char **argv, int mode, uint8_t *used, char *err, size_t 
       if (put_arg(&w, argv[i]) < 0) return err_text(err, errlen, "%s: the command line is too long", argv[i - 1]);
       path = argv[i];
     }
-    if (put_file(&w, flag, path, err, errlen) < 0) return -1;
+    if (put_file(&w, flag, path, err, errlen, read_err, sizeof read_err) < 0) return -1;
   }
   int32_t len = (int32_t)Z_mapeZ_configFromArgs(&mod, w.at, (uint32_t)mode);
   if (len <= 0) {
     copy_error_text(err, errlen);
+    if (read_err[0] && strstr(err, "were not given (the host reads the file)")) snprintf(err, errlen, "%s", read_err);
     return -1;
   }
-  if (used) {
-    for (int i = 0, k = 0; i < argc; i++, k++) {
-      const char *path = NULL;
-      char flag[64];
-      used[i] = (uint8_t)Z_mapeZ_configArgUsed(&mod, (uint32_t)k);
-      if (file_flag(argv[i], &path, flag) && !path && i + 1 < argc) {
-        used[i + 1] = 1;
-        i++;
-        k++;
-      }
-    }
-  }
+  if (used)
+    for (int i = 0; i < argc; i++) used[i] = (uint8_t)Z_mapeZ_configArgUsed(&mod, (uint32_t)i);
+  uint32_t ln = Z_mapeZ_configLabelLength(&mod);
+  if (ln >= sizeof cfg_label) ln = sizeof cfg_label - 1;
+  mem_copy_out((uint8_t *)cfg_label, Z_mapeZ_configLabel(&mod), ln);
+  cfg_label[ln] = 0;
   mod_where = "configure";
   if (Z_mapeZ_configure(&mod, (uint32_t)len) != 0) {
     copy_error_text(err, errlen);
@@ -238,61 +245,3 @@ int cfg_calc_text(int format, const uint8_t **text, uint32_t *len) {
 
 void cfg_error_text(char *err, size_t errlen) { copy_error_text(err, errlen); }
 
-#else
-// This module has no configuration parser yet (CONFIG-ABI's configFromArgs):
-// the only source is the option bytes of `--dhcpv6 <hex>`, handed to
-// configure() as they are (hex is transport, not a configuration format).
-static int hexval(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
-
-int cfg_apply(int argc, char **argv, int mode, uint8_t *used, char *err, size_t errlen) {
-  (void)mode;
-  const char *hex = NULL;
-  for (int i = 0; i < argc; i++) {
-    if (used) used[i] = 0;
-    if (strcmp(argv[i], "--dhcpv6") == 0 && i + 1 < argc) {
-      hex = argv[i + 1];
-      if (used) used[i] = used[i + 1] = 1;
-      i++;
-    } else if (strncmp(argv[i], "--dhcpv6=", 9) == 0) {
-      hex = argv[i] + 9;
-      if (used) used[i] = 1;
-    } else if (!strncmp(argv[i], "--config", 8) || !strncmp(argv[i], "--uci", 5) || !strncmp(argv[i], "--rule", 6) ||
-               !strncmp(argv[i], "--prefix", 8) || !strncmp(argv[i], "--br", 4) || !strncmp(argv[i], "--legacy-iid", 12)) {
-      if (!strcmp(argv[i], "--br-mode")) continue;
-      return err_text(err, errlen, "%s: this build's module parses no configuration (it lacks configFromArgs): give --dhcpv6 <hex>", argv[i]);
-    }
-  }
-  if (!hex) return err_text(err, errlen, "--dhcpv6: this build's module parses no configuration (it lacks configFromArgs): give --dhcpv6 <hex>");
-  uint32_t buf = Z_mapeZ_configBuffer(&mod), size = Z_mapeZ_configBufferSize(&mod);
-  size_t n = strlen(hex);
-  if (n % 2 || n / 2 > size) return err_text(err, errlen, "--dhcpv6: %s", n % 2 ? "odd number of hex digits" : "too long for the configuration buffer");
-  for (size_t i = 0; i < n; i += 2) {
-    int h = hexval(hex[i]), l = hexval(hex[i + 1]);
-    if (h < 0 || l < 0) return err_text(err, errlen, "--dhcpv6: not hex at character %zu", i + (hexval(hex[i]) < 0 ? 0 : 1));
-    mem_set_u8(buf + (uint32_t)(i / 2), (uint8_t)(h << 4 | l));
-  }
-  mod_where = "configure";
-  uint32_t code = Z_mapeZ_configure(&mod, (uint32_t)(n / 2));
-  if (code != 0) {
-    char detail[96];
-    snprintf(detail, sizeof detail, "error %u at byte %u (option %u)", code, Z_mapeZ_configErrorOffset(&mod), Z_mapeZ_configErrorOption(&mod));
-    return err_text(err, errlen, "--dhcpv6: %s", detail);
-  }
-  cfg_encoded_length = (int32_t)(n / 2);
-  return 0;
-}
-
-int cfg_calc_text(int format, const uint8_t **text, uint32_t *len) {
-  (void)format;
-  (void)text;
-  (void)len;
-  return -2;
-}
-
-void cfg_error_text(char *err, size_t errlen) { snprintf(err, errlen, "the module has no calcText"); }
-#endif

@@ -254,22 +254,6 @@ static int tunnel_mtu_of(void) {
   return 1500;
 }
 
-/** host/config/source.ts's label of the configuration source, for the reload line. */
-static void source_label(int argc, char **argv, char *out, size_t cap) {
-  const char *uci = NULL, *iface = NULL;
-  snprintf(out, cap, "built-in default");
-  for (int i = 0; i < argc; i++) {
-    const char *a = argv[i];
-    const char *v = strchr(a, '=') ? strchr(a, '=') + 1 : (i + 1 < argc ? argv[i + 1] : "");
-    if (!strncmp(a, "--config", 8) && (a[8] == 0 || a[8] == '=')) snprintf(out, cap, "--config %s", v);
-    else if (!strncmp(a, "--dhcpv6", 8) && (a[8] == 0 || a[8] == '=')) snprintf(out, cap, "--dhcpv6");
-    else if (!strncmp(a, "--rule", 6) && (a[6] == 0 || a[6] == '=')) snprintf(out, cap, "--rule");
-    else if (!strncmp(a, "--uci", 5) && (a[5] == 0 || a[5] == '=')) uci = v;
-    else if (!strncmp(a, "--interface", 11) && (a[11] == 0 || a[11] == '=')) iface = v;
-  }
-  if (uci) snprintf(out, cap, "--uci %s --interface %s", uci, iface ? iface : "");
-}
-
 // ---------------------------------------------------------------------------
 // The control socket (host/control.ts): one request line, one JSON line.
 
@@ -734,7 +718,7 @@ static int reload_argc;
 static char **reload_argv;
 
 static void reload(void) {
-  char before[4096], after[4096], err[1024], label[512];
+  char before[4096], after[4096], err[1024];
   identity(S.mode, before, sizeof before);
   if (cfg_apply(reload_argc, reload_argv, S.mode, NULL, err, sizeof err) < 0) {
     warn("reload failed, the running configuration stays: %s", err);
@@ -746,9 +730,8 @@ static void reload(void) {
   Z_mapeZ_start(&mod, same ? 1 : 0);
   S.tunnel_mtu = tunnel_mtu_capped();
   status_line(S.mode, S.tun, S.tunnel_mtu, S.status, sizeof S.status);
-  source_label(reload_argc, reload_argv, label, sizeof label);
   const char *what = S.mode == MODE_CE ? "BMR" : "rules";
-  say("reloaded %s: %s %s", label, what, same ? "unchanged, sessions kept" : "changed, sessions reset");
+  say("reloaded %s: %s %s", cfg_label, what, same ? "unchanged, sessions kept" : "changed, sessions reset");
   route next[MAX_ROUTES];
   int nn = routes_for(S.mode, S.tunnel_mtu, next);
   int differ = nn != nroutes;

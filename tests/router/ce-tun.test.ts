@@ -2,21 +2,16 @@
 // the Node host's tests (tests/host/ce-tun.ts) with the native program as the
 // instance, its stats read by both hosts' `mape stats`; and a Node instance
 // read by the native `mape stats` (the control socket protocol is one).
-import { BR, NODE_SERVE, ceTunTests, mapeBin } from "../host/ce-tun.js";
-import { targetNamed, command, configArgv, missing, moduleParsesConfig } from "./router.js";
+import { NODE_SERVE, ceTunTests, mapeBin } from "../host/ce-tun.js";
+import { targetNamed, command, missing } from "./router.js";
 
 const x86 = targetNamed("x86_64");
 const native = command(x86);
-const bad = ["--rule", "2403:9200::/32,203.86.225.0/28,99,4", "--br", BR, "--prefix", "2403:9200:1234::/48"];
 
 ceTunTests({
+  ...NODE_SERVE,
   label: "router x86_64",
   cmd: native,
-  config: (a) => configArgv(a, "ce"),
-  reloadLabel: moduleParsesConfig() ? "--rule" : "--dhcpv6",
-  badConfig: moduleParsesConfig()
-    ? NODE_SERVE.badConfig
-    : { args: configArgv(bad, "ce"), stderr: /^mape: --dhcpv6: error 12 / },
   statsCmds: [native, [process.execPath, mapeBin()]],
   missing: missing(x86),
 });

@@ -19,7 +19,7 @@ import { runFuzz } from "../fuzz/fuzzer.js";
 import type { Profile } from "../fuzz/corpus.js";
 import { repoRoot } from "../e2e/files.js";
 import { skipUnlessCI } from "../host/prereq.js";
-import { TARGETS, command, configArgv, missing } from "./router.js";
+import { TARGETS, command, missing } from "./router.js";
 
 const SEED = Number(process.env.FUZZ_SEED ?? 0x5eed_7597);
 const PACKETS = Number(process.env.DIFF_PACKETS ?? 30_000);
@@ -78,7 +78,7 @@ for (const profile of PROFILES) {
   for (const t of TARGETS) {
     test(`differential (${profile.name}, ${PACKETS} fuzzed packets): Node and the router program ${t.name}`, { skip: skipUnlessCI(missing(t)) }, () => {
       const { input, node } = recorded();
-      const native = pcapRun([...command(t), "pcap", ...configArgv(argv, "ce")], input, `${profile.name}-${t.name}`);
+      const native = pcapRun([...command(t), "pcap", ...argv], input, `${profile.name}-${t.name}`);
       assert.equal(native.stdout, node.stdout, "counters differ");
       assert.ok(node.out.length > 24, "Node wrote no packets");
       let at = 0;

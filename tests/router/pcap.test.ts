@@ -5,7 +5,7 @@
 import { join } from "node:path";
 import { e2eSuite } from "../e2e/suite.js";
 import { skipUnlessCI } from "../host/prereq.js";
-import { TARGETS, command, configArgv, missing } from "./router.js";
+import { TARGETS, command, missing } from "./router.js";
 
 for (const t of TARGETS) {
   e2eSuite({
@@ -15,6 +15,6 @@ for (const t of TARGETS) {
     // label and fragment ID aside), whose packets tshark checks in the Node
     // host's run (tests/e2e/e2e.test.ts): not again per target.
     tshark: false,
-    command: (d) => [...command(t), "pcap", ...configArgv(["--config", join(d, "config.json")], "ce")],
+    command: (d) => [...command(t), "pcap", "--config", join(d, "config.json")],
   });
 }

@@ -1,11 +1,9 @@
 // The router program (build/router/<target>/mape) for the tests: where each
 // target's binary is, how to run it here (the non-x86 ones under
-// qemu-user-static), and how to hand it a case's configuration.
-import { existsSync, readFileSync } from "node:fs";
+// qemu-user-static). It takes the Node CLI's flags: the module parses them.
+import { existsSync } from "node:fs";
 import { spawnSync } from "node:child_process";
 import { join } from "node:path";
-import { readConfigSource } from "../../host/config/source.js";
-import type { Mode } from "../../host/config/options.js";
 import { repoRoot } from "../e2e/files.js";
 
 export interface Target {
@@ -48,28 +46,4 @@ export function missing(t: Target): string | undefined {
 /** [program, ...args] that runs the target's mape here. */
 export function command(t: Target): string[] {
   return t.qemu ? [t.qemu, exePath(t)] : [exePath(t)];
-}
-
-let configArgs: boolean | undefined;
-/**
- * Whether the module parses configuration itself (CONFIG-ABI's
- * configFromArgs): then the router program takes the same flags as Node.
- */
-export function moduleParsesConfig(): boolean {
-  if (configArgs === undefined) {
-    const m = new WebAssembly.Module(new Uint8Array(readFileSync(join(repoRoot(), "build", "mape.wasm"))));
-    configArgs = WebAssembly.Module.exports(m).some((e) => e.name === "configFromArgs");
-  }
-  return configArgs;
-}
-
-/**
- * The configuration arguments for the router program: the Node flags as
- * they are when the module parses them; with a module that cannot yet, the
- * option bytes the Node host encodes for those flags, as --dhcpv6 <hex>.
- */
-export function configArgv(argv: string[], mode: Mode): string[] {
-  if (moduleParsesConfig()) return argv;
-  const src = readConfigSource(argv, mode);
-  return ["--dhcpv6", Buffer.from(src.encoded.bytes).toString("hex"), ...src.rest];
 }
