@@ -22,6 +22,7 @@ import { readFileSync } from "node:fs";
 import { wasmPath } from "../host/module.js";
 import * as P from "../tests/host/packets.js";
 import { RawDataPath } from "../tests/fuzz/driver.js";
+import { nativeTime } from "./native.js";
 
 const ARGS = ["--rule", "2001:db8::/32,192.0.2.0/24,8,0", "--prefix", "2001:db8:1200::/40", "--br", "2001:db8:ffff::1"];
 const BR = "2001:db8:ffff::1";
@@ -114,7 +115,7 @@ function tailsUntouched(dp: RawDataPath, pr: Pristine, b: number, batch: number)
 }
 
 /** Times process() over rotating batches of `pr`, and the restore loop alone. */
-function timeBatches(dp: RawDataPath, name: string, pr: Pristine, batch: number, expectForward: "forwarded-to-ipv6" | "forwarded-to-ipv4"): void {
+function timeBatches(dp: RawDataPath, name: string, pr: Pristine, batch: number, expectForward: "forwarded-to-ipv6" | "forwarded-to-ipv4", setup: Uint8Array[] = []): void {
   const batches = pr.count / batch;
   for (let i = 0; i < batch; i++) dp.lens[i] = pr.stride;
   // Full copy of batch 0 once, so tails are right; check the path once.
@@ -167,6 +168,14 @@ function timeBatches(dp: RawDataPath, name: string, pr: Pristine, batch: number,
     rms = Math.min(rms, performance.now() - r0);
   }
   record(name, iters * batch, ms, rms);
+  // The same case through the router program (wasm2c), same run.
+  const native = nativeTime({ args: ARGS, sessions: CAPACITY, seed: 1, seconds: SECONDS, setup, packets: pr.bytes, count: pr.count, stride: pr.stride, batch, restoreBytes: RESTORE_BYTES, expect: expectForward });
+  if (native) {
+    const node = results[results.length - 1];
+    record(`${name} [router x86_64]`, native.packets, native.ms, native.restoreMs);
+    const r = results[results.length - 1];
+    log(`${"".padEnd(34)} router program / Node: ${(r.ppsProcess / node.ppsProcess).toFixed(2)}x`);
+  }
 }
 
 function record(name: string, packets: number, ms: number, restoreMs: number): void {
@@ -210,14 +219,17 @@ function established(sessions: number, size: number): void {
   const label = sessions >= 1024 ? `${sessions >> 10}K` : `${sessions}`;
   const dp = new RawDataPath(ARGS, { slots: SLOTS, sessions: CAPACITY, seed: 1 });
   const batch = dp.batchMax;
-  const flows = shuffle(openSessions(dp, sessions, batch));
+  const opened = openSessions(dp, sessions, batch);
+  // The setup packets in the order they opened the sessions (the router program replays them).
+  const setup = opened.map((f) => lanPacket(f.j, f.r, 64));
+  const flows = shuffle(opened);
   const active = dp.counter("forwarded-to-ipv6");
   if (active !== sessions) throw new Error(`opened ${active} of ${sessions} sessions`);
   const count = Math.ceil(flows.length / batch) * batch;
   {
     const lan = new Pristine(count, size);
     for (let i = 0; i < count; i++) lan.set(i, lanPacket(flows[i % flows.length].j, flows[i % flows.length].r, size));
-    timeBatches(dp, `LAN→WAN ${size} B, ${label} sessions`, lan, batch, "forwarded-to-ipv6");
+    timeBatches(dp, `LAN→WAN ${size} B, ${label} sessions`, lan, batch, "forwarded-to-ipv6", setup);
   }
   {
     const ce4 = dp.ceIPv4();
@@ -228,7 +240,7 @@ function established(sessions: number, size: number): void {
       const inner = P.udp4({ src: remote(f.r), dst: ce4, srcPort: 4433, dstPort: f.ext, payload: new Uint8Array(size - 28) });
       wan.set(i, P.ipip6({ src: BR, dst: ce6, inner }));
     }
-    timeBatches(dp, `WAN→LAN ${size + 40} B, ${label} sessions`, wan, batch, "forwarded-to-ipv4");
+    timeBatches(dp, `WAN→LAN ${size + 40} B, ${label} sessions`, wan, batch, "forwarded-to-ipv4", setup);
   }
 }
 
