@@ -579,7 +579,7 @@ export function configFromRecords(len: i32, mode: i32): i32 {
     const file = nameEnd(b);
     e = parseJsonConfig(<usize>load<i32>(argRow(a) + A_FILE), load<i32>(argRow(a) + A_FILE_LEN), file);
     const lb = nameBegin();
-    names.str("--config ").raw(valPtr(F_CONFIG), valLen(F_CONFIG));
+    names.str("--config ").esc(valPtr(F_CONFIG), valLen(F_CONFIG));
     labelName = nameEnd(lb);
   } else if (first == F_DHCPV6) {
     e = parseRuleStringSource(valPtr(F_DHCPV6), valLen(F_DHCPV6), flagNameId(F_DHCPV6), dhcpType, legacy, prefixLen);
@@ -593,7 +593,7 @@ export function configFromRecords(len: i32, mode: i32): i32 {
     e = parseUciSource(<usize>load<i32>(argRow(a) + A_FILE), load<i32>(argRow(a) + A_FILE_LEN), file,
       valPtr(F_INTERFACE), valLen(F_INTERFACE), prefixLen);
     const lb = nameBegin();
-    names.str("--uci ").raw(valPtr(F_UCI), valLen(F_UCI)).str(" --interface ").raw(valPtr(F_INTERFACE), valLen(F_INTERFACE));
+    names.str("--uci ").esc(valPtr(F_UCI), valLen(F_UCI)).str(" --interface ").esc(valPtr(F_INTERFACE), valLen(F_INTERFACE));
     labelName = nameEnd(lb);
   } else if (first == F_RULE) {
     e = ruleFlag(valPtr(F_RULE), valLen(F_RULE));

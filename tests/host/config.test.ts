@@ -339,3 +339,50 @@ test("every examples/*.json configures", async () => {
     assert.ok(r.portCount > 0, f);
   }
 });
+
+// Issue 7 item 14: bytes from the user's files and arguments were echoed raw
+// into the one-line error: a newline split it, an escape sequence reached the
+// terminal. The module escapes control characters as \xNN.
+test("control characters from UCI files and --rule values are escaped in the error line", () => {
+  const bin = new URL("../../../../bin/mape.js", import.meta.url).pathname;
+  const mape = (...argv: string[]) => spawnSync(process.execPath, [bin, "calc", ...argv], { encoding: "utf8" });
+  const uci = file("network-ctl", JANOG_UCI);
+  const cases: [string[], RegExp][] = [
+    [["--rule", "2403:9200::/32,203.86.225.0/28,1\n6\x1b[31m", "--prefix", "2403:9200:1234::/48"], /^mape: --rule EA bits: '1\\x0a6\\x1b\[31m' is not an integer/],
+    [["--rule", "2403:9200::/32\x07,203.86.225.0/28,16"], /^mape: --rule IPv6 prefix: '2403:9200::\/32\\x07' is not an IPv6 prefix/],
+    [["--uci", file("network-ctl2", JANOG_UCI.replace("ealen '16'", "ealen '4\x1b[2J\r9'")), "--interface", "wan6_mape", "--prefix", "2403:9200:1234::/48"], /option ealen: '4\\x1b\[2J\\x0d9' is not an integer/],
+    [["--uci", uci, "--interface", "wan6\x1b_mape\x7f"], /^mape: --interface: no interface 'wan6\\x1b_mape\\x7f' in /],
+    [["--dhcpv6", "type=map-e,ealen=16,\x1b]0;pwned\x07=1"], /unknown rule key '\\x1b\]0;pwned\\x07'/],
+  ];
+  for (const [argv, want] of cases) {
+    const r = mape(...argv);
+    assert.equal(r.status, 1, JSON.stringify(argv) + r.stderr);
+    assert.equal(r.stderr.trimEnd().split("\n").length, 1, JSON.stringify(r.stderr));
+    assert.doesNotMatch(r.stderr.trimEnd(), /[\x00-\x1f\x7f]/, JSON.stringify(r.stderr));
+    assert.match(r.stderr, want);
+  }
+});
+
+test("local-settings flags become OPTION_MAPE_LOCAL sub-options; the module checks their ranges", () => {
+  const src = readConfigSource(["--tunnel-mtu", "1400", "--hop-limit=32", "--filtering", "endpoint-independent",
+    "--mss-clamp", "off", "--tc-from-tos", "off", "--udp-timeout", "600", "--dns-timeout", "20",
+    "--tcp-established-timeout", "86400", "--tcp-transitory-timeout", "300", "--icmp-timeout", "90", "--json"], "ce");
+  const l = localOf(src.encoded.bytes);
+  assert.deepEqual([...l.entries()].sort((a, b) => a[0] - b[0]), [
+    [1, 1], [3, 1400], [4, 32], [5, 0], [6, 0], [7, 0], [8, 600], [9, 20], [10, 86400], [11, 300], [12, 90],
+  ]);
+  assert.deepEqual(src.rest, ["--json"]);
+  // The flags override the JSON file's settings.
+  const json = file("mtu.json", JSON.stringify({ ...JANOG_JSON, tunnelMtu: 1500, mssClamp: 1300 }));
+  const over = localOf(readConfigSource(["--config", json, "--tunnel-mtu", "1280", "--mss-clamp", "auto"], "calc").encoded.bytes);
+  assert.equal(over.get(3), 1280);
+  assert.equal(over.get(6), 1);
+  refused(() => readConfigSource(["--tunnel-mtu", "100"], "ce"), "--tunnel-mtu", /LOCAL_VALUE/);
+  refused(() => readConfigSource(["--tunnel-mtu", "x"], "ce"), "--tunnel-mtu", /'x' is not an integer from 1280 to 9000/);
+  refused(() => readConfigSource(["--udp-timeout", "60"], "ce"), "--udp-timeout", /LOCAL_VALUE/);
+  refused(() => readConfigSource(["--filtering", "full-cone"], "ce"), "--filtering", /is not endpoint-independent/);
+  refused(() => readConfigSource(["--mss-clamp", "100"], "ce"), "--mss-clamp", /off, auto or an MSS/);
+  refused(() => readConfigSource(["--tc-from-tos", "yes"], "ce"), "--tc-from-tos", /on or off/);
+  refused(() => readConfigSource(["--hop-limit"], "ce"), "--hop-limit", /needs a value/);
+  refused(() => readConfigSource(["--hop-limit", "1", "--hop-limit", "2"], "ce"), "--hop-limit", /more than once/);
+});
