@@ -37,6 +37,7 @@ import {
   buildNative, runDriver, instructionsPerPacket, haveValgrind, writeCaseFile, repoRoot, KIND_LAN, KIND_WAN, KIND_NEW,
   type Binaries, type NativeCase,
 } from "./native.js";
+import { nativeTime } from "./router.js";
 
 const ARGS = ["--rule", "2001:db8::/32,192.0.2.0/24,8,0", "--prefix", "2001:db8:1200::/40", "--br", "2001:db8:ffff::1"];
 const BR = "2001:db8:ffff::1";
@@ -144,7 +145,7 @@ function tailsUntouched(dp: RawDataPath, pr: Pristine, b: number, batch: number)
 }
 
 /** Times process() over rotating batches of `pr`, and the restore loop alone. */
-function timeBatches(dp: RawDataPath, name: string, pr: Pristine, batch: number, expectForward: "forwarded-to-ipv6" | "forwarded-to-ipv4"): void {
+function timeBatches(dp: RawDataPath, name: string, pr: Pristine, batch: number, expectForward: "forwarded-to-ipv6" | "forwarded-to-ipv4", setup: Uint8Array[] = []): void {
   const batches = pr.count / batch;
   for (let i = 0; i < batch; i++) dp.lens[i] = pr.stride;
   // Full copy of batch 0 once, so tails are right; check the path once.
@@ -196,7 +197,14 @@ function timeBatches(dp: RawDataPath, name: string, pr: Pristine, batch: number,
     for (let it = 0; it < iters; it++) load(dp, pr, it % batches, batch, false);
     rms = Math.min(rms, performance.now() - r0);
   }
-  lastResult = record(name, iters * batch, ms, rms);
+  const node = record(name, iters * batch, ms, rms);
+  lastResult = node;
+  // The same case through the router program (wasm2c), same run.
+  const routed = nativeTime({ args: ARGS, sessions: CAPACITY, seed: 1, seconds: SECONDS, setup, packets: pr.bytes, count: pr.count, stride: pr.stride, batch, restoreBytes: RESTORE_BYTES, expect: expectForward });
+  if (routed) {
+    const r = record(`${name} [router x86_64]`, routed.packets, routed.ms, routed.restoreMs);
+    log(`${"".padEnd(34)} router program / Node: ${(r.ppsProcess / node.ppsProcess).toFixed(2)}x`);
+  }
 }
 let lastResult: Result | undefined;
 
@@ -292,6 +300,7 @@ function established(sessions: number, size: number): void {
   const dp = new RawDataPath(ARGS, { slots: SLOTS, sessions: CAPACITY, seed: 1 });
   const batch = dp.batchMax;
   const opened = openSessions(dp, sessions, batch);
+  // The setup packets in the order they opened the sessions (the router program replays them).
   const setup = opened.map((f) => lanPacket(f.j, f.r, 64));
   const flows = shuffle(opened.slice());
   const active = dp.counter("forwarded-to-ipv6");
@@ -304,7 +313,7 @@ function established(sessions: number, size: number): void {
   {
     const lan = new Pristine(count, size);
     for (let i = 0; i < count; i++) lan.set(i, lanPacket(flows[i % flows.length].j, flows[i % flows.length].r, size));
-    timeBatches(dp, `LAN→WAN ${size} B, ${label} sessions`, lan, batch, "forwarded-to-ipv6");
+    timeBatches(dp, `LAN→WAN ${size} B, ${label} sessions`, lan, batch, "forwarded-to-ipv6", setup);
     native(lastResult!, { ...base, kind: KIND_LAN, stride: size, packets: lan.bytes });
   }
   {
@@ -316,7 +325,7 @@ function established(sessions: number, size: number): void {
       const inner = P.udp4({ src: remote(f.r), dst: ce4, srcPort: 4433, dstPort: f.ext, payload: new Uint8Array(size - 28) });
       wan.set(i, P.ipip6({ src: BR, dst: ce6, inner }));
     }
-    timeBatches(dp, `WAN→LAN ${size + 40} B, ${label} sessions`, wan, batch, "forwarded-to-ipv4");
+    timeBatches(dp, `WAN→LAN ${size + 40} B, ${label} sessions`, wan, batch, "forwarded-to-ipv4", setup);
     native(lastResult!, { ...base, kind: KIND_WAN, stride: size + 40, packets: wan.bytes });
   }
 }

@@ -487,11 +487,14 @@ export async function serve(opts: ServeOptions): Promise<number> {
     return 0;
   }
   const modeName: Mode = mode;
-  const source0 = readConfigSource(argv, modeName);
-  const parsed = parseRest(mode, source0.rest);
-  if (mode === "br" && source0.label === "built-in default") {
+  // A BR has no built-in default: say so before the module refuses the
+  // default's end-user prefix (the router program checks the same way).
+  const isSource = (a: string): boolean => ["--config", "--dhcpv6", "--uci", "--rule"].some((f) => a === f || a.startsWith(`${f}=`));
+  if (mode === "br" && !argv.some(isSource)) {
     throw new UsageError("br: give the BR's configuration (--config, --dhcpv6, --uci, or --rule with --br <own address>)");
   }
+  const source0 = readConfigSource(argv, modeName);
+  const parsed = parseRest(mode, source0.rest);
   const tunName = parsed.tun || opts.defaultTun;
   const say = (line: string): void => void process.stdout.write(`mape ${mode}: ${line}\n`);
   const warn = (line: string): void => void process.stderr.write(`mape ${mode}: ${line}\n`);

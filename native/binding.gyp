@@ -5,7 +5,7 @@
   "targets": [
     {
       "target_name": "tun",
-      "sources": ["tun.c"],
+      "sources": ["tun.c", "tunio.c"],
       "cflags": ["-std=gnu11", "-Wall", "-Wextra", "-Wno-unused-parameter", "-O2"],
       "defines": ["NAPI_VERSION=8"]
     }

@@ -23,6 +23,7 @@ export const usage = `usage:
   mape lab [--preset janog|rfc7597|v6plus] [--legacy-iid]
            [--quick | --only <test>[,<test>...]] [--seconds <n>]
            [--mode mape|kernel|nat44] [--json] [--no-fallback] [--list]
+           [--host node|native] [--ce-qemu mipsel|mips|aarch64]
 
 Builds namespaces mapetest-<pid>-lab-{lan,ce,isp,br1,br2,inet,lan2,ce2}
 (IPv4-only LAN host, CE on a TUN, IPv6-only ISP core, two BRs sharing the
@@ -42,6 +43,10 @@ offset 4, BR 2403:9200:fff0::2, 15 ports a CE), rfc7597 (2001:db8::/40,
 --legacy-iid: the pre-RFC interface id layout on both CEs.
 --mode kernel|nat44 runs the same tests over plain kernel routing or kernel
 NAT44 (nftables) instead of MAP-E, for comparison.
+--host native: the router program (build/router/x86_64/mape, the same
+module through wasm2c) runs both CEs and both BRs instead of Node.
+--ce-qemu <target>: CE1 is the router program of that target under
+qemu-user (qemu-<target>-static) on its TUN.
 --quick: ping, dns-udp, http, stun-eim, mesh. --seconds: iperf3 time (3).
 Needs root and: ping traceroute curl dig dnsmasq vsftpd busybox iperf3
 turnserver stun stund tcpdump tshark nft ethtool ss. Without them (or
@@ -109,6 +114,18 @@ function parseArgs(argv: string[]): Args | undefined {
       case "--list":
         a.list = true;
         break;
+      case "--host": {
+        const v = value();
+        if (v !== "node" && v !== "native") throw new UsageError(`lab: --host '${v}' is not node or native`);
+        a.host = v;
+        break;
+      }
+      case "--ce-qemu": {
+        const v = value();
+        if (v !== "mipsel" && v !== "mips" && v !== "aarch64") throw new UsageError(`lab: --ce-qemu '${v}' is not mipsel, mips or aarch64`);
+        a.ceQemu = v;
+        break;
+      }
       default:
         throw new UsageError(`lab: unknown argument '${arg}' (see 'mape lab --help')`);
     }
@@ -125,7 +142,7 @@ export async function run(argv: string[]): Promise<number> {
     }
     return 0;
   }
-  const missing = labMissing();
+  const missing = labMissing(a);
   if (missing) {
     console.error(`mape lab: cannot build the lab here: ${missing}`);
     if (!a.fallback) return 1;

@@ -4,11 +4,12 @@
 // handlers), and report one line per test.
 
 import { spawnSync } from "node:child_process";
+import { existsSync } from "node:fs";
 import { accessSync, constants } from "node:fs";
 import { join } from "node:path";
 import { labUnavailable } from "../netns.js";
 import { buildTopology, removeTemps, tempDir, type Mode, type Topology } from "./topology.js";
-import { Services } from "./services.js";
+import { Services, routerExe } from "./services.js";
 import { TESTS, type Ctx, type LabTest, type Outcome } from "./tests.js";
 import { PRESETS, type Preset } from "./presets.js";
 
@@ -44,6 +45,10 @@ export interface LabOptions {
   seconds?: number;
   /** Progress lines (to stderr). */
   log?: (line: string) => void;
+  /** "native": the router program runs both CEs and both BRs (default "node"). */
+  host?: "node" | "native";
+  /** CE1 as the router program of this target under qemu-user (e.g. "mipsel"). */
+  ceQemu?: string;
 }
 
 export type Status = "PASS" | "FAIL" | "XFAIL" | "XPASS" | "SKIP";
@@ -87,11 +92,15 @@ function onPath(name: string): boolean {
  * never run: some servers (turnserver) would start listening in the
  * caller's namespace when given an unknown flag.
  */
-export function labMissing(): string | undefined {
+export function labMissing(opts: Pick<LabOptions, "host" | "ceQemu"> = {}): string | undefined {
   const base = labUnavailable({ tun: true });
   if (base) return base;
   const absent = PROGRAMS.filter((p) => !onPath(p));
+  if (opts.ceQemu && !onPath(`qemu-${opts.ceQemu}-static`)) absent.push(`qemu-${opts.ceQemu}-static`);
   if (absent.length) return `missing programs: ${absent.join(", ")} (Debian: ${debianPackages(absent).join(" ")})`;
+  for (const target of [...(opts.host === "native" ? ["x86_64"] : []), ...(opts.ceQemu ? [opts.ceQemu] : [])]) {
+    if (!existsSync(routerExe(target))) return `the router program ${routerExe(target)} is not built (npm run build)`;
+  }
   return undefined;
 }
 
@@ -99,6 +108,7 @@ const PACKAGE_OF: Record<string, string> = {
   ping: "iputils-ping", traceroute: "traceroute", curl: "curl", dig: "bind9-dnsutils", dnsmasq: "dnsmasq-base",
   vsftpd: "vsftpd", busybox: "busybox", iperf3: "iperf3", turnserver: "coturn", turnutils_natdiscovery: "coturn",
   stun: "stun-client", stund: "stun-server", tcpdump: "tcpdump", tshark: "tshark", nft: "nftables", ethtool: "ethtool", ss: "iproute2",
+  "qemu-mipsel-static": "qemu-user-static", "qemu-mips-static": "qemu-user-static", "qemu-aarch64-static": "qemu-user-static",
 };
 
 function debianPackages(programs: string[]): string[] {
@@ -128,7 +138,7 @@ export async function runLab(opts: LabOptions = {}): Promise<LabReport> {
   const mode = opts.mode ?? "mape";
   const preset = opts.preset ?? PRESETS.janog;
   const log = opts.log ?? (() => undefined);
-  const missing = labMissing();
+  const missing = labMissing(opts);
   const empty = { preset: preset.name, mode, ce1: { ipv4: "", ports: 0, mapAddress: "" }, lines: [], ok: false };
   if (missing) return { ...empty, unavailable: missing };
 
@@ -141,10 +151,10 @@ export async function runLab(opts: LabOptions = {}): Promise<LabReport> {
     // re-raise the signal; this one then removes the temporary files and
     // steps aside, so the re-raised signal ends the process.
     for (const sig of SIGNALS) process.on(sig, onSignal);
-    const svc = new Services(t);
+    const svc = new Services(t, { host: opts.host, ceQemu: opts.ceQemu });
     await svc.startServers();
     if (mode === "mape") {
-      log("lab: starting mape ce x2, mape br x2");
+      log(`lab: starting mape ce x2, mape br x2 (${opts.host === "native" ? "the router program" : "Node"}${opts.ceQemu ? `; CE1 the ${opts.ceQemu} build under qemu-user` : ""})`);
       await svc.startDataPaths();
     }
     const ctx: Ctx = { t, svc, seconds: opts.seconds ?? 3 };

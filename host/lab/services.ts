@@ -43,13 +43,36 @@ interface Proc {
   output: string;
 }
 
+/** Which `mape` runs the CEs and BRs. */
+export interface DataPathHost {
+  /** "node": bin/mape.js (default); "native": the router program build/router/x86_64/mape. */
+  host?: "node" | "native";
+  /** CE1 as the router program of this target under qemu-user (e.g. "mipsel"). */
+  ceQemu?: string;
+}
+
+/** The router program of a target. */
+export function routerExe(target: string): string {
+  return join(repoRoot(), "build", "router", target, "mape");
+}
+
+/** The command line that runs `mape` for one of the lab's data paths. */
+export function mapeCommand(opts: DataPathHost, name: string): string[] {
+  if (name === "ce" && opts.ceQemu) return [`qemu-${opts.ceQemu}-static`, routerExe(opts.ceQemu)];
+  if (opts.host === "native") return [routerExe("x86_64")];
+  return [process.execPath, join(repoRoot(), "bin", "mape.js")];
+}
+
 export class Services {
   readonly procs: Proc[] = [];
   readonly www: string;
   /** Size of big.bin (the failover transfer), MiB. */
   bigFileMiB = 24;
 
-  constructor(readonly t: Topology) {
+  constructor(
+    readonly t: Topology,
+    readonly hosts: DataPathHost = {},
+  ) {
     this.www = join(tempDir(), "www");
   }
 
@@ -76,12 +99,10 @@ export class Services {
   /**
    * Runs `mape ce` in ce and ce2 and `mape br` in br1 and br2, each on its
    * TUN mape0 with a JSON config written for it, and waits until each has
-   * attached (carrier up on the TUN).
+   * attached (carrier up on the TUN). Which `mape`: this.hosts.
    */
   async startDataPaths(): Promise<void> {
     const { t } = this;
-    const mape = join(repoRoot(), "bin", "mape.js");
-    const node = process.execPath;
     const jobs: [string, string, "ce" | "br", string | undefined][] = [
       ["ce", t.ns.ce, "ce", t.ce1.endUserPrefix],
       ["ce2", t.ns.ce2, "ce", t.ce2.endUserPrefix],
@@ -91,13 +112,14 @@ export class Services {
     const started: [string, string, Proc][] = [];
     for (const [name, ns, role, prefix] of jobs) {
       const cfg = writeTemp(JSON.stringify(labConfig(t.preset, prefix, t.legacyIid), null, 2), `${name}.json`);
-      started.push([name, ns, this.start(`mape ${role} (${name})`, ns, node, [mape, role, "--config", cfg, "--tun", "mape0"])]);
+      const [cmd, ...pre] = mapeCommand(this.hosts, name);
+      started.push([name, ns, this.start(`mape ${role} (${name})`, ns, cmd, [...pre, role, "--config", cfg, "--tun", "mape0"])]);
     }
     for (const [name, ns, p] of started) {
       const ok = await waitFor(() => {
         if (p.child.exitCode !== null || p.child.signalCode !== null) throw new Error("exited");
         return /LOWER_UP/.test(t.lab.execSync(ns, "ip", ["link", "show", "dev", "mape0"]));
-      }, 10_000);
+      }, this.hosts.ceQemu ? 30_000 : 10_000);
       if (!ok || p.child.exitCode !== null) throw new Error(`the data path in ${name} did not start: ${this.describe(p)}`);
     }
   }

@@ -27,6 +27,8 @@ export interface FuzzOptions {
   tolerateReleasedDrops?: boolean;
   /** "debug" runs the build with assertions on (slower). */
   variant?: "release" | "debug";
+  /** Called with each batch's inputs (copies) and its clock, before process(): a recording for other hosts. */
+  record?: (inputs: Uint8Array[], nowMs: number) => void;
 }
 
 export interface FuzzStats {
@@ -169,6 +171,12 @@ export function runFuzz(profile: Profile, opts: FuzzOptions): FuzzStats {
     if (r.chance(0.01)) now += 11_000; // IPv4 fragment flows and held fragments (10 s)
     if (r.chance(0.005)) now += 61_000; // IPv6 reassembly (60 s)
     if (r.chance(0.0005)) now += 310_000; // UDP mappings (300 s)
+
+    if (opts.record) {
+      const inputs: Uint8Array[] = [];
+      for (let i = 0; i < batch; i++) inputs.push(dp.mem.slice(dp.inputPtr(i), dp.inputPtr(i) + dp.lens[i]));
+      opts.record(inputs, now);
+    }
 
     // ---- process ----
     let n: number;

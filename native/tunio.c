@@ -1,0 +1,315 @@
+// TUN batch I/O: see tunio.h. Used by native/tun.c (the Node addon) and the
+// router program; no allocation, no state.
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/if.h>
+#include <linux/if_tun.h>
+#include <linux/virtio_net.h>
+#include <stdint.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <sys/uio.h>
+#include <unistd.h>
+#include "tunio.h"
+
+// The IPv4 total length bounds a super-packet; the kernel segments it.
+#define GSO_MAX_BYTES 65535
+#define GSO_MAX_SEGS 64
+
+const char *tunio_open_hint(int err) {
+  switch (err) {
+    case ENOENT: return "no TUN device node: load the tun module (modprobe tun) or create /dev/net/tun (mknod /dev/net/tun c 10 200)";
+    case ENODEV: case ENXIO: return "the kernel has no TUN driver (CONFIG_TUN): load the tun module";
+    case EPERM: case EACCES: return "not permitted: run as root or with CAP_NET_ADMIN";
+    default: return "";
+  }
+}
+
+const char *tunio_setiff_hint(int err) {
+  switch (err) {
+    case EPERM: return "not permitted: creating or attaching a TUN needs CAP_NET_ADMIN (or ownership of a persistent device)";
+    case EBUSY: return "the device is busy: another process has it open (or it was created with different flags, e.g. multi_queue)";
+    case EINVAL: return "the name belongs to a device that is not a TUN (or a TAP, or the flags do not match)";
+    default: return "";
+  }
+}
+
+
+int tunio_open(const char *name, int extra_flags, const char *path, char *ifname, int *err) {
+  size_t len = strlen(name);
+  if (len >= IFNAMSIZ) {
+    *err = EINVAL;
+    return -1;
+  }
+  int fd = open(path ? path : "/dev/net/tun", O_RDWR | O_CLOEXEC | O_NONBLOCK);
+  if (fd < 0) {
+    *err = errno;
+    return -1;
+  }
+  struct ifreq ifr;
+  memset(&ifr, 0, sizeof ifr);
+  ifr.ifr_flags = (short)(IFF_TUN | IFF_NO_PI | (extra_flags & (IFF_MULTI_QUEUE | IFF_VNET_HDR)));
+  memcpy(ifr.ifr_name, name, len);
+  if (ioctl(fd, TUNSETIFF, &ifr) < 0) {
+    *err = errno;
+    close(fd);
+    return -2;
+  }
+  if (ifname) {
+    memcpy(ifname, ifr.ifr_name, IFNAMSIZ);
+    ifname[IFNAMSIZ - 1] = 0;
+  }
+  return fd;
+}
+
+// SIOCGIFMTU on a datagram socket, in the caller's network namespace (/sys
+// may belong to another one).
+int tunio_mtu(const char *name, int *err) {
+  struct ifreq ifr;
+  memset(&ifr, 0, sizeof ifr);
+  strncpy(ifr.ifr_name, name, IFNAMSIZ - 1);
+  int s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  if (s < 0 || ioctl(s, SIOCGIFMTU, &ifr) < 0) {
+    *err = errno;
+    if (s >= 0) close(s);
+    return -1;
+  }
+  close(s);
+  return ifr.ifr_mtu;
+}
+
+static uint32_t csum_add(const uint8_t *p, uint32_t len, uint32_t sum) {
+  uint64_t s = sum;
+  while (len >= 2) {
+    s += (uint32_t)(p[0] << 8 | p[1]);
+    p += 2;
+    len -= 2;
+  }
+  if (len) s += (uint32_t)(p[0] << 8);
+  while (s >> 32) s = (s & 0xffffffff) + (s >> 32);
+  return (uint32_t)s;
+}
+
+static uint16_t csum_fold(uint32_t s) {
+  while (s >> 16) s = (s & 0xffff) + (s >> 16);
+  return (uint16_t)s;
+}
+
+static inline uint16_t rd16(const uint8_t *p) { return (uint16_t)(p[0] << 8 | p[1]); }
+static inline uint32_t rd32(const uint8_t *p) { return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3]; }
+static inline void wr16(uint8_t *p, uint16_t v) { p[0] = (uint8_t)(v >> 8); p[1] = (uint8_t)v; }
+
+// The pseudo-header sum of an IPv4 TCP segment (not folded, not complemented).
+static uint32_t tcp4_pseudo(const uint8_t *ip, uint32_t tcplen) {
+  return csum_add(ip + 12, 8, 0) + 6 + tcplen;
+}
+
+// What a segment contributes to a merge: its headers and payload.
+typedef struct {
+  uint32_t ihl, thl, plen;  // IPv4 header, TCP header, payload bytes
+  uint32_t seq;
+} seg;
+
+// An IPv4 TCP segment that may be merged: no fragment, no IP options
+// differences checked later, only ACK (and PSH) flags, a payload, a valid
+// TCP checksum (a merged packet gets a new checksum from the kernel, which
+// must not launder a corrupt segment).
+static int tcp4_mergeable(const uint8_t *p, uint32_t len, seg *s) {
+  if (len < 40 || (p[0] >> 4) != 4 || p[9] != 6) return 0;
+  uint32_t ihl = (uint32_t)(p[0] & 15) * 4;
+  if (ihl < 20 || rd16(p + 2) != len) return 0;
+  if (rd16(p + 6) & 0x3fff) return 0;  // MF or an offset: a fragment
+  if (len < ihl + 20) return 0;
+  const uint8_t *t = p + ihl;
+  uint32_t thl = (uint32_t)(t[12] >> 4) * 4;
+  if (thl < 20 || len < ihl + thl) return 0;
+  uint8_t fl = t[13];
+  if ((fl & ~0x18) != 0 || !(fl & 0x10)) return 0;  // ACK, maybe PSH; nothing else
+  uint32_t plen = len - ihl - thl;
+  if (plen == 0) return 0;
+  if (csum_fold(csum_add(t, len - ihl, tcp4_pseudo(p, len - ihl))) != 0xffff) return 0;
+  s->ihl = ihl;
+  s->thl = thl;
+  s->plen = plen;
+  s->seq = rd32(t + 4);
+  return 1;
+}
+
+// Whether b continues a's flow right after `next` (the sequence number the
+// merged packet reaches): same addresses, ports, IP TOS/TTL/DF and options,
+// same TCP header (ack, window aside from PSH, options) and no PSH before.
+static int tcp4_follows(const uint8_t *a, const seg *sa, const uint8_t *b, const seg *sb, uint32_t next) {
+  if (sa->ihl != sb->ihl || sa->thl != sb->thl || sb->seq != next) return 0;
+  if (a[1] != b[1] || a[8] != b[8] || (a[6] & 0x40) != (b[6] & 0x40)) return 0;
+  if (memcmp(a + 12, b + 12, 8) != 0) return 0;
+  if (sa->ihl > 20 && memcmp(a + 20, b + 20, sa->ihl - 20) != 0) return 0;
+  const uint8_t *ta = a + sa->ihl, *tb = b + sb->ihl;
+  if (memcmp(ta, tb, 4) != 0) return 0;          // ports
+  if (memcmp(ta + 8, tb + 8, 4) != 0) return 0;  // ack
+  if (ta[13] & 0x08) return 0;                   // PSH ends a run (as GRO)
+  if (rd16(ta + 14) != rd16(tb + 14)) return 0;  // window
+  if (sa->thl > 20 && memcmp(ta + 20, tb + 20, sa->thl - 20) != 0) return 0;  // options (timestamps)
+  return 1;
+}
+
+// Writes packets 0..count with a virtio_net_hdr each; with `coalesce`, runs
+// of consecutive same-flow IPv4 TCP segments (all but the last of the same
+// payload size) go as one GSO packet whose headers are the first segment's
+// (total length, IPv4 checksum, TCP pseudo-header checksum and PSH
+// rewritten in place), the later segments' payloads gathered with writev.
+// Returns packets consumed; *fatal is set (EBADF) when nothing could be
+// written at all.
+static uint32_t write_vnet(int fd, uint8_t *buf, const int32_t *off, const int32_t *lens, uint32_t count,
+                           int32_t *res, int coalesce, int *fatal) {
+  static const struct virtio_net_hdr zero;
+  uint32_t n = 0;
+  while (n < count) {
+    uint8_t *p = buf + off[n];
+    uint32_t len = (uint32_t)lens[n];
+    uint32_t k = 1;  // packets in this write
+    struct virtio_net_hdr vh = zero;
+    struct iovec iov[GSO_MAX_SEGS + 2];
+    int iovn = 2;
+    iov[0].iov_base = &vh;
+    iov[0].iov_len = sizeof vh;
+    iov[1].iov_base = p;
+    iov[1].iov_len = len;
+    seg s0, si;
+    uint8_t saved[64];
+    uint32_t savedLen = 0;
+    if (coalesce && n + 1 < count && tcp4_mergeable(p, len, &s0)) {
+      uint32_t total = len, next = s0.seq + s0.plen;
+      const uint8_t *prev = p;
+      seg sprev = s0;
+      while (n + k < count && k < GSO_MAX_SEGS && sprev.plen == s0.plen) {
+        const uint8_t *q = buf + off[n + k];
+        uint32_t ql = (uint32_t)lens[n + k];
+        if (!tcp4_mergeable(q, ql, &si) || si.plen > s0.plen || total + si.plen > GSO_MAX_BYTES) break;
+        if (!tcp4_follows(prev, &sprev, q, &si, next)) break;
+        iov[iovn].iov_base = (void *)(q + si.ihl + si.thl);
+        iov[iovn].iov_len = si.plen;
+        iovn++;
+        total += si.plen;
+        next += si.plen;
+        prev = q;
+        sprev = si;
+        k++;
+      }
+      if (k > 1) {
+        // Rewrite the first segment's headers for the whole run (kept, to
+        // restore them should the write fail: results refer to the slots).
+        savedLen = s0.ihl + s0.thl;
+        memcpy(saved, p, savedLen);
+        uint8_t *t = p + s0.ihl;
+        wr16(p + 2, (uint16_t)total);
+        wr16(p + 10, 0);
+        wr16(p + 10, (uint16_t)~csum_fold(csum_add(p, s0.ihl, 0)));
+        t[13] |= (uint8_t)(((const uint8_t *)prev)[sprev.ihl + 13] & 0x08);  // the last one's PSH
+        wr16(t + 16, csum_fold(tcp4_pseudo(p, total - s0.ihl)));
+        vh.flags = VIRTIO_NET_HDR_F_NEEDS_CSUM;
+        vh.gso_type = VIRTIO_NET_HDR_GSO_TCPV4;
+        vh.hdr_len = (uint16_t)(s0.ihl + s0.thl);
+        vh.gso_size = (uint16_t)s0.plen;
+        vh.csum_start = (uint16_t)s0.ihl;
+        vh.csum_offset = 16;
+      }
+    }
+    ssize_t r = writev(fd, iov, iovn);
+    if (r < 0) {
+      int err = errno;
+      if (savedLen) memcpy(p, saved, savedLen);
+      if (err == EINTR) continue;
+      if (err == EAGAIN || err == EWOULDBLOCK) break;
+      if (err == EBADF || err == EBADFD) {
+        if (n == 0) *fatal = err;
+        break;
+      }
+      for (uint32_t j = 0; j < k; j++)
+        if (res) res[n + j] = -err;
+    } else {
+      for (uint32_t j = 0; j < k; j++)
+        if (res) res[n + j] = lens[n + j];
+    }
+    n += k;
+  }
+  return n;
+}
+
+// readBatch(fd, buf, offsets, capacities, lengths, count) -> n.
+// Reads packets until `count` are read or the device has none left (EAGAIN);
+
+int32_t tunio_read_batch(int fd, uint8_t *buf, const int32_t *off, const int32_t *cap, int32_t *lens, uint32_t count,
+                         uint32_t flags, int *err) {
+  const int vnet = (flags & TUNIO_VNET) != 0;
+  uint32_t n = 0;
+  while (n < count) {
+    struct virtio_net_hdr vh;
+    ssize_t r;
+    if (vnet) {
+      struct iovec iov[2] = {{&vh, sizeof vh}, {buf + off[n], (size_t)cap[n]}};
+      r = readv(fd, iov, 2);
+    } else {
+      r = read(fd, buf + off[n], (size_t)cap[n]);
+    }
+    if (r < 0) {
+      int e = errno;
+      if (e == EINTR) continue;
+      if (e == EAGAIN || e == EWOULDBLOCK || n > 0) break;
+      *err = e;
+      return -1;
+    }
+    if (vnet) {
+      r = r < (ssize_t)sizeof vh ? 0 : r - (ssize_t)sizeof vh;
+      if (r > cap[n]) r = cap[n];
+      // No offloads are negotiated (TUNSETOFFLOAD), so the kernel completes
+      // checksums and never hands over GSO packets; finish a partial
+      // checksum anyway should one come.
+      if ((vh.flags & VIRTIO_NET_HDR_F_NEEDS_CSUM) && vh.gso_type == VIRTIO_NET_HDR_GSO_NONE) {
+        uint32_t st = vh.csum_start, at = st + vh.csum_offset;
+        if (at + 2 <= (uint32_t)r) {
+          uint8_t *p = buf + off[n];
+          uint32_t sum = csum_add(p + st, (uint32_t)r - st, 0);
+          uint16_t c = (uint16_t)~csum_fold(sum);
+          p[at] = (uint8_t)(c >> 8);
+          p[at + 1] = (uint8_t)c;
+        }
+      }
+    }
+    lens[n] = (int32_t)(r > cap[n] ? cap[n] : r);
+    n++;
+  }
+  return (int32_t)n;
+}
+
+int32_t tunio_write_batch(int fd, uint8_t *buf, const int32_t *off, const int32_t *lens, uint32_t count, int32_t *res,
+                          uint32_t flags, int *err) {
+  if (flags & TUNIO_VNET) {
+    int fatal = 0;
+    uint32_t n = write_vnet(fd, buf, off, lens, count, res, (flags & TUNIO_COALESCE_TCP4) != 0, &fatal);
+    if (fatal) {
+      *err = fatal;
+      return -1;
+    }
+    return (int32_t)n;
+  }
+  uint32_t n = 0;
+  while (n < count) {
+    ssize_t r = write(fd, buf + off[n], (size_t)lens[n]);
+    if (r < 0) {
+      int e = errno;
+      if (e == EINTR) continue;
+      if (e == EAGAIN || e == EWOULDBLOCK) break;
+      if (e == EBADF || e == EBADFD) {
+        if (n > 0) break;
+        *err = e;
+        return -1;
+      }
+      r = -e;
+    }
+    if (res) res[n] = (int32_t)r;
+    n++;
+  }
+  return (int32_t)n;
+}

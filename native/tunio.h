@@ -1,0 +1,43 @@
+// TUN batch I/O shared by the Node addon (native/tun.c) and the router
+// program (native/router/): ONE implementation of opening a TUN, reading and
+// writing batches of packets straight into caller-chosen slots of one
+// buffer, the virtio_net_hdr and TCP coalescing into GSO writes.
+//
+//   tunio_open(name, flags, path, ifname, &err)    -> fd (non-blocking) or -1
+//   tunio_mtu(name, &err)                          -> MTU or -1
+//   tunio_read_batch(fd, buf, off, cap, lens, count, flags, &err)
+//        reads until `count` packets or EAGAIN; returns how many (lens[i] set);
+//        an error after some packets returns those (the next call meets it
+//        again); with none, returns -1 and err (EAGAIN gives 0).
+//   tunio_write_batch(fd, buf, off, lens, count, res, flags, &err)
+//        writes packets in order; stops early only when the device would
+//        block (EAGAIN: retry from the returned n). A packet the kernel
+//        refuses is consumed, res[i] = -errno (else the bytes written).
+//        Returns -1 with err only when the fd is gone (EBADF) before any.
+//
+// flags: TUNIO_VNET (the fd has IFF_VNET_HDR: a struct virtio_net_hdr before
+// every packet, added and stripped here) and, on write, TUNIO_COALESCE_TCP4:
+// consecutive IPv4 TCP segments of one flow go as ONE GSO super-packet
+// (VIRTIO_NET_HDR_GSO_TCPV4, like the kernel's GRO or wireguard-go's), so the
+// stack behind the TUN handles one skb instead of dozens. The headers of the
+// first segment of a merged run are rewritten in place (restored if the
+// write fails).
+#ifndef MAPE_TUNIO_H
+#define MAPE_TUNIO_H
+
+#include <stdint.h>
+
+#define TUNIO_VNET 1
+#define TUNIO_COALESCE_TCP4 2
+
+int tunio_open(const char *name, int extra_flags, const char *path, char *ifname, int *err);
+/** What to do about an errno of open() or of TUNSETIFF (for messages). */
+const char *tunio_open_hint(int err);
+const char *tunio_setiff_hint(int err);
+int tunio_mtu(const char *name, int *err);
+int32_t tunio_read_batch(int fd, uint8_t *buf, const int32_t *off, const int32_t *cap, int32_t *lens, uint32_t count,
+                         uint32_t flags, int *err);
+int32_t tunio_write_batch(int fd, uint8_t *buf, const int32_t *off, const int32_t *lens, uint32_t count, int32_t *res,
+                          uint32_t flags, int *err);
+
+#endif
