@@ -108,6 +108,9 @@ function discard(size: usize): usize {
   const spare = spareCapacity();
   if (spare > DISCARD_BYTES && size <= spare) return slotBase + <usize>(slotN >> 1) * SLOT_SIZE;
   if (size <= DISCARD_BYTES) return DISCARD_AREA;
+  // The runtime refuses this pointer and abandons the call before any
+  // export runs: start the next call afresh.
+  resetArguments();
   return NOWHERE;
 }
 
