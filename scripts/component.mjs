@@ -4,7 +4,7 @@
 //   core module with the adapter (assembly/component.ts)
 //     → keep only memory, cabi_realloc and the adapter's cm_* exports, drop
 //       the code nothing reaches any more (binaryen)
-//     → rename cm_* to the WIT names `mape:datapath/datapath@0.1.0#<name>`
+//     → rename cm_* to the WIT names `mape:datapath/datapath@0.2.0#<name>`
 //       (AssemblyScript cannot spell them)
 //     → embed wit/mape.wit (componentEmbed) → componentNew
 //     → build/mape.component.wasm
@@ -29,7 +29,7 @@ export const WIT_PATH = join(ROOT, "wit", "mape.wit");
 export const COMPONENT_PATH = join(ROOT, "build", "mape.component.wasm");
 export const TRANSPILED_DIR = join(ROOT, "build", "component");
 /** The exported interface: core export names are `<INTERFACE>#<function>`. */
-export const INTERFACE = "mape:datapath/datapath@0.1.0";
+export const INTERFACE = "mape:datapath/datapath@0.2.0";
 export const WORLD = "mape";
 
 /** Adapter export (assembly/component.ts) → WIT function name. */

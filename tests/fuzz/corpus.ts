@@ -253,26 +253,35 @@ export class Corpus {
 
   /** A garbage chain of extension headers between a valid outer header and (maybe) a valid inner packet. */
   garbageChain(r: Rng): Uint8Array {
-    const types = [0, 43, 44, 60, 51, 50, 135, 139, 140, 253, 254];
-    const parts: Uint8Array[] = [];
-    let first = 0;
-    const n = r.range(1, 6);
-    let prev: Uint8Array | undefined;
-    for (let i = 0; i < n; i++) {
-      const t = r.chance(0.8) ? r.pick(types) : r.byte();
-      const hlen = t === 44 ? 8 : 8 * (1 + (r.chance(0.8) ? r.int(3) : r.int(256)));
-      const h = new Uint8Array(Math.min(hlen, 2100));
-      for (let k = 0; k < h.length; k++) h[k] = r.chance(0.5) ? 0 : r.byte();
-      if (t !== 44) h[1] = r.chance(0.8) ? hlen / 8 - 1 : r.byte();
-      if (prev) prev[0] = t;
-      else first = t;
-      parts.push(h);
-      prev = h;
-    }
-    const inner = P.udp4({ src: REMOTES[0], dst: this.ce4, srcPort: 53, dstPort: r.pick(this.ports) });
-    prev![0] = r.chance(0.7) ? 4 : r.byte();
-    const body = P.concat(...parts, inner);
-    const h = P.ipv6({ src: this.profile.br, dst: this.ce6, nextHeader: first, payload: body });
-    return h.length > 3968 ? h.subarray(0, 3968) : h;
+    return garbageChain(r, P.ip6(this.profile.br), this.ce6, P.udp4({ src: REMOTES[0], dst: this.ce4, srcPort: 53, dstPort: r.pick(this.ports) }));
   }
+}
+
+/**
+ * IPv6 from src6 to dst6 with a garbage chain of 1–6 extension headers
+ * (known and unknown types, sane and insane lengths) in front of `inner`
+ * (an IPv4 packet, announced as next header 4 most of the time); cut to
+ * the input capacity. Shared by the CE and BR corpora.
+ */
+export function garbageChain(r: Rng, src6: Uint8Array, dst6: Uint8Array, inner: Uint8Array): Uint8Array {
+  const types = [0, 43, 44, 60, 51, 50, 135, 139, 140, 253, 254];
+  const parts: Uint8Array[] = [];
+  let first = 0;
+  const n = r.range(1, 6);
+  let prev: Uint8Array | undefined;
+  for (let i = 0; i < n; i++) {
+    const t = r.chance(0.8) ? r.pick(types) : r.byte();
+    const hlen = t === 44 ? 8 : 8 * (1 + (r.chance(0.8) ? r.int(3) : r.int(256)));
+    const h = new Uint8Array(Math.min(hlen, 2100));
+    for (let k = 0; k < h.length; k++) h[k] = r.chance(0.5) ? 0 : r.byte();
+    if (t !== 44) h[1] = r.chance(0.8) ? hlen / 8 - 1 : r.byte();
+    if (prev) prev[0] = t;
+    else first = t;
+    parts.push(h);
+    prev = h;
+  }
+  prev![0] = r.chance(0.7) ? 4 : r.byte();
+  const body = P.concat(...parts, inner);
+  const h = P.ipv6({ src: src6, dst: dst6, nextHeader: first, payload: body });
+  return h.length > 3968 ? h.subarray(0, 3968) : h;
 }

@@ -12,6 +12,13 @@ import type { DataPathExports as HostDataPathExports } from "../../host/datapath
 export interface DataPathExports extends HostDataPathExports {
   mapIPv6(rule: number, addr: number, port: number, out: number): number;
   ruleForIPv4(addr: number): number;
+  ruleCount(): number;
+  ruleIPv4Prefix(i: number): number;
+  ruleIPv4PrefixLength(i: number): number;
+  rulePsidOffset(i: number): number;
+  rulePsidLength(i: number): number;
+  brCount(): number;
+  brAddress(i: number): number;
   scratch(): number;
   sessionCapacity?(): number;
   natBytes?(): number;
@@ -38,14 +45,15 @@ export class RawDataPath {
 
   /**
    * Loads a fresh module instance, configures it as a CE from command-line
-   * style flags (host/config/source.ts), and carves `slots` slots and
-   * `sessions` NAT sessions.
+   * style flags (host/config/source.ts) — or with already encoded option
+   * bytes (any mode, e.g. a BR: tests/fuzz/profiles.ts) — and carves
+   * `slots` slots and `sessions` NAT sessions.
    */
-  constructor(configArgs: string[], opts: { slots?: number; sessions?: number; seed?: number; variant?: Variant } = {}) {
+  constructor(config: string[] | Uint8Array, opts: { slots?: number; sessions?: number; seed?: number; variant?: Variant } = {}) {
     this.engine = new Engine(instantiate(opts.variant ?? "release"));
     this.ex = this.engine.exports as unknown as DataPathExports;
     const ex = this.ex;
-    this.engine.configure(readConfigSource(configArgs, "ce").encoded);
+    this.engine.configure(config instanceof Uint8Array ? config : readConfigSource(config, "ce").encoded);
     if (ex.init(opts.slots ?? 256, opts.sessions ?? 65536, opts.seed ?? 1) !== 0) throw new Error("init failed");
     if (ex.start(0) !== 0) throw new Error("start failed");
     this.mem = new Uint8Array(ex.memory.buffer);
@@ -95,6 +103,14 @@ export class RawDataPath {
   output(j: number): Uint8Array {
     const o = this.outOffs[j];
     return this.mem.subarray(o, o + this.outLens[j]);
+  }
+
+  /** Byte counts of every counter, as numbers. */
+  byteCounts(into?: Float64Array<ArrayBuffer>): Float64Array<ArrayBuffer> {
+    const n = this.counterNames.length;
+    const out = into ?? new Float64Array(n);
+    for (let i = 0; i < n; i++) out[i] = Number(this.counterView[2 * i + 1]);
+    return out;
   }
 
   /** Packet counts of every counter, as numbers. */

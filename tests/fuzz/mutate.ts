@@ -191,9 +191,45 @@ export const randomPacket: Mutator = (r, b, _len, cap) => {
   return n;
 };
 
+const PORT_EDGES = [0, 1, 1023, 1024, 4095, 4096, 4097, 8191, 8192, 32767, 32768, 65534, 65535];
+
+/**
+ * One field of an otherwise valid packet set to a boundary value, checksums
+ * fixed afterwards: IPv4 TTL, total length (±1 of the bytes), IHL, DF / MF /
+ * fragment offset, protocol; IPv6 payload length (±1), hop limit; ports and
+ * echo ids at port-set and PSID edges; UDP length; ICMP type and code.
+ * Aims at the inner IPv4 packet of IPv4-in-IPv6 as well as at plain IPv4.
+ */
+export const boundaryField: Mutator = (r, b, len) => {
+  const o = ipv4At(b, len);
+  if (o >= 0 && r.chance(o === 40 ? 0.85 : 1)) {
+    const hl = (b[o] & 15) * 4;
+    const l4 = o + hl;
+    switch (r.int(9)) {
+      case 0: b[o + 8] = r.pick([0, 1, 2, 254, 255]); break;
+      case 1: put16(b, o + 2, len - o + r.pick([-1, 0, 1, -8, 8])); break;
+      case 2: b[o] = 0x40 | r.pick([0, 4, 5, 6, 15]); break;
+      case 3: put16(b, o + 6, r.pick([0x4000, 0x2000, 0x0001, 0x1fff, 0x3fff, 0x2000 | 0x1fff, 0x4000 | 0x0001, 0x8000])); break;
+      case 4: b[o + 9] = r.pick([0, 1, 4, 6, 17, 41, 47, 58, 255]); break;
+      case 5: if (l4 + 4 <= len) put16(b, l4 + r.pick([0, 2]), r.pick(PORT_EDGES)); break;
+      case 6: if (l4 + 8 <= len && b[o + 9] === 17) put16(b, l4 + 4, r.pick([0, 7, 8, 9, len - l4 - 1, len - l4, len - l4 + 1])); break;
+      case 7: if (l4 + 8 <= len && b[o + 9] === 1) put16(b, l4 + 4, r.pick(PORT_EDGES)); break;
+      default: if (l4 + 2 <= len && b[o + 9] === 1) { b[l4] = r.pick([0, 3, 5, 8, 11, 12, 4, 255]); b[l4 + 1] = r.pick([0, 1, 3, 4, 13, 15, 16, 255]); } break;
+    }
+  } else if (len >= 40 && b[0] >> 4 === 6) {
+    switch (r.int(3)) {
+      case 0: put16(b, 4, Math.max(0, Math.min(0xffff, len - 40 + r.pick([-1, 0, 1, -8, 8, 0xffff])))); break;
+      case 1: b[7] = r.pick([0, 1, 2, 255]); break;
+      default: if (len >= 44 && b[6] === 58) { b[40] = r.pick([1, 2, 3, 4, 127, 128, 129, 135, 255]); b[41] = r.pick([0, 1, 3, 4, 255]); } else b[6] = r.pick([0, 4, 41, 43, 44, 58, 59, 60]); break;
+    }
+  }
+  fixChecksums(b, len);
+  return len;
+};
+
 export const MUTATORS: readonly Mutator[] = [
   truncate, bitFlips, bitFlips, randomBytes, randomBytes, ipv4Fields, ipv4Fields, ipv6Fields,
-  l4Fields, l4Fields, l4Fields, extend, randomPacket,
+  l4Fields, l4Fields, l4Fields, extend, randomPacket, boundaryField, boundaryField,
 ];
 
 /** One to three mutations, then (often) checksums fixed so the packet gets past the checks. */

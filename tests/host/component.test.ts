@@ -2,25 +2,18 @@
 // with jco, instantiated in Node, driven through its WIT interface only —
 // configure the JANOG CE, one UDP packet from the LAN out through the
 // tunnel and its reply back, counters by name, the argument regions at
-// their limits, and the trap on an oversized batch.
+// their limits, and batches the adapter refuses (too many packets, too many
+// bytes) with an error result instead of a trap, the instance staying usable.
 //
 // Uses build/mape.component.wasm (`npm run build:component`); builds it
 // in memory through scripts/component.mjs when it is missing.
 
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { dirname, join } from "node:path";
-import { fileURLToPath, pathToFileURL } from "node:url";
 import { readConfigSource } from "../../host/config/source.js";
+import { componentBytes, errorPayload, instance, type Counter, type Datapath } from "./component-driver.js";
 import { dissect, ip6, ipip6, pattern, udp4 } from "./packets.js";
 
-function root(): string {
-  let dir = dirname(fileURLToPath(import.meta.url));
-  while (!existsSync(join(dir, "package.json"))) dir = dirname(dir);
-  return dir;
-}
 
 const CE4 = "203.86.225.1";
 const CE6 = "2403:9200:1234::cb56:e101:234";
@@ -29,42 +22,6 @@ const PSID = 0x234;
 const PORTS = Array.from({ length: 15 }, (_, i) => ((i + 1) << 12) | PSID);
 const T0 = 1_700_000_000_000;
 const JANOG = ["--rule", "2403:9200::/32,203.86.225.0/28,16,4", "--br", BR, "--prefix", "2403:9200:1234::/48"];
-
-interface Counter { name: string; packets: bigint; bytes: bigint }
-interface Datapath {
-  configure(options: Uint8Array): void;
-  init(slots: number, sessions: number, seed: number): void;
-  start(keepSessions: boolean): void;
-  limits(): { slotCount: number; batchMax: number; inputCapacity: number; sessionCapacity: number };
-  processBatch(packets: Uint8Array[], nowMs: number): Uint8Array[];
-  counters(): Counter[];
-  ceInfo(): {
-    ipv4: number; ipv4PrefixLength: number; psid: number; psidLength: number; psidOffset: number;
-    portCount: number; mapAddress: Uint8Array;
-  } | undefined;
-}
-
-// ---- the component, transpiled once into a temporary directory ----
-
-const work = mkdtempSync(join(tmpdir(), "mape-component-"));
-process.on("exit", () => rmSync(work, { recursive: true, force: true }));
-let entry: Promise<string> | undefined;
-let instances = 0;
-
-async function transpiled(): Promise<string> {
-  const script = await import(pathToFileURL(join(root(), "scripts", "component.mjs")).href);
-  const path = join(root(), "build", "mape.component.wasm");
-  const component = existsSync(path) ? new Uint8Array(readFileSync(path)) : (await script.buildComponent()).component;
-  return script.transpileTo(component, join(work, "component"));
-}
-
-/** A fresh instance of the component (a new module URL instantiates the core module anew). */
-async function instance(): Promise<Datapath> {
-  entry ??= transpiled();
-  const url = `${pathToFileURL(await entry).href}?instance=${++instances}`;
-  const mod = await import(url);
-  return mod.datapath as Datapath;
-}
 
 function janogCe(): Uint8Array {
   return readConfigSource(JANOG, "ce").encoded.bytes;
@@ -81,13 +38,11 @@ function nonZero(list: Counter[]): Record<string, number> {
 // ---- tests ----
 
 test("component: the WIT world is the one in wit/mape.wit, with no imports", async () => {
-  const script = await import(pathToFileURL(join(root(), "scripts", "component.mjs")).href);
-  const path = join(root(), "build", "mape.component.wasm");
-  const component = existsSync(path) ? new Uint8Array(readFileSync(path)) : (await script.buildComponent()).component;
+  const component = await componentBytes();
   const { componentWit } = await import("@bytecodealliance/jco");
   const wit: string = await componentWit(component);
   assert.ok(!/\bimport\b/.test(wit), "the component imports nothing");
-  assert.match(wit, /export mape:datapath\/datapath@0\.1\.0;/);
+  assert.match(wit, /export mape:datapath\/datapath@0\.2\.0;/);
   const dp = await instance();
   const fns = Object.keys(dp).filter((k) => typeof (dp as unknown as Record<string, unknown>)[k] === "function").sort();
   assert.deepEqual(fns, ["ceInfo", "configure", "counters", "init", "limits", "processBatch", "start"]);
@@ -116,11 +71,13 @@ test("component: configure reports errors as config-error, nothing half-applies"
 test("component: the JANOG CE encapsulates a LAN packet to the BR and decapsulates the reply", async () => {
   const dp = await instance();
   assert.throws(() => dp.start(false), "start before init fails");
-  assert.deepEqual(dp.limits(), { slotCount: 0, batchMax: 0, inputCapacity: 0, sessionCapacity: 0 });
+  assert.deepEqual(dp.limits(), { slotCount: 0, batchMax: 0, inputCapacity: 0, sessionCapacity: 0, batchBytes: 0 });
   dp.configure(janogCe());
   dp.init(64, 1024, 1);
   dp.start(false);
-  assert.deepEqual(dp.limits(), { slotCount: 64, batchMax: 32, inputCapacity: 4096 - 128, sessionCapacity: 1024 });
+  assert.deepEqual(dp.limits(), {
+    slotCount: 64, batchMax: 32, inputCapacity: 4096 - 128, sessionCapacity: 1024, batchBytes: 32 * 4096 - 32 * 8,
+  });
 
   const p = udp4({ src: "192.168.1.10", dst: "198.51.100.7", srcPort: PORTS[0], dstPort: 40000, payload: pattern(20) });
   const out = dp.processBatch([p], T0);
@@ -177,17 +134,101 @@ test("component: full batches of the largest packets fit the argument regions; l
   assert.ok(nonZero(dp.counters())["in-ipv4"] === 3 * batchMax + 1);
 });
 
-test("component: more packets than batch-max trap (and poison only that instance)", async () => {
+/** A packet list the adapter must refuse: asserts the error and returns nothing. */
+function refused(dp: Datapath, packets: Uint8Array[], want: "too-many-packets" | "too-many-bytes"): void {
+  assert.throws(() => dp.processBatch(packets, T0), (e: unknown) => {
+    assert.ok(!(e instanceof WebAssembly.RuntimeError), `a trap, not an error result: ${(e as Error).message}`);
+    assert.equal(errorPayload(e), want);
+    return true;
+  });
+}
+
+/** The instance still works after a refused batch: a LAN packet goes out, the counters moved by it alone. */
+function stillUsable(dp: Datapath, before: Counter[]): void {
+  assert.deepEqual(nonZero(dp.counters()), nonZero(before), "a refused batch counts nothing");
+  const p = udp4({ src: "192.168.1.10", dst: "198.51.100.7", srcPort: PORTS[1], dstPort: 40001 });
+  const out = dp.processBatch([p], T0 + 1);
+  assert.equal(out.length, 1);
+  assert.equal(dissect(out[0]).src, CE6);
+  const c = byName(dp.counters());
+  assert.equal(c.get("in-ipv4")!.packets, (byName(before).get("in-ipv4")?.packets ?? 0n) + 1n);
+}
+
+test("component: more packets than batch-max are refused with too-many-packets; the instance stays usable", async () => {
   const dp = await instance();
   dp.configure(janogCe());
   dp.init(8, 64, 1);
   dp.start(false);
   const p = udp4({ src: "192.168.1.10", dst: "198.51.100.7", srcPort: PORTS[0], dstPort: 40000 });
   assert.equal(dp.processBatch([p, p, p, p], T0).length, 4);
-  assert.throws(() => dp.processBatch([p, p, p, p, p], T0), WebAssembly.RuntimeError);
-  const other = await instance();
-  other.configure(janogCe());
-  assert.equal(other.ceInfo()?.portCount, 15);
+  const before = dp.counters();
+  refused(dp, [p, p, p, p, p], "too-many-packets");
+  refused(dp, Array.from({ length: 5000 }, () => p), "too-many-packets");
+  stillUsable(dp, before);
+});
+
+test("component: before init any packet is too many (batch-max 0), and configure still works afterwards", async () => {
+  const dp = await instance();
+  const p = udp4({ src: "192.168.1.10", dst: "198.51.100.7", srcPort: PORTS[0], dstPort: 40000 });
+  refused(dp, [p], "too-many-packets");
+  assert.deepEqual(dp.processBatch([], T0), []);
+  dp.configure(janogCe());
+  assert.equal(dp.ceInfo()?.portCount, 15);
+});
+
+test("component: 9 packets of 65,535 bytes at 256 slots exceed the argument memory: refused with too-many-bytes, no trap", async () => {
+  const dp = await instance();
+  dp.configure(janogCe());
+  dp.init(256, 1024, 1);
+  dp.start(false);
+  const { batchBytes } = dp.limits();
+  const huge = Array.from({ length: 9 }, () => new Uint8Array(65535).fill(0x45));
+  assert.ok(9 * 65535 > batchBytes);
+  const before = dp.counters();
+  refused(dp, huge, "too-many-bytes");
+  stillUsable(dp, before);
+  // Within batch-bytes the same packets are taken and cut (then dropped as truncated).
+  const fit = Math.floor(batchBytes / (65535 + 8));
+  assert.deepEqual(dp.processBatch(huge.slice(0, fit), T0 + 2), []);
+  assert.equal(byName(dp.counters()).get("in-ipv4")!.packets, 1n + BigInt(fit));
+});
+
+test("component: 128 packets of 9,000 bytes at 256 slots: refused with too-many-bytes, then taken in batches of batch-bytes", async () => {
+  const dp = await instance();
+  dp.configure(janogCe());
+  dp.init(256, 1024, 1);
+  dp.start(false);
+  const { batchMax, batchBytes } = dp.limits();
+  assert.equal(batchMax, 128);
+  const jumbo = Array.from({ length: 128 }, (_, i) => {
+    const p = new Uint8Array(9000);
+    p.set(udp4({ src: "192.168.1.10", dst: "198.51.100.7", srcPort: PORTS[i % 15], dstPort: 40000 }));
+    return p;
+  });
+  const before = dp.counters();
+  refused(dp, jumbo, "too-many-bytes");
+  stillUsable(dp, before);
+  const per = Math.floor(batchBytes / (9000 + 8));
+  let taken = 0;
+  for (let i = 0; i < jumbo.length; i += per) {
+    dp.processBatch(jumbo.slice(i, i + per), T0 + 10 + i);
+    taken += jumbo.slice(i, i + per).length;
+  }
+  assert.equal(byName(dp.counters()).get("in-ipv4")!.packets, 1n + BigInt(taken));
+});
+
+test("component: configure with more bytes than any argument region returns CONFIG_LENGTH, before and after init", async () => {
+  const dp = await instance();
+  for (const size of [16385, 20 * 1024, 100 * 1024]) {
+    assert.throws(() => dp.configure(new Uint8Array(size)), (e: unknown) => {
+      assert.ok(!(e instanceof WebAssembly.RuntimeError), `configure(${size} bytes) trapped`);
+      return (errorPayload(e) as { code?: number })?.code === 28;
+    });
+  }
+  dp.configure(janogCe());
+  dp.init(8, 64, 1);
+  assert.throws(() => dp.configure(new Uint8Array(100 * 1024)), (e: unknown) => (errorPayload(e) as { code?: number })?.code === 28);
+  assert.equal(dp.ceInfo()?.portCount, 15, "the configuration in force is kept");
 });
 
 test("component: per-call cost of process-batch with 64 packets (diagnostic)", async (t) => {
