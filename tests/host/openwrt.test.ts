@@ -515,6 +515,50 @@ test("(d) the CE never creates its TUN: TUN_NOT_CREATED, the CE is stopped, neti
   assert.deepEqual(named(r, "proto_kill_command"), [["proto_kill_command", "wanmap"]]);
 });
 
+// ---------------------------------------------------------------------------
+// The package Makefile, under a stub of OpenWrt's rules.mk/package.mk
+// (tests/openwrt-sdk-stub: the same $(call)/$(eval) expansion of
+// Build/Prepare, Build/Compile and Package/mape/install as OpenWrt's
+// package.mk, Debian's mipsel cross compiler with MT7621 CPU flags as the
+// "SDK toolchain"). Not an OpenWrt build: no SDK exists on these machines.
+
+function packageMissing(): string | undefined {
+  for (const f of ["native/router/main.c", "native/tunio.c", "build/router/gen/mape.c", "build/router/gen/usage.h"]) {
+    try {
+      readFileSync(`${root}${f}`);
+    } catch {
+      return `${f} missing (the router program's sources and npm run build's wasm2c output)`;
+    }
+  }
+  for (const c of ["make", "mipsel-linux-gnu-gcc", "qemu-mipsel-static"]) if (!have(c)) return `${c} not installed`;
+  return undefined;
+}
+const skipPackage = skipUnlessCI(packageMissing());
+
+test("package Makefile: builds /usr/sbin/mape for mipsel with the target's flags, installs it and the handler; it runs under qemu", { skip: skipPackage, timeout: 300_000 }, () => {
+  const t = mkdtempSync(join(tmpdir(), "mape-pkg-"));
+  try {
+    const r = spawnSync("make", ["--no-print-directory", "-C", `${root}openwrt`, `TOPDIR=${root}tests/openwrt-sdk-stub`,
+      `BUILD_DIR=${t}/build`, `PKG_INSTALL_ROOT=${t}/root`, `MAPE_SRC=${root.replace(/\/$/, "")}`, "install"], { encoding: "utf8" });
+    assert.equal(r.status, 0, `${r.stdout}\n${r.stderr}`);
+    const exe = `${t}/root/usr/sbin/mape`;
+    const elf = readFileSync(exe);
+    // ELF, 32-bit, little-endian, e_machine 8 (MIPS).
+    assert.deepEqual([...elf.subarray(0, 6)], [0x7f, 0x45, 0x4c, 0x46, 1, 1]);
+    assert.equal(elf.readUInt16LE(18), 8);
+    assert.equal(readFileSync(`${t}/root/lib/netifd/proto/mape.sh`, "utf8"), readFileSync(HANDLER, "utf8"));
+    assert.equal(readFileSync(`${t}/root/usr/share/mape/odhcp6c-hook.sh`, "utf8"), readFileSync(HOOK, "utf8"));
+    // One program, one output: the mipsel build prints what the Node CLI prints.
+    const node = spawnSync(process.execPath, [`${root}bin/mape.js`, "calc", "--format", "mapcalc"], { encoding: "utf8" });
+    const mips = spawnSync("qemu-mipsel-static", [exe, "calc", "--format", "mapcalc"], { encoding: "utf8" });
+    assert.equal(node.status, 0, node.stderr);
+    assert.equal(mips.stderr, "");
+    assert.equal(mips.stdout, node.stdout);
+  } finally {
+    rmSync(t, { recursive: true, force: true });
+  }
+});
+
 test("teardown stops the CE (netifd sends it SIGTERM)", { skip }, () => {
   const r = runHandler({ action: "teardown", config: JANOG_UCI });
   assert.equal(r.status, 0, r.stderr);
