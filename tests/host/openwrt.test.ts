@@ -519,8 +519,8 @@ test("(d) the CE never creates its TUN: TUN_NOT_CREATED, the CE is stopped, neti
 // The package Makefile, under a stub of OpenWrt's rules.mk/package.mk
 // (tests/openwrt-sdk-stub: the same $(call)/$(eval) expansion of
 // Build/Prepare, Build/Compile and Package/mape/install as OpenWrt's
-// package.mk, Debian's mipsel cross compiler with MT7621 CPU flags as the
-// "SDK toolchain"). Not an OpenWrt build: no SDK exists on these machines.
+// package.mk) with two stand-ins for the SDK's toolchain (below). Not an
+// OpenWrt build: no SDK exists on these machines.
 
 function packageMissing(): string | undefined {
   for (const f of ["native/router/main.c", "native/tunio.c", "build/router/gen/mape.c", "build/router/gen/usage.h"]) {
@@ -530,34 +530,67 @@ function packageMissing(): string | undefined {
       return `${f} missing (the router program's sources and npm run build's wasm2c output)`;
     }
   }
-  for (const c of ["make", "mipsel-linux-gnu-gcc", "qemu-mipsel-static"]) if (!have(c)) return `${c} not installed`;
-  return undefined;
+  return have("make") ? undefined : "make not installed";
 }
-const skipPackage = skipUnlessCI(packageMissing());
 
-test("package Makefile: builds /usr/sbin/mape for mipsel with the target's flags, installs it and the handler; it runs under qemu", { skip: skipPackage, timeout: 300_000 }, () => {
-  const t = mkdtempSync(join(tmpdir(), "mape-pkg-"));
-  try {
-    const r = spawnSync("make", ["--no-print-directory", "-C", `${root}openwrt`, `TOPDIR=${root}tests/openwrt-sdk-stub`,
-      `BUILD_DIR=${t}/build`, `PKG_INSTALL_ROOT=${t}/root`, `MAPE_SRC=${root.replace(/\/$/, "")}`, "install"], { encoding: "utf8" });
-    assert.equal(r.status, 0, `${r.stdout}\n${r.stderr}`);
-    const exe = `${t}/root/usr/sbin/mape`;
-    const elf = readFileSync(exe);
-    // ELF, 32-bit, little-endian, e_machine 8 (MIPS).
-    assert.deepEqual([...elf.subarray(0, 6)], [0x7f, 0x45, 0x4c, 0x46, 1, 1]);
-    assert.equal(elf.readUInt16LE(18), 8);
-    assert.equal(readFileSync(`${t}/root/lib/netifd/proto/mape.sh`, "utf8"), readFileSync(HANDLER, "utf8"));
-    assert.equal(readFileSync(`${t}/root/usr/share/mape/odhcp6c-hook.sh`, "utf8"), readFileSync(HOOK, "utf8"));
-    // One program, one output: the mipsel build prints what the Node CLI prints.
-    const node = spawnSync(process.execPath, [`${root}bin/mape.js`, "calc", "--format", "mapcalc"], { encoding: "utf8" });
-    const mips = spawnSync("qemu-mipsel-static", [exe, "calc", "--format", "mapcalc"], { encoding: "utf8" });
-    assert.equal(node.status, 0, node.stderr);
-    assert.equal(mips.stderr, "");
-    assert.equal(mips.stdout, node.stdout);
-  } finally {
-    rmSync(t, { recursive: true, force: true });
-  }
-});
+/**
+ * Two stand-ins for an SDK's toolchain: Debian's mipsel cross compiler with
+ * MT7621's CPU flags (big/little endian and CPU, run under qemu-user), and
+ * musl-gcc with the kernel's headers (OpenWrt's libc, run natively on x86_64).
+ */
+interface Toolchain {
+  name: string;
+  tools: string[];
+  vars: (t: string) => string[];
+  run: (exe: string) => [string, string[]];
+  /** ELF class, data (1 little-endian), e_machine. */
+  elf: [number, number, number];
+}
+const TOOLCHAINS: Toolchain[] = [
+  { name: "mipsel (MT7621 flags)", tools: ["mipsel-linux-gnu-gcc", "qemu-mipsel-static"], vars: () => [], run: (exe) => ["qemu-mipsel-static", [exe]], elf: [1, 1, 8] },
+  {
+    name: "musl (x86_64)",
+    tools: ["musl-gcc"],
+    // musl-gcc searches musl's headers only: give it the kernel's (linux/, asm/), as an SDK's toolchain has them.
+    vars: (t) => {
+      mkdirSync(`${t}/kernel-headers`);
+      for (const [n, p] of [["linux", "/usr/include/linux"], ["asm", `/usr/include/${process.arch === "x64" ? "x86_64" : process.arch}-linux-gnu/asm`], ["asm-generic", "/usr/include/asm-generic"]]) {
+        spawnSync("ln", ["-s", p, `${t}/kernel-headers/${n}`]);
+      }
+      return ["TARGET_CC=musl-gcc", "TARGET_CFLAGS=-Os -pipe", `TARGET_CPPFLAGS=-idirafter ${t}/kernel-headers`];
+    },
+    run: (exe) => [exe, []],
+    elf: [2, 1, 62],
+  },
+];
+
+for (const tc of TOOLCHAINS) {
+  const why = packageMissing() ?? tc.tools.map((c) => (have(c) ? undefined : `${c} not installed`)).find((x) => x !== undefined)
+    ?? (tc.elf[2] === 62 && process.arch !== "x64" ? "not an x86_64 machine" : undefined);
+  test(`package Makefile, ${tc.name}: builds /usr/sbin/mape, installs it and the handler; its calc prints the Node CLI's`, { skip: skipUnlessCI(why), timeout: 300_000 }, () => {
+    const t = mkdtempSync(join(tmpdir(), "mape-pkg-"));
+    try {
+      const r = spawnSync("make", ["--no-print-directory", "-C", `${root}openwrt`, `TOPDIR=${root}tests/openwrt-sdk-stub`,
+        `BUILD_DIR=${t}/build`, `PKG_INSTALL_ROOT=${t}/root`, `MAPE_SRC=${root.replace(/\/$/, "")}`, ...tc.vars(t), "install"], { encoding: "utf8" });
+      assert.equal(r.status, 0, `${r.stdout}\n${r.stderr}`);
+      const exe = `${t}/root/usr/sbin/mape`;
+      const elf = readFileSync(exe);
+      assert.deepEqual([...elf.subarray(0, 6)], [0x7f, 0x45, 0x4c, 0x46, tc.elf[0], tc.elf[1]]);
+      assert.equal(elf.readUInt16LE(18), tc.elf[2]);
+      assert.equal(readFileSync(`${t}/root/lib/netifd/proto/mape.sh`, "utf8"), readFileSync(HANDLER, "utf8"));
+      assert.equal(readFileSync(`${t}/root/usr/share/mape/odhcp6c-hook.sh`, "utf8"), readFileSync(HOOK, "utf8"));
+      // One program, one output: the package's build prints what the Node CLI prints.
+      const node = spawnSync(process.execPath, [`${root}bin/mape.js`, "calc", "--format", "mapcalc"], { encoding: "utf8" });
+      const [cmd, pre] = tc.run(exe);
+      const native = spawnSync(cmd, [...pre, "calc", "--format", "mapcalc"], { encoding: "utf8" });
+      assert.equal(node.status, 0, node.stderr);
+      assert.equal(native.stderr, "");
+      assert.equal(native.stdout, node.stdout);
+    } finally {
+      rmSync(t, { recursive: true, force: true });
+    }
+  });
+}
 
 test("teardown stops the CE (netifd sends it SIGTERM)", { skip }, () => {
   const r = runHandler({ action: "teardown", config: JANOG_UCI });
