@@ -20,6 +20,7 @@ PACKAGES=(
   wabt gcc-mipsel-linux-gnu gcc-mips-linux-gnu gcc-aarch64-linux-gnu
   libc6-dev-mipsel-cross libc6-dev-mips-cross libc6-dev-arm64-cross qemu-user-static
   clang libclang-rt-14-dev valgrind shellcheck natpmpc miniupnpc
+  musl-tools
 )
 
 if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
