@@ -4,3 +4,4 @@ export function abiVersion(): i32 { return 1; }
 export * from "./map/api";
 export * from "./datapath/process";
 export * from "./component";
+export * from "./config/rules_api";

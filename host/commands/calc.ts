@@ -15,7 +15,12 @@ export const usage = `usage:
              | --config <file.json>
              | --dhcpv6 <hex | OpenWrt rule string> [--dhcpv6-type map-e|map-t|lw4o6]
              | --uci <file> --interface <name>]
+             | --rules <file> [--rules-format hb46pp|v6plus|ocn]]
             [--prefix <end-user-ipv6-prefix>/<len>] [--legacy-iid]
+
+--rules reads an HB46PP (v6mig-prov), JPNE v6plus (JSON or JSONP) or OCN
+rule answer; the format is detected unless given. The rule whose IPv6
+prefix is the longest match of --prefix is the BMR; the output names it.
 
 With no configuration flags: the built-in default, the JANOG interop rule
 2403:9200::/32 -> 203.86.225.0/28, 16 EA bits, PSID offset 4,
@@ -71,7 +76,20 @@ export function formatHuman(engine: Engine, r: CalcResult, source: ConfigSource)
   const out: string[] = [];
   const row = (k: string, v: string): void => void out.push(`${k.padEnd(17)}${v}`);
   row("source", source.label);
-  if (bmr >= 0) row("rule (BMR)", `${ruleText(rules[bmr])}${rules.length > 1 ? ` (rule ${bmr + 1} of ${rules.length})` : ""}`);
+  const ri = source.rules;
+  if (ri) {
+    const extra: string[] = [];
+    if (ri.format === "hb46pp") extra.push(`map_e.version ${ri.version ?? 0}`, ri.mesh ? "mesh" : "hub-and-spoke");
+    if (ri.ttl >= 0) extra.push(`ttl ${ri.ttl} s`);
+    if (ri.installed < ri.seen) extra.push(`${ri.installed} installed, the others reached through the BR`);
+    row("rule format", `${ri.format}, ${ri.seen} rule${ri.seen === 1 ? "" : "s"}${extra.length ? ` (${extra.join(", ")})` : ""}`);
+    const legacy = ri.legacyIid || source.encoded.spans.some((s) => s.name === "--legacy-iid");
+    row("interface id", legacy ? "draft-03 layout 0(8) IPv4(32) PSID(16) 0(8)" : "RFC 7597 §6 layout 0(16) IPv4(32) PSID(16)");
+  }
+  if (bmr >= 0) {
+    const where = ri?.matchedName ? ` (${ri.matchedName}, ${ri.matched + 1} of ${ri.seen})` : rules.length > 1 ? ` (rule ${bmr + 1} of ${rules.length})` : "";
+    row("rule (BMR)", `${ruleText(rules[bmr])}${where}`);
+  }
   if (source.encoded.endUserPrefix) {
     const p = source.encoded.endUserPrefix;
     row("end-user prefix", `${formatIPv6(p.bytes)}/${p.len}`);

@@ -10,6 +10,9 @@
 //   --br <ipv6>                             a BR address (with --rule; repeatable)
 //   --prefix <ipv6>/<len>                   the end-user (delegated) prefix; overrides the file's
 //   --legacy-iid                            pre-RFC interface id (v6plus / OCN CEs)
+//   --rules <file> [--rules-format hb46pp|v6plus|ocn]
+//                                           an HB46PP, v6plus or OCN rule answer (JSON),
+//                                           parsed by the module (config/rules.ts)
 //
 // With none of --config / --dhcpv6 / --uci / --rule, the built-in default
 // (the JANOG interop rule) is used.
@@ -20,6 +23,7 @@ import { encodeHex } from "./dhcpv6.js";
 import { fail } from "./errors.js";
 import { addr, jsonToModel, parseJsonConfig } from "./json.js";
 import { looksLikeRuleString, openWrtRulesToModel, parseRuleStrings, uciToModel } from "./openwrt.js";
+import { encodeRules, ruleFormat, type RuleFormat, type RulesInfo } from "./rules.js";
 import { encodeConfig, ruleNames, type ConfigModel, type EncodedConfig, type MapType, type Mode, type Named } from "./options.js";
 
 /** The built-in default: the JANOG Softwire WG interop rule, 15 ports a home. */
@@ -38,10 +42,19 @@ export interface ConfigSource {
   tunlink?: string;
   /** Arguments this function did not consume, in order, for the command to parse. */
   rest: string[];
+  /** For a rule file (--rules, or rules fetched by --auto): what the module found in it. */
+  rules?: RulesInfo;
 }
 
-const VALUE_FLAGS = ["--config", "--dhcpv6", "--dhcpv6-type", "--uci", "--interface", "--rule", "--br", "--prefix"];
-const SOURCES = ["--config", "--dhcpv6", "--uci", "--rule"];
+/** Rule text fetched elsewhere (mape ce --auto) standing in for --rules <file>. */
+export interface SuppliedRules {
+  text: Uint8Array;
+  label: string;
+  format?: RuleFormat;
+}
+
+const VALUE_FLAGS = ["--config", "--dhcpv6", "--dhcpv6-type", "--uci", "--interface", "--rule", "--br", "--prefix", "--rules", "--rules-format"];
+const SOURCES = ["--config", "--dhcpv6", "--uci", "--rule", "--rules"];
 
 /** Splits "--flag=value" / "--flag value" for the flags above; returns the values and the rest. */
 function collect(argv: string[]): { values: Map<string, string[]>; legacy: boolean; rest: string[] } {
@@ -119,10 +132,12 @@ function readText(file: string, flag: string): string {
  * Reads the configuration flags out of `argv` and encodes the configuration
  * for `mode`. Throws ConfigError naming the flag or field on bad input.
  */
-export function readConfigSource(argv: string[], mode: Mode): ConfigSource {
+export function readConfigSource(argv: string[], mode: Mode, supplied?: SuppliedRules): ConfigSource {
   const { values, legacy, rest } = collect(argv);
   const one = (f: string): string | undefined => values.get(f)?.[0];
   const given = SOURCES.filter((s) => values.has(s));
+  if (supplied && given.length > 0) fail(given[0], "cannot be combined with --auto (the rules come from the provisioning server)");
+  if (values.has("--rules-format") && !values.has("--rules") && !supplied) fail("--rules-format", "goes with --rules");
   if (given.length > 1) fail(given[1], `cannot be combined with ${given[0]} (one configuration source at a time)`);
   if (values.has("--interface") && !values.has("--uci")) fail("--interface", "goes with --uci");
   if (values.has("--uci") && !values.has("--interface")) fail("--uci", "needs --interface <name> (the map interface's section name)");
@@ -138,6 +153,26 @@ export function readConfigSource(argv: string[], mode: Mode): ConfigSource {
   if (t !== undefined) {
     if (t !== "map-e" && t !== "map-t" && t !== "lw4o6") fail("--dhcpv6-type", `'${t}' is not map-e, map-t or lw4o6`);
     dhcpType = t;
+  }
+
+  const rulesFormat = one("--rules-format") === undefined ? undefined : ruleFormat(one("--rules-format")!);
+  if (supplied || given[0] === "--rules") {
+    let text: Uint8Array;
+    let label: string;
+    if (supplied) {
+      text = supplied.text;
+      label = supplied.label;
+    } else {
+      const file = one("--rules")!;
+      label = `--rules ${file}`;
+      try {
+        text = new Uint8Array(readFileSync(file));
+      } catch (e) {
+        fail("--rules", `cannot read ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+      }
+    }
+    const { encoded, info } = encodeRules({ text, label, format: supplied?.format ?? rulesFormat, mode, endUserPrefix: prefix, legacyIid });
+    return { encoded, label, rest, rules: info };
   }
 
   let model: ConfigModel;

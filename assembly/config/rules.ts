@@ -1,0 +1,944 @@
+// MAP-E rule sets as Japan's ISPs serve them, parsed once for every host:
+// the JSON text goes in, RFC 7598 option bytes (one S46_CONT_MAPE) come out
+// in the configuration buffer, for configure() (map/provision.ts) as every
+// other source. The Node host and the router program both call these
+// exports; neither parses the formats itself.
+//
+//   format   top-level keys                       rules                          BR
+//   hb46pp   ttl, token, order, map_e{version,    map_e.rules[{ipv6, ipv4,       map_e.br
+//            mesh, br, rules}], map_t, lw4o6,     ea_length, psid_offset}]
+//            dslite, 464xlat, ipip (seen only)
+//   v6plus   id, dmr, ipv6_fixlen, fmr[…]         fmr[{ipv6, ipv4, psid_offset,  dmr
+//            (also JSONP-wrapped: name({…}))      ea_length}]
+//   ocn      basicMapRules[…]                     {ipv6Prefix, ipv6PrefixLength, brIpv6Address
+//                                                 ipv4Prefix, ipv4PrefixLength,  of the BMR
+//                                                 psIdOffset, eaBitLength}
+//
+// HB46PP is the v6 Promotion Council's "IPv4 over IPv6 provisioning"
+// (v6mig-prov, v1.0 §3.4). Its map_e.version 0 (or absent) is the
+// draft-ietf-softwire-map-03 interface id (LEGACY_IID), 1 is RFC 7597;
+// map_e.mesh true (or 1) makes every rule an FMR (F flag), else
+// hub-and-spoke (no FMR: everything goes to the BR). v6plus and OCN CEs use
+// the legacy interface id, and every rule of theirs is sent as an FMR (as
+// the routers sold for those lines install them). The v6plus and OCN
+// answers carry numbers as JSON numbers or as strings of digits; both are
+// taken.
+//
+// The BMR is the rule whose IPv6 prefix is the longest match of the
+// delegated prefix (RFC 7597 §5); it is always written. Up to MAX_RULES
+// rules are written in the order of the file; a file may hold more
+// (MAX_INPUT_RULES): the rest are reported (rulesSeen > rulesInstalled) and
+// their CEs are reached through the BR. A BR needs every rule: more than
+// MAX_RULES is an error there.
+//
+// Input rule record (RREC_BYTES each, MAX_INPUT_RULES of them):
+//
+//    0               16    17    18    19    20          24          28          32
+//    +---------------+-----+-----+-----+-----+-----------+-----------+-----------+
+//    | IPv6 prefix   | n   | r   | o   | a   | IPv4      | source    | BR index  |
+//    | (16, masked)  |     |     |     |     | (host)    | index     | (-1 none) |
+//    +---------------+-----+-----+-----+-----+-----------+-----------+-----------+
+import { MAX_RULES, MAX_BRS } from "../config";
+import { configBufferPtr } from "../map/provision";
+import { scanInit, scanSeek, peek, expectByte, atEnd, readString, readNumber, skipValue, objNext,
+  arrNext, valueKind, strIs, byteAt, pos, strStart, strEnd, intValue, numIsInt, scanErr, scanErrAt,
+  scanFail, SCAN_UNEXPECTED, SCAN_END, SCAN_STRING, SCAN_NUMBER, SCAN_DEPTH,
+  V_OBJECT, V_ARRAY, V_STRING, V_NUMBER, V_TRUE, V_FALSE, V_NULL } from "./jsonscan";
+import { addr6, addr4, parseIPv4At, parseIPv6At, prefixLenAt, slashAt } from "./addrtext";
+
+/** Bytes of the rule text input area (a rule file with thousands of rules). */
+export const RULES_TEXT_SIZE: i32 = 256 << 10;
+/** Rules a file may hold (more than the rule table: the BMR is picked among all). */
+export const MAX_INPUT_RULES: i32 = 4096;
+/** Distinct BR addresses a file may name (OCN names one per rule). */
+const MAX_INPUT_BRS: i32 = 64;
+const RREC_BYTES: i32 = 32;
+const R_LEN6: usize = 16;
+const R_LEN4: usize = 17;
+const R_EA: usize = 18;
+const R_OFFSET: usize = 19;
+const R_V4: usize = 20;
+const R_SOURCE: usize = 24;
+const R_BR: usize = 28;
+
+/** Formats (rulesToConfig's `format`, rulesFormat()). */
+export const FORMAT_AUTO: i32 = 0;
+export const FORMAT_HB46PP: i32 = 1;
+export const FORMAT_V6PLUS: i32 = 2;
+export const FORMAT_OCN: i32 = 3;
+
+/** Methods an HB46PP answer offers (rulesMethods(), rulesOrder() bit masks). */
+export const METHOD_MAP_E: i32 = 1;
+export const METHOD_MAP_T: i32 = 2;
+export const METHOD_LW4O6: i32 = 4;
+export const METHOD_DSLITE: i32 = 8;
+export const METHOD_464XLAT: i32 = 16;
+export const METHOD_IPIP: i32 = 32;
+
+/** rulesToConfig error codes (negative returns). */
+export const RULES_ERR_SYNTAX: i32 = -1;
+export const RULES_ERR_FORMAT: i32 = -2;
+export const RULES_ERR_VALUE: i32 = -3;
+export const RULES_ERR_MISSING: i32 = -4;
+export const RULES_ERR_NOT_SERVED: i32 = -5;
+export const RULES_ERR_TOO_MANY: i32 = -6;
+export const RULES_ERR_ARGS: i32 = -7;
+
+/** HB46PP v1.0 §3.4: ttl "must be 604800 (7 days) or less". */
+export const HB46PP_MAX_TTL: i32 = 604800;
+
+const MODE_BR: i32 = 2;
+
+const textArea: usize = memory.data(RULES_TEXT_SIZE, 16);
+const prefixArea: usize = memory.data(16, 16);
+const recs: usize = memory.data(MAX_INPUT_RULES * RREC_BYTES, 16);
+const brs: usize = memory.data(MAX_INPUT_BRS * 16, 16);
+const outSource: usize = memory.data(MAX_RULES * 4, 16);
+const ERR_TEXT_SIZE: i32 = 400;
+const errText: usize = memory.data(ERR_TEXT_SIZE, 16);
+let errLen = 0;
+
+// ---- Results of the last rulesToConfig ----
+let rFormat = 0;
+let rSeen = 0;
+let rInstalled = 0;
+let rMatched = -1;
+let rLegacy = 0;
+let rMesh = 0;
+let rTtl = -1;
+let rTokenOff = 0;
+let rTokenLen = 0;
+let rMethods = 0;
+let rOrder = 0;
+let rOrderGiven = false;
+let rFixLen = -1;
+let rVersion = -1;
+let nBrs = 0;
+// Where the top-level values start (-1: absent).
+let vMapE = -1;
+let vOrder = -1;
+let vTtl = -1;
+let vToken = -1;
+let vFmr = -1;
+let vDmr = -1;
+let vFixLen = -1;
+let vOcn = -1;
+
+@inline function rec(i: i32): usize { return recs + <usize>(i * RREC_BYTES); }
+
+// ---- Error text: "<field>: <what is wrong>" ----
+
+function eReset(): void { errLen = 0; }
+function eByte(c: i32): void {
+  if (errLen < ERR_TEXT_SIZE) { store<u8>(errText + <usize>errLen, <u8>c); errLen++; }
+}
+function eStr(t: string): void { for (let i = 0; i < t.length; i++) eByte(t.charCodeAt(i)); }
+function eInt(v: i64): void {
+  if (v < 0) { eByte(0x2d); v = -v; }
+  let d: i64 = 1;
+  while (d * 10 <= v) d *= 10;
+  while (d > 0) { eByte(<i32>(v / d) + 0x30); v %= d; d /= 10; }
+}
+const HEXD = "0123456789abcdef";
+/** Input bytes, at most 40, control characters and non-ASCII as \xNN. */
+function eBytes(s: i32, e: i32): void {
+  const n = e - s > 40 ? 40 : e - s;
+  for (let i = s; i < s + n; i++) {
+    const c = byteAt(i);
+    if (c < 0x20 || c >= 0x7f || c == 0x5c) {
+      eStr("\\x");
+      eByte(HEXD.charCodeAt(c >> 4));
+      eByte(HEXD.charCodeAt(c & 15));
+    } else eByte(c);
+  }
+  if (e - s > n) eStr("…");
+}
+
+/** The field name of rule i's key: "map_e.rules[3].ea_length". */
+let section: string = "";
+function eField(i: i32, key: string): void {
+  eStr(section);
+  if (i >= 0) { eByte(0x5b); eInt(i); eByte(0x5d); }
+  if (key.length > 0) { if (section.length > 0) eByte(0x2e); eStr(key); }
+  eStr(": ");
+}
+
+/** Says what the value at the cursor is, for "…, not <it>". Moves past it. */
+function eValue(): void {
+  const k = valueKind();
+  const at = pos;
+  if (k == V_STRING && readString()) { eByte(0x22); eBytes(strStart, strEnd); eByte(0x22); return; }
+  if (k == V_NUMBER && readNumber()) { eStr("the number "); eBytes(at, pos); return; }
+  if (k == V_OBJECT) eStr("an object");
+  else if (k == V_ARRAY) eStr("an array");
+  else if (k == V_TRUE) eStr("true");
+  else if (k == V_FALSE) eStr("false");
+  else if (k == V_NULL) eStr("null");
+  else eStr("nothing");
+}
+
+function syntaxError(): i32 {
+  eReset();
+  eStr("not valid JSON at byte ");
+  eInt(scanErrAt);
+  const c = scanErr;
+  if (c == SCAN_END) eStr(": the text ends inside a value");
+  else if (c == SCAN_STRING) eStr(": a bad character or escape in a string");
+  else if (c == SCAN_NUMBER) eStr(": a bad number");
+  else if (c == SCAN_DEPTH) eStr(": nested too deeply");
+  else {
+    eStr(": unexpected ");
+    if (scanErrAt < textLen) {
+      eByte(0x27);
+      eBytes(scanErrAt, scanErrAt + 1);
+      eByte(0x27);
+    } else eStr("end");
+  }
+  return RULES_ERR_SYNTAX;
+}
+let textLen = 0;
+
+/** A JSON error in a value the caller was reading: syntax if the scanner failed, else `code`. */
+function fieldFail(code: i32): i32 { return scanErr != 0 ? syntaxError() : code; }
+
+// ---- Typed value readers (each leaves the cursor after the value) ----
+
+let lenient = false;
+let gotInt: i32 = 0;
+
+/** An integer lo..hi: a JSON number, or (v6plus, OCN) a string of digits. */
+function readInt(i: i32, key: string, lo: i32, hi: i32): i32 {
+  const at = pos;
+  const k = valueKind();
+  let v: i64 = -1;
+  let ok = false;
+  if (k == V_NUMBER) {
+    if (!readNumber()) return fieldFail(RULES_ERR_VALUE);
+    ok = numIsInt;
+    v = intValue;
+  } else if (k == V_STRING && lenient) {
+    if (!readString()) return fieldFail(RULES_ERR_VALUE);
+    const n = strEnd - strStart;
+    ok = n > 0 && n <= 9;
+    v = 0;
+    for (let j = strStart; ok && j < strEnd; j++) {
+      const c = byteAt(j);
+      if (c < 0x30 || c > 0x39) ok = false;
+      else v = v * 10 + <i64>(c - 0x30);
+    }
+  }
+  if (!ok || v < <i64>lo || v > <i64>hi) {
+    eReset();
+    eField(i, key);
+    eStr("must be an integer from ");
+    eInt(lo);
+    eStr(" to ");
+    eInt(hi);
+    eStr(", not ");
+    scanSeek(at);
+    eValue();
+    return fieldFail(RULES_ERR_VALUE);
+  }
+  gotInt = <i32>v;
+  return 0;
+}
+
+/** A string; its bytes are [strStart, strEnd). */
+function readStr(i: i32, key: string, what: string): i32 {
+  const at = pos;
+  if (valueKind() != V_STRING) {
+    eReset();
+    eField(i, key);
+    eStr("must be ");
+    eStr(what);
+    eStr(", not ");
+    eValue();
+    scanSeek(at);
+    return fieldFail(RULES_ERR_VALUE);
+  }
+  return readString() ? 0 : fieldFail(RULES_ERR_VALUE);
+}
+
+function badText(i: i32, key: string, what: string): i32 {
+  eReset();
+  eField(i, key);
+  eByte(0x22);
+  eBytes(strStart, strEnd);
+  eStr("\" is not ");
+  eStr(what);
+  return RULES_ERR_VALUE;
+}
+
+function missing(i: i32, key: string): i32 {
+  eReset();
+  eField(i, key);
+  eStr("is required");
+  return RULES_ERR_MISSING;
+}
+
+/** true/false or 0/1. */
+let gotBool = false;
+function readFlag(i: i32, key: string): i32 {
+  const k = valueKind();
+  if (k == V_TRUE || k == V_FALSE) {
+    gotBool = k == V_TRUE;
+    return skipValue() ? 0 : fieldFail(RULES_ERR_VALUE);
+  }
+  if (k == V_NUMBER) {
+    const e = readInt(i, key, 0, 1);
+    if (e) return e;
+    gotBool = gotInt == 1;
+    return 0;
+  }
+  eReset();
+  eField(i, key);
+  eStr("must be true, false, 0 or 1, not ");
+  eValue();
+  return fieldFail(RULES_ERR_VALUE);
+}
+
+// ---- Rules ----
+
+/** Masks the 16 bytes at p to `len` bits. */
+function maskPrefix(p: usize, len: i32): void {
+  for (let b = 0; b < 16; b++) {
+    const keep = len - b * 8;
+    if (keep >= 8) continue;
+    const m: i32 = keep <= 0 ? 0 : (0xff << (8 - keep)) & 0xff;
+    store<u8>(p + <usize>b, <u8>(<i32>load<u8>(p + <usize>b) & m));
+  }
+}
+
+/** Adds a BR address (addr6) to the distinct list; its index, or -1 when full. */
+function addBr(): i32 {
+  for (let i = 0; i < nBrs; i++) if (memory.compare(brs + <usize>(i * 16), addr6, 16) == 0) return i;
+  if (nBrs >= MAX_INPUT_BRS) return -1;
+  memory.copy(brs + <usize>(nBrs * 16), addr6, 16);
+  return nBrs++;
+}
+
+function tooManyRules(): i32 {
+  eReset();
+  eStr(section);
+  eStr(": more than ");
+  eInt(MAX_INPUT_RULES);
+  eStr(" rules");
+  return RULES_ERR_TOO_MANY;
+}
+
+function tooManyBrs(i: i32, key: string): i32 {
+  eReset();
+  eField(i, key);
+  eStr("more than ");
+  eInt(MAX_INPUT_BRS);
+  eStr(" different BR addresses");
+  return RULES_ERR_TOO_MANY;
+}
+
+/** "addr/len" (IPv6) at [strStart, strEnd) into record r. */
+function prefix6Text(r: usize, i: i32, key: string): i32 {
+  const sl = slashAt(strStart, strEnd);
+  const len = sl < 0 ? -1 : prefixLenAt(sl + 1, strEnd, 128);
+  if (sl < 0 || len < 0 || !parseIPv6At(strStart, sl)) return badText(i, key, "an IPv6 prefix <address>/<0..128>");
+  memory.copy(r, addr6, 16);
+  maskPrefix(r, len);
+  store<u8>(r + R_LEN6, <u8>len);
+  return 0;
+}
+
+/** "a.b.c.d/len" at [strStart, strEnd) into record r. */
+function prefix4Text(r: usize, i: i32, key: string): i32 {
+  const sl = slashAt(strStart, strEnd);
+  const len = sl < 0 ? -1 : prefixLenAt(sl + 1, strEnd, 32);
+  if (sl < 0 || len < 0 || !parseIPv4At(strStart, sl)) return badText(i, key, "an IPv4 prefix <a.b.c.d>/<0..32>");
+  store<u32>(r + R_V4, len == 0 ? 0 : addr4 & (<u32>(-1) << <u32>(32 - len)));
+  store<u8>(r + R_LEN4, <u8>len);
+  return 0;
+}
+
+/**
+ * One rule of hb46pp's map_e.rules or v6plus's fmr: {ipv6: "p/n", ipv4:
+ * "p/r", ea_length, psid_offset}. Unknown keys are ignored (HB46PP §3.4:
+ * "the CPE may ignore unknown keys").
+ */
+function slashRule(i: i32): i32 {
+  if (rSeen >= MAX_INPUT_RULES) return tooManyRules();
+  const r = rec(rSeen);
+  memory.fill(r, 0, <usize>RREC_BYTES);
+  store<u8>(r + R_OFFSET, 6);
+  let have = 0;
+  if (valueKind() != V_OBJECT) {
+    eReset();
+    eField(i, "");
+    eStr("must be an object, not ");
+    eValue();
+    return fieldFail(RULES_ERR_VALUE);
+  }
+  let m = objNext(true);
+  while (m == 1) {
+    let e = 0;
+    if (strIs("ipv6")) {
+      e = readStr(i, "ipv6", "an IPv6 prefix string");
+      if (!e) e = prefix6Text(r, i, "ipv6");
+      have |= 1;
+    } else if (strIs("ipv4")) {
+      e = readStr(i, "ipv4", "an IPv4 prefix string");
+      if (!e) e = prefix4Text(r, i, "ipv4");
+      have |= 2;
+    } else if (strIs("ea_length")) {
+      e = readInt(i, "ea_length", 0, 255);
+      if (!e) store<u8>(r + R_EA, <u8>gotInt);
+      have |= 4;
+    } else if (strIs("psid_offset")) {
+      e = readInt(i, "psid_offset", 0, 255);
+      if (!e) store<u8>(r + R_OFFSET, <u8>gotInt);
+    } else if (!skipValue()) e = syntaxError();
+    if (e) return e;
+    m = objNext(false);
+  }
+  if (m < 0) return syntaxError();
+  if (!(have & 1)) return missing(i, "ipv6");
+  if (!(have & 2)) return missing(i, "ipv4");
+  if (!(have & 4)) return missing(i, "ea_length");
+  store<i32>(r + R_SOURCE, i);
+  store<i32>(r + R_BR, -1);
+  rSeen++;
+  return 0;
+}
+
+/** An array of rules read by `one`. */
+function ruleArray(isOcn: bool): i32 {
+  if (valueKind() != V_ARRAY) {
+    eReset();
+    eField(-1, "");
+    eStr("must be an array of rules, not ");
+    eValue();
+    return fieldFail(RULES_ERR_VALUE);
+  }
+  let i = 0;
+  let m = arrNext(true);
+  while (m == 1) {
+    const e = isOcn ? ocnRule(i) : slashRule(i);
+    if (e) return e;
+    i++;
+    m = arrNext(false);
+  }
+  return m < 0 ? syntaxError() : 0;
+}
+
+/**
+ * One OCN basicMapRules entry: separate prefix and length fields, a BR per
+ * rule. Unknown keys (hostName, psId …) are ignored.
+ */
+function ocnRule(i: i32): i32 {
+  if (rSeen >= MAX_INPUT_RULES) return tooManyRules();
+  const r = rec(rSeen);
+  memory.fill(r, 0, <usize>RREC_BYTES);
+  store<u8>(r + R_OFFSET, 6);
+  if (valueKind() != V_OBJECT) {
+    eReset();
+    eField(i, "");
+    eStr("must be an object, not ");
+    eValue();
+    return fieldFail(RULES_ERR_VALUE);
+  }
+  let have = 0;
+  let len6 = -1;
+  let len4 = -1;
+  let br = -1;
+  let m = objNext(true);
+  while (m == 1) {
+    let e = 0;
+    if (strIs("ipv6Prefix")) {
+      e = readStr(i, "ipv6Prefix", "an IPv6 address string");
+      if (!e) {
+        // "2400:4150::" (the length apart), or "2400:4150::/32".
+        const sl = slashAt(strStart, strEnd);
+        const stop = sl < 0 ? strEnd : sl;
+        if (sl >= 0) len6 = prefixLenAt(sl + 1, strEnd, 128);
+        if (!parseIPv6At(strStart, stop) || (sl >= 0 && len6 < 0)) e = badText(i, "ipv6Prefix", "an IPv6 address");
+        else memory.copy(r, addr6, 16);
+      }
+      have |= 1;
+    } else if (strIs("ipv6PrefixLength")) {
+      e = readInt(i, "ipv6PrefixLength", 0, 128);
+      len6 = gotInt;
+    } else if (strIs("ipv4Prefix")) {
+      e = readStr(i, "ipv4Prefix", "an IPv4 address string");
+      if (!e) {
+        const sl = slashAt(strStart, strEnd);
+        const stop = sl < 0 ? strEnd : sl;
+        if (sl >= 0) len4 = prefixLenAt(sl + 1, strEnd, 32);
+        if (!parseIPv4At(strStart, stop) || (sl >= 0 && len4 < 0)) e = badText(i, "ipv4Prefix", "an IPv4 address");
+        else store<u32>(r + R_V4, addr4);
+      }
+      have |= 2;
+    } else if (strIs("ipv4PrefixLength")) {
+      e = readInt(i, "ipv4PrefixLength", 0, 32);
+      len4 = gotInt;
+    } else if (strIs("eaBitLength")) {
+      e = readInt(i, "eaBitLength", 0, 255);
+      if (!e) store<u8>(r + R_EA, <u8>gotInt);
+      have |= 4;
+    } else if (strIs("psIdOffset")) {
+      e = readInt(i, "psIdOffset", 0, 255);
+      if (!e) store<u8>(r + R_OFFSET, <u8>gotInt);
+    } else if (strIs("brIpv6Address")) {
+      e = readStr(i, "brIpv6Address", "an IPv6 address string");
+      if (!e) {
+        if (!parseIPv6At(strStart, strEnd)) e = badText(i, "brIpv6Address", "an IPv6 address");
+        else {
+          br = addBr();
+          if (br < 0) e = tooManyBrs(i, "brIpv6Address");
+        }
+      }
+    } else if (!skipValue()) e = syntaxError();
+    if (e) return e;
+    m = objNext(false);
+  }
+  if (m < 0) return syntaxError();
+  if (!(have & 1)) return missing(i, "ipv6Prefix");
+  if (len6 < 0) return missing(i, "ipv6PrefixLength");
+  if (!(have & 2)) return missing(i, "ipv4Prefix");
+  if (len4 < 0) return missing(i, "ipv4PrefixLength");
+  if (!(have & 4)) return missing(i, "eaBitLength");
+  maskPrefix(r, len6);
+  store<u8>(r + R_LEN6, <u8>len6);
+  store<u8>(r + R_LEN4, <u8>len4);
+  const v4 = load<u32>(r + R_V4);
+  store<u32>(r + R_V4, len4 == 0 ? 0 : v4 & (<u32>(-1) << <u32>(32 - len4)));
+  store<i32>(r + R_SOURCE, i);
+  store<i32>(r + R_BR, br);
+  rSeen++;
+  return 0;
+}
+
+/** A BR address string at the cursor into the distinct list (its index). */
+let gotBr = -1;
+function brValue(i: i32, key: string): i32 {
+  const e = readStr(i, key, "an IPv6 address string");
+  if (e) return e;
+  if (!parseIPv6At(strStart, strEnd)) return badText(i, key, "an IPv6 address");
+  gotBr = addBr();
+  return gotBr < 0 ? tooManyBrs(i, key) : 0;
+}
+
+/** Which method a name in order[] is; 0 for a name this does not know. */
+function methodOfString(): i32 {
+  if (strIs("map_e")) return METHOD_MAP_E;
+  if (strIs("map_t")) return METHOD_MAP_T;
+  if (strIs("lw4o6")) return METHOD_LW4O6;
+  if (strIs("dslite")) return METHOD_DSLITE;
+  if (strIs("464xlat")) return METHOD_464XLAT;
+  if (strIs("ipip")) return METHOD_IPIP;
+  return 0;
+}
+
+function methodName(bit: i32): string {
+  if (bit == 0) return "map_e";
+  if (bit == 1) return "map_t";
+  if (bit == 2) return "lw4o6";
+  if (bit == 3) return "dslite";
+  if (bit == 4) return "464xlat";
+  return "ipip";
+}
+
+function methodNames(mask: i32): void {
+  let first = true;
+  for (let b = 0; b < 6; b++) {
+    if (!(mask & (1 << b))) continue;
+    if (!first) eStr(", ");
+    eStr(methodName(b));
+    first = false;
+  }
+  if (first) eStr("nothing");
+}
+
+function hb46pp(): i32 {
+  // order: the methods in the server's preference; [] means "none for you".
+  if (vOrder >= 0) {
+    scanSeek(vOrder);
+    section = "";
+    if (valueKind() != V_ARRAY) {
+      eReset();
+      eStr("order: must be an array of method names, not ");
+      eValue();
+      return fieldFail(RULES_ERR_VALUE);
+    }
+    rOrderGiven = true;
+    let m = arrNext(true);
+    while (m == 1) {
+      if (valueKind() == V_STRING) {
+        if (!readString()) return syntaxError();
+        rOrder |= methodOfString();
+      } else if (!skipValue()) return syntaxError();
+      m = arrNext(false);
+    }
+    if (m < 0) return syntaxError();
+  }
+  if (vTtl >= 0) {
+    scanSeek(vTtl);
+    section = "";
+    // Above 604800 breaks HB46PP §3.4; read it (to 2^31 - 1), the host clamps and says so.
+    const e = readInt(-1, "ttl", 0, 0x7fffffff);
+    if (e) return e;
+    rTtl = gotInt;
+  }
+  if (vToken >= 0) {
+    scanSeek(vToken);
+    // §3.4: 64 lower-case hex digits. Anything else is not sent back.
+    if (valueKind() == V_STRING && readString()) {
+      let ok = strEnd - strStart == 64;
+      for (let j = strStart; ok && j < strEnd; j++) {
+        const c = byteAt(j);
+        ok = (c >= 0x30 && c <= 0x39) || (c >= 0x61 && c <= 0x66);
+      }
+      if (ok) {
+        rTokenOff = strStart;
+        rTokenLen = 64;
+      }
+    }
+  }
+  if (rOrderGiven && rOrder == 0) {
+    eReset();
+    eStr("order: empty: the server offers this line no method (not served)");
+    return RULES_ERR_NOT_SERVED;
+  }
+  if (vMapE < 0 || (rOrderGiven && !(rOrder & METHOD_MAP_E))) {
+    eReset();
+    eStr("map_e: the server offers no MAP-E (it offers ");
+    methodNames(rOrderGiven ? rOrder : rMethods);
+    eStr(")");
+    return RULES_ERR_NOT_SERVED;
+  }
+  scanSeek(vMapE);
+  section = "map_e";
+  if (valueKind() != V_OBJECT) {
+    eReset();
+    eStr("map_e: must be an object, not ");
+    eValue();
+    return fieldFail(RULES_ERR_VALUE);
+  }
+  let haveBr = false;
+  let haveRules = false;
+  rVersion = 0;
+  let m = objNext(true);
+  while (m == 1) {
+    let e = 0;
+    if (strIs("version")) {
+      e = readInt(-1, "version", 0, 1);
+      rVersion = gotInt;
+    } else if (strIs("mesh")) {
+      e = readFlag(-1, "mesh");
+      rMesh = gotBool ? 1 : 0;
+    } else if (strIs("br")) {
+      if (valueKind() == V_ARRAY) {
+        // One address is what §3.4 gives; a list is taken too (anycast first).
+        let k = 0;
+        let a = arrNext(true);
+        while (a == 1 && !e) {
+          section = "map_e.br";
+          e = brValue(k++, "");
+          section = "map_e";
+          if (!e) a = arrNext(false);
+        }
+        if (!e && a < 0) e = syntaxError();
+      } else e = brValue(-1, "br");
+      haveBr = true;
+    } else if (strIs("rules")) {
+      section = "map_e.rules";
+      e = ruleArray(false);
+      section = "map_e";
+      haveRules = true;
+    } else if (!skipValue()) e = syntaxError();
+    if (e) return e;
+    m = objNext(false);
+  }
+  if (m < 0) return syntaxError();
+  if (!haveBr) return missing(-1, "br");
+  if (!haveRules) return missing(-1, "rules");
+  rLegacy = rVersion == 0 ? 1 : 0;
+  return 0;
+}
+
+function v6plus(): i32 {
+  rLegacy = 1;
+  rMesh = 1;
+  section = "";
+  if (vFixLen >= 0) {
+    scanSeek(vFixLen);
+    const e = readInt(-1, "ipv6_fixlen", 0, 128);
+    if (e) return e;
+    rFixLen = gotInt;
+  }
+  if (vDmr < 0) return missing(-1, "dmr");
+  scanSeek(vDmr);
+  let e = brValue(-1, "dmr");
+  if (e) return e;
+  if (vFmr < 0) return missing(-1, "fmr");
+  scanSeek(vFmr);
+  section = "fmr";
+  return ruleArray(false);
+}
+
+function ocn(): i32 {
+  rLegacy = 1;
+  rMesh = 1;
+  scanSeek(vOcn);
+  section = "basicMapRules";
+  return ruleArray(true);
+}
+
+/** The top-level object: records where the known keys' values start, checks the rest. */
+function topLevel(): i32 {
+  let m = objNext(true);
+  while (m == 1) {
+    peek();
+    const at = pos;
+    if (strIs("map_e")) { vMapE = at; rMethods |= METHOD_MAP_E; }
+    else if (strIs("map_t")) rMethods |= METHOD_MAP_T;
+    else if (strIs("lw4o6")) rMethods |= METHOD_LW4O6;
+    else if (strIs("dslite")) rMethods |= METHOD_DSLITE;
+    else if (strIs("464xlat")) rMethods |= METHOD_464XLAT;
+    else if (strIs("ipip")) rMethods |= METHOD_IPIP;
+    else if (strIs("order")) vOrder = at;
+    else if (strIs("ttl")) vTtl = at;
+    else if (strIs("token")) vToken = at;
+    else if (strIs("fmr")) vFmr = at;
+    else if (strIs("dmr")) vDmr = at;
+    else if (strIs("ipv6_fixlen")) vFixLen = at;
+    else if (strIs("basicMapRules")) vOcn = at;
+    if (!skipValue()) return syntaxError();
+    m = objNext(false);
+  }
+  return m < 0 ? syntaxError() : 0;
+}
+
+function identChar(c: i32): bool {
+  return (c >= 0x30 && c <= 0x39) || (c >= 0x41 && c <= 0x5a) || (c >= 0x61 && c <= 0x7a) ||
+    c == 0x5f || c == 0x24 || c == 0x2e || c == 0x3f;
+}
+
+/** Parses the text, fills the input records; 0 or a negative error. */
+function parse(len: i32, format: i32): i32 {
+  scanInit(textArea, len);
+  textLen = len;
+  // A UTF-8 byte order mark.
+  if (len >= 3 && byteAt(0) == 0xef && byteAt(1) == 0xbb && byteAt(2) == 0xbf) scanSeek(3);
+  // JSONP: name( {…} ) [;]  — the v6plus answer comes so.
+  let jsonp = false;
+  const c = peek();
+  if (c >= 0 && c != 0x7b && identChar(c)) {
+    while (pos < len && identChar(byteAt(pos))) scanSeek(pos + 1);
+    if (!expectByte(0x28)) return syntaxError();
+    jsonp = true;
+  }
+  if (valueKind() != V_OBJECT) {
+    eReset();
+    eStr("must be a JSON object (an HB46PP, v6plus or OCN rule answer), not ");
+    eValue();
+    return fieldFail(RULES_ERR_FORMAT);
+  }
+  let e = topLevel();
+  if (e) return e;
+  if (jsonp) {
+    if (!expectByte(0x29)) return syntaxError();
+    if (peek() == 0x3b) scanSeek(pos + 1);
+  }
+  if (!atEnd()) {
+    scanFail(SCAN_UNEXPECTED, pos);
+    return syntaxError();
+  }
+  let f = format;
+  if (f == FORMAT_AUTO) {
+    if (vOcn >= 0) f = FORMAT_OCN;
+    else if (vMapE >= 0 || vOrder >= 0 || rMethods != 0) f = FORMAT_HB46PP;
+    else if (vFmr >= 0 || vDmr >= 0) f = FORMAT_V6PLUS;
+    else {
+      eReset();
+      eStr("not a rule format this reads: no map_e or order (hb46pp), fmr (v6plus) or basicMapRules (ocn)");
+      return RULES_ERR_FORMAT;
+    }
+  }
+  rFormat = f;
+  if (f == FORMAT_HB46PP) e = hb46pp();
+  else if (f == FORMAT_V6PLUS) e = v6plus();
+  else e = ocn();
+  if (e) return e;
+  if (rSeen == 0) {
+    eReset();
+    eStr(f == FORMAT_HB46PP ? "map_e.rules" : f == FORMAT_V6PLUS ? "fmr" : "basicMapRules");
+    eStr(": no rules");
+    return RULES_ERR_MISSING;
+  }
+  return 0;
+}
+
+/** Whether record r's IPv6 prefix contains the delegated prefix (prefixArea, plen). */
+function contains(r: usize, plen: i32): bool {
+  const n = <i32>load<u8>(r + R_LEN6);
+  if (n > plen) return false;
+  for (let b = 0; b < 16; b++) {
+    const keep = n - b * 8;
+    if (keep <= 0) break;
+    const mask: i32 = keep >= 8 ? 0xff : (0xff << (8 - keep)) & 0xff;
+    if ((<i32>load<u8>(prefixArea + <usize>b) & mask) != <i32>load<u8>(r + <usize>b)) return false;
+  }
+  return true;
+}
+
+// ---- Writing the container ----
+
+let out: usize = 0;
+let outLen = 0;
+let outMax = 0;
+@inline function w8(v: i32): void { store<u8>(out + <usize>outLen, <u8>v); outLen++; }
+@inline function w16(v: i32): void { w8(v >> 8); w8(v & 0xff); }
+
+/** S46_RULE (RFC 7598 §4.1) for record r, with S46_PORTPARAMS when the offset is not 6. */
+function writeRule(r: usize, fwd: bool): void {
+  const n = <i32>load<u8>(r + R_LEN6);
+  const nb = (n + 7) >> 3;
+  const a = <i32>load<u8>(r + R_OFFSET);
+  const start = outLen;
+  w16(89);
+  w16(0);
+  w8(fwd ? 1 : 0);
+  w8(<i32>load<u8>(r + R_EA));
+  w8(<i32>load<u8>(r + R_LEN4));
+  const v4 = load<u32>(r + R_V4);
+  w8(<i32>(v4 >>> 24)); w8(<i32>((v4 >>> 16) & 0xff)); w8(<i32>((v4 >>> 8) & 0xff)); w8(<i32>(v4 & 0xff));
+  w8(n);
+  for (let b = 0; b < nb; b++) w8(<i32>load<u8>(r + <usize>b));
+  if (a != 6) {
+    w16(93);
+    w16(4);
+    w8(a);
+    w8(0);
+    w16(0);
+  }
+  const l = outLen - start - 4;
+  store<u8>(out + <usize>(start + 2), <u8>(l >> 8));
+  store<u8>(out + <usize>(start + 3), <u8>(l & 0xff));
+}
+
+function writeBr(i: i32): void {
+  w16(90);
+  w16(16);
+  for (let b = 0; b < 16; b++) w8(<i32>load<u8>(brs + <usize>(i * 16 + b)));
+}
+
+function resetResults(): void {
+  rFormat = 0; rSeen = 0; rInstalled = 0; rMatched = -1; rLegacy = 0; rMesh = 0; rTtl = -1;
+  rTokenOff = 0; rTokenLen = 0; rMethods = 0; rOrder = 0; rOrderGiven = false; rFixLen = -1;
+  rVersion = -1; nBrs = 0;
+  vMapE = -1; vOrder = -1; vTtl = -1; vToken = -1; vFmr = -1; vDmr = -1; vFixLen = -1; vOcn = -1;
+  section = "";
+  lenient = false;
+  eReset();
+}
+
+/**
+ * Parses `len` bytes of rule text in rulesText() as `format` (FORMAT_AUTO
+ * detects it) for `mode` (0 calc, 1 CE, 2 BR). `prefixLen` >= 0: the
+ * delegated prefix, whose 16 bytes the host wrote at rulesPrefix(), picks
+ * the BMR; -1: none. Writes one S46_CONT_MAPE at the start of the
+ * configuration buffer and returns its length, or a negative error code
+ * with the text in rulesErrorText(). The host appends OPTION_IAPREFIX and
+ * OPTION_MAPE_LOCAL (LEGACY_IID = rulesLegacyIid()) and calls configure().
+ */
+export function rulesParse(len: i32, format: i32, mode: i32, prefixLen: i32): i32 {
+  resetResults();
+  if (len < 0 || len > RULES_TEXT_SIZE || format < 0 || format > FORMAT_OCN || prefixLen > 128) {
+    eStr("rules: bad arguments (length, format or prefix length)");
+    return RULES_ERR_ARGS;
+  }
+  lenient = format != FORMAT_HB46PP;
+  let e = parse(len, format);
+  if (e) return e;
+  // The BMR: the longest rule prefix containing the delegated prefix.
+  let best = -1;
+  let bestLen = -1;
+  if (prefixLen >= 0) {
+    for (let i = 0; i < rSeen; i++) {
+      const r = rec(i);
+      const n = <i32>load<u8>(r + R_LEN6);
+      if (n > bestLen && contains(r, prefixLen)) {
+        best = i;
+        bestLen = n;
+      }
+    }
+  }
+  rMatched = best >= 0 ? load<i32>(rec(best) + R_SOURCE) : -1;
+  if (mode == MODE_BR && rSeen > MAX_RULES) {
+    eReset();
+    eStr(section.length > 0 ? section : "rules");
+    eStr(": ");
+    eInt(rSeen);
+    eStr(" rules, a BR's rule table holds ");
+    eInt(MAX_RULES);
+    return RULES_ERR_TOO_MANY;
+  }
+  // The BRs: OCN's is the BMR's own (or, for a BR or without a BMR, every one).
+  let brFirst = 0;
+  let brCount = nBrs;
+  if (rFormat == FORMAT_OCN && mode != MODE_BR && best >= 0) {
+    const b = load<i32>(rec(best) + R_BR);
+    brFirst = b;
+    brCount = b >= 0 ? 1 : 0;
+  }
+  if (brCount > MAX_BRS) {
+    if (mode == MODE_BR) {
+      eReset();
+      eStr(section);
+      eStr(": ");
+      eInt(brCount);
+      eStr(" different BR addresses, the table holds ");
+      eInt(MAX_BRS);
+      return RULES_ERR_TOO_MANY;
+    }
+    brCount = MAX_BRS;
+  }
+  // Fits: MAX_RULES rules of at most 36 bytes and MAX_BRS BRs of 20, well inside the buffer.
+  out = configBufferPtr();
+  outLen = 0;
+  w16(94);
+  w16(0);
+  const fwd = rMesh != 0;
+  let room = MAX_RULES - (best >= 0 ? 1 : 0);
+  for (let i = 0; i < rSeen; i++) {
+    if (i != best) {
+      if (room == 0) continue;
+      room--;
+    }
+    store<i32>(outSource + <usize>(rInstalled * 4), load<i32>(rec(i) + R_SOURCE));
+    writeRule(rec(i), fwd);
+    rInstalled++;
+  }
+  for (let i = 0; i < brCount; i++) writeBr(brFirst + i);
+  const l = outLen - 4;
+  store<u8>(out + 2, <u8>(l >> 8));
+  store<u8>(out + 3, <u8>(l & 0xff));
+  return outLen;
+}
+
+// ---- Results, for the host's messages and diagnostics ----
+
+export function rulesTextPtr(): usize { return textArea; }
+export function rulesPrefixPtr(): usize { return prefixArea; }
+export function rulesFormatResult(): i32 { return rFormat; }
+export function rulesSeenCount(): i32 { return rSeen; }
+export function rulesInstalledCount(): i32 { return rInstalled; }
+export function rulesMatchedIndex(): i32 { return rMatched; }
+export function rulesSource(i: i32): i32 { return i >= 0 && i < rInstalled ? load<i32>(outSource + <usize>(i * 4)) : -1; }
+export function rulesLegacy(): i32 { return rLegacy; }
+export function rulesMeshFlag(): i32 { return rMesh; }
+export function rulesTtlValue(): i32 { return rTtl; }
+export function rulesTokenOff(): i32 { return rTokenOff; }
+export function rulesTokenLen(): i32 { return rTokenLen; }
+export function rulesMethodMask(): i32 { return rMethods; }
+export function rulesOrderMask(): i32 { return rOrderGiven ? rOrder : -1; }
+export function rulesFixLenValue(): i32 { return rFixLen; }
+export function rulesVersionValue(): i32 { return rVersion; }
+export function rulesErrorPtr(): usize { return errText; }
+export function rulesErrorLen(): i32 { return errLen; }
