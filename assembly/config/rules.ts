@@ -761,6 +761,7 @@ function parse(len: i32, format: i32): i32 {
     }
   }
   rFormat = f;
+  lenient = f != FORMAT_HB46PP;
   if (f == FORMAT_HB46PP) e = hb46pp();
   else if (f == FORMAT_V6PLUS) e = v6plus();
   else e = ocn();
@@ -853,7 +854,6 @@ export function rulesParse(len: i32, format: i32, mode: i32, prefixLen: i32): i3
     eStr("rules: bad arguments (length, format or prefix length)");
     return RULES_ERR_ARGS;
   }
-  lenient = format != FORMAT_HB46PP;
   let e = parse(len, format);
   if (e) return e;
   // The BMR: the longest rule prefix containing the delegated prefix.
