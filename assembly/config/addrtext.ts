@@ -1,7 +1,9 @@
 // IPv4 and IPv6 address text (RFC 4291 §2.2, RFC 4632 prefixes) read from
-// byte ranges of the text being scanned (config/jsonscan.ts), into fixed
-// buffers: no allocation.
-import { byteAt } from "./jsonscan";
+// byte ranges of the JSON document being read (config/json.ts: offsets from
+// jsonBase()), into fixed buffers: no allocation.
+import { jsonBase } from "./json";
+
+@inline function byteAt(i: i32): i32 { return <i32>load<u8>(jsonBase() + <usize>i); }
 
 /** The 16 bytes of the last IPv6 address parsed (network order). */
 export const addr6: usize = memory.data(16, 16);

@@ -40,10 +40,10 @@
 //    +---------------+-----+-----+-----+-----+-----------+-----------+-----------+
 import { MAX_RULES, MAX_BRS } from "../config";
 import { configBufferPtr } from "../map/provision";
-import { scanInit, scanSeek, peek, expectByte, atEnd, readString, readNumber, skipValue, objNext,
-  arrNext, valueKind, strIs, byteAt, pos, strStart, strEnd, intValue, numIsInt, scanErr, scanErrAt,
-  scanFail, SCAN_UNEXPECTED, SCAN_END, SCAN_STRING, SCAN_NUMBER, SCAN_DEPTH,
-  V_OBJECT, V_ARRAY, V_STRING, V_NUMBER, V_TRUE, V_FALSE, V_NULL } from "./jsonscan";
+import { jsonBegin, jsonNext, jsonSkip, jsonStringIs, jsonTokenStart, jsonTokenEnd, jsonTokenEscaped,
+  jsonIntegerIn, jsonErrorMessage, jsonErrorOffset, jsonBase, TOK_ERROR, TOK_END, TOK_OBJECT,
+  TOK_OBJECT_END, TOK_ARRAY, TOK_ARRAY_END, TOK_KEY, TOK_STRING, TOK_NUMBER, TOK_TRUE, TOK_FALSE,
+  TOK_NULL } from "./json";
 import { addr6, addr4, parseIPv4At, parseIPv6At, prefixLenAt, slashAt } from "./addrtext";
 
 /** Bytes of the rule text input area (a rule file with thousands of rules). */
@@ -114,19 +114,18 @@ let rOrderGiven = false;
 let rFixLen = -1;
 let rVersion = -1;
 let nBrs = 0;
-// Where the top-level values start (-1: absent).
-let vMapE = -1;
-let vOrder = -1;
-let vTtl = -1;
-let vToken = -1;
-let vFmr = -1;
-let vDmr = -1;
-let vFixLen = -1;
-let vOcn = -1;
+/** Which formats' rule keys the file has (bit 1 << format). */
+let formatsSeen = 0;
+/** The format asked for (FORMAT_AUTO: any). */
+let wanted = 0;
+/** Offset of the JSON document in the text (after a JSONP "name("). */
+let docOff = 0;
 
 @inline function rec(i: i32): usize { return recs + <usize>(i * RREC_BYTES); }
 
 // ---- Error text: "<field>: <what is wrong>" ----
+
+@inline function byteAt(i: i32): i32 { return <i32>load<u8>(jsonBase() + <usize>i); }
 
 function eReset(): void { errLen = 0; }
 function eByte(c: i32): void {
@@ -140,7 +139,7 @@ function eInt(v: i64): void {
   while (d > 0) { eByte(<i32>(v / d) + 0x30); v %= d; d /= 10; }
 }
 const HEXD = "0123456789abcdef";
-/** Input bytes, at most 40, control characters and non-ASCII as \xNN. */
+/** Document bytes, at most 40, control characters, backslash and non-ASCII as \xNN. */
 function eBytes(s: i32, e: i32): void {
   const n = e - s > 40 ? 40 : e - s;
   for (let i = s; i < s + n; i++) {
@@ -154,8 +153,9 @@ function eBytes(s: i32, e: i32): void {
   if (e - s > n) eStr("…");
 }
 
-/** The field name of rule i's key: "map_e.rules[3].ea_length". */
+/** The section being read ("map_e.rules", "fmr", …) for field names. */
 let section: string = "";
+/** "<section>[i].<key>: " (i < 0: no index; key "": none). */
 function eField(i: i32, key: string): void {
   eStr(section);
   if (i >= 0) { eByte(0x5b); eInt(i); eByte(0x5d); }
@@ -163,71 +163,58 @@ function eField(i: i32, key: string): void {
   eStr(": ");
 }
 
-/** Says what the value at the cursor is, for "…, not <it>". Moves past it. */
-function eValue(): void {
-  const k = valueKind();
-  const at = pos;
-  if (k == V_STRING && readString()) { eByte(0x22); eBytes(strStart, strEnd); eByte(0x22); return; }
-  if (k == V_NUMBER && readNumber()) { eStr("the number "); eBytes(at, pos); return; }
-  if (k == V_OBJECT) eStr("an object");
-  else if (k == V_ARRAY) eStr("an array");
-  else if (k == V_TRUE) eStr("true");
-  else if (k == V_FALSE) eStr("false");
-  else if (k == V_NULL) eStr("null");
+/** Says what the token t (just read) is, for "…, not <it>". */
+function eToken(t: i32): void {
+  if (t == TOK_STRING) { eByte(0x22); eBytes(jsonTokenStart(), jsonTokenEnd()); eByte(0x22); }
+  else if (t == TOK_NUMBER) { eStr("the number "); eBytes(jsonTokenStart(), jsonTokenEnd()); }
+  else if (t == TOK_OBJECT) eStr("an object");
+  else if (t == TOK_ARRAY) eStr("an array");
+  else if (t == TOK_TRUE) eStr("true");
+  else if (t == TOK_FALSE) eStr("false");
+  else if (t == TOK_NULL) eStr("null");
   else eStr("nothing");
 }
 
 function syntaxError(): i32 {
   eReset();
   eStr("not valid JSON at byte ");
-  eInt(scanErrAt);
-  const c = scanErr;
-  if (c == SCAN_END) eStr(": the text ends inside a value");
-  else if (c == SCAN_STRING) eStr(": a bad character or escape in a string");
-  else if (c == SCAN_NUMBER) eStr(": a bad number");
-  else if (c == SCAN_DEPTH) eStr(": nested too deeply");
-  else {
-    eStr(": unexpected ");
-    if (scanErrAt < textLen) {
-      eByte(0x27);
-      eBytes(scanErrAt, scanErrAt + 1);
-      eByte(0x27);
-    } else eStr("end");
-  }
+  eInt(jsonErrorOffset() + docOff);
+  eStr(": ");
+  eStr(jsonErrorMessage());
   return RULES_ERR_SYNTAX;
 }
-let textLen = 0;
 
-/** A JSON error in a value the caller was reading: syntax if the scanner failed, else `code`. */
-function fieldFail(code: i32): i32 { return scanErr != 0 ? syntaxError() : code; }
+/** After a value of the wrong kind: the reader's error if it failed, else `code` (text already set). */
+function wrong(t: i32, code: i32): i32 { return t == TOK_ERROR ? syntaxError() : code; }
 
-// ---- Typed value readers (each leaves the cursor after the value) ----
+// ---- Typed value readers (each reads one whole value) ----
 
+/** v6plus and OCN write numbers as strings of digits too. */
 let lenient = false;
 let gotInt: i32 = 0;
 
-/** An integer lo..hi: a JSON number, or (v6plus, OCN) a string of digits. */
+/** An integer lo..hi: a JSON number, or (lenient) a string of digits. */
 function readInt(i: i32, key: string, lo: i32, hi: i32): i32 {
-  const at = pos;
-  const k = valueKind();
+  const t = jsonNext();
   let v: i64 = -1;
   let ok = false;
-  if (k == V_NUMBER) {
-    if (!readNumber()) return fieldFail(RULES_ERR_VALUE);
-    ok = numIsInt;
-    v = intValue;
-  } else if (k == V_STRING && lenient) {
-    if (!readString()) return fieldFail(RULES_ERR_VALUE);
-    const n = strEnd - strStart;
-    ok = n > 0 && n <= 9;
+  if (t == TOK_NUMBER) {
+    v = jsonIntegerIn(<i64>lo, <i64>hi, -1);
+    ok = v >= 0 || lo < 0;
+  } else if (t == TOK_STRING && lenient && !jsonTokenEscaped()) {
+    const s = jsonTokenStart();
+    const e = jsonTokenEnd();
+    ok = e > s && e - s <= 9;
     v = 0;
-    for (let j = strStart; ok && j < strEnd; j++) {
+    for (let j = s; ok && j < e; j++) {
       const c = byteAt(j);
       if (c < 0x30 || c > 0x39) ok = false;
       else v = v * 10 + <i64>(c - 0x30);
     }
+    if (v < <i64>lo || v > <i64>hi) ok = false;
   }
-  if (!ok || v < <i64>lo || v > <i64>hi) {
+  if (!ok) {
+    if (t == TOK_ERROR) return syntaxError();
     eReset();
     eField(i, key);
     eStr("must be an integer from ");
@@ -235,28 +222,33 @@ function readInt(i: i32, key: string, lo: i32, hi: i32): i32 {
     eStr(" to ");
     eInt(hi);
     eStr(", not ");
-    scanSeek(at);
-    eValue();
-    return fieldFail(RULES_ERR_VALUE);
+    eToken(t);
+    return RULES_ERR_VALUE;
   }
   gotInt = <i32>v;
   return 0;
 }
 
-/** A string; its bytes are [strStart, strEnd). */
+// The last string read: [strStart, strEnd) of the document.
+let strStart = 0;
+let strEnd = 0;
+
+/** A string value (raw bytes, escapes left: an address with one is refused as not an address). */
 function readStr(i: i32, key: string, what: string): i32 {
-  const at = pos;
-  if (valueKind() != V_STRING) {
+  const t = jsonNext();
+  if (t != TOK_STRING) {
+    if (t == TOK_ERROR) return syntaxError();
     eReset();
     eField(i, key);
     eStr("must be ");
     eStr(what);
     eStr(", not ");
-    eValue();
-    scanSeek(at);
-    return fieldFail(RULES_ERR_VALUE);
+    eToken(t);
+    return RULES_ERR_VALUE;
   }
-  return readString() ? 0 : fieldFail(RULES_ERR_VALUE);
+  strStart = jsonTokenStart();
+  strEnd = jsonTokenEnd();
+  return 0;
 }
 
 function badText(i: i32, key: string, what: string): i32 {
@@ -279,22 +271,29 @@ function missing(i: i32, key: string): i32 {
 /** true/false or 0/1. */
 let gotBool = false;
 function readFlag(i: i32, key: string): i32 {
-  const k = valueKind();
-  if (k == V_TRUE || k == V_FALSE) {
-    gotBool = k == V_TRUE;
-    return skipValue() ? 0 : fieldFail(RULES_ERR_VALUE);
-  }
-  if (k == V_NUMBER) {
-    const e = readInt(i, key, 0, 1);
-    if (e) return e;
-    gotBool = gotInt == 1;
+  const t = jsonNext();
+  if (t == TOK_TRUE || t == TOK_FALSE) {
+    gotBool = t == TOK_TRUE;
     return 0;
   }
+  const v = t == TOK_NUMBER ? jsonIntegerIn(0, 1, -1) : -1;
+  if (v >= 0) {
+    gotBool = v == 1;
+    return 0;
+  }
+  if (t == TOK_ERROR) return syntaxError();
   eReset();
   eField(i, key);
   eStr("must be true, false, 0 or 1, not ");
-  eValue();
-  return fieldFail(RULES_ERR_VALUE);
+  eToken(t);
+  return RULES_ERR_VALUE;
+}
+
+/** Skips a value whose first token was not read yet. */
+function skipNext(): i32 {
+  const t = jsonNext();
+  if (t == TOK_ERROR || jsonSkip() == TOK_ERROR) return syntaxError();
+  return 0;
 }
 
 // ---- Rules ----
@@ -356,147 +355,127 @@ function prefix4Text(r: usize, i: i32, key: string): i32 {
   return 0;
 }
 
+/** Starts rule i, whose first token t was read: checks room and that it is an object; its record, or 0 (error set). */
+let ruleErr = 0;
+function ruleBegin(i: i32, t: i32): usize {
+  if (rSeen >= MAX_INPUT_RULES) { ruleErr = tooManyRules(); return 0; }
+  if (t != TOK_OBJECT) {
+    if (t == TOK_ERROR) { ruleErr = syntaxError(); return 0; }
+    eReset();
+    eField(i, "");
+    eStr("must be an object, not ");
+    eToken(t);
+    ruleErr = RULES_ERR_VALUE;
+    return 0;
+  }
+  const r = rec(rSeen);
+  memory.fill(r, 0, <usize>RREC_BYTES);
+  store<u8>(r + R_OFFSET, 6);
+  store<i32>(r + R_SOURCE, i);
+  store<i32>(r + R_BR, -1);
+  return r;
+}
+
+/** The next member of the object being read: 1 with the key read, 0 at its end, <0 an error code. */
+function member(): i32 {
+  const t = jsonNext();
+  if (t == TOK_KEY) return 1;
+  if (t == TOK_OBJECT_END) return 0;
+  return syntaxError();
+}
+
 /**
  * One rule of hb46pp's map_e.rules or v6plus's fmr: {ipv6: "p/n", ipv4:
  * "p/r", ea_length, psid_offset}. Unknown keys are ignored (HB46PP §3.4:
  * "the CPE may ignore unknown keys").
  */
-function slashRule(i: i32): i32 {
-  if (rSeen >= MAX_INPUT_RULES) return tooManyRules();
-  const r = rec(rSeen);
-  memory.fill(r, 0, <usize>RREC_BYTES);
-  store<u8>(r + R_OFFSET, 6);
+function slashRule(i: i32, t: i32): i32 {
+  const r = ruleBegin(i, t);
+  if (!r) return ruleErr;
   let have = 0;
-  if (valueKind() != V_OBJECT) {
-    eReset();
-    eField(i, "");
-    eStr("must be an object, not ");
-    eValue();
-    return fieldFail(RULES_ERR_VALUE);
-  }
-  let m = objNext(true);
+  let m = member();
   while (m == 1) {
     let e = 0;
-    if (strIs("ipv6")) {
+    if (jsonStringIs("ipv6")) {
       e = readStr(i, "ipv6", "an IPv6 prefix string");
       if (!e) e = prefix6Text(r, i, "ipv6");
       have |= 1;
-    } else if (strIs("ipv4")) {
+    } else if (jsonStringIs("ipv4")) {
       e = readStr(i, "ipv4", "an IPv4 prefix string");
       if (!e) e = prefix4Text(r, i, "ipv4");
       have |= 2;
-    } else if (strIs("ea_length")) {
+    } else if (jsonStringIs("ea_length")) {
       e = readInt(i, "ea_length", 0, 255);
       if (!e) store<u8>(r + R_EA, <u8>gotInt);
       have |= 4;
-    } else if (strIs("psid_offset")) {
+    } else if (jsonStringIs("psid_offset")) {
       e = readInt(i, "psid_offset", 0, 255);
       if (!e) store<u8>(r + R_OFFSET, <u8>gotInt);
-    } else if (!skipValue()) e = syntaxError();
+    } else e = skipNext();
     if (e) return e;
-    m = objNext(false);
+    m = member();
   }
-  if (m < 0) return syntaxError();
+  if (m < 0) return m;
   if (!(have & 1)) return missing(i, "ipv6");
   if (!(have & 2)) return missing(i, "ipv4");
   if (!(have & 4)) return missing(i, "ea_length");
-  store<i32>(r + R_SOURCE, i);
-  store<i32>(r + R_BR, -1);
   rSeen++;
   return 0;
-}
-
-/** An array of rules read by `one`. */
-function ruleArray(isOcn: bool): i32 {
-  if (valueKind() != V_ARRAY) {
-    eReset();
-    eField(-1, "");
-    eStr("must be an array of rules, not ");
-    eValue();
-    return fieldFail(RULES_ERR_VALUE);
-  }
-  let i = 0;
-  let m = arrNext(true);
-  while (m == 1) {
-    const e = isOcn ? ocnRule(i) : slashRule(i);
-    if (e) return e;
-    i++;
-    m = arrNext(false);
-  }
-  return m < 0 ? syntaxError() : 0;
 }
 
 /**
  * One OCN basicMapRules entry: separate prefix and length fields, a BR per
  * rule. Unknown keys (hostName, psId …) are ignored.
  */
-function ocnRule(i: i32): i32 {
-  if (rSeen >= MAX_INPUT_RULES) return tooManyRules();
-  const r = rec(rSeen);
-  memory.fill(r, 0, <usize>RREC_BYTES);
-  store<u8>(r + R_OFFSET, 6);
-  if (valueKind() != V_OBJECT) {
-    eReset();
-    eField(i, "");
-    eStr("must be an object, not ");
-    eValue();
-    return fieldFail(RULES_ERR_VALUE);
-  }
+function ocnRule(i: i32, t: i32): i32 {
+  const r = ruleBegin(i, t);
+  if (!r) return ruleErr;
   let have = 0;
   let len6 = -1;
   let len4 = -1;
-  let br = -1;
-  let m = objNext(true);
+  let m = member();
   while (m == 1) {
     let e = 0;
-    if (strIs("ipv6Prefix")) {
+    if (jsonStringIs("ipv6Prefix")) {
       e = readStr(i, "ipv6Prefix", "an IPv6 address string");
       if (!e) {
         // "2400:4150::" (the length apart), or "2400:4150::/32".
         const sl = slashAt(strStart, strEnd);
-        const stop = sl < 0 ? strEnd : sl;
         if (sl >= 0) len6 = prefixLenAt(sl + 1, strEnd, 128);
-        if (!parseIPv6At(strStart, stop) || (sl >= 0 && len6 < 0)) e = badText(i, "ipv6Prefix", "an IPv6 address");
+        if (!parseIPv6At(strStart, sl < 0 ? strEnd : sl) || (sl >= 0 && len6 < 0)) e = badText(i, "ipv6Prefix", "an IPv6 address");
         else memory.copy(r, addr6, 16);
       }
       have |= 1;
-    } else if (strIs("ipv6PrefixLength")) {
+    } else if (jsonStringIs("ipv6PrefixLength")) {
       e = readInt(i, "ipv6PrefixLength", 0, 128);
       len6 = gotInt;
-    } else if (strIs("ipv4Prefix")) {
+    } else if (jsonStringIs("ipv4Prefix")) {
       e = readStr(i, "ipv4Prefix", "an IPv4 address string");
       if (!e) {
         const sl = slashAt(strStart, strEnd);
-        const stop = sl < 0 ? strEnd : sl;
         if (sl >= 0) len4 = prefixLenAt(sl + 1, strEnd, 32);
-        if (!parseIPv4At(strStart, stop) || (sl >= 0 && len4 < 0)) e = badText(i, "ipv4Prefix", "an IPv4 address");
+        if (!parseIPv4At(strStart, sl < 0 ? strEnd : sl) || (sl >= 0 && len4 < 0)) e = badText(i, "ipv4Prefix", "an IPv4 address");
         else store<u32>(r + R_V4, addr4);
       }
       have |= 2;
-    } else if (strIs("ipv4PrefixLength")) {
+    } else if (jsonStringIs("ipv4PrefixLength")) {
       e = readInt(i, "ipv4PrefixLength", 0, 32);
       len4 = gotInt;
-    } else if (strIs("eaBitLength")) {
+    } else if (jsonStringIs("eaBitLength")) {
       e = readInt(i, "eaBitLength", 0, 255);
       if (!e) store<u8>(r + R_EA, <u8>gotInt);
       have |= 4;
-    } else if (strIs("psIdOffset")) {
+    } else if (jsonStringIs("psIdOffset")) {
       e = readInt(i, "psIdOffset", 0, 255);
       if (!e) store<u8>(r + R_OFFSET, <u8>gotInt);
-    } else if (strIs("brIpv6Address")) {
-      e = readStr(i, "brIpv6Address", "an IPv6 address string");
-      if (!e) {
-        if (!parseIPv6At(strStart, strEnd)) e = badText(i, "brIpv6Address", "an IPv6 address");
-        else {
-          br = addBr();
-          if (br < 0) e = tooManyBrs(i, "brIpv6Address");
-        }
-      }
-    } else if (!skipValue()) e = syntaxError();
+    } else if (jsonStringIs("brIpv6Address")) {
+      e = brValue(i, "brIpv6Address");
+      if (!e) store<i32>(r + R_BR, gotBr);
+    } else e = skipNext();
     if (e) return e;
-    m = objNext(false);
+    m = member();
   }
-  if (m < 0) return syntaxError();
+  if (m < 0) return m;
   if (!(have & 1)) return missing(i, "ipv6Prefix");
   if (len6 < 0) return missing(i, "ipv6PrefixLength");
   if (!(have & 2)) return missing(i, "ipv4Prefix");
@@ -507,13 +486,31 @@ function ocnRule(i: i32): i32 {
   store<u8>(r + R_LEN4, <u8>len4);
   const v4 = load<u32>(r + R_V4);
   store<u32>(r + R_V4, len4 == 0 ? 0 : v4 & (<u32>(-1) << <u32>(32 - len4)));
-  store<i32>(r + R_SOURCE, i);
-  store<i32>(r + R_BR, br);
   rSeen++;
   return 0;
 }
 
-/** A BR address string at the cursor into the distinct list (its index). */
+/** An array of rules (the `section` names it). */
+function ruleArray(isOcn: bool): i32 {
+  const t = jsonNext();
+  if (t != TOK_ARRAY) {
+    eReset();
+    eField(-1, "");
+    eStr("must be an array of rules, not ");
+    eToken(t);
+    return wrong(t, RULES_ERR_VALUE);
+  }
+  let i = 0;
+  while (true) {
+    const u = jsonNext();
+    if (u == TOK_ARRAY_END) return 0;
+    const e = isOcn ? ocnRule(i, u) : slashRule(i, u);
+    if (e) return e;
+    i++;
+  }
+}
+
+/** A BR address string into the distinct list (its index in gotBr). */
 let gotBr = -1;
 function brValue(i: i32, key: string): i32 {
   const e = readStr(i, key, "an IPv6 address string");
@@ -525,12 +522,12 @@ function brValue(i: i32, key: string): i32 {
 
 /** Which method a name in order[] is; 0 for a name this does not know. */
 function methodOfString(): i32 {
-  if (strIs("map_e")) return METHOD_MAP_E;
-  if (strIs("map_t")) return METHOD_MAP_T;
-  if (strIs("lw4o6")) return METHOD_LW4O6;
-  if (strIs("dslite")) return METHOD_DSLITE;
-  if (strIs("464xlat")) return METHOD_464XLAT;
-  if (strIs("ipip")) return METHOD_IPIP;
+  if (jsonStringIs("map_e")) return METHOD_MAP_E;
+  if (jsonStringIs("map_t")) return METHOD_MAP_T;
+  if (jsonStringIs("lw4o6")) return METHOD_LW4O6;
+  if (jsonStringIs("dslite")) return METHOD_DSLITE;
+  if (jsonStringIs("464xlat")) return METHOD_464XLAT;
+  if (jsonStringIs("ipip")) return METHOD_IPIP;
   return 0;
 }
 
@@ -554,206 +551,197 @@ function methodNames(mask: i32): void {
   if (first) eStr("nothing");
 }
 
-function hb46pp(): i32 {
-  // order: the methods in the server's preference; [] means "none for you".
-  if (vOrder >= 0) {
-    scanSeek(vOrder);
-    section = "";
-    if (valueKind() != V_ARRAY) {
-      eReset();
-      eStr("order: must be an array of method names, not ");
-      eValue();
-      return fieldFail(RULES_ERR_VALUE);
-    }
-    rOrderGiven = true;
-    let m = arrNext(true);
-    while (m == 1) {
-      if (valueKind() == V_STRING) {
-        if (!readString()) return syntaxError();
-        rOrder |= methodOfString();
-      } else if (!skipValue()) return syntaxError();
-      m = arrNext(false);
-    }
-    if (m < 0) return syntaxError();
-  }
-  if (vTtl >= 0) {
-    scanSeek(vTtl);
-    section = "";
-    // Above 604800 breaks HB46PP §3.4; read it (to 2^31 - 1), the host clamps and says so.
-    const e = readInt(-1, "ttl", 0, 0x7fffffff);
-    if (e) return e;
-    rTtl = gotInt;
-  }
-  if (vToken >= 0) {
-    scanSeek(vToken);
-    // §3.4: 64 lower-case hex digits. Anything else is not sent back.
-    if (valueKind() == V_STRING && readString()) {
-      let ok = strEnd - strStart == 64;
-      for (let j = strStart; ok && j < strEnd; j++) {
-        const c = byteAt(j);
-        ok = (c >= 0x30 && c <= 0x39) || (c >= 0x61 && c <= 0x66);
-      }
-      if (ok) {
-        rTokenOff = strStart;
-        rTokenLen = 64;
-      }
-    }
-  }
-  if (rOrderGiven && rOrder == 0) {
+/** Whether the file may hold format f (the one asked for, or any when detecting). */
+@inline function takes(f: i32): bool { return wanted == FORMAT_AUTO || wanted == f; }
+
+/** Marks format f's rules as present; an error when another format's are too. */
+function claim(f: i32, key: string): i32 {
+  formatsSeen |= 1 << f;
+  if ((formatsSeen & ~(1 << f)) != 0) {
     eReset();
-    eStr("order: empty: the server offers this line no method (not served)");
-    return RULES_ERR_NOT_SERVED;
+    eStr(key);
+    eStr(": rules of more than one format in one file (give --rules-format)");
+    return RULES_ERR_FORMAT;
   }
-  if (vMapE < 0 || (rOrderGiven && !(rOrder & METHOD_MAP_E))) {
-    eReset();
-    eStr("map_e: the server offers no MAP-E (it offers ");
-    methodNames(rOrderGiven ? rOrder : rMethods);
-    eStr(")");
-    return RULES_ERR_NOT_SERVED;
-  }
-  scanSeek(vMapE);
-  section = "map_e";
-  if (valueKind() != V_OBJECT) {
-    eReset();
-    eStr("map_e: must be an object, not ");
-    eValue();
-    return fieldFail(RULES_ERR_VALUE);
-  }
-  let haveBr = false;
-  let haveRules = false;
-  rVersion = 0;
-  let m = objNext(true);
-  while (m == 1) {
-    let e = 0;
-    if (strIs("version")) {
-      e = readInt(-1, "version", 0, 1);
-      rVersion = gotInt;
-    } else if (strIs("mesh")) {
-      e = readFlag(-1, "mesh");
-      rMesh = gotBool ? 1 : 0;
-    } else if (strIs("br")) {
-      if (valueKind() == V_ARRAY) {
-        // One address is what §3.4 gives; a list is taken too (anycast first).
-        let k = 0;
-        let a = arrNext(true);
-        while (a == 1 && !e) {
-          section = "map_e.br";
-          e = brValue(k++, "");
-          section = "map_e";
-          if (!e) a = arrNext(false);
-        }
-        if (!e && a < 0) e = syntaxError();
-      } else e = brValue(-1, "br");
-      haveBr = true;
-    } else if (strIs("rules")) {
-      section = "map_e.rules";
-      e = ruleArray(false);
-      section = "map_e";
-      haveRules = true;
-    } else if (!skipValue()) e = syntaxError();
-    if (e) return e;
-    m = objNext(false);
-  }
-  if (m < 0) return syntaxError();
-  if (!haveBr) return missing(-1, "br");
-  if (!haveRules) return missing(-1, "rules");
-  rLegacy = rVersion == 0 ? 1 : 0;
   return 0;
 }
 
-function v6plus(): i32 {
-  rLegacy = 1;
-  rMesh = 1;
-  section = "";
-  if (vFixLen >= 0) {
-    scanSeek(vFixLen);
-    const e = readInt(-1, "ipv6_fixlen", 0, 128);
-    if (e) return e;
-    rFixLen = gotInt;
+/** HB46PP order: the methods in the server's preference; [] means "none for you". */
+function readOrder(): i32 {
+  const t = jsonNext();
+  if (t != TOK_ARRAY) {
+    eReset();
+    eStr("order: must be an array of method names, not ");
+    eToken(t);
+    return wrong(t, RULES_ERR_VALUE);
   }
-  if (vDmr < 0) return missing(-1, "dmr");
-  scanSeek(vDmr);
-  let e = brValue(-1, "dmr");
-  if (e) return e;
-  if (vFmr < 0) return missing(-1, "fmr");
-  scanSeek(vFmr);
-  section = "fmr";
-  return ruleArray(false);
+  rOrderGiven = true;
+  while (true) {
+    const u = jsonNext();
+    if (u == TOK_ARRAY_END) return 0;
+    if (u == TOK_ERROR) return syntaxError();
+    if (u == TOK_STRING) rOrder |= methodOfString();
+    else if (jsonSkip() == TOK_ERROR) return syntaxError();
+  }
 }
 
-function ocn(): i32 {
-  rLegacy = 1;
-  rMesh = 1;
-  scanSeek(vOcn);
-  section = "basicMapRules";
-  return ruleArray(true);
+/** HB46PP token: 64 lower-case hex digits (§3.4); anything else is not sent back. */
+function readToken(): i32 {
+  const t = jsonNext();
+  if (t == TOK_ERROR) return syntaxError();
+  if (t != TOK_STRING) return jsonSkip() == TOK_ERROR ? syntaxError() : 0;
+  const s = jsonTokenStart();
+  const e = jsonTokenEnd();
+  let ok = e - s == 64;
+  for (let j = s; ok && j < e; j++) {
+    const c = byteAt(j);
+    ok = (c >= 0x30 && c <= 0x39) || (c >= 0x61 && c <= 0x66);
+  }
+  if (ok) {
+    rTokenOff = s + docOff;
+    rTokenLen = 64;
+  }
+  return 0;
 }
 
-/** The top-level object: records where the known keys' values start, checks the rest. */
-function topLevel(): i32 {
-  let m = objNext(true);
+/** HB46PP map_e { version, mesh, br, rules }. */
+let haveMapE = false;
+function readMapE(): i32 {
+  const t = jsonNext();
+  section = "map_e";
+  if (t != TOK_OBJECT) {
+    eReset();
+    eStr("map_e: must be an object, not ");
+    eToken(t);
+    return wrong(t, RULES_ERR_VALUE);
+  }
+  haveMapE = true;
+  let haveBr = false;
+  let haveRules = false;
+  rVersion = 0;
+  let m = member();
   while (m == 1) {
-    peek();
-    const at = pos;
-    if (strIs("map_e")) { vMapE = at; rMethods |= METHOD_MAP_E; }
-    else if (strIs("map_t")) rMethods |= METHOD_MAP_T;
-    else if (strIs("lw4o6")) rMethods |= METHOD_LW4O6;
-    else if (strIs("dslite")) rMethods |= METHOD_DSLITE;
-    else if (strIs("464xlat")) rMethods |= METHOD_464XLAT;
-    else if (strIs("ipip")) rMethods |= METHOD_IPIP;
-    else if (strIs("order")) vOrder = at;
-    else if (strIs("ttl")) vTtl = at;
-    else if (strIs("token")) vToken = at;
-    else if (strIs("fmr")) vFmr = at;
-    else if (strIs("dmr")) vDmr = at;
-    else if (strIs("ipv6_fixlen")) vFixLen = at;
-    else if (strIs("basicMapRules")) vOcn = at;
-    if (!skipValue()) return syntaxError();
-    m = objNext(false);
+    let e = 0;
+    if (jsonStringIs("version")) {
+      e = readInt(-1, "version", 0, 1);
+      rVersion = gotInt;
+    } else if (jsonStringIs("mesh")) {
+      e = readFlag(-1, "mesh");
+      rMesh = gotBool ? 1 : 0;
+    } else if (jsonStringIs("br")) {
+      // One address (§3.4).
+      e = brValue(-1, "br");
+      haveBr = true;
+    } else if (jsonStringIs("rules")) {
+      section = "map_e.rules";
+      e = claim(FORMAT_HB46PP, "map_e.rules");
+      if (!e) e = ruleArray(false);
+      section = "map_e";
+      haveRules = true;
+    } else e = skipNext();
+    if (e) return e;
+    m = member();
   }
-  return m < 0 ? syntaxError() : 0;
+  if (m < 0) return m;
+  if (!haveBr) return missing(-1, "br");
+  if (!haveRules) return missing(-1, "rules");
+  return 0;
 }
+
+/** The top-level object, one member at a time, each format's keys where it is wanted. */
+function topLevel(): i32 {
+  const t = jsonNext();
+  if (t != TOK_OBJECT) {
+    eReset();
+    eStr("must be a JSON object (an HB46PP, v6plus or OCN rule answer), not ");
+    eToken(t);
+    return wrong(t, RULES_ERR_FORMAT);
+  }
+  let m = member();
+  while (m == 1) {
+    let e = 0;
+    section = "";
+    lenient = false;
+    const hb = takes(FORMAT_HB46PP);
+    if (jsonStringIs("map_e") && hb) { rMethods |= METHOD_MAP_E; e = readMapE(); }
+    else if (jsonStringIs("map_t") && hb) { rMethods |= METHOD_MAP_T; e = skipNext(); }
+    else if (jsonStringIs("lw4o6") && hb) { rMethods |= METHOD_LW4O6; e = skipNext(); }
+    else if (jsonStringIs("dslite") && hb) { rMethods |= METHOD_DSLITE; e = skipNext(); }
+    else if (jsonStringIs("464xlat") && hb) { rMethods |= METHOD_464XLAT; e = skipNext(); }
+    else if (jsonStringIs("ipip") && hb) { rMethods |= METHOD_IPIP; e = skipNext(); }
+    else if (jsonStringIs("order") && hb) { formatsSeen |= 1 << FORMAT_HB46PP; e = readOrder(); }
+    else if (jsonStringIs("ttl") && hb) {
+      // Above 604800 breaks §3.4; it is read (to 2^31 - 1) and the host clamps it and says so.
+      e = readInt(-1, "ttl", 0, 0x7fffffff);
+      rTtl = gotInt;
+    } else if (jsonStringIs("token") && hb) e = readToken();
+    else if (jsonStringIs("dmr") && takes(FORMAT_V6PLUS)) { haveDmr = true; e = brValue(-1, "dmr"); }
+    else if (jsonStringIs("ipv6_fixlen") && takes(FORMAT_V6PLUS)) {
+      lenient = true;
+      e = readInt(-1, "ipv6_fixlen", 0, 128);
+      rFixLen = gotInt;
+    } else if (jsonStringIs("fmr") && takes(FORMAT_V6PLUS)) {
+      section = "fmr";
+      lenient = true;
+      e = claim(FORMAT_V6PLUS, "fmr");
+      if (!e) e = ruleArray(false);
+    } else if (jsonStringIs("basicMapRules") && takes(FORMAT_OCN)) {
+      section = "basicMapRules";
+      lenient = true;
+      e = claim(FORMAT_OCN, "basicMapRules");
+      if (!e) e = ruleArray(true);
+    } else e = skipNext();
+    if (e) return e;
+    m = member();
+  }
+  if (m < 0) return m;
+  return jsonNext() == TOK_END ? 0 : syntaxError();
+}
+let haveDmr = false;
 
 function identChar(c: i32): bool {
   return (c >= 0x30 && c <= 0x39) || (c >= 0x41 && c <= 0x5a) || (c >= 0x61 && c <= 0x7a) ||
     c == 0x5f || c == 0x24 || c == 0x2e || c == 0x3f;
 }
+@inline function space(c: i32): bool { return c == 0x20 || c == 0x09 || c == 0x0a || c == 0x0d; }
 
 /** Parses the text, fills the input records; 0 or a negative error. */
 function parse(len: i32, format: i32): i32 {
-  scanInit(textArea, len);
-  textLen = len;
-  // A UTF-8 byte order mark.
-  if (len >= 3 && byteAt(0) == 0xef && byteAt(1) == 0xbb && byteAt(2) == 0xbf) scanSeek(3);
-  // JSONP: name( {…} ) [;]  — the v6plus answer comes so.
-  let jsonp = false;
-  const c = peek();
-  if (c >= 0 && c != 0x7b && identChar(c)) {
-    while (pos < len && identChar(byteAt(pos))) scanSeek(pos + 1);
-    if (!expectByte(0x28)) return syntaxError();
-    jsonp = true;
+  wanted = format;
+  // JSONP, name( {…} ) [;] — the v6plus answer comes so: the document is what the parentheses hold.
+  let s = 0;
+  let e = len;
+  const t = textArea;
+  if (len >= 3 && load<u8>(t) == 0xef && load<u8>(t + 1) == 0xbb && load<u8>(t + 2) == 0xbf) s = 3;
+  while (s < e && space(<i32>load<u8>(t + <usize>s))) s++;
+  if (s < e && load<u8>(t + <usize>s) != 0x7b && identChar(<i32>load<u8>(t + <usize>s))) {
+    let p = s;
+    while (p < e && identChar(<i32>load<u8>(t + <usize>p))) p++;
+    while (p < e && space(<i32>load<u8>(t + <usize>p))) p++;
+    if (p < e && load<u8>(t + <usize>p) == 0x28) {
+      let q = e;
+      while (q > p && space(<i32>load<u8>(t + <usize>(q - 1)))) q--;
+      if (q > p && load<u8>(t + <usize>(q - 1)) == 0x3b) q--;
+      while (q > p && space(<i32>load<u8>(t + <usize>(q - 1)))) q--;
+      if (q <= p + 1 || load<u8>(t + <usize>(q - 1)) != 0x29) {
+        eReset();
+        eStr("a JSONP answer ");
+        eStr("without its closing ')'");
+        return RULES_ERR_SYNTAX;
+      }
+      s = p + 1;
+      e = q - 1;
+    }
   }
-  if (valueKind() != V_OBJECT) {
-    eReset();
-    eStr("must be a JSON object (an HB46PP, v6plus or OCN rule answer), not ");
-    eValue();
-    return fieldFail(RULES_ERR_FORMAT);
-  }
-  let e = topLevel();
-  if (e) return e;
-  if (jsonp) {
-    if (!expectByte(0x29)) return syntaxError();
-    if (peek() == 0x3b) scanSeek(pos + 1);
-  }
-  if (!atEnd()) {
-    scanFail(SCAN_UNEXPECTED, pos);
-    return syntaxError();
-  }
+  docOff = s;
+  jsonBegin(t + <usize>s, e - s);
+  let r = topLevel();
+  if (r) return r;
   let f = format;
   if (f == FORMAT_AUTO) {
-    if (vOcn >= 0) f = FORMAT_OCN;
-    else if (vMapE >= 0 || vOrder >= 0 || rMethods != 0) f = FORMAT_HB46PP;
-    else if (vFmr >= 0 || vDmr >= 0) f = FORMAT_V6PLUS;
+    if (formatsSeen & (1 << FORMAT_OCN)) f = FORMAT_OCN;
+    else if (formatsSeen & (1 << FORMAT_V6PLUS) || haveDmr) f = FORMAT_V6PLUS;
+    else if (formatsSeen & (1 << FORMAT_HB46PP) || haveMapE || rMethods != 0 || rTtl >= 0) f = FORMAT_HB46PP;
     else {
       eReset();
       eStr("not a rule format this reads: no map_e or order (hb46pp), fmr (v6plus) or basicMapRules (ocn)");
@@ -761,14 +749,36 @@ function parse(len: i32, format: i32): i32 {
     }
   }
   rFormat = f;
-  lenient = f != FORMAT_HB46PP;
-  if (f == FORMAT_HB46PP) e = hb46pp();
-  else if (f == FORMAT_V6PLUS) e = v6plus();
-  else e = ocn();
-  if (e) return e;
+  if (f == FORMAT_HB46PP) {
+    if (rOrderGiven && rOrder == 0) {
+      eReset();
+      eStr("order: empty: the server offers this line no method (not served)");
+      return RULES_ERR_NOT_SERVED;
+    }
+    if (!haveMapE || (rOrderGiven && !(rOrder & METHOD_MAP_E))) {
+      eReset();
+      eStr("map_e: the server offers no MAP-E (it offers ");
+      methodNames(rOrderGiven ? rOrder : rMethods);
+      eStr(")");
+      return RULES_ERR_NOT_SERVED;
+    }
+    rLegacy = rVersion == 0 ? 1 : 0;
+    section = "map_e.rules";
+  } else if (f == FORMAT_V6PLUS) {
+    rLegacy = 1;
+    rMesh = 1;
+    if (!haveDmr) { section = ""; return missing(-1, "dmr"); }
+    if (!(formatsSeen & (1 << FORMAT_V6PLUS))) { section = ""; return missing(-1, "fmr"); }
+    section = "fmr";
+  } else {
+    rLegacy = 1;
+    rMesh = 1;
+    if (!(formatsSeen & (1 << FORMAT_OCN))) { section = ""; return missing(-1, "basicMapRules"); }
+    section = "basicMapRules";
+  }
   if (rSeen == 0) {
     eReset();
-    eStr(f == FORMAT_HB46PP ? "map_e.rules" : f == FORMAT_V6PLUS ? "fmr" : "basicMapRules");
+    eStr(section);
     eStr(": no rules");
     return RULES_ERR_MISSING;
   }
@@ -833,7 +843,7 @@ function resetResults(): void {
   rFormat = 0; rSeen = 0; rInstalled = 0; rMatched = -1; rLegacy = 0; rMesh = 0; rTtl = -1;
   rTokenOff = 0; rTokenLen = 0; rMethods = 0; rOrder = 0; rOrderGiven = false; rFixLen = -1;
   rVersion = -1; nBrs = 0;
-  vMapE = -1; vOrder = -1; vTtl = -1; vToken = -1; vFmr = -1; vDmr = -1; vFixLen = -1; vOcn = -1;
+  formatsSeen = 0; wanted = 0; docOff = 0; haveMapE = false; haveDmr = false;
   section = "";
   lenient = false;
   eReset();
