@@ -191,3 +191,9 @@ export function ruleFormat(v: string, flag = "--rules-format"): RuleFormat {
   if (!(RULE_FORMATS as readonly string[]).includes(v)) fail(flag, `'${v}' is not hb46pp, v6plus or ocn`);
   return v as RuleFormat;
 }
+
+/** The ttl (-1 absent) and token of a rule answer, as the module reads them (throws ConfigError). */
+export function inspectRules(text: Uint8Array, label = "rules"): { ttl: number; token?: string; info: RulesInfo } {
+  const { info } = encodeRules({ text, label, mode: "calc" });
+  return { ttl: info.ttl, token: info.token, info };
+}
