@@ -29,6 +29,8 @@ import type { Mode } from "./config/options.js";
 import { ControlServer, controlPath } from "./control.js";
 import { formatCounters } from "./commands/stats.js";
 import { UsageError } from "./commands/usage.js";
+import { takeAutoFlags, autoProvisioner } from "./provision/auto.js";
+import type { Provisioner } from "./provision/state.js";
 
 /** The device side of the loop: what TunDevice offers (a fake one in tests). */
 export interface PacketDevice {
@@ -254,6 +256,7 @@ export class Runner {
 /** OPTION_MAPE_LOCAL and its TUNNEL_MTU sub-option (docs/abi.md §1). */
 const OPTION_MAPE_LOCAL = 0xff01;
 const LOCAL_TUNNEL_MTU = 3;
+const LOCAL_LEGACY_IID = 2;
 const DEFAULT_TUNNEL_MTU = 1500;
 const IPV6_HEADER_LEN = 40;
 
@@ -274,6 +277,47 @@ export function tunnelMtuOf(bytes: Uint8Array): number {
     i += 4 + len;
   }
   return DEFAULT_TUNNEL_MTU;
+}
+
+/** The LEGACY_IID setting in option bytes the module accepted (0 when absent). */
+export function legacyIidOf(bytes: Uint8Array): boolean {
+  const u16 = (i: number): number => (bytes[i] << 8) | bytes[i + 1];
+  for (let i = 0; i + 4 <= bytes.length; ) {
+    const code = u16(i);
+    const len = u16(i + 2);
+    if (code === OPTION_MAPE_LOCAL) {
+      for (let j = i + 4; j + 4 <= i + 4 + len; ) {
+        const sc = u16(j);
+        const sl = u16(j + 2);
+        if (sc === LOCAL_LEGACY_IID && sl === 1) return bytes[j + 4] === 1;
+        j += 4 + sl;
+      }
+    }
+    i += 4 + len;
+  }
+  return false;
+}
+
+/** Where the configuration in force came from, for `mape stats` (rule files in detail). */
+export function rulesDiagnostics(src: ConfigSource, at: Date): Record<string, unknown> {
+  const r = src.rules;
+  return {
+    from: src.label,
+    at: at.toISOString(),
+    interfaceId: legacyIidOf(src.encoded.bytes) ? "draft-03" : "rfc7597",
+    ...(r
+      ? {
+          format: r.format,
+          rules: r.seen,
+          installed: r.installed,
+          matchedRule: r.matchedName ?? null,
+          mesh: r.mesh,
+          ...(r.ttl >= 0 ? { ttl: r.ttl } : {}),
+          ...(r.order ? { order: r.order } : {}),
+          ...(r.methods.length ? { methods: r.methods } : {}),
+        }
+      : {}),
+  };
 }
 
 /** One route into the TUN: `ip [-6] route add <dest> dev <tun> [mtu <mtu>]`. */
@@ -463,17 +507,74 @@ export async function serve(opts: ServeOptions): Promise<number> {
     return 0;
   }
   const modeName: Mode = mode;
-  const source0 = readConfigSource(argv, modeName);
+  const say = (line: string): void => void process.stdout.write(`mape ${mode}: ${line}\n`);
+  const warn = (line: string): void => void process.stderr.write(`mape ${mode}: ${line}\n`);
+  const engine = Engine.load();
+
+  // --auto (CE): the rules come from the HB46PP provisioning server; the
+  // first ones (saved or fetched) are waited for before the TUN comes up.
+  const tunGuess = (): string => {
+    const i = argv.findIndex((a) => a === "--tun" || a.startsWith("--tun="));
+    return i < 0 ? opts.defaultTun : argv[i].startsWith("--tun=") ? argv[i].slice(6) : argv[i + 1] ?? opts.defaultTun;
+  };
+  const { auto, rest: argv1 } = mode === "ce" ? takeAutoFlags(argv, tunGuess) : { auto: undefined, rest: argv };
+  let supplied: { text: Uint8Array; label: string } | undefined;
+  let provisioner: Provisioner | undefined;
+  let installLater: ((src: ConfigSource) => string) | undefined;
+  let offLater: ((reason: string) => void) | undefined;
+  /** Rules that came while the CE was still coming up (installed once it is). */
+  let pending: ConfigSource | undefined;
+  let source0: ConfigSource;
+  if (auto) {
+    let firstDone: (s: ConfigSource | undefined) => void = () => {};
+    const first = new Promise<ConfigSource | undefined>((resolve) => (firstDone = resolve));
+    provisioner = autoProvisioner(auto, {
+      apply(text, label) {
+        const src = readConfigSource(argv1, modeName, { text, label });
+        const what = `${src.rules?.format ?? "rules"}, ${src.rules?.seen ?? 0} rules, BMR ${src.rules?.matchedName ?? "none"}`;
+        if (!installLater) {
+          if (supplied) {
+            pending = src;
+            supplied = { text, label };
+            return `${what} (installed once the CE is up)`;
+          }
+          engine.configure(src.encoded);
+          supplied = { text, label };
+          firstDone(src);
+          return what;
+        }
+        const done = installLater(src);
+        supplied = { text, label };
+        return done;
+      },
+      off(reason) {
+        offLater?.(reason);
+      },
+    }, (l) => say(`provisioning: ${l}`));
+    const onStop = (): void => firstDone(undefined);
+    process.once("SIGTERM", onStop);
+    process.once("SIGINT", onStop);
+    if (!provisioner.start()) say(`provisioning: asking ${auto.domain} (TXT) for the rules${auto.dnsServers.length ? ` via ${auto.dnsServers.join(", ")}` : ""}`);
+    const got = await first;
+    process.off("SIGTERM", onStop);
+    process.off("SIGINT", onStop);
+    if (!got) {
+      provisioner.stop();
+      say("stopped before any rules came");
+      return 0;
+    }
+    source0 = got;
+  } else {
+    source0 = readConfigSource(argv1, modeName);
+  }
+  let current = source0;
+  let currentAt = new Date();
   const parsed = parseRest(mode, source0.rest);
   if (mode === "br" && source0.label === "built-in default") {
     throw new UsageError("br: give the BR's configuration (--config, --dhcpv6, --uci, or --rule with --br <own address>)");
   }
   const tunName = parsed.tun || opts.defaultTun;
-  const say = (line: string): void => void process.stdout.write(`mape ${mode}: ${line}\n`);
-  const warn = (line: string): void => void process.stderr.write(`mape ${mode}: ${line}\n`);
-
-  const engine = Engine.load();
-  engine.configure(source0.encoded);
+  if (!auto) engine.configure(source0.encoded);
   // RFC 6056 §3.3 / RFC 7597 §10: external ports (and the NAT's hash keys)
   // must not be predictable, so a live instance seeds from the OS.
   const dp = new DataPath(engine, { seed: randomBytes(4).readUInt32LE(0) });
@@ -502,6 +603,7 @@ export async function serve(opts: ServeOptions): Promise<number> {
   let runner: Runner | undefined;
   const handlers: [NodeJS.Signals, () => void][] = [];
   const cleanup = (): void => {
+    provisioner?.stop();
     for (const [sig, h] of handlers) process.off(sig, h);
     handlers.length = 0;
     runner?.stop();
@@ -564,25 +666,31 @@ export async function serve(opts: ServeOptions): Promise<number> {
     control = await ControlServer.listen(parsed.control ?? controlPath(tunName), { mode, tun: tunName }, {
       stats: counters,
       status: () => status,
+      extra: () => ({
+        configuration: rulesDiagnostics(current, currentAt),
+        ...(provisioner ? { provisioning: provisioner.snapshot() } : {}),
+      }),
     });
 
-    const reload = (): void => {
+    /**
+     * Installs a new configuration: with the same BMR (CE) or rules (BR)
+     * the NAT sessions are kept, else the data path restarts. Throws
+     * (ConfigError) when the module refuses it; the running one stays.
+     * Returns what happened, in a few words.
+     */
+    const install = (src: ConfigSource): string => {
       const before = identityOf(mode, engine);
-      let src: ConfigSource;
-      try {
-        src = readConfigSource(argv, modeName);
-        engine.configure(src.encoded);
-      } catch (e) {
-        warn(`reload failed, the running configuration stays: ${e instanceof Error ? e.message : String(e)}`);
-        return;
-      }
+      engine.configure(src.encoded);
+      current = src;
+      currentAt = new Date();
       const after = identityOf(mode, engine);
       const same = before === after;
       dp.start(same);
       tunnelMtu = mtuOf(src);
       status = statusLine(mode, engine, tunName, tunnelMtu);
       const what = mode === "ce" ? "BMR" : "rules";
-      say(`reloaded ${src.label}: ${same ? `${what} unchanged, sessions kept` : `${what} changed, sessions reset`}`);
+      const happened = same ? `${what} unchanged, sessions kept` : `${what} changed, data path restarted, sessions reset`;
+      say(`reloaded ${src.label}: ${happened}`);
       const next = routesFor(mode, engine, tunnelMtu);
       const keys = new Set(next.map(routeKey));
       const old = new Set(routes.map(routeKey));
@@ -609,13 +717,50 @@ export async function serve(opts: ServeOptions): Promise<number> {
         routes = next;
       }
       if (!same) say(status);
+      if (runner && !runner.isRunning && !stopped) {
+        runner.start();
+        say("MAP-E back on");
+      }
+      return happened;
+    };
+    const reload = (): void => {
+      if (provisioner) {
+        // --auto: SIGHUP says the delegated prefix may have changed (§3.6 k): fetch again.
+        provisioner.prefixChanged();
+        return;
+      }
+      try {
+        install(readConfigSource(argv1, modeName));
+      } catch (e) {
+        warn(`reload failed, the running configuration stays: ${e instanceof Error ? e.message : String(e)}`);
+      }
+    };
+    let stopped = false;
+    installLater = install;
+    if (pending) {
+      try {
+        install(pending);
+      } catch (e) {
+        warn(`the newer rules were refused, the first ones stay: ${e instanceof Error ? e.message : String(e)}`);
+      }
+      pending = undefined;
+    }
+    offLater = (reason) => {
+      runner?.stop();
+      say(`${reason}: MAP-E stopped until the provisioning server serves this line again`);
     };
     const on = (sig: NodeJS.Signals, h: () => void): void => {
       process.on(sig, h);
       handlers.push([sig, h]);
     };
-    on("SIGTERM", () => finish(0));
-    on("SIGINT", () => finish(0));
+    on("SIGTERM", () => {
+      stopped = true;
+      finish(0);
+    });
+    on("SIGINT", () => {
+      stopped = true;
+      finish(0);
+    });
     on("SIGHUP", reload);
     on("SIGUSR1", () => void process.stderr.write(`mape ${mode} ${tunName} counters:\n${formatCounters(counters())}`));
 

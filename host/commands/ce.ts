@@ -8,7 +8,10 @@ export const usage = `usage:
   mape ce [--rule <ipv6-prefix>/<len>,<ipv4-prefix>/<len>,<ea-bits>[,<psid-offset>] --br <ipv6>...
            | --config <file.json>
            | --dhcpv6 <hex | OpenWrt rule string> [--dhcpv6-type map-e|lw4o6]
-           | --uci <file> --interface <name>]
+           | --uci <file> --interface <name>
+           | --rules <file> [--rules-format hb46pp|v6plus|ocn]
+           | --auto [--hb46pp-domain <domain>] [--dns-server <ipv6>]... [--ca <file> | --insecure]
+                    [--rules-state <file>] [--vendorid <OUI>-<name>]]
           [--prefix <end-user-ipv6-prefix>/<len>] [--legacy-iid]
           [--tun <name>] [--routes] [--control <path>]
 
@@ -21,6 +24,17 @@ away). Prints the routes the operator must add:
 or adds them itself with --routes (and removes them on exit). The IPv6
 route toward the BR and IPv4/IPv6 forwarding are the host's: a warning says
 when they are missing.
+
+--auto provisions the CE from HB46PP (v6mig-prov): a TXT query for
+4over6.info (or --hb46pp-domain) to the line's IPv6 resolver (--dns-server,
+else the system's IPv6 ones) names the server; its JSON answer gives the
+rules (refetched at its ttl, on SIGHUP, and after failures as the spec's
+retry times say). The last good rules are kept in --rules-state (default
+/var/lib/mape/<tun>.rules.json; '' keeps none) and used at start until a
+fetch succeeds. t=b in the TXT record checks the server's certificate
+against the system's CAs, or only --ca <file> when given; --insecure
+checks none. --vendorid is sent as is (default 020000-mape_wasm, a locally
+administered id, nobody's OUI).
 
 SIGHUP re-reads the configuration: with the same BMR (IPv4 address, PSID,
 MAP address) the NAT sessions survive; a bad new configuration leaves the
