@@ -33,7 +33,7 @@ export const RETRY = {
 /** §3.4: ttl at most 7 days. */
 export const MAX_TTL_S = 604800;
 /** A ttl below this is taken as this (a server must not make us fetch in a loop). */
-export const MIN_TTL_S = 60;
+export const MIN_TTL_S = 10;
 
 /** A timer the machine can set and clear (setTimeout in production, a fake in tests). */
 export interface Timers {
