@@ -20,12 +20,22 @@ export function arenaReset(): void {
   top = 0;
 }
 
+/** Bytes `arenaAlloc(bytes)` takes (its 64-byte rounding), for fit checks made before carving. */
+@inline export function arenaRound(bytes: usize): usize {
+  return (bytes + 63) & ~(<usize>63);
+}
+
+/** Bytes of the arena in all. */
+export function arenaCapacity(): usize {
+  return <usize>ARENA_BYTES;
+}
+
 /**
  * Carves `bytes` (rounded up to 64) from the arena and zeroes them.
  * Returns 0 when they do not fit: the caller reports a capacity error.
  */
 export function arenaAlloc(bytes: usize): usize {
-  const n = (bytes + 63) & ~(<usize>63);
+  const n = arenaRound(bytes);
   if (n > <usize>ARENA_BYTES - top) return 0;
   const p = ARENA + top;
   top += n;

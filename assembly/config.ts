@@ -31,3 +31,5 @@ export const REASM6_TIMEOUT_MS: i32 = 60000;
 export const PMTU_ENTRIES: i32 = 16;
 /** RFC 8201 §4: a lowered PMTU may be raised again after 10 minutes. */
 export const PMTU_TIMEOUT_MS: i32 = 600000;
+/** Largest forward step of the module clock per process() call (docs/abi.md §2, Time). */
+export const CLOCK_MAX_STEP_MS: i32 = 10000;

@@ -34,11 +34,16 @@ export interface DataPathExports extends MapExports {
   counterCount(): number;
   counterValues(): number;
   counterName(i: number): number;
+  /** 1 when the last start() kept the NAT and fragment state (docs/abi.md §2). */
+  startKept(): number;
+  /** Largest forward step of the module clock per process() call, ms (docs/abi.md §2, Time). */
+  clockMaxStep(): number;
 }
 
 const REQUIRED: readonly (keyof DataPathExports)[] = [
   "init", "start", "slotCount", "slotSize", "headroom", "batchMax", "inputPtr", "inputCapacity",
   "inputLengths", "process", "outputOffsets", "outputLengths", "counterCount", "counterValues", "counterName",
+  "startKept", "clockMaxStep",
 ];
 
 /** One counter: packets and bytes (u64 in the module; exact below 2^53). */
@@ -79,6 +84,7 @@ export class DataPath {
   private capacity = 0;
   private _batchMax = 0;
   private outputsN = 0;
+  private lastNow = NaN;
 
   /** Wraps an Engine (configured or not) and runs init() with `opts`. */
   constructor(engine: Engine, opts: DataPathOptions = {}) {
@@ -115,16 +121,37 @@ export class DataPath {
       for (let i = 0; i < n; i++) this.names.push(this.readName(ex.counterName(i)));
     }
     this.outputsN = 0;
+    this.lastNow = NaN;
   }
 
   /**
-   * Applies the configuration installed on the Engine (CE or BR mode).
-   * `keepSessions` keeps the NAT state across a reload with the same BMR.
+   * Applies the configuration installed on the Engine (CE or BR mode): until
+   * then the data path runs on the previous one. `keepSessions` asks to keep
+   * the NAT and fragment state; the module keeps it only while it is valid
+   * (a CE's IPv4 address and port set unchanged). Returns whether it did.
    */
-  start(keepSessions = false): void {
+  start(keepSessions = false): boolean {
     if (this.exports.start(keepSessions ? 1 : 0) !== 0) {
       throw new Error("data path start failed: configure a CE (with its end-user prefix) or a BR first");
     }
+    return this.exports.startKept() === 1;
+  }
+
+  /** Largest forward step of the module clock per process() call (ms). */
+  get clockMaxStep(): number {
+    return this.exports.clockMaxStep();
+  }
+
+  /**
+   * Brings the module clock to `nowMs` in steps of clockMaxStep (process(0)
+   * calls), as a host that ticks would: for replays and tests whose clock
+   * jumps (the module takes at most one step per call). Gaps above
+   * `maxGapMs` are not walked. The previous call's outputs become invalid.
+   */
+  tickTo(nowMs: number, maxGapMs = 86_400_000): void {
+    const step = this.clockMaxStep;
+    if (!Number.isFinite(this.lastNow) || !Number.isFinite(nowMs) || nowMs - this.lastNow > maxGapMs) return;
+    for (let t = this.lastNow + step; t < nowMs; t += step) this.process(0, t);
   }
 
   /** Most inputs one process() call takes. */
@@ -167,6 +194,7 @@ export class DataPath {
   process(count: number, nowMs: number): number {
     if (count > this._batchMax) throw new RangeError(`batch of ${count} above batchMax ${this._batchMax}`);
     this.outputsN = this.exports.process(count, nowMs);
+    this.lastNow = nowMs;
     return this.outputsN;
   }
 
@@ -191,10 +219,13 @@ export class DataPath {
 
   /**
    * Convenience for tests and tools: runs `packets` in batches of up to
-   * batchMax at `nowMs` and returns copies of every output, in order.
+   * batchMax at `nowMs` and returns copies of every output, in order. The
+   * module clock is first brought to `nowMs` (tickTo), so a jump in `nowMs`
+   * plays out as the ticking host's would.
    */
   run(packets: readonly Uint8Array[], nowMs: number): Uint8Array[] {
     const out: Uint8Array[] = [];
+    this.tickTo(nowMs);
     let at = 0;
     do {
       const n = Math.min(this._batchMax, packets.length - at);

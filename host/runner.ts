@@ -379,6 +379,30 @@ export function identityOf(mode: "ce" | "br", engine: Engine): string {
   return JSON.stringify([engine.rules(), engine.brs()]);
 }
 
+/**
+ * What a reload says it did: whether the identity changed, and whether the
+ * module kept the state (startKept), each as it happened.
+ */
+export function reloadSummary(mode: "ce" | "br", same: boolean, kept: boolean): string {
+  const what = mode === "ce" ? "BMR" : "rules";
+  const state = mode === "ce" ? "sessions" : "fragment state";
+  return `${what} ${same ? "unchanged" : "changed"}, ${state} ${kept ? "kept" : "reset"}`;
+}
+
+/**
+ * The data-path half of a reload (SIGHUP): configures `encoded` (a bad one
+ * throws and changes nothing), compares the identity, and starts the data
+ * path on the new configuration asking to keep the state when the identity
+ * is the same. `kept` is what the module did (startKept), not what was asked.
+ */
+export function reloadDataPath(mode: "ce" | "br", engine: Engine, dp: DataPath,
+                               encoded: Parameters<Engine["configure"]>[0]): { same: boolean; kept: boolean } {
+  const before = identityOf(mode, engine);
+  engine.configure(encoded);
+  const same = before === identityOf(mode, engine);
+  return { same, kept: dp.start(same) };
+}
+
 /** The one-line status printed on start (and answered to "status"). */
 export function statusLine(mode: "ce" | "br", engine: Engine, tun: string, tunnelMtu: number): string {
   const brs = engine.brs();
@@ -674,22 +698,17 @@ export async function serve(opts: ServeOptions): Promise<number> {
 
     /**
      * Installs a new configuration: with the same BMR (CE) or rules (BR)
-     * the NAT sessions are kept, else the data path restarts. Throws
-     * (ConfigError) when the module refuses it; the running one stays.
-     * Returns what happened, in a few words.
+     * the module is asked to keep the NAT sessions, else the data path
+     * restarts. Throws (ConfigError) when the module refuses it; the running
+     * one stays. Returns what happened, as the module did it.
      */
     const install = (src: ConfigSource): string => {
-      const before = identityOf(mode, engine);
-      engine.configure(src.encoded);
+      const { same, kept } = reloadDataPath(mode, engine, dp, src.encoded);
       current = src;
       currentAt = new Date();
-      const after = identityOf(mode, engine);
-      const same = before === after;
-      dp.start(same);
       tunnelMtu = mtuOf(src);
       status = statusLine(mode, engine, tunName, tunnelMtu);
-      const what = mode === "ce" ? "BMR" : "rules";
-      const happened = same ? `${what} unchanged, sessions kept` : `${what} changed, data path restarted, sessions reset`;
+      const happened = `${reloadSummary(mode, same, kept)}${same ? "" : ", data path restarted"}`;
       say(`reloaded ${src.label}: ${happened}`);
       const next = routesFor(mode, engine, tunnelMtu);
       const keys = new Set(next.map(routeKey));

@@ -8,7 +8,7 @@
 // The names (exported to the host through counterName) are the single source
 // of truth; docs/counters.md explains each. Append new counters at the end of
 // a group; names are what the host and the tests use, not the numbers.
-import { natCounter } from "../nat/nat";
+import { natCounter, NAT_C_EVICTED_HOST_LIMIT, NAT_C_EVICTED_MAPPING_LIMIT } from "../nat/nat";
 
 // ---- inputs -----------------------------------------------------------------
 /** IPv4 packets received (from the LAN on a CE, from the internet on a BR). */
@@ -110,7 +110,19 @@ export const G_COUNT: i32 = 8;
 // ---- appended later (statistics, not outcomes) ------------------------------
 /** ICMPv4 errors the module did not make because of the rate limit (stage.ts icmpAllowed). */
 export const C_ICMP_RATE_LIMITED: i32 = 63;
-export const COUNTER_COUNT: i32 = 64;
+/** Inputs of a process() call past batchMax, not read (bytes 0); a negative count counts 1. */
+export const D_BATCH_OVERFLOW: i32 = 64;
+/** process() calls whose nowMs the module clock did not take as given (invalid, backward, or a step above the cap). */
+export const C_CLOCK_ADJUSTED: i32 = 65;
+/** Held IPv4 fragments dropped to make room (the oldest of their source, or of the table; counted as held before). */
+export const C_FRAGMENTS_EVICTED: i32 = 66;
+/** IPv6 reassembly contexts dropped to make room (the oldest of their source /64, or of the table). */
+export const C_REASSEMBLY_EVICTED: i32 = 67;
+/** NAT sessions evicted because their LAN host reached its session limit (copied from the NAT). */
+export const G_SESSIONS_EVICTED_HOST_LIMIT: i32 = 68;
+/** NAT sessions evicted because their mapping reached its session limit (copied from the NAT). */
+export const G_SESSIONS_EVICTED_MAPPING_LIMIT: i32 = 69;
+export const COUNTER_COUNT: i32 = 70;
 
 const NAMES: StaticArray<string> = [
   "in-ipv4", "in-ipv6",
@@ -136,6 +148,8 @@ const NAMES: StaticArray<string> = [
   "sessions-active", "mappings-active", "sessions-created", "sessions-expired",
   "sessions-refused-no-port", "sessions-refused-full", "mappings-created", "sessions-evicted",
   "icmp-rate-limited",
+  "drop-batch-overflow", "clock-adjusted", "fragments-evicted", "reassembly-evicted",
+  "sessions-evicted-host-limit", "sessions-evicted-mapping-limit",
 ];
 
 const COUNTERS: usize = memory.data(COUNTER_COUNT * 16, 16);
@@ -184,6 +198,8 @@ export function counterValues(): usize {
   for (let i = 0; i < G_COUNT; i++) {
     store<u64>(COUNTERS + (<usize>(G_FIRST + i) << 4), <u64>natCounter(i));
   }
+  store<u64>(COUNTERS + (<usize>G_SESSIONS_EVICTED_HOST_LIMIT << 4), natCounter(NAT_C_EVICTED_HOST_LIMIT));
+  store<u64>(COUNTERS + (<usize>G_SESSIONS_EVICTED_MAPPING_LIMIT << 4), natCounter(NAT_C_EVICTED_MAPPING_LIMIT));
   return COUNTERS;
 }
 

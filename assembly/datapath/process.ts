@@ -4,15 +4,16 @@
 // with exactly one outcome — forwarded, held, or dropped for one named
 // reason — and whatever the module makes on the way (ICMP errors,
 // fragments, released fragments) comes out of spare slots in order.
-import { HEADROOM, SLOT_SIZE, DEFAULT_SESSIONS } from "../config";
-import { arenaReset } from "../arena";
+import { HEADROOM, SLOT_SIZE, DEFAULT_SESSIONS, DEFAULT_SLOTS, CLOCK_MAX_STEP_MS } from "../config";
+import { arenaReset, arenaCapacity } from "../arena";
 import { settings, MODE_CE, MODE_BR } from "../settings";
-import { domain, cePortSet } from "../map/provision";
+import { domain, cePortSet, configured, configuredSettings, provisionApply, provisionHoldLive } from "../map/provision";
 import {
   natInit, natReset, natSetPortSet, natClearPortSet, natSetTimeouts, natSetFiltering, natExpire,
+  natBytesFor, natPortSetIs,
 } from "../nat/nat";
 import {
-  slotsInit, slotsBegin, slotPtr, slotN, inLens, emit, outN, outputOffsetsPtr, outputLengthsPtr,
+  slotsInit, slotsBytes, slotsBegin, slotPtr, slotN, inLens, emit, outN, outputOffsetsPtr, outputLengthsPtr,
 } from "./slots";
 import { ceFromLan, ceFromWan } from "./ce";
 import { flushLater, setNow, pktPtr, pktLen, HELD } from "./stage";
@@ -22,55 +23,122 @@ import { reasm6Reset, reasm6Expire } from "./reasm6";
 import { pmtuReset } from "./pmtu";
 import {
   count, countN, drop, countersReset, C_IN_IPV4, C_IN_IPV6, C_FWD_TO_IPV6, C_FWD_TO_IPV4, C_HELD,
-  C_EXPIRED_FRAGMENTS, D_UNKNOWN_VERSION, D_NOT_CONFIGURED,
+  C_EXPIRED_FRAGMENTS, D_UNKNOWN_VERSION, D_NOT_CONFIGURED, D_BATCH_OVERFLOW, C_CLOCK_ADJUSTED,
 } from "./counters";
 
 export { counterCount, counterValues, counterName } from "./counters";
 
 let ready = false;
 let maxSessions = 0;
+let kept = 0;
+
+// ---- the module clock (docs/abi.md §2, "Time") ------------------------------
+//
+// The host passes its monotonic clock in every process() call; the module
+// keeps its own time and advances it by the host's step, so one bad value
+// cannot age every table at once:
+//   - a value that is not a number of milliseconds (NaN, ±Infinity, negative,
+//     above 2^53) does not move the clock;
+//   - a step backward does not move it (the next step counts from the new
+//     value);
+//   - a step forward counts at most CLOCK_MAX_STEP_MS.
+// Each such call counts once in clock-adjusted. A host that calls process
+// (n = 0 is fine) at least every CLOCK_MAX_STEP_MS gets exact timeouts; a
+// longer gap only makes state live longer, never shorter.
+const MAX_HOST_MS: f64 = 9007199254740992; // 2^53
+let clockSet = false;
+let hostLast: f64 = 0;
+let moduleMs: f64 = 0;
+
+function clockStep(nowMs: f64): u64 {
+  if (!(nowMs >= 0 && nowMs <= MAX_HOST_MS)) {
+    count(C_CLOCK_ADJUSTED, 0);
+  } else if (!clockSet) {
+    clockSet = true;
+    hostLast = nowMs;
+    moduleMs = nowMs;
+  } else {
+    const d = nowMs - hostLast;
+    hostLast = nowMs;
+    if (d < 0) count(C_CLOCK_ADJUSTED, 0);
+    else if (d > <f64>CLOCK_MAX_STEP_MS) { moduleMs += <f64>CLOCK_MAX_STEP_MS; count(C_CLOCK_ADJUSTED, 0); }
+    else moduleMs += d;
+  }
+  return <u64>moduleMs;
+}
+
+/** The module's clock in ms (what the last process() call ran at). */
+export function clockNow(): f64 { return Math.floor(moduleMs); }
+/** Largest forward step one process() call takes (ms). */
+export function clockMaxStep(): i32 { return CLOCK_MAX_STEP_MS; }
 
 /**
  * Carves the slots and the NAT tables from the arena. Call once at start
- * (and again only to change capacities: it forgets every session).
- * Returns 0, or -1 when the capacities do not fit the fixed memory.
+ * (and again only to change capacities: it forgets every session, the
+ * counters and the clock, and the data path waits for start()).
+ * Returns 0, or -1 when the capacities are out of range or do not fit the
+ * fixed memory: then nothing changes (a running data path keeps running).
  */
 export function init(slots: i32, sessions: i32, seed: u32): i32 {
+  if (slots <= 0) slots = DEFAULT_SLOTS;
+  if (sessions <= 0) sessions = DEFAULT_SESSIONS;
+  const sb = slotsBytes(slots);
+  const nb = natBytesFor(sessions, 0);
+  if (sb == 0 || nb == 0 || sb + nb > arenaCapacity()) return -1;
   ready = false;
   arenaReset();
-  if (slots <= 0) slots = 256;
-  if (sessions <= 0) sessions = DEFAULT_SESSIONS;
-  if (!slotsInit(slots)) return -1;
+  if (!slotsInit(slots)) return -1; // unreachable: checked above
   if (!natInit(sessions, 0, <u64>seed | 1)) return -1;
   maxSessions = sessions;
   frag4Reset();
   reasm6Reset();
   countersReset();
+  provisionHoldLive(false);
+  clockSet = false;
+  moduleMs = 0;
+  kept = 0;
   ready = true;
   return 0;
 }
 
 /**
- * Applies the configuration installed by `configure` to the data path.
- * `keepSessions`: 1 keeps the NAT state (a reload with the same BMR), 0
- * drops it. Returns 0, or -1 when init was not called or the mode is calc.
+ * Applies the configuration installed by `configure` to the data path (all
+ * of it at once: until now the data path ran on the previous one).
+ * `keepSessions`: 1 keeps the NAT and fragment state when it is still valid
+ * — a CE keeps it only when its IPv4 address or prefix and its port set are
+ * unchanged (startKept() tells whether it did); 0 drops it. Returns 0, or
+ * -1 (nothing changes) when init was not called, the configured mode is calc
+ * or a CE has no BMR.
  */
 export function start(keepSessions: i32): i32 {
   if (!ready) return -1;
-  if (settings.mode != MODE_CE && settings.mode != MODE_BR) return -1;
+  const mode = configuredSettings.mode;
+  if (mode != MODE_CE && mode != MODE_BR) return -1;
+  if (mode == MODE_CE && configured.bmr < 0) return -1;
+  // A CE's sessions stay valid while its external address and port set do.
+  let keep = keepSessions != 0 && settings.mode == mode;
+  if (keep && mode == MODE_CE) {
+    keep = domain.bmr >= 0 && domain.ceIPv4 == configured.ceIPv4 && domain.ceIPv4Len == configured.ceIPv4Len &&
+      natPortSetIs(configured.ceA, configured.ceK, configured.cePsid);
+  }
+  provisionApply();
+  provisionHoldLive(true);
   pmtuReset(settings.tunnelMtu);
-  if (!keepSessions) { natReset(); frag4Reset(); reasm6Reset(); }
-  if (settings.mode == MODE_CE) {
-    if (domain.bmr < 0) return -1;
-    natSetPortSet(cePortSet.offset, cePortSet.psidLength, cePortSet.psid);
+  if (!keep) { natReset(); frag4Reset(); reasm6Reset(); }
+  if (mode == MODE_CE) {
+    natSetPortSet(cePortSet.offset, cePortSet.psidLength, cePortSet.psid, keep);
     natSetTimeouts(settings.udpTimeout, settings.dnsTimeout, settings.tcpEstablishedTimeout,
       settings.tcpTransitoryTimeout, settings.icmpTimeout);
     natSetFiltering(settings.filtering);
   } else {
     natClearPortSet();
   }
+  kept = keep ? 1 : 0;
   return 0;
 }
+
+/** 1 when the last start() kept the NAT and fragment state, 0 when it dropped it. */
+export function startKept(): i32 { return kept; }
 
 export function slotCount(): i32 { return slotN; }
 export function slotSize(): i32 { return SLOT_SIZE; }
@@ -83,12 +151,18 @@ export function outputOffsets(): usize { return outputOffsetsPtr(); }
 export function outputLengths(): usize { return outputLengthsPtr(); }
 export function sessionCapacity(): i32 { return maxSessions; }
 
-/** Processes inputs 0..count-1; returns the number of outputs. */
+/**
+ * Processes inputs 0..n-1; returns the number of outputs. Inputs past
+ * batchMax are not read: they count in drop-batch-overflow (packets; their
+ * bytes are unknown, 0). A negative n processes nothing and counts once
+ * there (docs/abi.md §2).
+ */
 export function process(n: i32, nowMs: f64): i32 {
-  if (n > (slotN >> 1)) n = slotN >> 1;
-  if (n < 0) n = 0;
+  const bmax = slotN >> 1;
+  if (n > bmax) { countN(D_BATCH_OVERFLOW, n - bmax, 0); n = bmax; }
+  if (n < 0) { count(D_BATCH_OVERFLOW, 0); n = 0; }
   slotsBegin(n);
-  const now = nowMs > 0 ? <u64>nowMs : 0;
+  const now = clockStep(nowMs);
   setNow(now);
   const ce = settings.mode == MODE_CE;
   const live = ready && (ce || settings.mode == MODE_BR);

@@ -13,7 +13,7 @@
 //   outOffs : i32[slotCount]  absolute memory offset of output j
 //   outLens : i32[slotCount]  its length
 import { SLOT_SIZE, HEADROOM } from "../config";
-import { arenaAlloc } from "../arena";
+import { arenaAlloc, arenaRound } from "../arena";
 import { count, C_NO_SLOT } from "./counters";
 
 export let slotBase: usize = 0;
@@ -23,6 +23,12 @@ let outOffs: usize = 0;
 let outLens: usize = 0;
 export let outN: i32 = 0;
 let nextSpare: i32 = 0;
+
+/** Arena bytes slotsInit(n) carves (0 for a count it refuses). */
+export function slotsBytes(n: i32): usize {
+  if (n < 2 || n > 4096) return 0;
+  return arenaRound(<usize>n * SLOT_SIZE) + 3 * arenaRound(<usize>n * 4);
+}
 
 /** Carves the slots and the lists; false when they do not fit. */
 export function slotsInit(n: i32): bool {

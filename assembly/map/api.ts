@@ -1,12 +1,20 @@
 // Exports of the MAP rule engine and provisioning (docs/abi.md §1). Every
 // export takes and returns plain i32/u32 values or pointers; indexes and
 // ports are checked here, so the host cannot read outside a table.
+//
+// The getters describe the *configured* configuration (the last configure
+// that succeeded), which the data path takes on at its next start()
+// (provision.ts: staging → configured → live). Before the data path runs
+// the two are the same.
 import { CONFIG_BUFFER_SIZE } from "../config";
 import { portSetIndex, portSetRangeCount, portSetRangeFirst, portSetRangeLast, psidOfPort } from "./portset";
-import { Rule, ruleMapIPv6 } from "./rule";
+import { Rule, ruleMapIPv6, ruleContains6, mask32, ipv6Hi, ipv6Lo } from "./rule";
 import { lpmIPv4, lpmIPv6 } from "./lpm";
-import { provision, configBufferPtr, lastErrorOffset, lastErrorOption, domain, cePortSet,
-  ruleAt, brAddressPtr, ceMapAddressPtr } from "./provision";
+import { MODE_BR } from "../settings";
+import { provision, configBufferPtr, lastErrorOffset, lastErrorOption, provisionLiveHeld,
+  configured as domain, configuredPortSet as cePortSet, configuredSettings,
+  configuredRuleAt as ruleAt, configuredBrPtr as brAddressPtr,
+  configuredMapAddressPtr as ceMapAddressPtr } from "./provision";
 
 const scratchArea: usize = memory.data(64, 16);
 const ruleIPv6PrefixOffset: usize = offsetof<Rule>("prefix6Net0");
@@ -83,11 +91,44 @@ export function portToPsid(rule: i32, port: i32): i32 {
   return psidOfPort(r.psidOffset, r.psidLength, port);
 }
 
+// While a configuration is staged (the data path runs on the previous one)
+// the lpm index is the live one: the look-ups then scan the configured
+// rules (same answer as the index: longest prefix, lowest index on ties).
+@inline function takesPart(r: Rule): bool {
+  return configuredSettings.mode == MODE_BR || r.forwarding != 0;
+}
+
 /** Longest-prefix match of an IPv4 address (FMRs; every rule in BR mode), -1 if none. */
-export function ruleForIPv4(addr: u32): i32 { return lpmIPv4(addr); }
+export function ruleForIPv4(addr: u32): i32 {
+  if (!provisionLiveHeld()) return lpmIPv4(addr);
+  let best = -1;
+  let bestLen = -1;
+  for (let i = 0; i < domain.ruleCount; i++) {
+    const r = ruleAt(i);
+    if (takesPart(r) && r.prefix4Len > bestLen && (addr & mask32(r.prefix4Len)) == r.prefix4) {
+      best = i;
+      bestLen = r.prefix4Len;
+    }
+  }
+  return best;
+}
 
 /** Longest-prefix match of the IPv6 address at ptr (FMRs; every rule in BR mode), -1 if none. */
-export function ruleForIPv6(ptr: usize): i32 { return lpmIPv6(ptr); }
+export function ruleForIPv6(ptr: usize): i32 {
+  if (!provisionLiveHeld()) return lpmIPv6(ptr);
+  const hi = ipv6Hi(ptr);
+  const lo = ipv6Lo(ptr);
+  let best = -1;
+  let bestLen = -1;
+  for (let i = 0; i < domain.ruleCount; i++) {
+    const r = ruleAt(i);
+    if (takesPart(r) && r.prefix6Len > bestLen && ruleContains6(r, hi, lo, 128)) {
+      best = i;
+      bestLen = r.prefix6Len;
+    }
+  }
+  return best;
+}
 
 /** The MAP IPv6 address of the CE owning (addr, port) under the rule, to out; 0 ok, -1 none. */
 export function mapIPv6(rule: i32, addr: u32, port: i32, out: usize): i32 {

@@ -2,9 +2,22 @@
 //
 // configure(len) parses the options in the configuration buffer (docs/abi.md
 // §1) into *staging* tables, validates everything, and only then copies the
-// staging tables over the active ones and rebuilds the lookup indexes, so a
-// failed configure changes nothing (the previous configuration stays in
-// force). The bytes are untrusted (they may come from a DHCPv6 server or a
+// staging tables over the *configured* ones, so a failed configure changes
+// nothing (the previous configuration stays in force).
+//
+// Three copies, so the data path never runs on half of one configuration
+// and half of another (a CE whose address changed while its NAT kept the
+// old port set would send with another CE's ports):
+//
+//   staging ──configure ok──▶ configured ──start()──▶ live
+//   (being parsed)            (what the MAP/calc      (what the data path
+//                              getters of api.ts       reads: domain,
+//                              describe)               settings, rules, lpm)
+//
+// Until the data path is started (provisionHoldLive(true), set by a
+// successful start) configure applies at once, configured and live are the
+// same; once it runs, a configure only stages and the next start() applies
+// it as a whole (provisionApply). The bytes are untrusted (they may come from a DHCPv6 server or a
 // user's hex): every length is checked before the field is read, and each
 // error records its code, the byte offset of the bad field and the code of
 // the option that field belongs to.
@@ -88,15 +101,29 @@ const rulesStaging: usize = memory.data(MAX_RULES * RULE_BYTES, 16);
 const brsActive: usize = memory.data(MAX_BRS * 16, 16);
 const brsStaging: usize = memory.data(MAX_BRS * 16, 16);
 
-/** The configuration in force. */
+const rulesConfigured: usize = memory.data(MAX_RULES * RULE_BYTES, 16);
+const brsConfigured: usize = memory.data(MAX_BRS * 16, 16);
+
+/** The configuration in force in the data path (live). */
 // Static instances, not `new` (no allocator, no abort import): the field
 // initialisers do not run, so bmr is set to -1 below.
 export const domain: Domain = changetype<Domain>(memory.data(<i32>offsetof<Domain>(), 16));
 const staging: Domain = changetype<Domain>(memory.data(<i32>offsetof<Domain>(), 16));
-/** The CE's port set (its BMR's PSID), for the NAPT. Zero count when there is no BMR. */
+/** The last configuration configure accepted (what the getters of api.ts describe). */
+export const configured: Domain = changetype<Domain>(memory.data(<i32>offsetof<Domain>(), 16));
+/** The CE's port set (its BMR's PSID), for the NAPT (live). Zero count when there is no BMR. */
 export const cePortSet: PortSet = changetype<PortSet>(memory.data(<i32>offsetof<PortSet>(), 16));
+/** The port set of the configured BMR. */
+export const configuredPortSet: PortSet = changetype<PortSet>(memory.data(<i32>offsetof<PortSet>(), 16));
+/** The settings of the configured configuration (live ones: settings.ts `settings`). */
+export const configuredSettings: Settings = changetype<Settings>(memory.data(<i32>offsetof<Settings>(), 8));
 domain.bmr = -1;
 staging.bmr = -1;
+configured.bmr = -1;
+settingsDefaults(configuredSettings);
+
+/** True once the data path runs: configure then only stages, start() applies. */
+let liveHeld = false;
 
 // ---- Error record ----
 let errCode = 0;
@@ -466,21 +493,40 @@ function validate(): i32 {
   return 0;
 }
 
-/** Copies staging over active and rebuilds the indexes. Cannot fail. */
+/** Copies staging over configured. Cannot fail. */
 function commit(): void {
-  memory.copy(rulesActive, rulesStaging, <usize>(staging.ruleCount * RULE_BYTES));
-  memory.copy(brsActive, brsStaging, <usize>(staging.brCount * 16));
-  memory.copy(changetype<usize>(domain), changetype<usize>(staging), DOMAIN_BYTES);
-  settingsCopy(settings, stagingSettings);
-  if (domain.bmr >= 0) {
-    portSetInit(cePortSet, domain.ceA, domain.ceK, domain.cePsid);
+  memory.copy(rulesConfigured, rulesStaging, <usize>(staging.ruleCount * RULE_BYTES));
+  memory.copy(brsConfigured, brsStaging, <usize>(staging.brCount * 16));
+  memory.copy(changetype<usize>(configured), changetype<usize>(staging), DOMAIN_BYTES);
+  settingsCopy(configuredSettings, stagingSettings);
+  if (configured.bmr >= 0) {
+    portSetInit(configuredPortSet, configured.ceA, configured.ceK, configured.cePsid);
   } else {
-    memory.fill(changetype<usize>(cePortSet), 0, offsetof<PortSet>());
+    memory.fill(changetype<usize>(configuredPortSet), 0, offsetof<PortSet>());
   }
+}
+
+/**
+ * Makes the configured configuration the live one, all of it at once:
+ * rules, BR addresses, the CE's results and port set, the settings, and the
+ * lookup indexes. Cannot fail. start() calls it (and configure, while the
+ * data path is not running).
+ */
+export function provisionApply(): void {
+  memory.copy(rulesActive, rulesConfigured, <usize>(configured.ruleCount * RULE_BYTES));
+  memory.copy(brsActive, brsConfigured, <usize>(configured.brCount * 16));
+  memory.copy(changetype<usize>(domain), changetype<usize>(configured), DOMAIN_BYTES);
+  settingsCopy(settings, configuredSettings);
+  memory.copy(changetype<usize>(cePortSet), changetype<usize>(configuredPortSet), offsetof<PortSet>());
   // The BR serves every rule; a CE forwards directly only by FMRs (F flag,
   // RFC 7598 §4.1) and sends the rest to the BR.
   lpmBuild(rulesActive, RULE_BYTES, domain.ruleCount, settings.mode == MODE_BR);
 }
+
+/** Whether configure only stages (the data path runs) or applies at once. */
+export function provisionHoldLive(on: bool): void { liveHeld = on; }
+/** True while a configure only stages (between a start and the next init). */
+export function provisionLiveHeld(): bool { return liveHeld; }
 
 /** Parses, validates and installs the `len` bytes of the configuration buffer. 0 or an error code. */
 export function provision(len: i32): i32 {
@@ -520,6 +566,7 @@ export function provision(len: i32): i32 {
   const e = validate();
   if (e) return e;
   commit();
+  if (!liveHeld) provisionApply();
   return 0;
 }
 
@@ -552,6 +599,19 @@ export function lastErrorOption(): i32 { return errOption; }
 }
 /** The local settings in force. */
 @inline export function activeSettings(): Settings { return settings; }
+
+// ---- The configured configuration (api.ts getters; start() applies it) ----
+
+/** Configured rule i (0 <= i < configured.ruleCount); no check. */
+@inline export function configuredRuleAt(i: i32): Rule {
+  return changetype<Rule>(rulesConfigured + <usize>(i * RULE_BYTES));
+}
+/** Pointer to the 16 bytes of configured BR address i; no check. */
+@inline export function configuredBrPtr(i: i32): usize { return brsConfigured + <usize>(i * 16); }
+/** Pointer to the configured CE's 16-byte MAP IPv6 address. */
+@inline export function configuredMapAddressPtr(): usize {
+  return changetype<usize>(configured) + offsetof<Domain>("ceAddr0");
+}
 /** 1 when the installed mode is CE, BR or calc (convenience for the data path). */
 @inline export function isBrMode(): bool { return settings.mode == MODE_BR; }
 @inline export function isCeMode(): bool { return settings.mode == MODE_CE; }

@@ -75,7 +75,7 @@
 // natReset/natSetPortSet, or a natOutbound/natInbound call (which may reclaim
 // an expired entry). Accessors check the index, so a stale or bad handle
 // reads zeros and writes nothing, but it never corrupts the tables.
-import { arenaAlloc, arenaUsed } from "../arena";
+import { arenaAlloc, arenaUsed, arenaRound } from "../arena";
 import { PortSet, portSetInit, portSetIndex, portSetPort } from "../map/portset";
 import { TCP_RST, tcpInitialState, tcpMayOpenInbound, tcpNextState, tcpIsEstablished } from "./tcp";
 
@@ -116,7 +116,11 @@ export const NAT_C_REFUSED_NO_PORT: i32 = 4;
 export const NAT_C_REFUSED_FULL: i32 = 5;
 export const NAT_C_MAPPINGS_CREATED: i32 = 6;
 export const NAT_C_SESSIONS_EVICTED: i32 = 7;
-const COUNTERS: i32 = 8;
+/** Sessions evicted because their LAN host had natSetSessionLimits' per-host number. */
+export const NAT_C_EVICTED_HOST_LIMIT: i32 = 8;
+/** Sessions evicted because their mapping had natSetSessionLimits' per-mapping number. */
+export const NAT_C_EVICTED_MAPPING_LIMIT: i32 = 9;
+const COUNTERS: i32 = 10;
 
 /** Session flag: created by an inbound packet (EIF/ADF). */
 export const NAT_SF_INBOUND: i32 = 2;
@@ -628,6 +632,28 @@ function addressContacted(pi: u32, extPort: u32, remAddr: u32, now: u64): bool {
   return n <= 1 ? 1 : <u32>1 << (32 - clz(n - 1));
 }
 
+/** The mapping capacity natInit gives for these arguments. */
+function mappingsFor(maxSessions: i32, maxMappings: i32): i32 {
+  if (maxMappings <= 0) maxMappings = max(64, maxSessions >> 2);
+  if (maxMappings > maxSessions) maxMappings = maxSessions; // each mapping holds ≥ 1 session
+  return maxMappings;
+}
+
+/**
+ * Arena bytes natInit(maxSessions, maxMappings) would carve, 0 for arguments
+ * it refuses: lets a caller check that new tables fit before it forgets the
+ * old ones.
+ */
+export function natBytesFor(maxSessions: i32, maxMappings: i32 = 0): usize {
+  if (maxSessions <= 0 || maxSessions > MAX_CAPACITY) return 0;
+  maxMappings = mappingsFor(maxSessions, maxMappings);
+  const sb = <usize>pow2AtLeast(<u32>maxSessions);
+  const mb = <usize>pow2AtLeast(<u32>maxMappings);
+  return arenaRound(<usize>(maxSessions + 1) * S_SIZE) + 2 * arenaRound(sb << 2) +
+    arenaRound(<usize>(maxMappings + 1) * M_SIZE) + 2 * arenaRound(mb << 2) +
+    arenaRound(3 * BITMAP_BYTES) + arenaRound(<usize>(CLASSES * 8 + COUNTERS * 8));
+}
+
 /**
  * Carves the NAT tables from the arena: `maxSessions` sessions and
  * `maxMappings` mappings (0 = maxSessions / 4, at least 64), hash indexes of
@@ -642,8 +668,7 @@ export function natInit(maxSessions: i32, maxMappings: i32 = 0, seed: u64 = 0): 
   if (maxSessions <= 0 || maxSessions > MAX_CAPACITY) return false; // nothing changes
   ready = false;
   sessTop = 0; mapTop = 0; // stale handles read nothing
-  if (maxMappings <= 0) maxMappings = max(64, maxSessions >> 2);
-  if (maxMappings > maxSessions) maxMappings = maxSessions; // each mapping holds ≥ 1 session
+  maxMappings = mappingsFor(maxSessions, maxMappings);
   const sb = pow2AtLeast(<u32>maxSessions);
   const mb = pow2AtLeast(<u32>maxMappings);
   const used0 = arenaUsed();
@@ -693,14 +718,22 @@ export function natReset(): void {
   bitmapsFill();
 }
 
+/** True when this port set is installed (a reload with the same BMR may keep the state). */
+export function natPortSetIs(offset: i32, psidLength: i32, psid: i32): bool {
+  return ready && portsReady && ports.offset == offset && ports.psidLength == psidLength && ports.psid == psid;
+}
+
 /**
  * Installs the CE's port set (RFC 7597 §5.1: offset a, PSID length k, PSID)
- * and drops all state (mappings into the old set are meaningless). False,
- * with nothing changed, when a + k > 16, a > 15 or the NAT is not initialised.
+ * and drops all state (mappings into the old set are meaningless). With
+ * `keep`, the same set as installed changes nothing: every mapping and
+ * session stays (a reload with the same BMR). False, with nothing changed,
+ * when a + k > 16, a > 15 or the NAT is not initialised.
  */
-export function natSetPortSet(offset: i32, psidLength: i32, psid: i32): bool {
+export function natSetPortSet(offset: i32, psidLength: i32, psid: i32, keep: bool = false): bool {
   if (!ready) return false;
   if (offset < 0 || offset > 15 || psidLength < 0 || offset + psidLength > 16) return false;
+  if (keep && natPortSetIs(offset, psidLength, psid)) return true;
   portSetInit(ports, offset, psidLength, psid);
   portsReady = true;
   natReset();

@@ -45,8 +45,9 @@ themselves from HB46PP: dnsmasq in isp answers the 4over6.info TXT record,
 a Node HTTPS server there (a lab CA made with openssl, trusted by the CEs
 with --ca) serves an answer of 256 rules with a 10 s ttl. Adds the tests
 auto-rules (the CE's rules came from the server, its BMR the 256th rule)
-and auto-follow (the answer renumbers the BR: the CE follows with its BMR
-and NAT sessions kept, and traffic flows through the new BR address).
+auto-follow (the answer renumbers the BR: the CE follows with its BMR kept
+and traffic flows through the new BR address) and auto-sessions (a TCP
+connection opened before the change still works after it).
 --mode kernel|nat44 runs the same tests over plain kernel routing or kernel
 NAT44 (nftables) instead of MAP-E, for comparison.
 --quick: ping, dns-udp, http, stun-eim, mesh. --seconds: iperf3 time (3).

@@ -90,6 +90,9 @@ export function runCapture(dp: DataPath, reader: Iterable<{ timestampMs: number;
   };
   for (const rec of reader) {
     if (n > 0 && (rec.timestampMs !== ts || n === max)) flush();
+    // The module clock moves at most clockMaxStep per call: walk a gap in
+    // the capture as a ticking host would, so timeouts play out exactly.
+    if (n === 0) dp.tickTo(rec.timestampMs);
     ts = rec.timestampMs;
     dp.setInput(n++, rec.data);
   }

@@ -317,7 +317,7 @@ export const TESTS: LabTest[] = [
   },
   {
     name: "auto-sessions",
-    required: false,
+    required: true,
     auto: true,
     quick: true,
     async run() {

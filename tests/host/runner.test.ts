@@ -9,10 +9,10 @@ import assert from "node:assert/strict";
 import { Engine } from "../../host/engine.js";
 import { DataPath } from "../../host/datapath.js";
 import { readConfigSource } from "../../host/config/source.js";
-import { Runner, routesFor, identityOf, statusLine, tunnelMtuOf, type PacketDevice } from "../../host/runner.js";
+import { Runner, routesFor, identityOf, statusLine, tunnelMtuOf, reloadDataPath, reloadSummary, type PacketDevice } from "../../host/runner.js";
 import { formatCounters } from "../../host/commands/stats.js";
 import type { Bytes, Slots } from "../../host/tun.js";
-import { dissect, udp4, PROTO_IPIP, PROTO_UDP } from "./packets.js";
+import { dissect, ipip6, udp4, PROTO_IPIP, PROTO_UDP } from "./packets.js";
 
 const CE_ARGS = ["--rule", "2403:9200::/32,203.86.225.0/28,16,4", "--br", "2403:9200:fff0::2", "--prefix", "2403:9200:1234::/48"];
 const MAP_ADDRESS = "2403:9200:1234::cb56:e101:234";
@@ -225,4 +225,55 @@ test("formatCounters: non-zero counters, aligned", () => {
     ].join("\n"),
   );
   assert.equal(formatCounters({ a: { packets: 0, bytes: 0 } }), "  (all counters are zero)\n");
+});
+
+// ── reload (SIGHUP's data-path half) tested by traffic ────────────────────
+
+/** A reply from the internet host of lanUdp() to external port `port`, through the BR. */
+function replyVia(port: number, dst = "203.86.225.1", to = MAP_ADDRESS): Uint8Array {
+  return ipip6({ src: BR, dst: to, hopLimit: 60, inner: udp4({ src: "203.0.113.1", dst, srcPort: 9, dstPort: port, payload: new Uint8Array([1, 2, 3, 4]) }) });
+}
+
+test("reload with the same BMR: a flow from before is answered after it, on the same external port", () => {
+  const dp = ceDataPath();
+  const dev = new FakeDevice();
+  let now = 1000;
+  const runner = new Runner(dp, dev, { clock: () => now, tickMs: 0 });
+  dev.queue.push(lanUdp(1));
+  runner.pump();
+  const port = dissect(dev.written[0]).inner!.udp!.srcPort;
+  assert.equal(dp.counters()["sessions-active"].packets, 1);
+
+  const r = reloadDataPath("ce", dp.engine, dp, readConfigSource([...CE_ARGS], "ce").encoded);
+  assert.deepEqual(r, { same: true, kept: true });
+  assert.equal(reloadSummary("ce", r.same, r.kept), "BMR unchanged, sessions kept");
+  assert.equal(dp.counters()["sessions-active"].packets, 1, "the session outlived the reload");
+
+  now += 10;
+  dev.written = [];
+  dev.queue.push(replyVia(port), lanUdp(2));
+  runner.pump();
+  assert.equal(dev.written.length, 2);
+  const back = dissect(dev.written[0]);
+  assert.equal(back.version, 4, "the reply reached the LAN host");
+  assert.equal(back.dst, "192.168.1.2");
+  assert.equal(back.udp!.dstPort, 40000);
+  assert.equal(dissect(dev.written[1]).inner!.udp!.srcPort, port, "the flow keeps its external port");
+  assert.equal(dp.counters()["drop-nat-no-mapping"].packets, 0);
+});
+
+test("reload with another BMR: the sessions go, and the log line says so", () => {
+  const dp = ceDataPath();
+  const dev = new FakeDevice();
+  const runner = new Runner(dp, dev, { clock: () => 1000, tickMs: 0 });
+  dev.queue.push(lanUdp(1));
+  runner.pump();
+  const port = dissect(dev.written[0]).inner!.udp!.srcPort;
+  const other = [...CE_ARGS.slice(0, 4), "--prefix", "2403:9200:1235::/48"];
+  const r = reloadDataPath("ce", dp.engine, dp, readConfigSource(other, "ce").encoded);
+  assert.deepEqual(r, { same: false, kept: false });
+  assert.equal(reloadSummary("ce", r.same, r.kept), "BMR changed, sessions reset");
+  assert.equal(dp.counters()["sessions-active"].packets, 0);
+  assert.equal(reloadSummary("ce", true, false), "BMR unchanged, sessions reset", "the line says what the module did");
+  void port;
 });
