@@ -2,6 +2,7 @@
 // Each area keeps its exports in one file; see docs/abi.md.
 export function abiVersion(): i32 { return 1; }
 export * from "./map/api";
+export * from "./config/api";
 export * from "./datapath/process";
 export * from "./component";
 export * from "./config/rules_api";

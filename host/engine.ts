@@ -6,8 +6,8 @@
 
 import { formatIPv4, formatIPv6 } from "./ip.js";
 import { instantiate, type Variant } from "./module.js";
-import { ConfigError, moduleError, type ErrorContext } from "./config/errors.js";
-import type { EncodedConfig } from "./config/options.js";
+import { ConfigError } from "./config/errors.js";
+import { moduleConfigError, type EncodedConfig } from "./config/source.js";
 
 /** The exports of docs/abi.md §1 (pointers are byte offsets into `memory`). */
 export interface MapExports {
@@ -39,6 +39,18 @@ export interface MapExports {
   ruleIsForwarding(i: number): number;
   brCount(): number;
   brAddress(i: number): number;
+  // The configuration text parsers (docs/abi.md §1a).
+  textBuffer(): number;
+  textBufferSize(): number;
+  configFileFlags(): number;
+  configFromArgs(len: number, mode: number): number;
+  configArgUsed(i: number): number;
+  configErrorText(): number;
+  configErrorTextLength(): number;
+  configErrorFieldLength(): number;
+  configLabel(): number;
+  configLabelLength(): number;
+  calcText(format: number): number;
 }
 
 const REQUIRED: readonly (keyof MapExports)[] = [
@@ -47,6 +59,8 @@ const REQUIRED: readonly (keyof MapExports)[] = [
   "cePortRangeCount", "cePortRangeFirst", "cePortRangeLast", "ceIPv6Address", "bmrIndex",
   "ruleCount", "ruleIPv6Prefix", "ruleIPv6PrefixLength", "ruleIPv4Prefix", "ruleIPv4PrefixLength",
   "ruleEaLength", "rulePsidOffset", "rulePsidLength", "ruleIsForwarding", "brCount", "brAddress",
+  "textBuffer", "textBufferSize", "configFileFlags", "configFromArgs", "configArgUsed", "configErrorText",
+  "configErrorTextLength", "configErrorFieldLength", "configLabel", "configLabelLength", "calcText",
 ];
 
 /** The CE's side of the Basic Mapping Rule, as `mape calc --json` prints it. */
@@ -95,28 +109,28 @@ export class Engine {
   }
 
   /**
-   * Installs a configuration (all or nothing). `config` is an EncodedConfig
-   * from host/config (errors then name the user's field) or raw option bytes
-   * (errors name the byte offset). Throws ConfigError.
+   * Installs a configuration (all or nothing): an EncodedConfig from
+   * host/config/source.ts or raw option bytes. Errors are the module's line
+   * (configErrorText): the user's field when the bytes are the module's last
+   * encoding, else "options" with the byte offset. Throws ConfigError.
    */
   configure(config: EncodedConfig | Uint8Array): void {
-    const ctx: ErrorContext & { bytes: Uint8Array } =
-      config instanceof Uint8Array
-        ? {
-            bytes: config,
-            spans: [{ start: 0, end: config.length, name: "options", userOffset: 0 }],
-            missing: { rules: "options", br: "options", dmr: "options", endUserPrefix: "options" },
-            binary: true,
-          }
-        : config;
+    const bytes = config instanceof Uint8Array ? config : config.bytes;
     const ex = this.exports;
     const size = ex.configBufferSize();
-    if (ctx.bytes.length > size) {
-      throw new ConfigError({ field: "configuration" }, `${ctx.bytes.length} bytes of options do not fit the module's ${size}-byte buffer`);
+    if (bytes.length > size) {
+      throw new ConfigError("configuration", `${bytes.length} bytes of options do not fit the module's ${size}-byte buffer`);
     }
-    this.mem.set(ctx.bytes, ex.configBuffer());
-    const code = ex.configure(ctx.bytes.length);
-    if (code !== 0) throw moduleError(ctx, code, ex.configErrorOffset(), ex.configErrorOption());
+    this.mem.set(bytes, ex.configBuffer());
+    if (ex.configure(bytes.length) !== 0) throw moduleConfigError(this);
+  }
+
+  /** `mape calc` output of the installed configuration (0 human, 1 json, 2 mapcalc), as the module renders it. */
+  calcText(format: number): string {
+    const ex = this.exports;
+    const n = ex.calcText(format);
+    if (n < 0) throw moduleConfigError(this);
+    return new TextDecoder().decode(this.mem.subarray(ex.textBuffer(), ex.textBuffer() + n));
   }
 
   /** The CE's BMR results of the installed configuration. */

@@ -1,9 +1,10 @@
-// IPv4 / IPv6 address and prefix text, both ways.
+// IPv4 / IPv6 address text, both ways, for the host's own use: formatting
+// what the module reports (engine, lab, stats) and the test packet builders.
+// Configuration text (addresses and prefixes in rules, flags, files) is
+// parsed by the module (assembly/config/ip.ts), not here.
 //
-// Parsing is strict because every address here ends up in a MAP rule: a typo
-// that a lenient parser would accept (a fifth IPv4 octet, host bits past the
-// prefix length) silently changes which CE owns which port. Errors are
-// AddressError with a sentence saying what is wrong; callers prefix the field.
+// Parsing is strict; errors are AddressError with a sentence saying what is
+// wrong.
 //
 // Formatting follows RFC 5952 §4 (lower case, no leading zeros, the longest
 // run of two or more zero groups shortened to "::", the first on a tie) and
@@ -13,18 +14,6 @@
 /** Bad address or prefix text. */
 export class AddressError extends Error {
   override name = "AddressError";
-}
-
-/** An IPv4 prefix: the address as an unsigned 32-bit number, and its length. */
-export interface Prefix4 {
-  addr: number;
-  len: number;
-}
-
-/** An IPv6 prefix: 16 bytes (bits past len are zero), and its length. */
-export interface Prefix6 {
-  bytes: Uint8Array;
-  len: number;
 }
 
 const DECIMAL = /^(0|[1-9][0-9]*)$/;
@@ -129,56 +118,4 @@ export function formatIPv6(bytes: Uint8Array, at = 0): string {
   const hex = (from: number, to: number): string => g.slice(from, to).map((x) => x.toString(16)).join(":");
   if (bestAt < 0) return hex(0, 8);
   return `${hex(0, bestAt)}::${hex(bestAt + bestLen, 8)}`;
-}
-
-function splitPrefix(text: string, max: number, family: string): [string, number] {
-  const slash = text.indexOf("/");
-  if (slash < 0) throw new AddressError(`'${text}' is not an ${family} prefix (missing '/length')`);
-  const lenText = text.slice(slash + 1);
-  if (!DECIMAL.test(lenText) || Number(lenText) > max) {
-    throw new AddressError(`'${text}' is not an ${family} prefix (length '${lenText}' is not a number from 0 to ${max})`);
-  }
-  return [text.slice(0, slash), Number(lenText)];
-}
-
-/** Parses "a.b.c.d/len"; bits past len must be zero. */
-export function parsePrefix4(text: string): Prefix4 {
-  const [a, len] = splitPrefix(text, 32, "IPv4");
-  const addr = parseIPv4(a);
-  const mask = len === 0 ? 0 : (0xffffffff << (32 - len)) >>> 0;
-  if ((addr & ~mask) >>> 0 !== 0) {
-    throw new AddressError(`'${text}' has bits set past /${len} (did you mean ${formatIPv4((addr & mask) >>> 0)}/${len}?)`);
-  }
-  return { addr, len };
-}
-
-/** Parses "ipv6/len"; bits past len must be zero. */
-export function parsePrefix6(text: string): Prefix6 {
-  const [a, len] = splitPrefix(text, 128, "IPv6");
-  const bytes = parseIPv6(a);
-  const masked = maskPrefix6(bytes, len);
-  if (!masked.every((b, i) => b === bytes[i])) {
-    throw new AddressError(`'${text}' has bits set past /${len} (did you mean ${formatIPv6(masked)}/${len}?)`);
-  }
-  return { bytes, len };
-}
-
-/** A copy of `bytes` with the bits past `len` cleared. */
-export function maskPrefix6(bytes: Uint8Array, len: number): Uint8Array {
-  const out = new Uint8Array(16);
-  for (let i = 0; i < 16; i++) {
-    const bits = Math.max(0, Math.min(8, len - 8 * i));
-    out[i] = bytes[i] & ((0xff00 >> bits) & 0xff);
-  }
-  return out;
-}
-
-/** Formats an IPv4 prefix as "a.b.c.d/len". */
-export function formatPrefix4(p: Prefix4): string {
-  return `${formatIPv4(p.addr)}/${p.len}`;
-}
-
-/** Formats an IPv6 prefix as RFC 5952 "addr/len". */
-export function formatPrefix6(p: Prefix6): string {
-  return `${formatIPv6(p.bytes)}/${p.len}`;
 }

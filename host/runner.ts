@@ -25,7 +25,7 @@ import { TunDevice, type Bytes, type Slots } from "./tun.js";
 import { ip, prepareTun } from "./netns.js";
 import { formatIPv6 } from "./ip.js";
 import { readConfigSource, type ConfigSource } from "./config/source.js";
-import type { Mode } from "./config/options.js";
+import type { Mode } from "./config/source.js";
 import { ControlServer, controlPath } from "./control.js";
 import { formatCounters } from "./commands/stats.js";
 import { UsageError } from "./commands/usage.js";

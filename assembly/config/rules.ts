@@ -45,6 +45,11 @@ import { jsonBegin, jsonNext, jsonSkip, jsonStringIs, jsonTokenStart, jsonTokenE
   TOK_OBJECT_END, TOK_ARRAY, TOK_ARRAY_END, TOK_KEY, TOK_STRING, TOK_NUMBER, TOK_TRUE, TOK_FALSE,
   TOK_NULL } from "./json";
 import { addr6, addr4, parseIPv4At, parseIPv6At, prefixLenAt, slashAt } from "./addrtext";
+import { names, nameBegin, nameEnd, nameLit, nameWith, failAt, MRule, addRule, v6Ptr, addBr as modelAddBr,
+  setType, setMissing, setLocal, TYPE_MAPE } from "./model";
+import { LOCAL_LEGACY_IID } from "../settings";
+import { Out } from "./text";
+import { formatIPv6 } from "./ip";
 
 /** Bytes of the rule text input area (a rule file with thousands of rules). */
 export const RULES_TEXT_SIZE: i32 = 256 << 10;
@@ -705,13 +710,12 @@ function identChar(c: i32): bool {
 }
 @inline function space(c: i32): bool { return c == 0x20 || c == 0x09 || c == 0x0a || c == 0x0d; }
 
-/** Parses the text, fills the input records; 0 or a negative error. */
-function parse(len: i32, format: i32): i32 {
+/** Parses the `len` bytes at t, fills the input records; 0 or a negative error. */
+function parse(t: usize, len: i32, format: i32): i32 {
   wanted = format;
   // JSONP, name( {…} ) [;] — the v6plus answer comes so: the document is what the parentheses hold.
   let s = 0;
   let e = len;
-  const t = textArea;
   if (len >= 3 && load<u8>(t) == 0xef && load<u8>(t + 1) == 0xbb && load<u8>(t + 2) == 0xbf) s = 3;
   while (s < e && space(<i32>load<u8>(t + <usize>s))) s++;
   if (s < e && load<u8>(t + <usize>s) != 0x7b && identChar(<i32>load<u8>(t + <usize>s))) {
@@ -785,7 +789,8 @@ function parse(len: i32, format: i32): i32 {
   return 0;
 }
 
-/** Whether record r's IPv6 prefix contains the delegated prefix (prefixArea, plen). */
+/** Whether record r's IPv6 prefix contains the delegated prefix (selPrefix, plen). */
+let selPrefix: usize = 0;
 function contains(r: usize, plen: i32): bool {
   const n = <i32>load<u8>(r + R_LEN6);
   if (n > plen) return false;
@@ -793,7 +798,7 @@ function contains(r: usize, plen: i32): bool {
     const keep = n - b * 8;
     if (keep <= 0) break;
     const mask: i32 = keep >= 8 ? 0xff : (0xff << (8 - keep)) & 0xff;
-    if ((<i32>load<u8>(prefixArea + <usize>b) & mask) != <i32>load<u8>(r + <usize>b)) return false;
+    if ((<i32>load<u8>(selPrefix + <usize>b) & mask) != <i32>load<u8>(r + <usize>b)) return false;
   }
   return true;
 }
@@ -849,26 +854,30 @@ function resetResults(): void {
   eReset();
 }
 
+/** The selection: the BMR's record (-1 none), which records are written, the BRs. */
+let best = -1;
+let brFirst = 0;
+let brCount = 0;
+const selected: usize = memory.data(MAX_RULES * 4, 16);
+let selCount = 0;
+
 /**
- * Parses `len` bytes of rule text in rulesText() as `format` (FORMAT_AUTO
- * detects it) for `mode` (0 calc, 1 CE, 2 BR). `prefixLen` >= 0: the
- * delegated prefix, whose 16 bytes the host wrote at rulesPrefix(), picks
- * the BMR; -1: none. Writes one S46_CONT_MAPE at the start of the
- * configuration buffer and returns its length, or a negative error code
- * with the text in rulesErrorText(). The host appends OPTION_IAPREFIX and
- * OPTION_MAPE_LOCAL (LEGACY_IID = rulesLegacyIid()) and calls configure().
+ * Parses the rule text at t and selects what is written: the BMR (the
+ * longest rule prefix containing the delegated prefix at `prefix`, when
+ * prefixLen >= 0) always, then the others in file order while the rule
+ * table has room; the BMR's BR (OCN) or all of them. 0 or a negative error.
  */
-export function rulesParse(len: i32, format: i32, mode: i32, prefixLen: i32): i32 {
+function parseAndSelect(t: usize, len: i32, format: i32, mode: i32, prefix: usize, prefixLen: i32): i32 {
   resetResults();
-  if (len < 0 || len > RULES_TEXT_SIZE || format < 0 || format > FORMAT_OCN || prefixLen > 128) {
+  if (len < 0 || format < 0 || format > FORMAT_OCN || prefixLen > 128) {
     eStr("rules: bad arguments (length, format or prefix length)");
     return RULES_ERR_ARGS;
   }
-  let e = parse(len, format);
+  let e = parse(t, len, format);
   if (e) return e;
-  // The BMR: the longest rule prefix containing the delegated prefix.
-  let best = -1;
+  best = -1;
   let bestLen = -1;
+  selPrefix = prefix;
   if (prefixLen >= 0) {
     for (let i = 0; i < rSeen; i++) {
       const r = rec(i);
@@ -889,9 +898,8 @@ export function rulesParse(len: i32, format: i32, mode: i32, prefixLen: i32): i3
     eInt(MAX_RULES);
     return RULES_ERR_TOO_MANY;
   }
-  // The BRs: OCN's is the BMR's own (or, for a BR or without a BMR, every one).
-  let brFirst = 0;
-  let brCount = nBrs;
+  brFirst = 0;
+  brCount = nBrs;
   if (rFormat == FORMAT_OCN && mode != MODE_BR && best >= 0) {
     const b = load<i32>(rec(best) + R_BR);
     brFirst = b;
@@ -909,27 +917,144 @@ export function rulesParse(len: i32, format: i32, mode: i32, prefixLen: i32): i3
     }
     brCount = MAX_BRS;
   }
-  // Fits: MAX_RULES rules of at most 36 bytes and MAX_BRS BRs of 20, well inside the buffer.
-  out = configBufferPtr();
-  outLen = 0;
-  w16(94);
-  w16(0);
-  const fwd = rMesh != 0;
+  selCount = 0;
   let room = MAX_RULES - (best >= 0 ? 1 : 0);
   for (let i = 0; i < rSeen; i++) {
     if (i != best) {
       if (room == 0) continue;
       room--;
     }
-    store<i32>(outSource + <usize>(rInstalled * 4), load<i32>(rec(i) + R_SOURCE));
-    writeRule(rec(i), fwd);
-    rInstalled++;
+    store<i32>(selected + <usize>(selCount * 4), i);
+    store<i32>(outSource + <usize>(selCount * 4), load<i32>(rec(i) + R_SOURCE));
+    selCount++;
   }
+  rInstalled = selCount;
+  return 0;
+}
+
+/**
+ * Parses `len` bytes of rule text in rulesText() as `format` (FORMAT_AUTO
+ * detects it) for `mode` (0 calc, 1 CE, 2 BR). `prefixLen` >= 0: the
+ * delegated prefix, whose 16 bytes the host wrote at rulesPrefix(), picks
+ * the BMR; -1: none. Writes one S46_CONT_MAPE at the start of the
+ * configuration buffer and returns its length, or a negative error code
+ * with the text in rulesErrorText(). (The command-line hosts go through
+ * configFromArgs with --rules instead: rulesIntoModel below.)
+ */
+export function rulesParse(len: i32, format: i32, mode: i32, prefixLen: i32): i32 {
+  if (len > RULES_TEXT_SIZE) {
+    resetResults();
+    eStr("rules: more than the text area holds");
+    return RULES_ERR_ARGS;
+  }
+  const e = parseAndSelect(textArea, len, format, mode, prefixArea, prefixLen);
+  if (e) return e;
+  // Fits: MAX_RULES rules of at most 36 bytes and MAX_BRS BRs of 20, well inside the buffer.
+  out = configBufferPtr();
+  outLen = 0;
+  w16(94);
+  w16(0);
+  const fwd = rMesh != 0;
+  for (let i = 0; i < selCount; i++) writeRule(rec(load<i32>(selected + <usize>(i * 4))), fwd);
   for (let i = 0; i < brCount; i++) writeBr(brFirst + i);
   const l = outLen - 4;
   store<u8>(out + 2, <u8>(l >> 8));
   store<u8>(out + 3, <u8>(l & 0xff));
   return outLen;
+}
+
+/** Whether the last configFromArgs configuration came from a rule file (calc.ts prints more then). */
+export let rulesInModel = false;
+export function rulesForget(): void { rulesInModel = false; }
+/** The format's name. */
+export function rulesFormatName(): string {
+  return rFormat == FORMAT_HB46PP ? "hb46pp" : rFormat == FORMAT_V6PLUS ? "v6plus" : rFormat == FORMAT_OCN ? "ocn" : "";
+}
+/** The file path of the matched rule ("map_e.rules[3]") into o. */
+export function rulesMatchedPath(o: Out): Out {
+  return o.str(rFormat == FORMAT_HB46PP ? "map_e.rules" : rFormat == FORMAT_V6PLUS ? "fmr" : "basicMapRules").str("[").i32(rMatched).str("]");
+}
+
+/** "--rules <file> <section>[i]" as a name of the model (config/model.ts). */
+function ruleFieldName(fp: usize, fn: i32, i: i32, key: string): i32 {
+  const b = nameBegin();
+  names.str("--rules ").esc(fp, fn).str(" ").str(section);
+  if (i >= 0) names.str("[").i32(i).str("]");
+  if (key.length > 0) names.str(key);
+  return nameEnd(b);
+}
+
+/**
+ * `--rules <file> [--rules-format …]` of configFromArgs (config/source.ts):
+ * parses the file's `len` bytes at t into the configuration model, each
+ * rule named after its place in the file ("--rules x.json map_e.rules[3]"),
+ * the interface id the format means as LEGACY_IID (a later --legacy-iid
+ * wins). `fp`/`fn`: the file name as given. 0, or -1 with the error set.
+ */
+export function rulesIntoModel(t: usize, len: i32, format: i32, mode: i32, prefix: usize, prefixLen: i32,
+  fp: usize, fn: i32): i32 {
+  const e = parseAndSelect(t, len, format, mode, prefix, prefixLen);
+  if (e) {
+    const b = nameBegin();
+    names.str("--rules ").esc(fp, fn);
+    failAt(nameEnd(b)).raw(errText, errLen);
+    return -1;
+  }
+  if (mode != MODE_BR && prefixLen >= 0 && best < 0) {
+    const b = nameBegin();
+    names.str("--prefix");
+    const o = failAt(nameEnd(b));
+    formatIPv6(o, prefix);
+    o.str("/").i32(prefixLen).str(" lies in none of the ").i32(rSeen).str(" rules' IPv6 prefixes of --rules ").esc(fp, fn)
+      .str(" (").str(rFormat == FORMAT_HB46PP ? "hb46pp" : rFormat == FORMAT_V6PLUS ? "v6plus" : "ocn").str("): no rule for this line");
+    return -1;
+  }
+  setType(TYPE_MAPE);
+  const fwd = rMesh != 0 ? 1 : 0;
+  for (let k = 0; k < selCount; k++) {
+    const r = rec(load<i32>(selected + <usize>(k * 4)));
+    const m = changetype<MRule>(addRule());
+    const name = ruleFieldName(fp, fn, load<i32>(r + R_SOURCE), "");
+    // Three names a rule (a file may bring 256 rules: the name pool is finite):
+    // the rule, and the two fields configure() checks beyond what the reader did.
+    const ocnKeys = rFormat == FORMAT_OCN;
+    m.nRule = name;
+    m.nForwarding = name;
+    m.nV6 = name;
+    m.nV6len = name;
+    m.nV4 = name;
+    m.nV4len = name;
+    m.nEa = nameWith(name, ocnKeys ? ".eaBitLength" : ".ea_length");
+    m.nOffset = nameWith(name, ocnKeys ? ".psIdOffset" : ".psid_offset");
+    m.nPsidLength = m.nOffset;
+    m.nPsid = m.nOffset;
+    memory.copy(v6Ptr(m), r, 16);
+    m.v6len = <i32>load<u8>(r + R_LEN6);
+    m.v4 = load<u32>(r + R_V4);
+    m.v4len = <i32>load<u8>(r + R_LEN4);
+    m.ea = <i32>load<u8>(r + R_EA);
+    m.forwarding = fwd;
+    const a = <i32>load<u8>(r + R_OFFSET);
+    if (a != 6) {
+      m.pp = 1;
+      m.offset = a;
+    }
+  }
+  const brKey = rFormat == FORMAT_HB46PP ? "map_e.br" : rFormat == FORMAT_V6PLUS ? "dmr" : "brIpv6Address";
+  const saved = section;
+  section = "";
+  const brN = ruleFieldName(fp, fn, -1, brKey);
+  section = saved;
+  for (let i = 0; i < brCount; i++) modelAddBr(brs + <usize>((brFirst + i) * 16), brN);
+  const b = nameBegin();
+  names.str("--rules ").esc(fp, fn);
+  const file = nameEnd(b);
+  setMissing(file, brN, file, nameLit("--prefix"));
+  const lb = nameBegin();
+  names.str("--rules ").esc(fp, fn).str(" (").str(rLegacy ? "draft-03" : "RFC 7597").str(" interface id)");
+  setLocal(LOCAL_LEGACY_IID, <u32>rLegacy, nameEnd(lb));
+  rulesInModel = true;
+  return 0;
 }
 
 // ---- Results, for the host's messages and diagnostics ----

@@ -10,6 +10,7 @@ import { CONFIG_BUFFER_SIZE } from "../config";
 import { portSetIndex, portSetRangeCount, portSetRangeFirst, portSetRangeLast, psidOfPort } from "./portset";
 import { Rule, ruleMapIPv6, ruleContains6, mask32, ipv6Hi, ipv6Lo } from "./rule";
 import { lpmIPv4, lpmIPv6 } from "./lpm";
+import { moduleErrorText } from "../config/encode";
 import { MODE_BR } from "../settings";
 import { provision, configBufferPtr, lastErrorOffset, lastErrorOption, provisionLiveHeld,
   configured as domain, configuredPortSet as cePortSet, configuredSettings,
@@ -30,7 +31,12 @@ export function configBuffer(): usize { return configBufferPtr(); }
 /** Its size in bytes. */
 export function configBufferSize(): i32 { return CONFIG_BUFFER_SIZE; }
 /** Parses, validates and installs `len` bytes of options; 0 = ok, else an error code. */
-export function configure(len: i32): i32 { return provision(len); }
+export function configure(len: i32): i32 {
+  const e = provision(len);
+  // The error line in the user's terms (assembly/config/encode.ts).
+  if (e != 0) moduleErrorText(len, e, lastErrorOffset(), lastErrorOption());
+  return e;
+}
 /** Byte offset of the bad field of the last failed configure. */
 export function configErrorOffset(): i32 { return lastErrorOffset(); }
 /** Option code the bad field belongs to (0 = none). */

@@ -1,31 +1,23 @@
 // Rule files (`--rules <file> [--rules-format hb46pp|v6plus|ocn]`): the
 // HB46PP, JPNE v6plus and OCN JSON answers. The module parses them
-// (assembly/config/rules.ts) into an S46_CONT_MAPE; this file only hands
-// the bytes over, adds the end-user prefix and local settings, and reads
-// back what the module found (format, ttl, rule counts, the matched rule)
-// for messages and diagnostics.
+// (assembly/config/rules.ts, through configFromArgs like every other
+// source); this file reads back what the module found (format, ttl, token,
+// rule counts, the matched rule) for messages and diagnostics, and lets the
+// HB46PP client look at an answer (ttl, token) before it is installed.
 
-import { formatIPv6, type Prefix6 } from "../ip.js";
 import { instantiate } from "../module.js";
-import { fail } from "./errors.js";
-import { OptionWriter, writeIaPrefix, writeLocal, type EncodedConfig, type LocalSettings, type Mode, type Named } from "./options.js";
+import type { Engine } from "../engine.js";
+import { ConfigError } from "./errors.js";
 
 export const RULE_FORMATS = ["hb46pp", "v6plus", "ocn"] as const;
 export type RuleFormat = (typeof RULE_FORMATS)[number];
-const FORMAT_CODE: Readonly<Record<RuleFormat, number>> = { hb46pp: 1, v6plus: 2, ocn: 3 };
-const MODE_CODE: Readonly<Record<Mode, number>> = { calc: 0, ce: 1, br: 2 };
 const METHOD_NAMES = ["map_e", "map_t", "lw4o6", "dslite", "464xlat", "ipip"] as const;
 
-/** HB46PP v1.0 §3.4: ttl must be 604800 s (7 days) or less. */
-export const HB46PP_MAX_TTL = 604800;
-
-/** The exports of the rule parser (docs/abi.md). */
+/** The rule-file exports (docs/abi.md §1b). */
 interface RulesExports {
   memory: WebAssembly.Memory;
-  configBuffer(): number;
   rulesText(): number;
   rulesTextSize(): number;
-  rulesPrefix(): number;
   rulesToConfig(len: number, format: number, mode: number, prefixLen: number): number;
   rulesFormat(): number;
   rulesSeen(): number;
@@ -55,8 +47,6 @@ export interface RulesInfo {
   matched: number;
   /** The path of that rule in the file, e.g. "map_e.rules[12]". */
   matchedName?: string;
-  /** For each written rule, its index in the file. */
-  sources: number[];
   legacyIid: boolean;
   mesh: boolean;
   /** HB46PP: ttl (s) as given, -1 absent; token; methods carried and the order's. */
@@ -69,18 +59,6 @@ export interface RulesInfo {
   fixLen?: number;
 }
 
-let parser: RulesExports | undefined;
-
-/** One module instance for parsing rule files (its buffers are its own). */
-function rulesExports(): RulesExports {
-  if (!parser) {
-    const ex = instantiate().exports as unknown as Partial<RulesExports>;
-    if (typeof ex.rulesToConfig !== "function") throw new Error("the wasm module lacks rulesToConfig: rebuild it with 'npm run build:wasm'");
-    parser = ex as RulesExports;
-  }
-  return parser;
-}
-
 function methods(mask: number): string[] {
   return METHOD_NAMES.filter((_, i) => mask & (1 << i));
 }
@@ -90,110 +68,66 @@ export function ruleName(format: RuleFormat, i: number): string {
   return `${format === "hb46pp" ? "map_e.rules" : format === "v6plus" ? "fmr" : "basicMapRules"}[${i}]`;
 }
 
-export interface RulesInput {
-  /** The file's bytes. */
-  text: Uint8Array;
-  /** How messages name the file: "--rules rules.json" or a URL. */
-  label: string;
-  format?: RuleFormat;
-  mode: Mode;
-  endUserPrefix?: Named<Prefix6>;
-  /** --legacy-iid given: it wins over the format's own interface id. */
-  legacyIid?: Named<boolean>;
-  local?: LocalSettings;
-}
-
-/**
- * Parses a rule file in the module and encodes the whole configuration.
- * Throws ConfigError naming the file and the field.
- */
-export function encodeRules(input: RulesInput): { encoded: EncodedConfig; info: RulesInfo } {
-  const ex = rulesExports();
-  const mem = new Uint8Array(ex.memory.buffer);
-  const size = ex.rulesTextSize();
-  if (input.text.length > size) fail(input.label, `${input.text.length} bytes, more than the ${size} a rule file may have`);
-  mem.set(input.text, ex.rulesText());
-  const p = input.endUserPrefix?.value;
-  if (p) mem.set(p.bytes.subarray(0, 16), ex.rulesPrefix());
-  const n = ex.rulesToConfig(input.text.length, input.format ? FORMAT_CODE[input.format] : 0, MODE_CODE[input.mode], p ? p.len : -1);
-  if (n < 0) {
-    const at = ex.rulesErrorText();
-    fail(input.label, Buffer.from(mem.subarray(at, at + ex.rulesErrorTextLength())).toString("utf8"));
-  }
+function infoOf(ex: RulesExports, mem: Uint8Array, textBase: number): RulesInfo {
   const format = RULE_FORMATS[ex.rulesFormat() - 1];
-  const sources: number[] = [];
-  for (let i = 0; i < ex.rulesInstalled(); i++) sources.push(ex.rulesSourceIndex(i));
   const tokenLen = ex.rulesTokenLength();
-  const tokenAt = ex.rulesText() + ex.rulesTokenOffset();
+  const tokenAt = textBase + ex.rulesTokenOffset();
   const matched = ex.rulesMatched();
   const order = ex.rulesOrder();
-  const info: RulesInfo = {
+  return {
     format,
     seen: ex.rulesSeen(),
     installed: ex.rulesInstalled(),
     matched,
     matchedName: matched >= 0 ? ruleName(format, matched) : undefined,
-    sources,
     legacyIid: ex.rulesLegacyIid() === 1,
     mesh: ex.rulesMesh() === 1,
     ttl: ex.rulesTtl(),
-    token: tokenLen > 0 ? Buffer.from(mem.subarray(tokenAt, tokenAt + tokenLen)).toString("ascii") : undefined,
+    token: tokenLen > 0 && tokenAt >= 0 ? Buffer.from(mem.subarray(tokenAt, tokenAt + tokenLen)).toString("ascii") : undefined,
     methods: methods(ex.rulesMethods()),
     order: order < 0 ? undefined : methods(order),
     version: ex.rulesVersion() >= 0 ? ex.rulesVersion() : undefined,
     fixLen: ex.rulesFixLen() >= 0 ? ex.rulesFixLen() : undefined,
   };
-
-  if (input.mode !== "br" && p && matched < 0) fail(input.endUserPrefix!.name, `${noMatchText(info, p)}: no rule for this line in ${input.label}`);
-  // The container as the module wrote it, each S46_RULE named after its place in the file.
-  const base = ex.configBuffer();
-  const container = mem.slice(base, base + n);
-  const w = new OptionWriter();
-  w.bytes(container);
-  w.spans.push({ start: 0, end: n, name: input.label });
-  for (let at = 4, i = 0; at + 4 <= n; ) {
-    const code = (container[at] << 8) | container[at + 1];
-    const len = (container[at + 2] << 8) | container[at + 3];
-    if (code === 89) {
-      w.spans.push({ start: at, end: at + 4 + len, name: `${input.label} ${ruleName(format, sources[i])}` });
-      i++;
-    } else if (code === 90) {
-      w.spans.push({ start: at, end: at + 4 + len, name: `${input.label} ${format === "hb46pp" ? "map_e.br" : format === "v6plus" ? "dmr" : "brIpv6Address"}` });
-    }
-    at += 4 + len;
-  }
-  if (input.endUserPrefix) writeIaPrefix(w, input.endUserPrefix);
-  writeLocal(w, {
-    ...input.local,
-    mode: { value: input.mode, name: `mode ${input.mode}` },
-    legacyIid: input.legacyIid ?? { value: info.legacyIid, name: `${input.label} (${format}${format === "hb46pp" ? ` map_e.version ${info.version ?? 0}` : ""}: ${info.legacyIid ? "draft-03" : "RFC 7597"} interface id)` },
-  });
-  const ruleNameMissing = `${input.label} ${format === "hb46pp" ? "map_e.rules" : format === "v6plus" ? "fmr" : "basicMapRules"}`;
-  return {
-    encoded: {
-      bytes: w.result(),
-      spans: w.spans,
-      binary: false,
-      endUserPrefix: input.endUserPrefix?.value,
-      missing: { rules: ruleNameMissing, br: `${input.label} BR`, dmr: input.label, endUserPrefix: input.endUserPrefix?.name ?? "--prefix", binding: input.label },
-    },
-    info,
-  };
 }
 
-/** "why none matched" for a delegated prefix outside every rule. */
-export function noMatchText(info: RulesInfo, prefix: Prefix6): string {
-  return `${formatIPv6(prefix.bytes)}/${prefix.len} lies in none of the ${info.seen} rules' IPv6 prefixes (${info.format})`;
+/**
+ * After a configFromArgs with --rules: what the module found. (The token's
+ * offset counts from the file's first byte; the file's bytes are not at
+ * hand here, so the token is read by inspectRules.)
+ */
+export function rulesInfoOf(engine: Engine): RulesInfo {
+  const ex = engine.exports as unknown as RulesExports;
+  const info = infoOf(ex, engine.mem, -1);
+  return info;
+}
+
+let parser: RulesExports | undefined;
+
+/**
+ * The ttl (-1 absent), token and the rest of what the module reads in a rule
+ * answer, without a delegated prefix (throws ConfigError naming `label`).
+ */
+export function inspectRules(text: Uint8Array, label = "rules"): { ttl: number; token?: string; info: RulesInfo } {
+  if (!parser) {
+    const ex = instantiate().exports as unknown as Partial<RulesExports>;
+    if (typeof ex.rulesToConfig !== "function") throw new Error("the wasm module lacks rulesToConfig: rebuild it with 'npm run build:wasm'");
+    parser = ex as RulesExports;
+  }
+  const ex = parser;
+  const mem = new Uint8Array(ex.memory.buffer);
+  if (text.length > ex.rulesTextSize()) throw new ConfigError(label, `${text.length} bytes, more than the ${ex.rulesTextSize()} a rule file may have`);
+  mem.set(text, ex.rulesText());
+  if (ex.rulesToConfig(text.length, 0, 0, -1) < 0) {
+    const at = ex.rulesErrorText();
+    throw new ConfigError(label, Buffer.from(mem.subarray(at, at + ex.rulesErrorTextLength())).toString("utf8"));
+  }
+  const info = infoOf(ex, mem, ex.rulesText());
+  return { ttl: info.ttl, token: info.token, info };
 }
 
 /** Parses a --rules-format value. */
-export function ruleFormat(v: string, flag = "--rules-format"): RuleFormat {
-  if (!(RULE_FORMATS as readonly string[]).includes(v)) fail(flag, `'${v}' is not hb46pp, v6plus or ocn`);
+export function ruleFormat(v: string): RuleFormat {
+  if (!(RULE_FORMATS as readonly string[]).includes(v)) throw new ConfigError("--rules-format", `'${v}' is not hb46pp, v6plus or ocn`);
   return v as RuleFormat;
-}
-
-/** The ttl (-1 absent) and token of a rule answer, as the module reads them (throws ConfigError). */
-export function inspectRules(text: Uint8Array, label = "rules"): { ttl: number; token?: string; info: RulesInfo } {
-  const { info } = encodeRules({ text, label, mode: "calc" });
-  return { ttl: info.ttl, token: info.token, info };
 }

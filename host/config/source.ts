@@ -1,46 +1,29 @@
-// Where a command's MAP configuration comes from: the command-line flags
-// every command shares (calc now; ce, br, pcap, lab later), in one place.
-//
-//   --config <file.json>                    JSON config (docs/config.md)
-//   --dhcpv6 <hex | rule string>            RFC 7598 option bytes as hex, or the value
-//                                           of OpenWrt's $MAPE / $MAPT / $LW4O6
-//   --dhcpv6-type map-e|map-t|lw4o6         container type for payload-only hex
-//   --uci <file> --interface <name>         an OpenWrt /etc/config/network `map` interface
-//   --rule <v6>/<n>,<v4>/<n>,<ea>[,<offset>]  one MAP rule on the command line
-//   --br <ipv6>                             a BR address (with --rule; repeatable)
-//   --prefix <ipv6>/<len>                   the end-user (delegated) prefix; overrides the file's
-//   --legacy-iid                            pre-RFC interface id (v6plus / OCN CEs)
-//   --rules <file> [--rules-format hb46pp|v6plus|ocn]
-//                                           an HB46PP, v6plus or OCN rule answer (JSON),
-//                                           parsed by the module (config/rules.ts)
-//
-// With none of --config / --dhcpv6 / --uci / --rule, the built-in default
-// (the JANOG interop rule) is used.
+// Where a command's MAP configuration comes from. Every configuration format
+// (--config JSON, --rule/--br/--prefix/--legacy-iid, --dhcpv6 hex or OpenWrt
+// rule string, --uci/--interface, the local-settings flags) is parsed by the
+// wasm module (assembly/config/, docs/config.md), the same parser the native
+// router program calls. The host only writes the arguments as records into
+// the module's text buffer, reads the files the module names
+// (configFileFlags), and prints the module's error line.
 
 import { readFileSync } from "node:fs";
-import { parseIPv6, parsePrefix4, parsePrefix6, type Prefix6 } from "../ip.js";
-import { encodeHex } from "./dhcpv6.js";
-import { fail } from "./errors.js";
-import { addr, jsonToModel, parseJsonConfig } from "./json.js";
-import { looksLikeRuleString, openWrtRulesToModel, parseRuleStrings, uciToModel } from "./openwrt.js";
-import { encodeRules, ruleFormat, type RuleFormat, type RulesInfo } from "./rules.js";
-import { encodeConfig, ruleNames, type ConfigModel, type EncodedConfig, type MapType, type Mode, type Named } from "./options.js";
+import { Engine } from "../engine.js";
+import { ConfigError } from "./errors.js";
+import { rulesInfoOf, type RuleFormat, type RulesInfo } from "./rules.js";
 
-/** The built-in default: the JANOG Softwire WG interop rule, 15 ports a home. */
-export const DEFAULT_CONFIG = {
-  type: "map-e",
-  rules: [{ ipv6Prefix: "2403:9200::/32", ipv4Prefix: "203.86.225.0/28", eaLength: 16, psidOffset: 4 }],
-  br: "2403:9200:fff0::2",
-  endUserPrefix: "2403:9200:1234::/48",
-} as const;
+export type Mode = "calc" | "ce" | "br";
+export const MODE_VALUE: Readonly<Record<Mode, number>> = { calc: 0, ce: 1, br: 2 };
+
+/** Option bytes ready for configure() (docs/abi.md §1). */
+export interface EncodedConfig {
+  bytes: Uint8Array;
+}
 
 export interface ConfigSource {
   encoded: EncodedConfig;
   /** Where it came from, for messages: "--config x.json", "built-in default", … */
   label: string;
-  /** The UCI interface's tunlink (mapcalc's PD6IFACE), when known. */
-  tunlink?: string;
-  /** Arguments this function did not consume, in order, for the command to parse. */
+  /** Arguments the module did not consume, in order, for the command to parse. */
   rest: string[];
   /** For a rule file (--rules, or rules fetched by --auto): what the module found in it. */
   rules?: RulesInfo;
@@ -53,183 +36,132 @@ export interface SuppliedRules {
   format?: RuleFormat;
 }
 
-const VALUE_FLAGS = ["--config", "--dhcpv6", "--dhcpv6-type", "--uci", "--interface", "--rule", "--br", "--prefix", "--rules", "--rules-format"];
-const SOURCES = ["--config", "--dhcpv6", "--uci", "--rule", "--rules"];
+const RECORD_ARG = 1;
+const RECORD_FILE = 2;
+const utf8 = new TextEncoder();
+const text = new TextDecoder();
 
-/** Splits "--flag=value" / "--flag value" for the flags above; returns the values and the rest. */
-function collect(argv: string[]): { values: Map<string, string[]>; legacy: boolean; rest: string[] } {
-  const values = new Map<string, string[]>();
-  const rest: string[] = [];
-  let legacy = false;
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i];
-    const eq = a.indexOf("=");
-    const flag = a.startsWith("--") && eq > 0 ? a.slice(0, eq) : a;
-    if (flag === "--legacy-iid") {
-      if (eq > 0) fail(flag, "takes no value");
-      legacy = true;
-    } else if (VALUE_FLAGS.includes(flag)) {
-      let v: string;
-      if (eq > 0) v = a.slice(eq + 1);
-      else {
-        if (i + 1 >= argv.length) fail(flag, "needs a value");
-        v = argv[++i];
-      }
-      if (!values.has(flag)) values.set(flag, []);
-      values.get(flag)!.push(v);
-    } else {
-      rest.push(a);
-    }
+/** The flags whose value names a file the host reads (the module's list). */
+function fileFlags(engine: Engine): string[] {
+  const ex = engine.exports;
+  const out: string[] = [];
+  let p = ex.configFileFlags();
+  while (engine.mem[p] !== 0) {
+    let e = p;
+    while (engine.mem[e] !== 0) e++;
+    out.push(text.decode(engine.mem.subarray(p, e)));
+    p = e + 1;
   }
-  for (const [f, v] of values) if (f !== "--br" && v.length > 1) fail(f, "given more than once");
-  return { values, legacy, rest };
+  return out;
 }
 
-/** Parses "--rule <v6>/<n>,<v4>/<n>,<ea>[,<offset>]". */
-function ruleFlag(text: string): ConfigModel {
-  const parts = text.split(",");
-  if (parts.length < 3 || parts.length > 4) {
-    fail("--rule", `'${text}' is not <ipv6-prefix>/<len>,<ipv4-prefix>/<len>,<ea-bits>[,<psid-offset>]`);
-  }
-  const num = (s: string, what: string): number => {
-    if (!/^[0-9]+$/.test(s) || Number(s) > 255) fail(`--rule ${what}`, `'${s}' is not an integer from 0 to 255`);
-    return Number(s);
-  };
-  const offset = parts[3] === undefined ? 6 : num(parts[3], "PSID offset");
-  return {
-    type: "map-e",
-    rules: [
-      {
-        ipv6Prefix: addr("--rule IPv6 prefix", parsePrefix6, parts[0]),
-        ipv4Prefix: addr("--rule IPv4 prefix", parsePrefix4, parts[1]),
-        eaLength: num(parts[2], "EA bits"),
-        forwarding: false,
-        portParams: offset === 6 ? undefined : { offset, psidLength: 0, psid: 0 },
-        names: ruleNames("--rule", {
-          ipv6Prefix: "--rule IPv6 prefix",
-          ipv6PrefixLength: "--rule IPv6 prefix",
-          ipv4Prefix: "--rule IPv4 prefix",
-          ipv4PrefixLength: "--rule IPv4 prefix",
-          eaLength: "--rule EA bits",
-          psidOffset: "--rule PSID offset",
-        }),
-      },
-    ],
-    brs: [],
-    missing: { rules: "--rule", br: "--br", dmr: "--rule", endUserPrefix: "--prefix", binding: "--rule" },
-  };
-}
-
-function readText(file: string, flag: string): string {
-  try {
-    return readFileSync(file, "utf8");
-  } catch (e) {
-    fail(flag, `cannot read ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
-  }
+/** The module's last error line as a ConfigError. */
+export function moduleConfigError(engine: Engine): ConfigError {
+  const ex = engine.exports;
+  const line = text.decode(engine.mem.subarray(ex.configErrorText(), ex.configErrorText() + ex.configErrorTextLength()));
+  const n = ex.configErrorFieldLength();
+  const field = text.decode(engine.mem.subarray(ex.configErrorText(), ex.configErrorText() + n));
+  const err = new ConfigError(field, line.slice(field.length + 2));
+  return err;
 }
 
 /**
+ * Parses the configuration flags of `argv` in `engine`'s module and installs
+ * the result there (configure). Throws ConfigError naming the flag or field.
+ */
+export function configureFromArgs(engine: Engine, argv: string[], mode: Mode, supplied?: SuppliedRules): ConfigSource {
+  const ex = engine.exports;
+  const files = fileFlags(engine);
+  const base = ex.textBuffer();
+  const size = ex.textBufferSize();
+  let at = 0;
+  let readError: ConfigError | undefined;
+  const put = (kind: number, bytes: Uint8Array<ArrayBufferLike>): void => {
+    if (at + 5 + bytes.length > size) throw new ConfigError("arguments", `do not fit the module's ${size}-byte text buffer`);
+    engine.mem[base + at] = kind;
+    new DataView(engine.mem.buffer).setUint32(base + at + 1, bytes.length, true);
+    engine.mem.set(bytes, base + at + 5);
+    at += 5 + bytes.length;
+  };
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    put(RECORD_ARG, utf8.encode(a));
+    const eq = a.indexOf("=");
+    const flag = a.startsWith("--") && eq > 0 ? a.slice(0, eq) : a;
+    if (!files.includes(flag)) continue;
+    let path: string;
+    if (eq > 0 && flag !== a) path = a.slice(eq + 1);
+    else if (i + 1 < argv.length) put(RECORD_ARG, utf8.encode((path = argv[++i])));
+    else continue; // the module says "needs a value"
+    try {
+      put(RECORD_FILE, new Uint8Array(readFileSync(path)));
+    } catch (e) {
+      if (e instanceof ConfigError) throw e;
+      // Reported only when the module needs the contents (another error may come first).
+      readError ??= new ConfigError(flag, `cannot read ${path}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+    }
+  }
+  if (supplied) {
+    // --auto: the fetched answer goes in as `--rules <url>` with its contents.
+    for (const f of ["--rules", "--rules-format", "--config", "--dhcpv6", "--uci", "--rule"]) {
+      if (argv.some((a) => a === f || a.startsWith(`${f}=`))) throw new ConfigError(f, "cannot be combined with --auto (the rules come from the provisioning server)");
+    }
+    put(RECORD_ARG, utf8.encode("--rules"));
+    put(RECORD_ARG, utf8.encode(supplied.label));
+    put(RECORD_FILE, supplied.text);
+    if (supplied.format) {
+      put(RECORD_ARG, utf8.encode("--rules-format"));
+      put(RECORD_ARG, utf8.encode(supplied.format));
+    }
+  }
+  const len = ex.configFromArgs(at, MODE_VALUE[mode]);
+  if (len < 0) {
+    const err = moduleConfigError(engine);
+    throw readError && err.message.includes("were not given (the host reads the file)") ? readError : err;
+  }
+  const bytes = engine.mem.slice(ex.configBuffer(), ex.configBuffer() + len);
+  const rest = argv.filter((_, i) => ex.configArgUsed(i) === 0);
+  const label = supplied ? supplied.label : text.decode(engine.mem.subarray(ex.configLabel(), ex.configLabel() + ex.configLabelLength()));
+  const rules = supplied || label.startsWith("--rules ") ? rulesInfoOf(engine) : undefined;
+  if (ex.configure(len) !== 0) throw moduleConfigError(engine);
+  return { encoded: { bytes }, label, rest, rules };
+}
+
+let parser: Engine | undefined;
+
+/**
  * Reads the configuration flags out of `argv` and encodes the configuration
- * for `mode`. Throws ConfigError naming the flag or field on bad input.
+ * for `mode` (checked by a configure() in a module instance of its own, so
+ * errors name the user's field). Throws ConfigError.
  */
 export function readConfigSource(argv: string[], mode: Mode, supplied?: SuppliedRules): ConfigSource {
-  const { values, legacy, rest } = collect(argv);
-  const one = (f: string): string | undefined => values.get(f)?.[0];
-  const given = SOURCES.filter((s) => values.has(s));
-  if (supplied && given.length > 0) fail(given[0], "cannot be combined with --auto (the rules come from the provisioning server)");
-  if (values.has("--rules-format") && !values.has("--rules") && !supplied) fail("--rules-format", "goes with --rules");
-  if (given.length > 1) fail(given[1], `cannot be combined with ${given[0]} (one configuration source at a time)`);
-  if (values.has("--interface") && !values.has("--uci")) fail("--interface", "goes with --uci");
-  if (values.has("--uci") && !values.has("--interface")) fail("--uci", "needs --interface <name> (the map interface's section name)");
-  if (values.has("--dhcpv6-type") && !values.has("--dhcpv6")) fail("--dhcpv6-type", "goes with --dhcpv6");
-  if (values.has("--br") && !values.has("--rule") && given.length > 0) fail("--br", "goes with --rule (the other sources carry their BRs)");
+  parser ??= loadEngine();
+  return configureFromArgs(parser, argv, mode, supplied);
+}
 
-  const prefixText = one("--prefix");
-  const prefix: Named<Prefix6> | undefined = prefixText === undefined ? undefined : { value: addr("--prefix", parsePrefix6, prefixText), name: "--prefix" };
-  const legacyIid = legacy ? { value: true, name: "--legacy-iid" } : undefined;
-  const modeNamed: Named<Mode> = { value: mode, name: `mode ${mode}` };
-  let dhcpType: MapType | undefined;
-  const t = one("--dhcpv6-type");
-  if (t !== undefined) {
-    if (t !== "map-e" && t !== "map-t" && t !== "lw4o6") fail("--dhcpv6-type", `'${t}' is not map-e, map-t or lw4o6`);
-    dhcpType = t;
+/** A JSON configuration given as an object (tests, library users): `--config` without a file. */
+export function configFromJson(doc: unknown, mode?: Mode): ConfigSource {
+  const m: Mode = mode ?? ((doc as { mode?: Mode } | null)?.mode === "ce" || (doc as { mode?: Mode } | null)?.mode === "br" ? (doc as { mode: Mode }).mode : "calc");
+  parser ??= loadEngine();
+  const ex = parser.exports;
+  const base = ex.textBuffer();
+  const json = utf8.encode(JSON.stringify(doc));
+  const recs: [number, Uint8Array][] = [[RECORD_ARG, utf8.encode("--config")], [RECORD_ARG, utf8.encode("(object)")], [RECORD_FILE, json]];
+  let at = 0;
+  for (const [kind, b] of recs) {
+    if (at + 5 + b.length > ex.textBufferSize()) throw new ConfigError("configuration", "too large for the module's text buffer");
+    parser.mem[base + at] = kind;
+    new DataView(parser.mem.buffer).setUint32(base + at + 1, b.length, true);
+    parser.mem.set(b, base + at + 5);
+    at += 5 + b.length;
   }
+  const len = ex.configFromArgs(at, MODE_VALUE[m]);
+  if (len < 0) throw moduleConfigError(parser);
+  const bytes = parser.mem.slice(ex.configBuffer(), ex.configBuffer() + len);
+  if (ex.configure(len) !== 0) throw moduleConfigError(parser);
+  return { encoded: { bytes }, label: "--config (object)", rest: [] };
+}
 
-  const rulesFormat = one("--rules-format") === undefined ? undefined : ruleFormat(one("--rules-format")!);
-  if (supplied || given[0] === "--rules") {
-    let text: Uint8Array;
-    let label: string;
-    if (supplied) {
-      text = supplied.text;
-      label = supplied.label;
-    } else {
-      const file = one("--rules")!;
-      label = `--rules ${file}`;
-      try {
-        text = new Uint8Array(readFileSync(file));
-      } catch (e) {
-        fail("--rules", `cannot read ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
-      }
-    }
-    const { encoded, info } = encodeRules({ text, label, format: supplied?.format ?? rulesFormat, mode, endUserPrefix: prefix, legacyIid });
-    return { encoded, label, rest, rules: info };
-  }
-
-  let model: ConfigModel;
-  let label: string;
-  let tunlink: string | undefined;
-  const src = given[0];
-  if (src === "--dhcpv6" && !looksLikeRuleString(one("--dhcpv6")!)) {
-    const encoded = encodeHex({
-      hex: one("--dhcpv6")!,
-      field: "--dhcpv6",
-      type: dhcpType,
-      endUserPrefix: prefix,
-      local: { mode: modeNamed, legacyIid },
-    });
-    return { encoded, label: "--dhcpv6", rest };
-  }
-  switch (src) {
-    case "--config": {
-      const file = one("--config")!;
-      model = parseJsonConfig(readText(file, "--config"), file);
-      label = `--config ${file}`;
-      break;
-    }
-    case "--dhcpv6": {
-      const rules = parseRuleStrings(one("--dhcpv6")!, "--dhcpv6");
-      if (dhcpType) for (const r of rules) if (!r.values.has("type")) r.values.set("type", { value: dhcpType, name: "--dhcpv6-type" });
-      model = openWrtRulesToModel(rules, { legacy, endUserPrefixLength: prefix?.value.len }, "--dhcpv6");
-      label = "--dhcpv6";
-      break;
-    }
-    case "--uci": {
-      const file = one("--uci")!;
-      const u = uciToModel(readText(file, "--uci"), file, one("--interface")!, prefix?.value.len);
-      model = u.model;
-      tunlink = u.tunlink;
-      label = `--uci ${file} --interface ${one("--interface")}`;
-      break;
-    }
-    case "--rule":
-      model = ruleFlag(one("--rule")!);
-      label = "--rule";
-      break;
-    default:
-      model = jsonToModel(JSON.parse(JSON.stringify(DEFAULT_CONFIG)));
-      label = "built-in default";
-  }
-  for (const [i, b] of (values.get("--br") ?? []).entries()) {
-    const name = values.get("--br")!.length > 1 ? `--br #${i + 1}` : "--br";
-    model.brs.push({ value: addr(name, parseIPv6, b), name });
-  }
-  if (prefix) {
-    model.endUserPrefix = prefix;
-    model.missing.endUserPrefix = "--prefix";
-  } else if (model.endUserPrefix) {
-    model.missing.endUserPrefix = model.endUserPrefix.name;
-  }
-  if (legacyIid) model.legacyIid = legacyIid;
-  model.mode = modeNamed;
-  return { encoded: encodeConfig(model), label, tunlink, rest };
+function loadEngine(): Engine {
+  return Engine.load();
 }

@@ -5,13 +5,15 @@ import assert from "node:assert/strict";
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { spawnSync } from "node:child_process";
 import { Engine } from "../../host/engine.js";
 import { ConfigError } from "../../host/config/errors.js";
-import { encodeConfig } from "../../host/config/options.js";
-import { jsonToModel, parseJsonConfig } from "../../host/config/json.js";
-import { encodeHex, parseHex } from "../../host/config/dhcpv6.js";
-import { readConfigSource } from "../../host/config/source.js";
-import { parseUci, uciToModel } from "../../host/config/openwrt.js";
+import { configFromJson, readConfigSource } from "../../host/config/source.js";
+
+/** The test's own hex fixtures → bytes (the module parses the user's hex; this only reads our fixtures). */
+function hexBytes(hex: string): Uint8Array {
+  return new Uint8Array(Buffer.from(hex.replace(/\s/g, ""), "hex"));
+}
 
 // --- Fixtures: RFC 7598 options written out by hand, one field a line. ---
 
@@ -115,8 +117,8 @@ function refused(f: () => unknown, field: string, what: RegExp): void {
 }
 
 test("JSON encodes to exactly the hand-written JANOG container", () => {
-  const enc = encodeConfig(jsonToModel(JANOG_JSON));
-  const hand = parseHex(JANOG_HEX, "fixture");
+  const enc = configFromJson(JANOG_JSON).encoded;
+  const hand = hexBytes(JANOG_HEX);
   assert.deepEqual(enc.bytes.subarray(0, hand.length), hand);
 });
 
@@ -151,8 +153,8 @@ test("payload-only hex (no container header) is wrapped, offsets stay the user's
 
 test("lw4o6: hand-built binding and JSON give the same results", () => {
   const json = file("lw.json", JSON.stringify(LW_JSON));
-  const enc = encodeConfig(jsonToModel(LW_JSON));
-  assert.deepEqual(enc.bytes.subarray(0, 48), parseHex(LW_HEX, "fixture"));
+  const enc = configFromJson(LW_JSON).encoded;
+  assert.deepEqual(enc.bytes.subarray(0, 48), hexBytes(LW_HEX));
   const a = calcOf(["--dhcpv6", LW_HEX]);
   const b = calcOf(["--config", json]);
   assert.deepEqual(a, b);
@@ -165,20 +167,71 @@ test("lw4o6: hand-built binding and JSON give the same results", () => {
   assert.deepEqual(a.brs, ["2001:db8::1"]);
 });
 
-test("UCI: sections, quoting, comments; options map as map.sh does", () => {
-  const s = parseUci(`config interface "a b"\n\toption x 'it''s'\n\toption y "q\\"q" # c\nlist l 1\nlist l 2\n`, "f");
-  assert.equal(s[0].name, "a b");
-  assert.equal(s[0].options.get("x")?.value, "its");
-  assert.equal(s[0].options.get("y")?.value, 'q"q');
-  assert.equal(s[0].options.get("l")?.value, "1 2");
-  const u = uciToModel(JANOG_UCI, "network", "wan6_mape");
-  assert.equal(u.tunlink, "wan6");
-  assert.equal(u.model.tunnelMtu?.value, 1320); // map.sh's default mtu 1280 + the IPv6 header
-  assert.equal(u.model.rules[0].portParams?.psidLength, 12);
+/** The OPTION_MAPE_LOCAL sub-options of encoded bytes: code → value. */
+function localOf(bytes: Uint8Array): Map<number, number> {
+  const out = new Map<number, number>();
+  for (let at = 0; at + 4 <= bytes.length; ) {
+    const code = (bytes[at] << 8) | bytes[at + 1];
+    const len = (bytes[at + 2] << 8) | bytes[at + 3];
+    if (code === 0xff01) {
+      for (let s = at + 4; s < at + 4 + len; ) {
+        const l = (bytes[s + 2] << 8) | bytes[s + 3];
+        let v = 0;
+        for (let k = 0; k < l; k++) v = v * 256 + bytes[s + 4 + k];
+        out.set((bytes[s] << 8) | bytes[s + 1], v);
+        s += 4 + l;
+      }
+    }
+    at += 4 + len;
+  }
+  return out;
+}
+
+// (Was a unit test of the TypeScript UCI reader; the reader is the module's
+// now, so the same behaviour is checked through the configuration it makes.)
+test("UCI: sections, quoting, comments, lists; options map as map.sh does", () => {
+  const prefix = ["--prefix", "2403:9200:1234::/48"];
+  const quoted = file("quoted", [
+    "package network",
+    "config interface \"a b\"  # a comment",
+    "\toption proto map",
+    "\toption peeraddr \"2403:9200:fff0::2\"",
+    "\toption ipaddr '203.86.'225.0",
+    "\toption ip4prefixlen 2\\8",
+    "\toption ip6prefix '2403:9200::'",
+    "\toption ip6prefixlen \"3\\2\"",
+    "\toption ealen '1''6'",
+    "\toption offset '4'",
+    "",
+  ].join("\n"));
+  const q = calcOf(["--uci", quoted, "--interface", "a b", ...prefix]);
+  for (const [k, v] of Object.entries(JANOG_EXPECT)) assert.deepEqual(q[k as keyof typeof q], v, k);
+  // map.sh's default mtu 1280 + the IPv6 header; psidlen 12 as given
+  const uci = file("network-janog", JANOG_UCI);
+  const src = readConfigSource(["--uci", uci, "--interface", "wan6_mape", ...prefix], "calc");
+  assert.equal(localOf(src.encoded.bytes).get(3), 1320);
+  const r = calcOf(["--uci", uci, "--interface", "wan6_mape", ...prefix]);
+  assert.equal(r.rules[0].psidLength, 12);
+  // tunlink is mapcalc's PD6IFACE
+  const mapcalc = spawnSync(process.execPath, [new URL("../../../../bin/mape.js", import.meta.url).pathname, "calc",
+    "--uci", uci, "--interface", "wan6_mape", ...prefix, "--format", "mapcalc"], { encoding: "utf8" });
+  assert.match(mapcalc.stdout, /^RULE_1_PD6IFACE=wan6$/m);
   // legacymap: pre-RFC interface id, and mapcalc's default PSID offset 4
-  const legacy = uciToModel(JANOG_UCI.replace("\toption offset '4'\n", "\toption legacymap '1'\n"), "network", "wan6_mape");
-  assert.equal(legacy.model.legacyIid?.value, true);
-  assert.equal(legacy.model.rules[0].portParams?.offset, 4);
+  const legacy = calcOf(["--uci", file("legacy", JANOG_UCI.replace("\toption offset '4'\n", "\toption legacymap '1'\n")), "--interface", "wan6_mape", ...prefix]);
+  assert.equal(legacy.psidOffset, 4);
+  assert.equal(legacy.ceIPv6Address, "2403:9200:1234:0:cb:56e1:102:3400");
+  // list values join with spaces: two rule strings, two rules
+  const two = file("two-rules", [
+    "config interface 'm'",
+    "\toption proto 'map'",
+    "\tlist rule 'type=map-e,ealen=16,prefix4len=28,prefix6len=32,ipv4prefix=203.86.225.0,ipv6prefix=2403:9200::,offset=4,br=2403:9200:fff0::2'",
+    "\tlist rule 'fmr,type=map-e,ealen=8,prefix4len=24,prefix6len=40,ipv4prefix=192.0.2.0,ipv6prefix=2001:db8::,br=2403:9200:fff0::2'",
+    "",
+  ].join("\n"));
+  const t = calcOf(["--uci", two, "--interface", "m", ...prefix]);
+  assert.equal(t.rules.length, 2);
+  assert.equal(t.rules[1].forwarding, true);
+  assert.deepEqual(t.brs, ["2403:9200:fff0::2"]); // repeated BRs kept once
 });
 
 // --- Malformed input of every kind: refused, the field named. ---
@@ -219,7 +272,8 @@ test("malformed JSON configs name the JSON field", () => {
     const f = jsonWith(patch);
     refused(() => calcOf(["--config", f]), field, what);
   }
-  refused(() => parseJsonConfig("{ rules: [] }", "x.json"), "x.json", /not valid JSON/);
+  const notJson = file("x.json", "{ rules: [] }");
+  refused(() => calcOf(["--config", notJson]), notJson, /not valid JSON/);
 });
 
 test("missing parts: BR in CE mode, rules, end-user prefix", () => {
@@ -242,7 +296,7 @@ test("malformed hex names the byte offset in the user's hex", () => {
   refused(() => calcOf(["--dhcpv6", "005e zz", ...prefix]), "--dhcpv6", /'z' is not a hex digit/);
   refused(() => engine.configure(new Uint8Array(0)), "options", /CONTAINER_MISSING/);
   refused(() => calcOf(["--dhcpv6", "001a0000", ...prefix]), "--dhcpv6", /OPTION_DUPLICATE.*byte 0/);
-  refused(() => engine.configure(encodeHex({ hex: JANOG_HEX + JANOG_HEX, field: "hex", local: {} })), "hex", /CONTAINER_DUPLICATE.*byte 48/);
+  refused(() => calcOf(["--dhcpv6", JANOG_HEX + JANOG_HEX, ...prefix]), "--dhcpv6", /CONTAINER_DUPLICATE.*byte 48/);
 });
 
 test("malformed UCI and rule strings name the option and line", () => {
@@ -284,4 +338,51 @@ test("every examples/*.json configures", async () => {
     assert.ok(r.bmr >= 0, f);
     assert.ok(r.portCount > 0, f);
   }
+});
+
+// Issue 7 item 14: bytes from the user's files and arguments were echoed raw
+// into the one-line error: a newline split it, an escape sequence reached the
+// terminal. The module escapes control characters as \xNN.
+test("control characters from UCI files and --rule values are escaped in the error line", () => {
+  const bin = new URL("../../../../bin/mape.js", import.meta.url).pathname;
+  const mape = (...argv: string[]) => spawnSync(process.execPath, [bin, "calc", ...argv], { encoding: "utf8" });
+  const uci = file("network-ctl", JANOG_UCI);
+  const cases: [string[], RegExp][] = [
+    [["--rule", "2403:9200::/32,203.86.225.0/28,1\n6\x1b[31m", "--prefix", "2403:9200:1234::/48"], /^mape: --rule EA bits: '1\\x0a6\\x1b\[31m' is not an integer/],
+    [["--rule", "2403:9200::/32\x07,203.86.225.0/28,16"], /^mape: --rule IPv6 prefix: '2403:9200::\/32\\x07' is not an IPv6 prefix/],
+    [["--uci", file("network-ctl2", JANOG_UCI.replace("ealen '16'", "ealen '4\x1b[2J\r9'")), "--interface", "wan6_mape", "--prefix", "2403:9200:1234::/48"], /option ealen: '4\\x1b\[2J\\x0d9' is not an integer/],
+    [["--uci", uci, "--interface", "wan6\x1b_mape\x7f"], /^mape: --interface: no interface 'wan6\\x1b_mape\\x7f' in /],
+    [["--dhcpv6", "type=map-e,ealen=16,\x1b]0;pwned\x07=1"], /unknown rule key '\\x1b\]0;pwned\\x07'/],
+  ];
+  for (const [argv, want] of cases) {
+    const r = mape(...argv);
+    assert.equal(r.status, 1, JSON.stringify(argv) + r.stderr);
+    assert.equal(r.stderr.trimEnd().split("\n").length, 1, JSON.stringify(r.stderr));
+    assert.doesNotMatch(r.stderr.trimEnd(), /[\x00-\x1f\x7f]/, JSON.stringify(r.stderr));
+    assert.match(r.stderr, want);
+  }
+});
+
+test("local-settings flags become OPTION_MAPE_LOCAL sub-options; the module checks their ranges", () => {
+  const src = readConfigSource(["--tunnel-mtu", "1400", "--hop-limit=32", "--filtering", "endpoint-independent",
+    "--mss-clamp", "off", "--tc-from-tos", "off", "--udp-timeout", "600", "--dns-timeout", "20",
+    "--tcp-established-timeout", "86400", "--tcp-transitory-timeout", "300", "--icmp-timeout", "90", "--json"], "ce");
+  const l = localOf(src.encoded.bytes);
+  assert.deepEqual([...l.entries()].sort((a, b) => a[0] - b[0]), [
+    [1, 1], [3, 1400], [4, 32], [5, 0], [6, 0], [7, 0], [8, 600], [9, 20], [10, 86400], [11, 300], [12, 90],
+  ]);
+  assert.deepEqual(src.rest, ["--json"]);
+  // The flags override the JSON file's settings.
+  const json = file("mtu.json", JSON.stringify({ ...JANOG_JSON, tunnelMtu: 1500, mssClamp: 1300 }));
+  const over = localOf(readConfigSource(["--config", json, "--tunnel-mtu", "1280", "--mss-clamp", "auto"], "calc").encoded.bytes);
+  assert.equal(over.get(3), 1280);
+  assert.equal(over.get(6), 1);
+  refused(() => readConfigSource(["--tunnel-mtu", "100"], "ce"), "--tunnel-mtu", /LOCAL_VALUE/);
+  refused(() => readConfigSource(["--tunnel-mtu", "x"], "ce"), "--tunnel-mtu", /'x' is not an integer from 1280 to 9000/);
+  refused(() => readConfigSource(["--udp-timeout", "60"], "ce"), "--udp-timeout", /LOCAL_VALUE/);
+  refused(() => readConfigSource(["--filtering", "full-cone"], "ce"), "--filtering", /is not endpoint-independent/);
+  refused(() => readConfigSource(["--mss-clamp", "100"], "ce"), "--mss-clamp", /off, auto or an MSS/);
+  refused(() => readConfigSource(["--tc-from-tos", "yes"], "ce"), "--tc-from-tos", /on or off/);
+  refused(() => readConfigSource(["--hop-limit"], "ce"), "--hop-limit", /needs a value/);
+  refused(() => readConfigSource(["--hop-limit", "1", "--hop-limit", "2"], "ce"), "--hop-limit", /more than once/);
 });

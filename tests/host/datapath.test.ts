@@ -13,8 +13,14 @@ import { fileURLToPath } from "node:url";
 import { Engine } from "../../host/engine.js";
 import { DataPath } from "../../host/datapath.js";
 import { ConfigError } from "../../host/config/errors.js";
-import { jsonToModel } from "../../host/config/json.js";
-import { encodeConfig, LOCAL, OPTION } from "../../host/config/options.js";
+import { configFromJson } from "../../host/config/source.js";
+
+/** ABI numbers (docs/abi.md §1): the local-settings option and its sub-option codes. */
+const OPTION = { MAPE_LOCAL: 0xff01 } as const;
+const LOCAL = {
+  FILTERING: 5, MSS_CLAMP: 6, TC_FROM_TOS: 7, UDP_TIMEOUT: 8, DNS_TIMEOUT: 9,
+  TCP_ESTABLISHED_TIMEOUT: 10, TCP_TRANSITORY_TIMEOUT: 11, ICMP_TIMEOUT: 12,
+} as const;
 import { dissect, fragmentIpv4, icmp4Echo, icmp4EchoReply, ipip6, pattern, udp4 } from "./packets.js";
 
 function root(): string {
@@ -37,7 +43,7 @@ const T0 = 1_700_000_000_000;
 
 function ce(extra: Record<string, unknown> = {}, seed = 1): DataPath {
   const engine = Engine.load();
-  engine.configure(encodeConfig(jsonToModel({ ...JANOG, mode: "ce", ...extra })));
+  engine.configure(configFromJson({ ...JANOG, mode: "ce", ...extra }).encoded);
   const dp = new DataPath(engine, { slots: 64, seed });
   dp.start();
   return dp;
@@ -214,14 +220,14 @@ function localOptions(bytes: Uint8Array): Map<number, number[]> {
 }
 
 test("local settings: JSON fields become OPTION_MAPE_LOCAL sub-options 5..12 of the right widths", () => {
-  const enc = encodeConfig(jsonToModel({
+  const enc = configFromJson({
     ...JANOG,
     mode: "ce",
     filtering: "address-and-port-dependent",
     mssClamp: 1400,
     trafficClassFromTos: false,
     timeouts: { udp: 600, dns: 20, tcpEstablished: 86400, tcpTransitory: 300, icmp: 90 },
-  }));
+  }).encoded;
   const l = localOptions(enc.bytes);
   assert.deepEqual(l.get(LOCAL.FILTERING), [2]);
   assert.deepEqual(l.get(LOCAL.MSS_CLAMP), [0x05, 0x78]);
@@ -232,15 +238,15 @@ test("local settings: JSON fields become OPTION_MAPE_LOCAL sub-options 5..12 of 
   assert.deepEqual(l.get(LOCAL.TCP_TRANSITORY_TIMEOUT), [0, 0, 1, 0x2c]);
   assert.deepEqual(l.get(LOCAL.ICMP_TIMEOUT), [0, 0, 0, 90]);
   Engine.load().configure(enc); // the module accepts every value
-  const auto = localOptions(encodeConfig(jsonToModel({ ...JANOG, mssClamp: "auto", filtering: "endpoint-independent" })).bytes);
+  const auto = localOptions(configFromJson({ ...JANOG, mssClamp: "auto", filtering: "endpoint-independent" }).encoded.bytes);
   assert.deepEqual(auto.get(LOCAL.MSS_CLAMP), [0, 1]);
   assert.deepEqual(auto.get(LOCAL.FILTERING), [0]);
-  assert.deepEqual(localOptions(encodeConfig(jsonToModel({ ...JANOG, mssClamp: "off" })).bytes).get(LOCAL.MSS_CLAMP), [0, 0]);
+  assert.deepEqual(localOptions(configFromJson({ ...JANOG, mssClamp: "off" }).encoded.bytes).get(LOCAL.MSS_CLAMP), [0, 0]);
 });
 
 test("local settings: the host refuses bad types, the module bad ranges, each naming the field", () => {
   const refused = (extra: Record<string, unknown>, field: RegExp): void => {
-    assert.throws(() => Engine.load().configure(encodeConfig(jsonToModel({ ...JANOG, mode: "ce", ...extra }))), (e: unknown) => {
+    assert.throws(() => Engine.load().configure(configFromJson({ ...JANOG, mode: "ce", ...extra }).encoded), (e: unknown) => {
       assert.ok(e instanceof ConfigError, String(e));
       assert.match(e.message, field);
       return true;
@@ -305,7 +311,7 @@ const SETS: [string, Record<string, unknown>, number, number, number][] = [
 for (const [name, cfg, a, k, psid] of SETS) {
   test(`all ranges of the port set are used: ${name}`, () => {
     const engine = Engine.load();
-    engine.configure(encodeConfig(jsonToModel({ ...cfg, mode: "ce" } as Parameters<typeof jsonToModel>[0])));
+    engine.configure(configFromJson({ ...cfg, mode: "ce" }).encoded);
     const dp = new DataPath(engine, { slots: 64, seed: 7 });
     dp.start();
     const m = 16 - a - k;

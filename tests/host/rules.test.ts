@@ -81,11 +81,11 @@ test("mape calc --rules names the matched rule, the format and the interface id"
 test("no rule for the prefix, a bad field, a wrong --rules-format: one line naming file and field", () => {
   let out = mape("calc", "--rules", v6plus, "--prefix", "2400:11:1234:5600::/56");
   assert.equal(out.status, 1);
-  assert.equal(out.stderr, `mape: --prefix: 2400:11:1234:5600::/56 lies in none of the 3 rules' IPv6 prefixes (v6plus): no rule for this line in --rules ${v6plus}\n`);
+  assert.equal(out.stderr, `mape: --prefix: 2400:11:1234:5600::/56 lies in none of the 3 rules' IPv6 prefixes of --rules ${v6plus} (v6plus): no rule for this line\n`);
   const bad = file("bad.json", JSON.stringify({ map_e: { br: "2404::1", rules: [{ ipv6: "240b::/32", ipv4: "106.72.0.0/24", ea_length: 80 }] } }));
   out = mape("calc", "--rules", bad, "--prefix", "240b:0:1200::/48");
   assert.equal(out.status, 1);
-  assert.equal(out.stderr, `mape: --rules ${bad} map_e.rules[0]: EA-bits length above 48 (EA_LENGTH)\n`);
+  assert.equal(out.stderr, `mape: --rules ${bad} map_e.rules[0].ea_length: EA-bits length above 48 (EA_LENGTH)\n`);
   out = mape("calc", "--rules", ocn, "--rules-format", "v6plus", "--prefix", "2400:4050:1234:5600::/64");
   assert.equal(out.status, 1);
   assert.equal(out.stderr, `mape: --rules ${ocn}: dmr: is required\n`);
