@@ -5,3 +5,4 @@ export * from "./map/api";
 export * from "./config/api";
 export * from "./datapath/process";
 export * from "./component";
+export * from "./config/rules_api";

@@ -68,6 +68,8 @@ export function controlPath(tun: string): string {
 export interface ControlHandlers {
   stats(): unknown;
   status(): string;
+  /** More keys for the stats answer (where the configuration came from, provisioning). */
+  extra?(): Record<string, unknown>;
 }
 
 /** The largest request line accepted (anything longer is not ours). */
@@ -168,7 +170,7 @@ export class ControlServer {
       sock.removeAllListeners("data");
       const head = { ...this.base, pid: process.pid, uptimeMs: Date.now() - this.started };
       let answer: unknown;
-      if (cmd === "stats") answer = { ...head, counters: handlers.stats() };
+      if (cmd === "stats") answer = { ...head, counters: handlers.stats(), ...(handlers.extra?.() ?? {}) };
       else if (cmd === "status") answer = { ...head, status: handlers.status() };
       else answer = { error: `unknown request '${cmd.slice(0, 40)}' (stats, status)` };
       sock.end(`${JSON.stringify(answer)}\n`);

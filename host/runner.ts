@@ -29,6 +29,8 @@ import type { Mode } from "./config/source.js";
 import { ControlServer, controlPath } from "./control.js";
 import { formatCounters } from "./commands/stats.js";
 import { UsageError } from "./commands/usage.js";
+import { takeAutoFlags, autoProvisioner } from "./provision/auto.js";
+import type { Provisioner } from "./provision/state.js";
 
 /** The device side of the loop: what TunDevice offers (a fake one in tests). */
 export interface PacketDevice {
@@ -254,6 +256,7 @@ export class Runner {
 /** OPTION_MAPE_LOCAL and its TUNNEL_MTU sub-option (docs/abi.md §1). */
 const OPTION_MAPE_LOCAL = 0xff01;
 const LOCAL_TUNNEL_MTU = 3;
+const LOCAL_LEGACY_IID = 2;
 const DEFAULT_TUNNEL_MTU = 1500;
 const IPV6_HEADER_LEN = 40;
 
@@ -274,6 +277,47 @@ export function tunnelMtuOf(bytes: Uint8Array): number {
     i += 4 + len;
   }
   return DEFAULT_TUNNEL_MTU;
+}
+
+/** The LEGACY_IID setting in option bytes the module accepted (0 when absent). */
+export function legacyIidOf(bytes: Uint8Array): boolean {
+  const u16 = (i: number): number => (bytes[i] << 8) | bytes[i + 1];
+  for (let i = 0; i + 4 <= bytes.length; ) {
+    const code = u16(i);
+    const len = u16(i + 2);
+    if (code === OPTION_MAPE_LOCAL) {
+      for (let j = i + 4; j + 4 <= i + 4 + len; ) {
+        const sc = u16(j);
+        const sl = u16(j + 2);
+        if (sc === LOCAL_LEGACY_IID && sl === 1) return bytes[j + 4] === 1;
+        j += 4 + sl;
+      }
+    }
+    i += 4 + len;
+  }
+  return false;
+}
+
+/** Where the configuration in force came from, for `mape stats` (rule files in detail). */
+export function rulesDiagnostics(src: ConfigSource, at: Date): Record<string, unknown> {
+  const r = src.rules;
+  return {
+    from: src.label,
+    at: at.toISOString(),
+    interfaceId: legacyIidOf(src.encoded.bytes) ? "draft-03" : "rfc7597",
+    ...(r
+      ? {
+          format: r.format,
+          rules: r.seen,
+          installed: r.installed,
+          matchedRule: r.matchedName ?? null,
+          mesh: r.mesh,
+          ...(r.ttl >= 0 ? { ttl: r.ttl } : {}),
+          ...(r.order ? { order: r.order } : {}),
+          ...(r.methods.length ? { methods: r.methods } : {}),
+        }
+      : {}),
+  };
 }
 
 /** One route into the TUN: `ip [-6] route add <dest> dev <tun> [mtu <mtu>]`. */
@@ -489,18 +533,75 @@ export async function serve(opts: ServeOptions): Promise<number> {
   const modeName: Mode = mode;
   // A BR has no built-in default: say so before the module refuses the
   // default's end-user prefix (the router program checks the same way).
-  const isSource = (a: string): boolean => ["--config", "--dhcpv6", "--uci", "--rule"].some((f) => a === f || a.startsWith(`${f}=`));
+  const isSource = (a: string): boolean => ["--config", "--dhcpv6", "--uci", "--rule", "--rules"].some((f) => a === f || a.startsWith(`${f}=`));
   if (mode === "br" && !argv.some(isSource)) {
     throw new UsageError("br: give the BR's configuration (--config, --dhcpv6, --uci, or --rule with --br <own address>)");
   }
-  const source0 = readConfigSource(argv, modeName);
-  const parsed = parseRest(mode, source0.rest);
-  const tunName = parsed.tun || opts.defaultTun;
   const say = (line: string): void => void process.stdout.write(`mape ${mode}: ${line}\n`);
   const warn = (line: string): void => void process.stderr.write(`mape ${mode}: ${line}\n`);
-
   const engine = Engine.load();
-  engine.configure(source0.encoded);
+
+  // --auto (CE): the rules come from the HB46PP provisioning server; the
+  // first ones (saved or fetched) are waited for before the TUN comes up.
+  const tunGuess = (): string => {
+    const i = argv.findIndex((a) => a === "--tun" || a.startsWith("--tun="));
+    return i < 0 ? opts.defaultTun : argv[i].startsWith("--tun=") ? argv[i].slice(6) : argv[i + 1] ?? opts.defaultTun;
+  };
+  const { auto, rest: argv1 } = mode === "ce" ? takeAutoFlags(argv, tunGuess) : { auto: undefined, rest: argv };
+  let supplied: { text: Uint8Array; label: string } | undefined;
+  let provisioner: Provisioner | undefined;
+  let installLater: ((src: ConfigSource) => string) | undefined;
+  let offLater: ((reason: string) => void) | undefined;
+  /** Rules that came while the CE was still coming up (installed once it is). */
+  let pending: ConfigSource | undefined;
+  let source0: ConfigSource;
+  if (auto) {
+    let firstDone: (s: ConfigSource | undefined) => void = () => {};
+    const first = new Promise<ConfigSource | undefined>((resolve) => (firstDone = resolve));
+    provisioner = autoProvisioner(auto, {
+      apply(text, label) {
+        const src = readConfigSource(argv1, modeName, { text, label });
+        const what = `${src.rules?.format ?? "rules"}, ${src.rules?.seen ?? 0} rules, BMR ${src.rules?.matchedName ?? "none"}`;
+        if (!installLater) {
+          if (supplied) {
+            pending = src;
+            supplied = { text, label };
+            return `${what} (installed once the CE is up)`;
+          }
+          engine.configure(src.encoded);
+          supplied = { text, label };
+          firstDone(src);
+          return what;
+        }
+        const done = installLater(src);
+        supplied = { text, label };
+        return done;
+      },
+      off(reason) {
+        offLater?.(reason);
+      },
+    }, (l) => say(`provisioning: ${l}`));
+    const onStop = (): void => firstDone(undefined);
+    process.once("SIGTERM", onStop);
+    process.once("SIGINT", onStop);
+    if (!provisioner.start()) say(`provisioning: asking ${auto.domain} (TXT) for the rules${auto.dnsServers.length ? ` via ${auto.dnsServers.join(", ")}` : ""}`);
+    const got = await first;
+    process.off("SIGTERM", onStop);
+    process.off("SIGINT", onStop);
+    if (!got) {
+      provisioner.stop();
+      say("stopped before any rules came");
+      return 0;
+    }
+    source0 = got;
+  } else {
+    source0 = readConfigSource(argv1, modeName);
+  }
+  let current = source0;
+  let currentAt = new Date();
+  const parsed = parseRest(mode, source0.rest);
+  const tunName = parsed.tun || opts.defaultTun;
+  if (!auto) engine.configure(source0.encoded);
   // RFC 6056 §3.3 / RFC 7597 §10: external ports (and the NAT's hash keys)
   // must not be predictable, so a live instance seeds from the OS.
   const dp = new DataPath(engine, { seed: randomBytes(4).readUInt32LE(0) });
@@ -529,6 +630,7 @@ export async function serve(opts: ServeOptions): Promise<number> {
   let runner: Runner | undefined;
   const handlers: [NodeJS.Signals, () => void][] = [];
   const cleanup = (): void => {
+    provisioner?.stop();
     for (const [sig, h] of handlers) process.off(sig, h);
     handlers.length = 0;
     runner?.stop();
@@ -591,22 +693,26 @@ export async function serve(opts: ServeOptions): Promise<number> {
     control = await ControlServer.listen(parsed.control ?? controlPath(tunName), { mode, tun: tunName }, {
       stats: counters,
       status: () => status,
+      extra: () => ({
+        configuration: rulesDiagnostics(current, currentAt),
+        ...(provisioner ? { provisioning: provisioner.snapshot() } : {}),
+      }),
     });
 
-    const reload = (): void => {
-      let src: ConfigSource;
-      let same: boolean;
-      let kept: boolean;
-      try {
-        src = readConfigSource(argv, modeName);
-        ({ same, kept } = reloadDataPath(mode, engine, dp, src.encoded));
-      } catch (e) {
-        warn(`reload failed, the running configuration stays: ${e instanceof Error ? e.message : String(e)}`);
-        return;
-      }
+    /**
+     * Installs a new configuration: with the same BMR (CE) or rules (BR)
+     * the module is asked to keep the NAT sessions, else the data path
+     * restarts. Throws (ConfigError) when the module refuses it; the running
+     * one stays. Returns what happened, as the module did it.
+     */
+    const install = (src: ConfigSource): string => {
+      const { same, kept } = reloadDataPath(mode, engine, dp, src.encoded);
+      current = src;
+      currentAt = new Date();
       tunnelMtu = mtuOf(src);
       status = statusLine(mode, engine, tunName, tunnelMtu);
-      say(`reloaded ${src.label}: ${reloadSummary(mode, same, kept)}`);
+      const happened = `${reloadSummary(mode, same, kept)}${same ? "" : ", data path restarted"}`;
+      say(`reloaded ${src.label}: ${happened}`);
       const next = routesFor(mode, engine, tunnelMtu);
       const keys = new Set(next.map(routeKey));
       const old = new Set(routes.map(routeKey));
@@ -633,13 +739,50 @@ export async function serve(opts: ServeOptions): Promise<number> {
         routes = next;
       }
       if (!same) say(status);
+      if (runner && !runner.isRunning && !stopped) {
+        runner.start();
+        say("MAP-E back on");
+      }
+      return happened;
+    };
+    const reload = (): void => {
+      if (provisioner) {
+        // --auto: SIGHUP says the delegated prefix may have changed (§3.6 k): fetch again.
+        provisioner.prefixChanged();
+        return;
+      }
+      try {
+        install(readConfigSource(argv1, modeName));
+      } catch (e) {
+        warn(`reload failed, the running configuration stays: ${e instanceof Error ? e.message : String(e)}`);
+      }
+    };
+    let stopped = false;
+    installLater = install;
+    if (pending) {
+      try {
+        install(pending);
+      } catch (e) {
+        warn(`the newer rules were refused, the first ones stay: ${e instanceof Error ? e.message : String(e)}`);
+      }
+      pending = undefined;
+    }
+    offLater = (reason) => {
+      runner?.stop();
+      say(`${reason}: MAP-E stopped until the provisioning server serves this line again`);
     };
     const on = (sig: NodeJS.Signals, h: () => void): void => {
       process.on(sig, h);
       handlers.push([sig, h]);
     };
-    on("SIGTERM", () => finish(0));
-    on("SIGINT", () => finish(0));
+    on("SIGTERM", () => {
+      stopped = true;
+      finish(0);
+    });
+    on("SIGINT", () => {
+      stopped = true;
+      finish(0);
+    });
     on("SIGHUP", reload);
     on("SIGUSR1", () => void process.stderr.write(`mape ${mode} ${tunName} counters:\n${formatCounters(counters())}`));
 

@@ -10,6 +10,9 @@ import { formatIPv4, formatIPv6 } from "./ip";
 import { failAt, nameStart, nameLength, NAME_NONE, mHasPrefix, mPrefix, mPrefixLen, missPrefix } from "./model";
 import { textBufferPtr, TEXT_BUFFER_SIZE, sourceLabel } from "./source";
 import { uciTunlink } from "./openwrt";
+import { rulesInModel, rulesFormatName, rulesMatchedPath, rulesSeenCount, rulesInstalledCount, rulesMatchedIndex,
+  rulesTtlValue, rulesMeshFlag, rulesVersionValue, rulesLegacy } from "./rules";
+import { configuredSettings } from "../map/provision";
 import { bmrIndex, ruleCount, ruleIPv6Prefix, ruleIPv6PrefixLength, ruleIPv4Prefix, ruleIPv4PrefixLength,
   ruleEaLength, rulePsidOffset, rulePsidLength, ruleIsForwarding, brCount, brAddress, ceIPv4,
   ceIPv4PrefixLength, cePsid, cePsidLength, cePsidOffset, cePortCount, cePortRangeCount,
@@ -46,10 +49,31 @@ function human(): void {
   row("source").esc(nameStart(label), nameLength(label)).byte(0x0a);
   const bmr = bmrIndex();
   const n = ruleCount();
+  if (rulesInModel) {
+    // A rule file: its format, how many rules it has, the interface id it means.
+    const seen = rulesSeenCount();
+    row("rule format").str(rulesFormatName()).str(", ").i32(seen).str(seen == 1 ? " rule" : " rules");
+    const hb = rulesVersionValue() >= 0;
+    const ttl = rulesTtlValue();
+    const partial = rulesInstalledCount() < seen;
+    if (hb || ttl >= 0 || partial) {
+      out.str(" (");
+      let sep = false;
+      if (hb) { out.str("map_e.version ").i32(rulesVersionValue()).str(rulesMeshFlag() ? ", mesh" : ", hub-and-spoke"); sep = true; }
+      if (ttl >= 0) { if (sep) out.str(", "); out.str("ttl ").i32(ttl).str(" s"); sep = true; }
+      if (partial) { if (sep) out.str(", "); out.i32(rulesInstalledCount()).str(" installed, the others reached through the BR"); }
+      out.str(")");
+    }
+    out.byte(0x0a);
+    row("interface id").str(configuredSettings.legacyIid ? "draft-03 layout 0(8) IPv4(32) PSID(16) 0(8)" : "RFC 7597 layout 0(16) IPv4(32) PSID(16)").byte(0x0a);
+  }
   if (bmr >= 0) {
     row("rule (BMR)");
     ruleText(bmr);
-    if (n > 1) out.str(" (rule ").i32(bmr + 1).str(" of ").i32(n).str(")");
+    if (rulesInModel && rulesMatchedIndex() >= 0) {
+      out.str(" (");
+      rulesMatchedPath(out).str(", ").i32(rulesMatchedIndex() + 1).str(" of ").i32(rulesSeenCount()).str(")");
+    } else if (n > 1) out.str(" (rule ").i32(bmr + 1).str(" of ").i32(n).str(")");
     out.byte(0x0a);
   }
   if (mHasPrefix) {

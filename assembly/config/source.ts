@@ -14,6 +14,8 @@
 //   --tunnel-mtu, --hop-limit, --filtering, --mss-clamp, --tc-from-tos, --inner-fragmentation,
 //   --udp-timeout, --dns-timeout, --tcp-established-timeout,
 //   --tcp-transitory-timeout, --icmp-timeout  local settings; override the source's
+//   --rules <file> [--rules-format hb46pp|v6plus|ocn]
+//                                             an HB46PP, v6plus or OCN rule answer (rules.ts)
 //
 // The host writes all of argv after the subcommand into the text buffer as
 // records, with the contents of every file a flag of configFileFlags() names
@@ -41,6 +43,7 @@ import { parseJsonConfig } from "./jsonconfig";
 import { looksLikeRuleString, parseRuleStringSource, parseUciSource, uciTunlinkReset } from "./openwrt";
 import { encodedLength } from "./encode";
 import { configBufferPtr } from "../map/provision";
+import { rulesIntoModel, rulesForget, FORMAT_AUTO, FORMAT_HB46PP, FORMAT_V6PLUS, FORMAT_OCN } from "./rules";
 import * as E from "../map/errors";
 
 /** Bytes of the text buffer: argument records in, `mape calc` text out. */
@@ -91,7 +94,9 @@ const F_ICMP_TIMEOUT = 17;
 const F_MAX_SESSIONS_PER_HOST = 18;
 const F_MAX_SESSIONS_PER_MAPPING = 19;
 const F_INNER_FRAGMENTATION = 20;
-const F_COUNT = 21;
+const F_RULES = 21;
+const F_RULES_FORMAT = 22;
+const F_COUNT = 23;
 
 function flagName(f: i32): string {
   switch (f) {
@@ -116,6 +121,8 @@ function flagName(f: i32): string {
     case F_MAX_SESSIONS_PER_HOST: return "--max-sessions-per-host";
     case F_MAX_SESSIONS_PER_MAPPING: return "--max-sessions-per-mapping";
     case F_INNER_FRAGMENTATION: return "--inner-fragmentation";
+    case F_RULES: return "--rules";
+    case F_RULES_FORMAT: return "--rules-format";
   }
   return "";
 }
@@ -146,8 +153,8 @@ let labelName = NAME_NONE;
 let lastMode = 0;
 export function sourceLabel(): i32 { return labelName; }
 
-/** configFileFlags(): "--config\0--uci\0\0". */
-const FILE_FLAGS = "--config\0--uci\0\0";
+/** configFileFlags(): "--config\0--uci\0--rules\0\0". */
+const FILE_FLAGS = "--config\0--uci\0--rules\0\0";
 const fileFlagsRegion: usize = memory.data(32, 8);
 for (let i = 0; i < FILE_FLAGS.length; i++) store<u8>(fileFlagsRegion + <usize>i, <u8>FILE_FLAGS.charCodeAt(i));
 export function fileFlagsPtr(): usize { return fileFlagsRegion; }
@@ -550,14 +557,15 @@ function fileOf(f: i32): i32 {
 export function configFromRecords(len: i32, mode: i32): i32 {
   modelReset();
   encodeReset();
+  rulesForget();
   labelName = NAME_NONE;
   lastMode = mode;
   uciTunlinkReset();
   if (readRecords(len) < 0 || collect() < 0) return -1;
   // One source at a time, named in this order (as the Node host always did).
   let first = -1;
-  const sources: i32[] = [F_CONFIG, F_DHCPV6, F_UCI, F_RULE];
-  for (let k = 0; k < 4; k++) {
+  const sources: i32[] = [F_CONFIG, F_DHCPV6, F_UCI, F_RULE, F_RULES];
+  for (let k = 0; k < 5; k++) {
     const f = unchecked(sources[k]);
     if (!given(f)) continue;
     if (first >= 0) {
@@ -569,6 +577,7 @@ export function configFromRecords(len: i32, mode: i32): i32 {
   if (given(F_INTERFACE) && !given(F_UCI)) { failLit("--interface").str("goes with --uci"); return -1; }
   if (given(F_UCI) && !given(F_INTERFACE)) { failLit("--uci").str("needs --interface <name> (the map interface's section name)"); return -1; }
   if (given(F_DHCPV6_TYPE) && !given(F_DHCPV6)) { failLit("--dhcpv6-type").str("goes with --dhcpv6"); return -1; }
+  if (given(F_RULES_FORMAT) && !given(F_RULES)) { failLit("--rules-format").str("goes with --rules"); return -1; }
   if (given(F_BR) && first != F_RULE && first >= 0) { failLit("--br").str("goes with --rule (the other sources carry their BRs)"); return -1; }
 
   let prefixLen = -1;
@@ -628,6 +637,25 @@ export function configFromRecords(len: i32, mode: i32): i32 {
   } else if (first == F_RULE) {
     e = ruleFlag(valPtr(F_RULE), valLen(F_RULE));
     labelName = nameLit("--rule");
+  } else if (first == F_RULES) {
+    // An HB46PP, v6plus or OCN rule answer (config/rules.ts).
+    const a = fileOf(F_RULES);
+    if (a < 0) return -1;
+    let format = FORMAT_AUTO;
+    if (given(F_RULES_FORMAT)) {
+      const p = valPtr(F_RULES_FORMAT);
+      const n = valLen(F_RULES_FORMAT);
+      format = spanIs(p, n, "hb46pp") ? FORMAT_HB46PP : spanIs(p, n, "v6plus") ? FORMAT_V6PLUS : spanIs(p, n, "ocn") ? FORMAT_OCN : -1;
+      if (format < 0) {
+        failLit("--rules-format").quoted(p, n).str(" is not hb46pp, v6plus or ocn");
+        return -1;
+      }
+    }
+    e = rulesIntoModel(<usize>load<i32>(argRow(a) + A_FILE), load<i32>(argRow(a) + A_FILE_LEN), format, mode,
+      prefixBuf, prefixLen, valPtr(F_RULES), valLen(F_RULES));
+    const lb = nameBegin();
+    names.str("--rules ").esc(valPtr(F_RULES), valLen(F_RULES));
+    labelName = nameEnd(lb);
   } else {
     e = parseJsonConfig(defaultRegion, DEFAULT_JSON.length, nameLit("built-in default"));
     labelName = nameLit("built-in default");

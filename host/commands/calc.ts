@@ -12,7 +12,8 @@ export const usage = `usage:
             [--rule <ipv6-prefix>/<len>,<ipv4-prefix>/<len>,<ea-bits>[,<psid-offset>] [--br <ipv6>]...
              | --config <file.json>
              | --dhcpv6 <hex | OpenWrt rule string> [--dhcpv6-type map-e|map-t|lw4o6]
-             | --uci <file> --interface <name>]
+             | --uci <file> --interface <name>
+             | --rules <file> [--rules-format hb46pp|v6plus|ocn]]
             [--prefix <end-user-ipv6-prefix>/<len>] [--legacy-iid]
             [--tunnel-mtu <1280..9000>] [--hop-limit <1..255>]
             [--filtering endpoint-independent|address-dependent|address-and-port-dependent]
@@ -25,7 +26,11 @@ export const usage = `usage:
 With no configuration flags: the built-in default, the JANOG interop rule
 2403:9200::/32 -> 203.86.225.0/28, 16 EA bits, PSID offset 4,
 BR 2403:9200:fff0::2, end-user prefix 2403:9200:1234::/48.
---format mapcalc prints the KEY=value lines of OpenWrt's mapcalc.`;
+--format mapcalc prints the KEY=value lines of OpenWrt's mapcalc.
+--rules reads an HB46PP (v6mig-prov), JPNE v6plus (JSON or JSONP) or OCN
+rule answer; the format is detected unless given. The rule whose IPv6
+prefix is the longest match of --prefix is the BMR; the output names it
+(or says that no rule matched).`;
 
 type Format = "human" | "json" | "mapcalc";
 const FORMAT_CODE: Readonly<Record<Format, number>> = { human: 0, json: 1, mapcalc: 2 };

@@ -8,7 +8,10 @@ export const usage = `usage:
   mape ce [--rule <ipv6-prefix>/<len>,<ipv4-prefix>/<len>,<ea-bits>[,<psid-offset>] --br <ipv6>...
            | --config <file.json>
            | --dhcpv6 <hex | OpenWrt rule string> [--dhcpv6-type map-e|lw4o6]
-           | --uci <file> --interface <name>]
+           | --uci <file> --interface <name>
+           | --rules <file> [--rules-format hb46pp|v6plus|ocn]
+           | --auto [--hb46pp-domain <domain>] [--dns-server <ipv6>]... [--ca <file> | --insecure]
+                    [--rules-state <file>] [--vendorid <OUI>-<name>]]
           [--prefix <end-user-ipv6-prefix>/<len>] [--legacy-iid]
           [--max-sessions-per-host <n>] [--max-sessions-per-mapping <n>]
           [--inner-fragmentation on|off]
@@ -28,6 +31,17 @@ when they are missing.
 of one LAN host (default 16384) and of one mapping (default 4096; 0 = no
 limit): a new session past a limit evicts the offender's oldest
 non-established session, never another host's.
+
+--auto provisions the CE from HB46PP (v6mig-prov): a TXT query for
+4over6.info (or --hb46pp-domain) to the line's IPv6 resolver (--dns-server,
+else the system's IPv6 ones) names the server; its JSON answer gives the
+rules (refetched at its ttl, on SIGHUP, and after failures as the spec's
+retry times say). The last good rules are kept in --rules-state (default
+/var/lib/mape/<tun>.rules.json; '' keeps none) and used at start until a
+fetch succeeds. t=b in the TXT record checks the server's certificate
+against the system's CAs, or only --ca <file> when given; --insecure
+checks none. --vendorid is sent as is (default 020000-mape_wasm, a locally
+administered id, nobody's OUI).
 
 SIGHUP re-reads the configuration: with the same IPv4 address and port set
 the NAT sessions survive (the log line says whether they did); a bad new

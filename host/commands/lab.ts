@@ -20,7 +20,7 @@ import { UsageError } from "./usage.js";
 export const summary = "build a MAP-E network in namespaces (LAN, CE, ISP, BR, internet) and test it with real clients";
 
 export const usage = `usage:
-  mape lab [--preset janog|rfc7597|v6plus] [--legacy-iid]
+  mape lab [--preset janog|rfc7597|v6plus] [--legacy-iid] [--auto]
            [--quick | --only <test>[,<test>...]] [--seconds <n>]
            [--mode mape|kernel|nat44] [--json] [--no-fallback] [--list]
            [--host node|native] [--ce-qemu mipsel|mips|aarch64]
@@ -41,6 +41,14 @@ Rules (--preset): janog (default: 2403:9200::/32, 203.86.225.0/28, EA 16,
 offset 4, BR 2403:9200:fff0::2, 15 ports a CE), rfc7597 (2001:db8::/40,
 192.0.2.0/24, EA 16, offset 6), v6plus (a v6plus-like 240-port rule).
 --legacy-iid: the pre-RFC interface id layout on both CEs.
+--auto: the CEs get no rule: they run 'mape ce --auto' and provision
+themselves from HB46PP: dnsmasq in isp answers the 4over6.info TXT record,
+a Node HTTPS server there (a lab CA made with openssl, trusted by the CEs
+with --ca) serves an answer of 256 rules with a 10 s ttl. Adds the tests
+auto-rules (the CE's rules came from the server, its BMR the 256th rule)
+auto-follow (the answer renumbers the BR: the CE follows with its BMR kept
+and traffic flows through the new BR address) and auto-sessions (a TCP
+connection opened before the change still works after it).
 --mode kernel|nat44 runs the same tests over plain kernel routing or kernel
 NAT44 (nftables) instead of MAP-E, for comparison.
 --host native: the router program (build/router/x86_64/mape, the same
@@ -83,6 +91,9 @@ function parseArgs(argv: string[]): Args | undefined {
       }
       case "--legacy-iid":
         a.legacyIid = true;
+        break;
+      case "--auto":
+        a.auto = true;
         break;
       case "--quick":
         a.quick = true;

@@ -15,7 +15,11 @@ Asks the instance serving the TUN <name> (default mape0) in this network
 namespace over its control socket (/run/mape/<tun>.sock; MAPE_RUN_DIR moves
 /run/mape) and prints its non-zero counters: name, packets, bytes.
 --all prints the zero ones too; --json prints the whole answer as JSON
-({"mode", "tun", "pid", "uptimeMs", "counters": {name: {packets, bytes}}}).
+({"mode", "tun", "pid", "uptimeMs", "counters": {name: {packets, bytes}},
+"configuration": {from, at, interfaceId, format, rules, installed, matchedRule,
+ttl …}, and with --auto "provisioning": {state, server, rulesAt, nextAt,
+nextInS, lastError, attempts …}). The text form prints the same above the
+counters.
 A running instance also prints its counters to stderr on SIGUSR1.`;
 
 export type Counters = Record<string, { packets: number; bytes: number }>;
@@ -29,6 +33,32 @@ export function formatCounters(c: Counters, all = false): string {
   const w2 = Math.max("bytes".length, ...rows.map(([, v]) => String(v.bytes).length));
   const line = (a: string, b: string, c2: string): string => `  ${a.padEnd(w0)}  ${b.padStart(w1)}  ${c2.padStart(w2)}`;
   return `${[line("", "packets", "bytes"), ...rows.map(([k, v]) => line(k, String(v.packets), String(v.bytes)))].join("\n")}\n`;
+}
+
+/** Where the configuration came from and the provisioning state, as "  key  value" lines. */
+export function formatDiagnostics(answer: Record<string, unknown>): string {
+  const out: string[] = [];
+  const row = (k: string, v: unknown): void => {
+    if (v !== undefined && v !== null) out.push(`  ${k.padEnd(16)}${Array.isArray(v) ? v.join(", ") : String(v)}`);
+  };
+  const c = answer.configuration as Record<string, unknown> | undefined;
+  if (c) {
+    row("rules from", c.from);
+    row("rules since", c.at);
+    if (c.format) row("rule format", `${c.format}, ${c.rules} rules${c.installed !== c.rules ? ` (${c.installed} installed)` : ""}${c.mesh ? ", mesh" : ""}`);
+    row("matched rule", c.matchedRule);
+    row("interface id", c.interfaceId === "draft-03" ? "draft-03 (legacy)" : "RFC 7597");
+    row("ttl", c.ttl === undefined ? undefined : `${c.ttl} s`);
+  }
+  const p = answer.provisioning as Record<string, unknown> | undefined;
+  if (p) {
+    row("provisioning", p.state);
+    row("server", p.server === undefined ? undefined : `${p.server}${p.verify ? "" : " (certificate not checked)"}`);
+    row("fetched", p.rulesAt);
+    row("next fetch", p.nextAt === undefined ? undefined : `${p.nextAt} (in ${p.nextInS} s)`);
+    row("last error", p.lastError);
+  }
+  return out.length ? `${out.join("\n")}\n` : "";
 }
 
 export async function run(argv: string[]): Promise<number> {
@@ -61,6 +91,7 @@ export async function run(argv: string[]): Promise<number> {
   }
   const counters = (answer.counters ?? {}) as Counters;
   process.stdout.write(`${answer.mode} on ${answer.tun} (pid ${answer.pid}, up ${Math.round(Number(answer.uptimeMs) / 1000)} s)\n`);
+  process.stdout.write(formatDiagnostics(answer));
   process.stdout.write(formatCounters(counters, all));
   return 0;
 }

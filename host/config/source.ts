@@ -9,6 +9,7 @@
 import { readFileSync } from "node:fs";
 import { Engine } from "../engine.js";
 import { ConfigError } from "./errors.js";
+import { rulesInfoOf, type RuleFormat, type RulesInfo } from "./rules.js";
 
 export type Mode = "calc" | "ce" | "br";
 export const MODE_VALUE: Readonly<Record<Mode, number>> = { calc: 0, ce: 1, br: 2 };
@@ -29,6 +30,15 @@ export interface ConfigSource {
   label: string;
   /** Arguments the module did not consume, in order, for the command to parse. */
   rest: string[];
+  /** For a rule file (--rules, or rules fetched by --auto): what the module found in it. */
+  rules?: RulesInfo;
+}
+
+/** Rule text fetched elsewhere (mape ce --auto) standing in for --rules <file>. */
+export interface SuppliedRules {
+  text: Uint8Array;
+  label: string;
+  format?: RuleFormat;
 }
 
 const RECORD_ARG = 1;
@@ -64,14 +74,14 @@ export function moduleConfigError(engine: Engine): ConfigError {
  * Parses the configuration flags of `argv` in `engine`'s module and installs
  * the result there (configure). Throws ConfigError naming the flag or field.
  */
-export function configureFromArgs(engine: Engine, argv: string[], mode: Mode): ConfigSource {
-  const source = encodeArgs(engine, argv, mode);
+export function configureFromArgs(engine: Engine, argv: string[], mode: Mode, supplied?: SuppliedRules): ConfigSource {
+  const source = encodeArgs(engine, argv, mode, supplied);
   if (engine.exports.configure(source.encoded.bytes.length) !== 0) throw moduleConfigError(engine);
   return source;
 }
 
 /** configFromArgs only: the option bytes in `engine`'s configuration buffer (not installed). */
-function encodeArgs(engine: Engine, argv: string[], mode: Mode): ConfigSource {
+function encodeArgs(engine: Engine, argv: string[], mode: Mode, supplied?: SuppliedRules): ConfigSource {
   const ex = engine.exports;
   const files = fileFlags(engine);
   const base = ex.textBuffer();
@@ -103,6 +113,19 @@ function encodeArgs(engine: Engine, argv: string[], mode: Mode): ConfigSource {
       readError ??= new ConfigError(flag, `cannot read ${path}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
     }
   }
+  if (supplied) {
+    // --auto: the fetched answer goes in as `--rules <url>` with its contents.
+    for (const f of ["--rules", "--rules-format", "--config", "--dhcpv6", "--uci", "--rule"]) {
+      if (argv.some((a) => a === f || a.startsWith(`${f}=`))) throw new ConfigError(f, "cannot be combined with --auto (the rules come from the provisioning server)");
+    }
+    put(RECORD_ARG, utf8.encode("--rules"));
+    put(RECORD_ARG, utf8.encode(supplied.label));
+    put(RECORD_FILE, supplied.text);
+    if (supplied.format) {
+      put(RECORD_ARG, utf8.encode("--rules-format"));
+      put(RECORD_ARG, utf8.encode(supplied.format));
+    }
+  }
   const len = ex.configFromArgs(at, MODE_VALUE[mode]);
   if (len < 0) {
     const err = moduleConfigError(engine);
@@ -110,8 +133,9 @@ function encodeArgs(engine: Engine, argv: string[], mode: Mode): ConfigSource {
   }
   const bytes = engine.mem.slice(ex.configBuffer(), ex.configBuffer() + len);
   const rest = argv.filter((_, i) => ex.configArgUsed(i) === 0);
-  const label = text.decode(engine.mem.subarray(ex.configLabel(), ex.configLabel() + ex.configLabelLength()));
-  return { encoded: { bytes }, label, rest };
+  const label = supplied ? supplied.label : text.decode(engine.mem.subarray(ex.configLabel(), ex.configLabel() + ex.configLabelLength()));
+  const rules = supplied || label.startsWith("--rules ") ? rulesInfoOf(engine) : undefined;
+  return { encoded: { bytes }, label, rest, rules };
 }
 
 let parser: Engine | undefined;
@@ -122,12 +146,12 @@ let parser: Engine | undefined;
  * caller configures its engine, whose errors then name the user's field
  * through `encoded.explain`). Throws ConfigError for what the text says.
  */
-export function readConfigSource(argv: string[], mode: Mode): ConfigSource {
+export function readConfigSource(argv: string[], mode: Mode, supplied?: SuppliedRules): ConfigSource {
   parser ??= loadEngine();
-  const source = encodeArgs(parser, argv, mode);
+  const source = encodeArgs(parser, argv, mode, supplied);
   source.encoded.explain = () => {
     try {
-      configureFromArgs(parser!, argv, mode);
+      configureFromArgs(parser!, argv, mode, supplied);
     } catch (e) {
       if (e instanceof ConfigError) return e;
       throw e;

@@ -43,6 +43,8 @@ export interface LabOptions {
   quick?: boolean;
   /** iperf3 seconds per run. */
   seconds?: number;
+  /** The CEs take their rules from an HB46PP server in the lab (`mape lab --auto`). */
+  auto?: boolean;
   /** Progress lines (to stderr). */
   log?: (line: string) => void;
   /** "native": the router program runs both CEs and both BRs (default "node"). */
@@ -116,7 +118,9 @@ function debianPackages(programs: string[]): string[] {
 }
 
 export function selectTests(opts: LabOptions, mode: Mode): LabTest[] {
-  return TESTS.filter((t) => (opts.only ? opts.only.includes(t.name) : opts.quick ? t.quick : true)).filter((t) => !t.modes || t.modes.includes(mode));
+  return TESTS.filter((t) => (opts.only ? opts.only.includes(t.name) : opts.quick ? t.quick || (t.auto && opts.auto) : true))
+    .filter((t) => !t.modes || t.modes.includes(mode))
+    .filter((t) => !t.auto || (opts.auto && mode === "mape"));
 }
 
 function statusOf(test: LabTest, o: Outcome): Status {
@@ -153,8 +157,12 @@ export async function runLab(opts: LabOptions = {}): Promise<LabReport> {
     for (const sig of SIGNALS) process.on(sig, onSignal);
     const svc = new Services(t, { host: opts.host, ceQemu: opts.ceQemu });
     await svc.startServers();
+    if (mode === "mape" && opts.auto) {
+      log("lab: starting the HB46PP provisioning server (dnsmasq TXT, HTTPS, 256 rules)");
+      await svc.startProvisioning();
+    }
     if (mode === "mape") {
-      log(`lab: starting mape ce x2, mape br x2 (${opts.host === "native" ? "the router program" : "Node"}${opts.ceQemu ? `; CE1 the ${opts.ceQemu} build under qemu-user` : ""})`);
+      log(`lab: starting mape ce x2${opts.auto ? " (--auto: no rule given)" : ""}, mape br x2 (${opts.host === "native" ? "the router program" : "Node"}${opts.ceQemu ? `; CE1 the ${opts.ceQemu} build under qemu-user` : ""})`);
       await svc.startDataPaths();
     }
     const ctx: Ctx = { t, svc, seconds: opts.seconds ?? 3 };

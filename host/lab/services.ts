@@ -9,6 +9,7 @@ import { fileURLToPath } from "node:url";
 import type { ChildProcess } from "node:child_process";
 import { INET1, INET2, tempDir, writeTemp, type Topology } from "./topology.js";
 import { labConfig } from "./presets.js";
+import { PROV_ADDR, PROV_PORT, altBr, prepareProvisioning, type Provisioning } from "./provisioning.js";
 
 /** The project root (where package.json names mape-wasm), from wherever this file was bundled or compiled to. */
 export function repoRoot(): string {
@@ -69,11 +70,54 @@ export class Services {
   /** Size of big.bin (the failover transfer), MiB. */
   bigFileMiB = 24;
 
+  /** With `mape lab --auto`: the provisioning server the CEs take their rules from. */
+  provisioning?: Provisioning;
+
   constructor(
     readonly t: Topology,
     readonly hosts: DataPathHost = {},
   ) {
     this.www = join(tempDir(), "www");
+  }
+
+  /**
+   * `--auto`: dnsmasq (the TXT record) and the HTTPS rule server in isp,
+   * and a second BR address (the one the answer later renumbers to), routed
+   * to the BRs like the first.
+   */
+  async startProvisioning(): Promise<void> {
+    const { t } = this;
+    const pp = prepareProvisioning(t);
+    this.start("dnsmasq (isp, 4over6.info)", t.ns.isp, "dnsmasq", pp.dnsmasq);
+    this.start("provisioning server", t.ns.isp, process.execPath, pp.https);
+    // The CEs' own HTTPS and DNS traffic crosses the captured ISP link: its
+    // checksums must be in the packets, not left to an offload (clean captures).
+    for (const [n, dev] of [[t.ns.ce, "wan0"], [t.ns.ce2, "wan0"], [t.ns.isp, "ce1"], [t.ns.isp, "ce2"]]) {
+      try {
+        t.lab.execSync(n, "ethtool", ["-K", dev, "tx", "off"]);
+      } catch {
+        // ethtool missing: the capture check may see partial checksums
+      }
+    }
+    const alt = altBr(t.preset);
+    t.lab.route(t.ns.isp, `${alt}/128`, { via: "2001:db8:b::2" });
+    for (const n of [t.ns.br1, t.ns.br2]) t.lab.route(n, `${alt}/128`, { dev: "mape0" });
+    const ok = await waitFor(() => {
+      const ss = t.lab.execSync(t.ns.isp, "ss", ["-ltunH"]);
+      return ss.includes(`[${PROV_ADDR}]:53`) && ss.includes(`[${PROV_ADDR}]:${PROV_PORT}`);
+    }, 8000);
+    if (!ok) throw new Error(`the provisioning server did not start: ${this.procs.slice(-2).map((p) => this.describe(p)).join("; ")}`);
+    this.provisioning = pp.prov;
+  }
+
+  /** The BR configurations: with --auto both BR addresses, `first` the one they tunnel from. */
+  brConfig(first?: string): object {
+    const cfg = labConfig(this.t.preset, undefined, this.t.legacyIid) as Record<string, unknown>;
+    if (this.provisioning) {
+      const alt = altBr(this.t.preset);
+      cfg.br = first === alt ? [alt, this.t.preset.br] : [this.t.preset.br, alt];
+    }
+    return cfg;
   }
 
   /** Starts a logged process in `ns`. */
@@ -111,8 +155,17 @@ export class Services {
     ];
     const started: [string, string, Proc][] = [];
     for (const [name, ns, role, prefix] of jobs) {
-      const cfg = writeTemp(JSON.stringify(labConfig(t.preset, prefix, t.legacyIid), null, 2), `${name}.json`);
       const [cmd, ...pre] = mapeCommand(this.hosts, name);
+      const prov = this.provisioning;
+      if (prov && role === "ce") {
+        // No rule given: the CE asks the line's resolver and the rule server.
+        const args = [...pre, "ce", "--auto", "--dns-server", PROV_ADDR, "--ca", prov.ca, "--rules-state", join(tempDir(), `${name}.rules-state.json`),
+          "--prefix", prefix!, "--tun", "mape0"];
+        started.push([name, ns, this.start(`mape ${role} (${name})`, ns, cmd, args)]);
+        continue;
+      }
+      const body = role === "br" ? this.brConfig() : labConfig(t.preset, prefix, t.legacyIid);
+      const cfg = writeTemp(JSON.stringify(body, null, 2), `${name}.json`);
       started.push([name, ns, this.start(`mape ${role} (${name})`, ns, cmd, [...pre, role, "--config", cfg, "--tun", "mape0"])]);
     }
     for (const [name, ns, p] of started) {

@@ -5,7 +5,10 @@
 // against distinct remote endpoints).
 
 import { INET1, INET2, LAN1, switchBr, type Topology } from "./topology.js";
-import { MESH_PEER, sleep, type Services } from "./services.js";
+import { MESH_PEER, sleep, waitFor, repoRoot, type Services } from "./services.js";
+import { altBr, publishBr } from "./provisioning.js";
+import { writeTemp } from "./topology.js";
+import { join } from "node:path";
 
 export interface Outcome {
   ok: boolean;
@@ -25,6 +28,8 @@ export interface LabTest {
   modes?: Topology["mode"][];
   /** Part of the quick subset (`--quick`, npm test). */
   quick?: boolean;
+  /** Only with `mape lab --auto` (the CEs provisioned by HB46PP). */
+  auto?: boolean;
   run(ctx: Ctx): Promise<Outcome>;
 }
 
@@ -79,6 +84,23 @@ function iperfTest(name: string, port: number, extra: string[], udp: boolean, qu
 }
 
 export const TESTS: LabTest[] = [
+  {
+    name: "auto-rules",
+    required: true,
+    auto: true,
+    quick: true,
+    async run(ctx) {
+      // The CE came up with no rule given: its configuration is the provisioning server's answer.
+      const r = await sh(ctx, ctx.t.ns.ce, process.execPath, [join(repoRoot(), "bin", "mape.js"), "stats", "--tun", "mape0", "--json"], 10_000);
+      if (r.code !== 0) return { ok: false, detail: `mape stats: ${firstLine(r.err)}` };
+      const j = JSON.parse(r.out) as { configuration?: Record<string, unknown>; provisioning?: Record<string, unknown> };
+      const c = j.configuration ?? {};
+      const p = j.provisioning ?? {};
+      const url = ctx.svc.provisioning?.url ?? "";
+      const ok = c.from === url && c.format === "hb46pp" && c.rules === 256 && c.matchedRule === "map_e.rules[255]" && p.state === "waiting";
+      return { ok, detail: `rules from ${String(c.from)}, ${String(c.format)} ${String(c.rules)} rules, BMR ${String(c.matchedRule)}, ${String(c.interfaceId)} interface id, ${String(p.state)}, next fetch in ${String(p.nextInS)} s` };
+    },
+  },
   {
     name: "ping",
     required: true,
@@ -258,7 +280,96 @@ export const TESTS: LabTest[] = [
       };
     },
   },
+  {
+    name: "auto-follow",
+    required: true,
+    auto: true,
+    quick: true,
+    async run(ctx) {
+      const { t, svc } = ctx;
+      const prov = svc.provisioning!;
+      const ce = svc.procs.find((p) => p.name === "mape ce (ce)");
+      if (!ce) return { ok: false, detail: "no mape ce (ce) process" };
+      const reloadsBefore = (ce.output.match(/reloaded https:/g) ?? []).length;
+      // A TCP connection through the CE that lives across the change.
+      svc.start("echo server", t.ns.inet, process.execPath, ["-e", ECHO_SERVER, INET1, "7100"]);
+      await waitFor(() => t.lab.execSync(t.ns.inet, "ss", ["-ltnH"]).includes(`${INET1}:7100`), 5000);
+      const client = svc.start("echo client", t.ns.lan, process.execPath, ["-e", ECHO_CLIENT, INET1, "7100", "40000"]);
+      sessionClient = client;
+      await sleep(1500);
+      // The operator renumbers the BR: the BRs tunnel from the new address, the answer names it.
+      const alt = altBr(t.preset);
+      for (const name of ["br1", "br2"]) {
+        writeTemp(JSON.stringify(svc.brConfig(alt), null, 2), `${name}.json`);
+        svc.procs.find((p) => p.name === `mape br (${name})`)?.child.kill("SIGHUP");
+      }
+      publishBr(prov, t.preset, t.legacyIid, alt);
+      // The CE follows at its next fetch (the answer's ttl is 10 s).
+      const followed = await waitFor(() => (ce.output.match(/reloaded https:/g) ?? []).length > reloadsBefore, 25_000);
+      const line = ce.output.split("\n").filter((l) => l.includes("reloaded https:")).slice(-1)[0] ?? "";
+      if (!followed) return { ok: false, detail: `the CE did not reload within 25 s: ${firstLine(ce.output)}` };
+      const st = await sh(ctx, t.ns.ce, process.execPath, [join(repoRoot(), "bin", "mape.js"), "stats", "--tun", "mape0"], 10_000);
+      const http = await sh(ctx, t.ns.lan, "curl", ["-sS", "-o", "/dev/null", "-w", "%{http_code}", "--max-time", "10", `http://${INET1}/index.html`], 15_000);
+      const kept = /BMR unchanged, sessions kept/.test(line);
+      const ok = kept && http.out.trim() === "200";
+      return { ok, detail: `${line.replace(/^mape ce: /, "").slice(0, 110)}; http via ${alt}: ${http.out.trim() || firstLine(http.err)}${st.code === 0 ? "" : "; stats failed"}` };
+    },
+  },
+  {
+    name: "auto-sessions",
+    required: true,
+    auto: true,
+    quick: true,
+    async run() {
+      // The TCP connection opened before the renumbering: still the same one after it.
+      const c = sessionClient;
+      if (!c) return { ok: false, detail: "auto-follow did not run" };
+      await waitFor(() => c.child.exitCode !== null, 45_000);
+      let r: { echoes: number; before: number; after: number; error: string | null };
+      try {
+        r = JSON.parse(c.output.trim().split("\n").slice(-1)[0]) as typeof r;
+      } catch {
+        return { ok: false, detail: `echo client: ${c.output.trim().slice(0, 100)}` };
+      }
+      const ok = r.error === null && r.after > 0;
+      return { ok, detail: `one TCP connection across the change: ${r.before} echoes before, ${r.after} in its last 10 s${r.error ? `, ${r.error}` : ""}` };
+    },
+  },
 ];
+
+/** The echo client auto-follow starts and auto-sessions reads. */
+let sessionClient: ReturnType<Services["start"]> | undefined;
+
+/** A TCP echo server (node -e; argv: addr port). */
+const ECHO_SERVER = `
+const net = require("node:net");
+const [addr, port] = process.argv.slice(1);
+net.createServer((s) => { s.on("data", (d) => s.write(d)); s.on("error", () => {}); }).listen(Number(port), addr);
+setTimeout(() => process.exit(0), 120000).unref();
+`;
+
+/**
+ * A TCP echo client (node -e; argv: addr port ms): one connection, a line
+ * every 250 ms; prints {echoes, before (first 2 s), after (last 10 s), error}.
+ */
+const ECHO_CLIENT = `
+const net = require("node:net");
+const [addr, port, ms] = process.argv.slice(1);
+const t0 = Date.now();
+let echoes = 0, before = 0, after = 0, error = null;
+const s = net.connect(Number(port), addr);
+s.on("data", (d) => {
+  const n = String(d).split("\\n").filter(Boolean).length;
+  echoes += n;
+  const t = Date.now() - t0;
+  if (t < 2000) before += n;
+  if (t > Number(ms) - 10000) after += n;
+});
+s.on("error", (e) => { error = e.code || e.message; });
+s.on("close", () => { if (!error && Date.now() - t0 < Number(ms)) error = "closed"; });
+const iv = setInterval(() => { if (!s.destroyed) s.write("x\\n"); }, 250);
+setTimeout(() => { clearInterval(iv); console.log(JSON.stringify({ echoes, before, after, error })); process.exit(0); }, Number(ms));
+`;
 
 function rxPackets(t: Topology, ns: string, dev: string): number {
   const j = JSON.parse(t.lab.execSync(ns, "ip", ["-j", "-s", "link", "show", "dev", dev])) as { stats64: { rx: { packets: number } } }[];

@@ -790,9 +790,9 @@ static int valid_ifname(const char *s) {
 }
 
 static int has_source(int argc, char **argv) {
-  const char *flags[] = {"--config", "--dhcpv6", "--uci", "--rule"};
+  const char *flags[] = {"--config", "--dhcpv6", "--uci", "--rule", "--rules"};
   for (int i = 0; i < argc; i++)
-    for (int k = 0; k < 4; k++) {
+    for (int k = 0; k < 5; k++) {
       size_t l = strlen(flags[k]);
       if (!strncmp(argv[i], flags[k], l) && (argv[i][l] == 0 || argv[i][l] == '=')) return 1;
     }

@@ -249,7 +249,7 @@ describe("configFromArgs", () => {
     expect<i32>(configFromArgs(at, 0)).toBe(-1);
     expect<string>(errorField()).toBe("--config");
     // configFileFlags lists the flags whose values are files.
-    expect<string>(String.UTF8.decodeUnsafe(configFileFlags(), 16)).toBe("--config\0--uci\0\0");
+    expect<string>(String.UTF8.decodeUnsafe(configFileFlags(), 24)).toBe("--config\0--uci\0--rules\0\0");
   });
 
   it("bytes the host wrote itself are named \"options\" with their offset", () => {
