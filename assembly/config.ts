@@ -9,6 +9,8 @@ export const ARENA_BYTES: i32 = (6 << 20) + (256 << 10);
 export const MAX_RULES: i32 = 256;
 /** BR addresses (MAP-E DMRs) a configuration may carry. */
 export const MAX_BRS: i32 = 8;
+/** Bytes of the text buffer (docs/abi.md §1a): argument records with the files they name, rule files, calc output. */
+export const TEXT_BUFFER_SIZE: i32 = 256 << 10;
 /** Bytes of the configuration buffer (docs/abi.md §1). */
 export const CONFIG_BUFFER_SIZE: i32 = 16384;
 /** Bytes of one packet slot (docs/abi.md §2). */

@@ -38,7 +38,7 @@
 //    | IPv6 prefix   | n   | r   | o   | a   | IPv4      | source    | BR index  |
 //    | (16, masked)  |     |     |     |     | (host)    | index     | (-1 none) |
 //    +---------------+-----+-----+-----+-----+-----------+-----------+-----------+
-import { MAX_RULES, MAX_BRS } from "../config";
+import { MAX_RULES, MAX_BRS, TEXT_BUFFER_SIZE } from "../config";
 import { configBufferPtr } from "../map/provision";
 import { jsonBegin, jsonNext, jsonSkip, jsonStringIs, jsonTokenStart, jsonTokenEnd, jsonTokenEscaped,
   jsonIntegerIn, jsonErrorMessage, jsonErrorOffset, jsonBase, TOK_ERROR, TOK_END, TOK_OBJECT,
@@ -50,9 +50,10 @@ import { names, nameBegin, nameEnd, nameLit, nameWith, failAt, MRule, addRule, v
 import { LOCAL_LEGACY_IID } from "../settings";
 import { Out } from "./text";
 import { formatIPv6 } from "./ip";
+import { textBufferPtr } from "./textbuf";
 
-/** Bytes of the rule text input area (a rule file with thousands of rules). */
-export const RULES_TEXT_SIZE: i32 = 256 << 10;
+/** Bytes of the rule text input area: the module's one text buffer (config/source.ts), shared with configFromArgs. */
+export const RULES_TEXT_SIZE: i32 = TEXT_BUFFER_SIZE;
 /** Rules a file may hold (more than the rule table: the BMR is picked among all). */
 export const MAX_INPUT_RULES: i32 = 4096;
 /** Distinct BR addresses a file may name (OCN names one per rule). */
@@ -94,7 +95,7 @@ export const HB46PP_MAX_TTL: i32 = 604800;
 
 const MODE_BR: i32 = 2;
 
-const textArea: usize = memory.data(RULES_TEXT_SIZE, 16);
+const textArea: usize = textBufferPtr();
 const prefixArea: usize = memory.data(16, 16);
 const recs: usize = memory.data(MAX_INPUT_RULES * RREC_BYTES, 16);
 const brs: usize = memory.data(MAX_INPUT_BRS * 16, 16);

@@ -46,10 +46,10 @@ import { configBufferPtr } from "../map/provision";
 import { rulesIntoModel, rulesForget, FORMAT_AUTO, FORMAT_HB46PP, FORMAT_V6PLUS, FORMAT_OCN } from "./rules";
 import * as E from "../map/errors";
 
-/** Bytes of the text buffer: argument records in, `mape calc` text out. */
-export const TEXT_BUFFER_SIZE: i32 = 256 << 10;
-const textRegion: usize = memory.data(TEXT_BUFFER_SIZE, 16);
-export function textBufferPtr(): usize { return textRegion; }
+import { textBufferPtr } from "./textbuf";
+import { TEXT_BUFFER_SIZE } from "../config";
+export { textBufferPtr, TEXT_BUFFER_SIZE };
+const textRegion: usize = textBufferPtr();
 
 // ---- Arguments ----
 const ARG_MAX: i32 = 1024;

@@ -26,6 +26,16 @@ test("mape lab: required tests pass on the JANOG rule, and teardown leaves nothi
   assert.deepEqual(listNamespaces().filter((n) => n.startsWith(`mapetest-${process.pid}-lab`)), []);
 });
 
+test("mape lab --auto: the CEs provision themselves from HB46PP (TXT + HTTPS, 256 rules), follow a changed answer and keep their sessions", { skip, timeout: 300_000 }, async () => {
+  const report = await runLab({ quick: true, auto: true });
+  const text = formatReport(report);
+  const names = report.lines.map((l) => l.name);
+  for (const n of ["auto-rules", "auto-follow", "auto-sessions"]) assert.ok(names.includes(n), `${n} missing:\n${text}`);
+  for (const l of report.lines) if (l.required) assert.equal(l.status, "PASS", `${l.name}: ${l.detail}\n${text}`);
+  assert.ok(report.ok, text);
+  assert.deepEqual(listNamespaces().filter((n) => n.startsWith(`mapetest-${process.pid}-lab`)), []);
+});
+
 test("mape lab's fallback narration describes IPv4 and IPv4-in-IPv6 packets", () => {
   const inner = udp4({ src: "192.0.2.1", dst: "198.51.100.1", srcPort: 4660, dstPort: 53 });
   assert.equal(describePacket(inner), "192.0.2.1:4660 > 198.51.100.1:53 UDP");
