@@ -260,42 +260,34 @@ const LOCAL_LEGACY_IID = 2;
 const DEFAULT_TUNNEL_MTU = 1500;
 const IPV6_HEADER_LEN = 40;
 
-/** The TUNNEL_MTU setting in option bytes the module accepted (its default when absent). */
-export function tunnelMtuOf(bytes: Uint8Array): number {
+/**
+ * A local setting (OPTION_MAPE_LOCAL sub-option `code`, `width` bytes) in
+ * option bytes the module accepted, or undefined when absent.
+ */
+function localSettingOf(bytes: Uint8Array, code: number, width: 1 | 2): number | undefined {
   const u16 = (i: number): number => (bytes[i] << 8) | bytes[i + 1];
   for (let i = 0; i + 4 <= bytes.length; ) {
-    const code = u16(i);
     const len = u16(i + 2);
-    if (code === OPTION_MAPE_LOCAL) {
+    if (u16(i) === OPTION_MAPE_LOCAL) {
       for (let j = i + 4; j + 4 <= i + 4 + len; ) {
-        const sc = u16(j);
         const sl = u16(j + 2);
-        if (sc === LOCAL_TUNNEL_MTU && sl === 2) return u16(j + 4);
+        if (u16(j) === code && sl === width) return width === 2 ? u16(j + 4) : bytes[j + 4];
         j += 4 + sl;
       }
     }
     i += 4 + len;
   }
-  return DEFAULT_TUNNEL_MTU;
+  return undefined;
+}
+
+/** The TUNNEL_MTU setting in option bytes the module accepted (its default when absent). */
+export function tunnelMtuOf(bytes: Uint8Array): number {
+  return localSettingOf(bytes, LOCAL_TUNNEL_MTU, 2) ?? DEFAULT_TUNNEL_MTU;
 }
 
 /** The LEGACY_IID setting in option bytes the module accepted (0 when absent). */
 export function legacyIidOf(bytes: Uint8Array): boolean {
-  const u16 = (i: number): number => (bytes[i] << 8) | bytes[i + 1];
-  for (let i = 0; i + 4 <= bytes.length; ) {
-    const code = u16(i);
-    const len = u16(i + 2);
-    if (code === OPTION_MAPE_LOCAL) {
-      for (let j = i + 4; j + 4 <= i + 4 + len; ) {
-        const sc = u16(j);
-        const sl = u16(j + 2);
-        if (sc === LOCAL_LEGACY_IID && sl === 1) return bytes[j + 4] === 1;
-        j += 4 + sl;
-      }
-    }
-    i += 4 + len;
-  }
-  return false;
+  return localSettingOf(bytes, LOCAL_LEGACY_IID, 1) === 1;
 }
 
 /** Where the configuration in force came from, for `mape stats` (rule files in detail). */

@@ -129,12 +129,6 @@ function brSide(dp: RawDataPath, r: Rng): Side {
       if (dp.ex.ruleForIPv4(u32(out, 12)) < 0) return `IPv4 output from ${formatAddr(out.subarray(12, 16))}, outside every rule`;
       return undefined;
     },
-    known(out, why) {
-      // Issue 7 item 1 (open): an ICMPv6 error to the BR quoting a forged tunnel packet is relayed as an
-      // ICMPv4 error from the quoted destination, wherever that lies. Tallied until fixed (fuzz-br.test.ts).
-      if (why.startsWith("IPv4 output") && out[9] === 1 && out.length >= 28 && (out[20] === 3 || out[20] === 11)) return "br-relays-forged-icmpv6-error";
-      return undefined;
-    },
     flows: () => corpus.learned.length,
   };
 }

@@ -2,8 +2,7 @@
 // tests (CE and BR) and the libFuzzer targets (tests/fuzz/native, whose
 // build writes these bytes into configs.h) use the same ones.
 
-import { encodeConfig } from "../../host/config/options.js";
-import { parseJsonConfig } from "../../host/config/json.js";
+import { configFromJson } from "../../host/config/source.js";
 import { readConfigSource } from "../../host/config/source.js";
 
 /** The JANOG interop CE (15-port sets). */
@@ -32,5 +31,5 @@ export function ceConfig(): Uint8Array {
 }
 
 export function brConfig(): Uint8Array {
-  return encodeConfig(parseJsonConfig(JSON.stringify(BR_JSON), "fuzz BR")).bytes;
+  return configFromJson(BR_JSON).encoded.bytes;
 }

@@ -12,11 +12,7 @@
 // the compiled profiles). Generated C stays under build/ and is never
 // committed. Rebuilds only what is older than its inputs.
 //
-//   node tests/fuzz/native/build.mjs [--cc clang] [--quiet] [--strict-br-icmp]
-//
-// --strict-br-icmp makes the known BR ICMP relay fault (issue 7 item 1,
-// harness.c) a crash instead of a tally: for checking its fix. (It changes
-// the flags, not the file times: remove build/fuzz-native/*.o first.)
+//   node tests/fuzz/native/build.mjs [--cc clang] [--quiet]
 import { execFileSync } from "node:child_process";
 import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
@@ -44,8 +40,7 @@ function cString(bytes) {
   return parts.join("\n");
 }
 
-export async function build({ cc = process.env.CC ?? "clang", quiet = false, strictBrIcmp = false } = {}) {
-  if (strictBrIcmp) CFLAGS.push("-DFUZZ_STRICT_BR_ICMP");
+export async function build({ cc = process.env.CC ?? "clang", quiet = false } = {}) {
   mkdirSync(OUT, { recursive: true });
   const wasm = join(ROOT, "build", "mape.wasm");
   if (!existsSync(wasm)) throw new Error("build/mape.wasm is missing: run npm run build:wasm");
@@ -91,7 +86,7 @@ export async function build({ cc = process.env.CC ?? "clang", quiet = false, str
 if (import.meta.url === pathToFileURL(process.argv[1] ?? "").href) {
   const argv = process.argv.slice(2);
   const i = argv.indexOf("--cc");
-  build({ cc: i >= 0 ? argv[i + 1] : undefined, quiet: argv.includes("--quiet"), strictBrIcmp: argv.includes("--strict-br-icmp") }).catch((e) => {
+  build({ cc: i >= 0 ? argv[i + 1] : undefined, quiet: argv.includes("--quiet") }).catch((e) => {
     console.error(`fuzz build: ${e?.message ?? e}`);
     process.exit(1);
   });

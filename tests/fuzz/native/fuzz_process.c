@@ -35,7 +35,3 @@ int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   return 0;
 }
 
-/* The tally of the known BR ICMP relay fault (harness.c), printed when the fuzzer exits. */
-__attribute__((destructor)) static void report_known(void) {
-  if (mape_known_icmp_relay) fprintf(stderr, "known fault tolerated (issue 7 item 1): %llu BR ICMP relays from outside the rules\n", (unsigned long long)mape_known_icmp_relay);
-}

@@ -5,7 +5,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-uint64_t mape_known_icmp_relay;
 
 #define FAIL(m, ...) do { \
     fprintf(stderr, "invariant violated (mode %d, now %.0f): ", (m)->mode, (m)->now); \
@@ -196,16 +195,6 @@ uint32_t mape_batch(mape_t* m, uint32_t n) {
     if (v == 4) {
       check_ipv4(m, j, p, len, "IPv4");
       if (m->mode == 2 && (int32_t)Z_mapeZ_ruleForIPv4(in, be32(p + 12)) < 0) {
-#ifndef FUZZ_STRICT_BR_ICMP
-        /* Known, open (issue 7 item 1): the BR relays an ICMPv6 error quoting a forged tunnel packet as an
-           ICMPv4 error from the quoted destination, wherever it lies. Tallied, not a crash, until fixed;
-           build with -DFUZZ_STRICT_BR_ICMP (build.mjs --strict-br-icmp) to make it one. */
-        uint32_t hl = (p[0] & 15) * 4u;
-        if (p[9] == 1 && len >= hl + 8 && (p[hl] == 3 || p[hl] == 11)) {
-          mape_known_icmp_relay++;
-          continue;
-        }
-#endif
         FAIL(m, "BR IPv4 output %u has source %u.%u.%u.%u, outside every rule", j, p[12], p[13], p[14], p[15]);
       }
     } else if (v == 6) {

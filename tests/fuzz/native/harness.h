@@ -38,8 +38,6 @@ typedef struct {
   double now;
 } mape_t;
 
-/** BR outputs of the known ICMP relay fault (issue 7 item 1) tolerated so far (see harness.c). */
-extern uint64_t mape_known_icmp_relay;
 
 /** Instantiates the module once (memory is fixed: 8 MiB). */
 void mape_new(mape_t* m);

@@ -19,8 +19,7 @@ import { createHash } from "node:crypto";
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { readPcapFile } from "../../../host/pcap.js";
-import { encodeConfig } from "../../../host/config/options.js";
-import { parseJsonConfig } from "../../../host/config/json.js";
+import { configFromJson } from "../../../host/config/source.js";
 import { repoRoot } from "../../e2e/files.js";
 import { brConfig, ceConfig } from "../profiles.js";
 import { brSeedStreams, ceSeedStreams } from "../streams.js";
@@ -70,7 +69,7 @@ export function seed(root = repoRoot()): Record<string, number> {
   const cases = join(root, "tests", "e2e", "cases");
   for (const name of readdirSync(cases).sort()) {
     const cfg = join(cases, name, "config.json");
-    if (existsSync(cfg)) add("configure", encodeConfig(parseJsonConfig(readFileSync(cfg, "utf8"), cfg)).bytes);
+    if (existsSync(cfg)) add("configure", configFromJson(JSON.parse(readFileSync(cfg, "utf8"))).encoded.bytes);
   }
   for (const f of readdirSync(join(root, "examples")).filter((f) => f.endsWith(".json")).sort()) {
     const doc = JSON.parse(readFileSync(join(root, "examples", f), "utf8")) as Record<string, unknown>;
@@ -78,7 +77,7 @@ export function seed(root = repoRoot()): Record<string, number> {
       const d: Record<string, unknown> = { ...doc, mode };
       if (mode === "br") delete d.endUserPrefix;
       try {
-        add("configure", encodeConfig(parseJsonConfig(JSON.stringify(d), f)).bytes);
+        add("configure", configFromJson(d).encoded.bytes);
       } catch { /* that mode does not take this file (e.g. MAP-T outside calc) */ }
     }
   }
