@@ -320,6 +320,11 @@ int cmd_pcap(int argc, char **argv) {
   int bad = write_header(o);
   int32_t n = 0;
   double ts = 0;
+  // The module clock moves at most clockMaxStep per call (docs/abi.md §2,
+  // Time): a gap in the capture is walked as a ticking host would, with
+  // idle calls, so timeouts play out exactly (host/datapath.ts tickTo).
+  const double step = (double)Z_mapeZ_clockMaxStep(&mod);
+  double last_now = NAN;
   for (;;) {
     const uint8_t *data;
     uint32_t len;
@@ -335,6 +340,7 @@ int cmd_pcap(int argc, char **argv) {
     if (n > 0 && (got == 0 || ms != ts || n == geo.batch_max)) {
       mod_where = "process";
       int32_t m = (int32_t)Z_mapeZ_process(&mod, (uint32_t)n, ts);
+      last_now = ts;
       if (m < 0 || m > geo.slot_count) rt_trap_exit("process returned a bad output count");
       for (int32_t j = 0; j < m; j++) {
         uint32_t off = mem_u32(geo.out_offsets + 4 * (uint32_t)j);
@@ -346,6 +352,13 @@ int cmd_pcap(int argc, char **argv) {
       n = 0;
     }
     if (got == 0) break;
+    if (n == 0 && isfinite(last_now) && isfinite(ms) && ms - last_now <= 86400000.0) {
+      mod_where = "process";
+      for (double t = last_now + step; t < ms; t += step) {
+        Z_mapeZ_process(&mod, 0, t);
+        last_now = t;
+      }
+    }
     ts = ms;
     uint32_t cut = len < (uint32_t)geo.capacity ? len : (uint32_t)geo.capacity;
     mem_copy_in(Z_mapeZ_inputPtr(&mod, (uint32_t)n), data, cut);
