@@ -10,6 +10,13 @@
 // client can send; the rate is what the server received). Prints a table
 // and the ratios mape/kernel and mape/nat44; --json prints them as JSON.
 //
+// Every mode runs twice: with the LAN host's offloads on (TX checksum, TSO,
+// GSO: what every user has, and what the kernel paths profit from most)
+// and with them off (1500-byte segments on the LAN link, as the lab's
+// captures need). The ratios are taken within one offload setting.
+// --host native runs the router program (build/router/x86_64/mape) as the
+// CE and the BRs instead of the Node host.
+//
 // Needs root and the lab's tools (host/lab/run.ts PROGRAMS); otherwise it
 // says why and returns without numbers.
 
@@ -25,12 +32,16 @@ export interface E2eOptions {
   /** Rule preset (default janog). */
   preset?: string;
   json?: boolean;
+  /** Which `mape` runs the CE and the BRs (default node). */
+  host?: "node" | "native";
   /** Where the table goes (default console.log). */
   print?: (line: string) => void;
 }
 
 export interface E2eRow {
   mode: Mode;
+  /** The LAN host's TX offloads (checksum, TSO, GSO) on or off. */
+  offload: boolean;
   tcp1Mbps: number;
   tcp4Mbps: number;
   udp64Pps: number;
@@ -40,8 +51,10 @@ export interface E2eRow {
 export interface E2eResult {
   preset: string;
   seconds: number;
+  host: "node" | "native";
   rows: E2eRow[];
-  ratios: { mapeVsKernel: Record<string, number>; mapeVsNat44: Record<string, number> };
+  /** Keyed by "offload-on" / "offload-off", then by figure. */
+  ratios: { mapeVsKernel: Record<string, Record<string, number>>; mapeVsNat44: Record<string, Record<string, number>> };
   unavailable?: string;
 }
 
@@ -58,9 +71,16 @@ async function iperf(t: Topology, args: string[], seconds: number): Promise<Reco
   }
 }
 
-async function measure(t: Topology, mode: Mode, seconds: number, basePort: number): Promise<E2eRow> {
+/** The LAN host's TX offloads: checksum, TSO and GSO together. */
+function setOffload(t: Topology, on: boolean): void {
+  const v = on ? "on" : "off";
+  t.lab.execSync(t.ns.lan, "ethtool", ["-K", "eth0", "tx", v, "tso", v, "gso", v]);
+}
+
+async function measure(t: Topology, mode: Mode, offload: boolean, seconds: number, basePort: number): Promise<E2eRow> {
   setMode(t, mode);
-  const row: E2eRow = { mode, tcp1Mbps: 0, tcp4Mbps: 0, udp64Pps: 0, errors: [] };
+  setOffload(t, offload);
+  const row: E2eRow = { mode, offload, tcp1Mbps: 0, tcp4Mbps: 0, udp64Pps: 0, errors: [] };
   // Fixed client ports, distinct server ports: a 15-port CE reuses one
   // mapping per client port instead of leaving a port in TCP time-wait.
   try {
@@ -91,7 +111,8 @@ export async function runE2eBench(opts: E2eOptions = {}): Promise<E2eResult> {
   const seconds = opts.seconds ?? 4;
   const presetName = opts.preset ?? "janog";
   const print = opts.print ?? ((l: string) => console.log(l));
-  const result: E2eResult = { preset: presetName, seconds, rows: [], ratios: { mapeVsKernel: {}, mapeVsNat44: {} } };
+  const host = opts.host ?? "node";
+  const result: E2eResult = { preset: presetName, seconds, host, rows: [], ratios: { mapeVsKernel: {}, mapeVsNat44: {} } };
   const missing = labMissing();
   if (missing) {
     result.unavailable = missing;
@@ -103,24 +124,31 @@ export async function runE2eBench(opts: E2eOptions = {}): Promise<E2eResult> {
   if (!preset) throw new Error(`bench --e2e: no preset '${presetName}' (${Object.keys(PRESETS).join(", ")})`);
   const t = buildTopology({ mode: "mape", preset, dual: true, prefix: `mapetest-${process.pid}-bench` });
   try {
-    const svc = new Services(t);
+    const svc = new Services(t, { host });
     await svc.startServers();
     await svc.startDataPaths();
     // iperf3 servers listen on 5201..5208: three per mode would need nine,
     // so modes share them in turn (one test at a time per server).
     let port = 5201;
-    for (const mode of MODES) {
-      result.rows.push(await measure(t, mode, seconds, port));
-      port = port + 3 > 5206 ? 5201 : port + 3;
+    for (const offload of [true, false]) {
+      for (const mode of MODES) {
+        result.rows.push(await measure(t, mode, offload, seconds, port));
+        port = port + 3 > 5206 ? 5201 : port + 3;
+      }
     }
   } finally {
     t.lab.teardown();
     removeTemps();
   }
-  const by = (m: Mode): E2eRow => result.rows.find((r) => r.mode === m)!;
-  for (const k of ["tcp1Mbps", "tcp4Mbps", "udp64Pps"] as const) {
-    result.ratios.mapeVsKernel[k] = ratio(by("mape")[k], by("kernel")[k]);
-    result.ratios.mapeVsNat44[k] = ratio(by("mape")[k], by("nat44")[k]);
+  for (const offload of [true, false]) {
+    const key = offload ? "offload-on" : "offload-off";
+    const by = (m: Mode): E2eRow => result.rows.find((r) => r.mode === m && r.offload === offload)!;
+    result.ratios.mapeVsKernel[key] = {};
+    result.ratios.mapeVsNat44[key] = {};
+    for (const k of ["tcp1Mbps", "tcp4Mbps", "udp64Pps"] as const) {
+      result.ratios.mapeVsKernel[key][k] = ratio(by("mape")[k], by("kernel")[k]);
+      result.ratios.mapeVsNat44[key][k] = ratio(by("mape")[k], by("nat44")[k]);
+    }
   }
   if (opts.json) print(JSON.stringify(result, null, 2));
   else for (const l of formatE2e(result)) print(l);
@@ -129,35 +157,48 @@ export async function runE2eBench(opts: E2eOptions = {}): Promise<E2eResult> {
 
 export function formatE2e(r: E2eResult): string[] {
   const out = [
-    `end-to-end (lab, rule ${r.preset}, ${r.seconds} s each; LAN host -> internet server through the CE and the BR)`,
-    `${"path".padEnd(10)}${"TCP x1 Mbit/s".padStart(15)}${"TCP x4 Mbit/s".padStart(15)}${"UDP 64 B pkt/s".padStart(16)}`,
+    `end-to-end (lab, rule ${r.preset}, ${r.seconds} s each, ${r.host} host; LAN host -> internet server through the CE and the BR)`,
+    `${"path".padEnd(22)}${"TCP x1 Mbit/s".padStart(15)}${"TCP x4 Mbit/s".padStart(15)}${"UDP 64 B pkt/s".padStart(16)}`,
   ];
-  const label: Record<Mode, string> = { kernel: "kernel", nat44: "nat44", mape: "mape" };
+  const off = (o: boolean): string => (o ? "offload on" : "offload off");
   for (const row of r.rows) {
-    out.push(`${label[row.mode].padEnd(10)}${row.tcp1Mbps.toFixed(0).padStart(15)}${row.tcp4Mbps.toFixed(0).padStart(15)}${Math.round(row.udp64Pps).toString().padStart(16)}`);
+    out.push(`${`${row.mode}, ${off(row.offload)}`.padEnd(22)}${row.tcp1Mbps.toFixed(0).padStart(15)}${row.tcp4Mbps.toFixed(0).padStart(15)}${Math.round(row.udp64Pps).toString().padStart(16)}`);
   }
   const f = (x: number | undefined): string => (x === undefined ? "-" : x.toFixed(3));
-  for (const [name, rr] of [["mape/kernel", r.ratios.mapeVsKernel], ["mape/nat44", r.ratios.mapeVsNat44]] as const) {
-    out.push(`${name.padEnd(10)}${f(rr.tcp1Mbps).padStart(15)}${f(rr.tcp4Mbps).padStart(15)}${f(rr.udp64Pps).padStart(16)}`);
+  for (const key of ["offload-on", "offload-off"]) {
+    for (const [name, all] of [["mape/kernel", r.ratios.mapeVsKernel], ["mape/nat44", r.ratios.mapeVsNat44]] as const) {
+      const rr = all[key] ?? {};
+      out.push(`${`${name}, ${key.replace("-", " ")}`.padEnd(22)}${f(rr.tcp1Mbps).padStart(15)}${f(rr.tcp4Mbps).padStart(15)}${f(rr.udp64Pps).padStart(16)}`);
+    }
   }
-  for (const row of r.rows) for (const e of row.errors) out.push(`  ${row.mode}: ${e}`);
+  for (const row of r.rows) for (const e of row.errors) out.push(`  ${row.mode}, ${off(row.offload)}: ${e}`);
   return out;
 }
 
-// `node build/ts/bench/e2e.js [--json] [--seconds n] [--preset name]`
-if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
-  const argv = process.argv.slice(2);
+/**
+ * The options of `npm run bench -- --e2e …` / `node build/ts/bench/e2e.js …`:
+ * [--json] [--seconds n] [--preset name] [--host node|native]. Throws on a
+ * bad --host.
+ */
+export function e2eOptions(argv: string[]): E2eOptions {
   const at = (f: string): string | undefined => {
     const i = argv.indexOf(f);
     return i >= 0 ? argv[i + 1] : undefined;
   };
-  runE2eBench({ json: argv.includes("--json"), seconds: at("--seconds") ? Number(at("--seconds")) : undefined, preset: at("--preset") }).then(
-    (r) => {
-      process.exitCode = r.unavailable ? 0 : r.rows.some((x) => x.errors.length) ? 1 : 0;
-    },
-    (e) => {
-      console.error(`bench --e2e: ${e instanceof Error ? e.message : String(e)}`);
-      process.exitCode = 1;
-    },
-  );
+  const host = at("--host");
+  if (host !== undefined && host !== "node" && host !== "native") throw new Error(`--host is node or native, not '${host}'`);
+  return { json: argv.includes("--json"), seconds: at("--seconds") ? Number(at("--seconds")) : undefined, preset: at("--preset"), host };
 }
+
+/** Runs the bench from a command line; the exit status says whether every figure was measured. */
+export async function e2eMain(argv: string[]): Promise<void> {
+  try {
+    const r = await runE2eBench(e2eOptions(argv));
+    process.exitCode = r.unavailable ? 0 : r.rows.some((x) => x.errors.length) ? 1 : 0;
+  } catch (e) {
+    console.error(`bench --e2e: ${e instanceof Error ? e.message : String(e)}`);
+    process.exitCode = 1;
+  }
+}
+
+if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) await e2eMain(process.argv.slice(2));

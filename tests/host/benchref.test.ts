@@ -84,3 +84,10 @@ test("bench/ref.c forwards the module bench's packets exactly as the module does
     rmSync(work, { recursive: true, force: true });
   }
 });
+
+test("bench --e2e options: --host node|native, anything else refused with one line", async () => {
+  const { e2eOptions } = await import("../../bench/e2e.js");
+  assert.deepEqual(e2eOptions(["--e2e", "--host", "native", "--seconds", "2", "--json"]), { json: true, seconds: 2, preset: undefined, host: "native" });
+  assert.equal(e2eOptions(["--e2e"]).host, undefined);
+  assert.throws(() => e2eOptions(["--e2e", "--host", "wasmtime"]), /^Error: --host is node or native, not 'wasmtime'$/);
+});
