@@ -31,6 +31,10 @@ export const LOCAL_ICMP_TIMEOUT: i32 = 12;
 export const LOCAL_MAX_SESSIONS_PER_HOST: i32 = 13;
 export const LOCAL_MAX_SESSIONS_PER_MAPPING: i32 = 14;
 export const LOCAL_INNER_FRAGMENTATION: i32 = 15;
+/** FTP ALG (datapath/ftp.ts): 1 on, 0 off. */
+export const LOCAL_FTP_ALG: i32 = 24;
+/** TCP port of the FTP control connections the ALG watches. */
+export const LOCAL_FTP_PORT: i32 = 25;
 
 /**
  * The local settings in force. Fields are i32 so the table can store any of
@@ -76,6 +80,10 @@ export class Settings {
    * as Snabb's lwAFTR does, drops the non-first ones).
    */
   innerFragmentation: i32 = 0;
+  /** 1: the FTP ALG rewrites PORT / EPRT from the LAN and 227 from LAN servers (datapath/ftp.ts); 0: off. */
+  ftpAlg: i32 = 0;
+  /** TCP port of FTP control connections (RFC 959: 21). */
+  ftpPort: i32 = 0;
 }
 
 /** Columns of a row. */
@@ -104,6 +112,8 @@ const SETTING_ROWS: StaticArray<i32> = [
   LOCAL_MAX_SESSIONS_PER_HOST,    4, 0, 4194304, 16384, <i32>offsetof<Settings>("maxSessionsPerHost"),
   LOCAL_MAX_SESSIONS_PER_MAPPING, 4, 0, 4194304, 4096,  <i32>offsetof<Settings>("maxSessionsPerMapping"),
   LOCAL_INNER_FRAGMENTATION, 1, 0,  1,     0,         <i32>offsetof<Settings>("innerFragmentation"),
+  LOCAL_FTP_ALG,      1,     0,     1,     1,         <i32>offsetof<Settings>("ftpAlg"),
+  LOCAL_FTP_PORT,     2,     1,     65535, 21,        <i32>offsetof<Settings>("ftpPort"),
 ];
 
 const ROW_COUNT = SETTING_ROWS.length / COLS;

@@ -13,7 +13,8 @@
 //   --legacy-iid                              pre-RFC interface id (v6plus / OCN CEs)
 //   --tunnel-mtu, --hop-limit, --filtering, --mss-clamp, --tc-from-tos, --inner-fragmentation,
 //   --udp-timeout, --dns-timeout, --tcp-established-timeout,
-//   --tcp-transitory-timeout, --icmp-timeout  local settings; override the source's
+//   --tcp-transitory-timeout, --icmp-timeout,
+//   --ftp-alg on|off, --ftp-port <n>          local settings; override the source's
 //   --rules <file> [--rules-format hb46pp|v6plus|ocn]
 //                                             an HB46PP, v6plus or OCN rule answer (rules.ts)
 //
@@ -31,7 +32,7 @@ import { CONFIG_BUFFER_SIZE } from "../config";
 import { LOCAL_MODE, LOCAL_LEGACY_IID, LOCAL_TUNNEL_MTU, LOCAL_HOP_LIMIT, LOCAL_FILTERING, LOCAL_INNER_FRAGMENTATION,
   LOCAL_MSS_CLAMP, LOCAL_TC_FROM_TOS, LOCAL_UDP_TIMEOUT, LOCAL_DNS_TIMEOUT,
   LOCAL_TCP_ESTABLISHED_TIMEOUT, LOCAL_TCP_TRANSITORY_TIMEOUT, LOCAL_ICMP_TIMEOUT,
-  LOCAL_MAX_SESSIONS_PER_HOST, LOCAL_MAX_SESSIONS_PER_MAPPING } from "../settings";
+  LOCAL_MAX_SESSIONS_PER_HOST, LOCAL_MAX_SESSIONS_PER_MAPPING, LOCAL_FTP_ALG, LOCAL_FTP_PORT } from "../settings";
 import { Out, newOut, byteAt, spanIs, spanStarts, spanFind, spanDecimal, isSpaceByte } from "./text";
 import { addrError, parseIPv6, parsePrefix4, parsePrefix6, parsedV4, parsedLen } from "./ip";
 import { modelReset, names, nameBegin, nameEnd, nameLit, NAME_NONE, failAt, failLit, errorText,
@@ -96,7 +97,9 @@ const F_MAX_SESSIONS_PER_MAPPING = 19;
 const F_INNER_FRAGMENTATION = 20;
 const F_RULES = 21;
 const F_RULES_FORMAT = 22;
-const F_COUNT = 23;
+const F_FTP_ALG = 23;
+const F_FTP_PORT = 24;
+const F_COUNT = 25;
 
 function flagName(f: i32): string {
   switch (f) {
@@ -123,6 +126,8 @@ function flagName(f: i32): string {
     case F_INNER_FRAGMENTATION: return "--inner-fragmentation";
     case F_RULES: return "--rules";
     case F_RULES_FORMAT: return "--rules-format";
+    case F_FTP_ALG: return "--ftp-alg";
+    case F_FTP_PORT: return "--ftp-port";
   }
   return "";
 }
@@ -521,6 +526,15 @@ function localFlags(): i32 {
   if (given(F_ICMP_TIMEOUT) && localNumber(F_ICMP_TIMEOUT, LOCAL_ICMP_TIMEOUT, 4294967295, "60 to 86400 (seconds)") < 0) return -1;
   if (given(F_MAX_SESSIONS_PER_HOST) && sessionLimit(F_MAX_SESSIONS_PER_HOST, LOCAL_MAX_SESSIONS_PER_HOST) < 0) return -1;
   if (given(F_MAX_SESSIONS_PER_MAPPING) && sessionLimit(F_MAX_SESSIONS_PER_MAPPING, LOCAL_MAX_SESSIONS_PER_MAPPING) < 0) return -1;
+  // FTP ALG (datapath/ftp.ts): on/off and the control connections' TCP port.
+  if (given(F_FTP_ALG) && localOnOff(F_FTP_ALG, LOCAL_FTP_ALG) < 0) return -1;
+  if (given(F_FTP_PORT)) {
+    const p = valPtr(F_FTP_PORT);
+    const n = valLen(F_FTP_PORT);
+    const v = spanDecimal(p, n, 65535);
+    if (v < 1) { failLit("--ftp-port").quoted(p, n).str(" is not a TCP port from 1 to 65535"); return -1; }
+    setLocal(LOCAL_FTP_PORT, <u32>v, flagNameId(F_FTP_PORT));
+  }
   return 0;
 }
 

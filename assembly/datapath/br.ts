@@ -94,7 +94,7 @@ import {
 import {
   HELD, pktPtr, pktLen, now, leave, ipv4Reason, martian, flowLabel, encapsulate,
   fragmentAndEncapsulate, reassemble, echoReply6, sourceOkWithoutPort, ipv6Reason, takeHeld,
-  releasedResult,
+  releasedResult, noPortReason,
 } from "./stage";
 import {
   icmpMake, icmp4ErrorStart, icmp4ErrorSeal, icmpQuoteLen, icmpRateTake, icmpRefusedType, icmp6To4,
@@ -151,7 +151,7 @@ function readPorts(proto: i32, l4: usize, l4len: i32): i32 {
     dstSidePort = <i32>bswap<u16>(load<u16>(l4, 2));
     return 0;
   }
-  if (proto != IP_PROTO_ICMP) return D_IPV4_UNSUPPORTED_PROTOCOL;
+  if (proto != IP_PROTO_ICMP) return noPortReason(proto); // ESP, AH named (stage.ts)
   if (l4len < ICMP4_HEADER_LEN) return D_IPV4_BAD_L4;
   const t = icmp4Type(l4);
   if (t == ICMP4_ECHO_REQUEST || t == ICMP4_ECHO_REPLY) {

@@ -50,7 +50,7 @@ import { spare, emit } from "./slots";
 import {
   HELD, pktPtr, pktLen, now, leave, ipv4Reason, martian, flowLabel, encapsulate,
   fragmentAndEncapsulate, reassemble, echoReply6, sourceOkWithoutPort, ipv6Reason, takeHeld,
-  releasedResult,
+  releasedResult, noPortReason,
 } from "./stage";
 import {
   icmpMake, icmp4ErrorStart, icmp4ErrorSeal, icmpQuoteLen, icmpRateTake, icmpRefusedType, icmp4MtuFloor,
@@ -58,6 +58,7 @@ import {
   ICMP_KIND_TTL, ICMP_KIND_PMTU,
 } from "./icmp";
 import { pmtuFor, pmtuLower, pmtuFloor } from "./pmtu";
+import { ftpControl, ftpFromLan, ftpFromWan, ftpLen } from "./ftp";
 import {
   frag4Remember, frag4Find, frag4Hold, frag4NextHeld, frag4HeldLen, fragAddr, fragPort, DIR_OUT, DIR_IN,
 } from "./frag4";
@@ -113,7 +114,7 @@ function readPorts(proto: i32, l4: usize, l4len: i32, whole: bool): i32 {
       if (ul < 8 || ul > l4len) return D_IPV4_BAD_L4;
     }
   } else {
-    return D_IPV4_UNSUPPORTED_PROTOCOL;
+    return noPortReason(proto); // ESP, AH named (stage.ts)
   }
   l4Sport = <i32>bswap<u16>(load<u16>(l4));
   l4Dport = <i32>bswap<u16>(load<u16>(l4, 2));
@@ -293,6 +294,15 @@ export function ceFromLan(p: usize, len: i32): i32 {
   if (s <= 0) return natOutboundReason(s);
   const ext = natSessionExtPort(s);
   rewriteSrc(p, l4, proto, extAddr(), ext);
+
+  // FTP ALG (ftp.ts): PORT / EPRT / 227 lines get our address and a port of
+  // the set; the segment may change length, its sequence number follows.
+  if (proto == IP_PROTO_TCP && !more && ftpControl(sport, dport)) {
+    const room = pmtuFor(NEXT_HOP, now) - IPV6_HEADER_LEN - len;
+    const f = ftpFromLan(p, len, l4, s, src, dport == settings.ftpPort, room, now);
+    if (f != 0) return f;
+    len = ftpLen;
+  }
 
   // MSS clamp (RFC 7597 §8.3.1 leaves it to the CE; the field needs it).
   // Only the packet's own bytes: a first fragment may end inside the
@@ -615,6 +625,8 @@ function wanInner(outer: usize, p: usize, len: i32): i32 {
   const ia = natSessionIntAddr(s);
   if (ia == src) return D_IPV4_MARTIAN;
   const ip = natSessionIntPort(s);
+  // FTP ALG (ftp.ts): acknowledgments and SACK edges back into the LAN host's sequence space.
+  if (proto == IP_PROTO_TCP && !more && ftpControl(ip, sport)) ftpFromWan(l4, s);
   if (more) frag4Remember(src, dst, id, proto, DIR_IN, ia, ip, now);
   const res = wanDeliver(p, len, l4, proto, ia, ip);
   if (more && res == 0) releaseHeld(src, dst, id, proto, DIR_IN);

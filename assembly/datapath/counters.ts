@@ -142,7 +142,29 @@ export const D_ICMPV6_RATE_LIMITED: i32 = 76;
 export const D2_END: i32 = 77;
 /** Relayed Fragmentation Needed messages whose next-hop MTU was raised to the floor (statistic). */
 export const C_ICMP_MTU_FLOOR: i32 = 77;
-export const COUNTER_COUNT: i32 = 78;
+
+// ---- appended later: IPsec without ports, FTP ALG (ftp.ts); drops D3_FIRST .. D3_END - 1 ----
+export const D3_FIRST: i32 = 78;
+/** Plain IPsec ESP (protocol 50): no port to share an address by (NAT-T, UDP 4500, is the way). */
+export const D_IPV4_ESP: i32 = 78;
+/** IPsec AH (protocol 51): no port, and it authenticates the addresses NAPT rewrites. */
+export const D_IPV4_AH: i32 = 79;
+/** An FTP command or reply the ALG rewrote that would no longer fit the slot, the tunnel MTU or the MSS. */
+export const D_FTP_ALG_NO_ROOM: i32 = 80;
+export const D3_END: i32 = 81;
+/** FTP PORT / EPRT commands and 227 replies rewritten to our address and a port of the set (statistic). */
+export const C_FTP_ALG_REWRITTEN: i32 = 81;
+/** An FTP PORT / EPRT / 227 line not ended in its segment: passed unchanged, not guessed (statistic). */
+export const C_FTP_ALG_SPLIT: i32 = 82;
+/** A malformed PORT / EPRT / 227 line (or EPRT of another family): passed unchanged (statistic). */
+export const C_FTP_ALG_MALFORMED: i32 = 83;
+/** A PORT / EPRT / 227 naming another address than its sender's: passed unchanged (statistic). */
+export const C_FTP_ALG_OTHER_ADDRESS: i32 = 84;
+/** A PORT / EPRT / 227 whose data connection got no mapping (set exhausted, table full): passed unchanged. */
+export const C_FTP_ALG_NO_MAPPING: i32 = 85;
+/** A rewrite that changes the length with no free ALG context for its session: passed unchanged. */
+export const C_FTP_ALG_TABLE_FULL: i32 = 86;
+export const COUNTER_COUNT: i32 = 87;
 
 const NAMES: StaticArray<string> = [
   "in-ipv4", "in-ipv6",
@@ -174,6 +196,9 @@ const NAMES: StaticArray<string> = [
   "drop-icmpv6-untrusted-source", "drop-icmpv6-quote-not-ours", "drop-icmpv6-quote-endpoint",
   "drop-icmpv6-rate-limited",
   "icmp-mtu-floor",
+  "drop-ipv4-esp", "drop-ipv4-ah", "drop-ftp-alg-no-room",
+  "ftp-alg-rewritten", "ftp-alg-split-command", "ftp-alg-malformed", "ftp-alg-other-address",
+  "ftp-alg-no-mapping", "ftp-alg-table-full",
 ];
 
 const COUNTERS: usize = memory.data(COUNTER_COUNT * 16, 16);

@@ -4,6 +4,7 @@
 // with exactly one outcome — forwarded, held, or dropped for one named
 // reason — and whatever the module makes on the way (ICMP errors,
 // fragments, released fragments) comes out of spare slots in order.
+import { ftpReset } from "./ftp";
 import { HEADROOM, SLOT_SIZE, DEFAULT_SESSIONS, DEFAULT_SLOTS, CLOCK_MAX_STEP_MS } from "../config";
 import { arenaReset, arenaCapacity } from "../arena";
 import { settings, MODE_CE, MODE_BR } from "../settings";
@@ -93,6 +94,7 @@ export function init(slots: i32, sessions: i32, seed: u32): i32 {
   fragmentIdSeed(seed);
   frag4Reset();
   reasm6Reset();
+  ftpReset();
   countersReset();
   provisionHoldLive(false);
   clockSet = false;
@@ -125,7 +127,7 @@ export function start(keepSessions: i32): i32 {
   provisionApply();
   provisionHoldLive(true);
   pmtuReset(settings.tunnelMtu);
-  if (!keep) { natReset(); frag4Reset(); reasm6Reset(); }
+  if (!keep) { natReset(); frag4Reset(); reasm6Reset(); ftpReset(); }
   if (mode == MODE_CE) {
     natSetPortSet(cePortSet.offset, cePortSet.psidLength, cePortSet.psid, keep);
     natSetTimeouts(settings.udpTimeout, settings.dnsTimeout, settings.tcpEstablishedTimeout,

@@ -75,3 +75,15 @@ export function spare(len: i32): usize {
 
 export function outputOffsetsPtr(): usize { return outOffs; }
 export function outputLengthsPtr(): usize { return outLens; }
+
+/**
+ * Bytes free after a packet of `len` bytes at `p` up to the end of its slot
+ * (an ALG that grows a segment checks it first); 0 when `p` is not inside
+ * a slot.
+ */
+export function slotTailroom(p: usize, len: i32): i32 {
+  if (slotN == 0 || p < slotBase || p >= slotBase + <usize>slotN * SLOT_SIZE) return 0;
+  const end = slotBase + ((p - slotBase) / SLOT_SIZE + 1) * SLOT_SIZE;
+  const room = <i32>(end - p) - len;
+  return room > 0 ? room : 0;
+}

@@ -33,6 +33,7 @@ import {
   D_IPV4_TRUNCATED, D_IPV4_BAD_VERSION, D_IPV4_BAD_IHL, D_IPV4_BAD_LENGTH, D_IPV4_BAD_CHECKSUM,
   D_IPV4_DF_TOO_BIG, D_IPV6_FRAGMENT_BAD, D_IPV6_FRAGMENT_TABLE_FULL, D_IPV6_FRAGMENT_TOO_BIG,
   D_IPV6_TRUNCATED, D_IPV6_BAD_VERSION, D_IPV6_BAD_LENGTH, D_SECURITY_IPV6_SRC_UNKNOWN,
+  D_IPV4_UNSUPPORTED_PROTOCOL, D_IPV4_ESP, D_IPV4_AH,
 } from "./counters";
 
 /** Returned by a stage when the module keeps the packet. */
@@ -72,6 +73,23 @@ export function flushLater(): void {
     emit(<usize>load<u32>(LATER + (<usize>i << 3)), load<i32>(LATER + (<usize>i << 3), 4));
   }
   laterN = 0;
+}
+
+/** IPsec protocol numbers (RFC 4303 ESP, RFC 4302 AH). */
+const IP_PROTO_ESP: i32 = 50;
+const IP_PROTO_AH: i32 = 51;
+
+/**
+ * The drop reason of an IPv4 protocol without ports (CE and BR). On a
+ * shared address only a port tells whose packet it is (RFC 7597 §5.1), so
+ * plain ESP and AH cannot pass and are named: IPsec behind a NAPT uses
+ * NAT traversal (RFC 3948: ESP in UDP 4500, IKE on UDP 500/4500), which is
+ * ordinary UDP here. AH authenticates the very addresses NAPT rewrites.
+ */
+export function noPortReason(proto: i32): i32 {
+  if (proto == IP_PROTO_ESP) return D_IPV4_ESP;
+  if (proto == IP_PROTO_AH) return D_IPV4_AH;
+  return D_IPV4_UNSUPPORTED_PROTOCOL;
 }
 
 /** Maps an ipv4Check reason to its drop counter. */

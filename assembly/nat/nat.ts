@@ -102,7 +102,7 @@
 // reads zeros and writes nothing, but it never corrupts the tables.
 import { arenaAlloc, arenaUsed, arenaRound } from "../arena";
 import { PortSet, portSetInit, portSetIndex, portSetPort } from "../map/portset";
-import { TCP_RST, tcpInitialState, tcpMayOpenInbound, tcpNextState, tcpIsEstablished } from "./tcp";
+import { TCP_RST, TCP_TRANS, tcpInitialState, tcpMayOpenInbound, tcpNextState, tcpIsEstablished } from "./tcp";
 
 // ---- public constants ----------------------------------------------------
 
@@ -149,6 +149,11 @@ const COUNTERS: i32 = 10;
 
 /** Session flag: created by an inbound packet (EIF/ADF). */
 export const NAT_SF_INBOUND: i32 = 2;
+/**
+ * Session flag: a placeholder for an expected inbound connection
+ * (natExpect: an ALG's data connection); remote port 0 stands for any.
+ */
+export const NAT_SF_EXPECT: i32 = 4;
 
 // ---- layout --------------------------------------------------------------
 
@@ -1089,6 +1094,8 @@ export function natInbound(proto: i32, extPort: i32, remAddr: u32, remPort: i32,
   now = advanceClock(now);
   let s = findIn(pi, extPort, remAddr, remPort);
   if (s) {
+    // A natExpect placeholder is no session: a packet from port 0 is no connection.
+    if ((load<u8>(sp(s), S_FLAGS) & <u8>NAT_SF_EXPECT) != 0) return NAT_E_FILTERED;
     if (!sessionExpired(s, now)) {
       sessionHit(s, pi, false, tcpFlags, now);
       return <i32>s;
@@ -1098,8 +1105,13 @@ export function natInbound(proto: i32, extPort: i32, remAddr: u32, remPort: i32,
   }
   const m = mappingFindExt(pi, extPort);
   if (!m) return NAT_E_NO_MAPPING;
-  if (filterMode == NAT_FILTER_APDF) return NAT_E_FILTERED;
-  if (filterMode == NAT_FILTER_ADF && !addressContacted(pi, extPort, remAddr, now)) return NAT_E_FILTERED;
+  // An expected connection (natExpect: the remote may use any port) passes
+  // ADF/APDF filtering once; its placeholder is freed below.
+  const x = filterMode == NAT_FILTER_EIF ? 0 : expectFind(pi, extPort, remAddr, now);
+  if (x == 0) {
+    if (filterMode == NAT_FILTER_APDF) return NAT_E_FILTERED;
+    if (filterMode == NAT_FILTER_ADF && !addressContacted(pi, extPort, remAddr, now)) return NAT_E_FILTERED;
+  }
   if (pi == 0 && !tcpMayOpenInbound(tcpFlags)) return NAT_E_FILTERED;
   // sessionSlot may reclaim expired sessions, and with them this mapping.
   if (!sessionSlot(now) || !mappingLive(m)) {
@@ -1110,8 +1122,63 @@ export function natInbound(proto: i32, extPort: i32, remAddr: u32, remPort: i32,
   const p = mp(m);
   if (perMappingMax != 0 || perHostMax != 0) makeRoom(m, load<u32>(p, M_HOST));
   const tcp = pi == 0 ? tcpInitialState(false, tcpFlags) : 0;
-  return <i32>sessionNew(m, pi, load<u32>(p, M_INT_ADDR), load<u16>(p, M_INT_PORT), remAddr, remPort,
+  const s2 = sessionNew(m, pi, load<u32>(p, M_INT_ADDR), load<u16>(p, M_INT_PORT), remAddr, remPort,
     tcp, <u8>NAT_SF_INBOUND, now);
+  // The expectation is met: its placeholder goes (sessionSlot/makeRoom may
+  // have reclaimed it already, and its record may now be s2: look again).
+  if (x != 0 && x != s2 && expectFind(pi, extPort, remAddr, now) == x) sessionFree(x);
+  return <i32>s2;
+}
+
+/** The live placeholder of natExpect for (pi, extPort, remAddr), or 0. */
+function expectFind(pi: u32, extPort: u32, remAddr: u32, now: u64): u32 {
+  const x = findIn(pi, extPort, remAddr, 0);
+  if (x == 0 || (load<u8>(sp(x), S_FLAGS) & <u8>NAT_SF_EXPECT) == 0 || sessionExpired(x, now)) return 0;
+  return x;
+}
+
+/**
+ * An expected inbound connection, made by an ALG before the packet that
+ * announces it leaves (ftp.ts: the data connection of an FTP PORT/EPRT
+ * command or a 227 reply). Finds or makes the mapping of intAddr:intPort
+ * (a port of the set, as natOutbound would: endpoint-independent, so a
+ * retransmitted command gets the same port) and adds a placeholder session
+ * toward remAddr with remote port 0 (= any port: an FTP server's data
+ * connection comes from port 20 or any other) that lets one inbound
+ * connection attempt from remAddr through ADF/APDF filtering; the session
+ * that attempt makes replaces it. The placeholder is transitory (TCP: the
+ * transitory timeout, >= 240 s; Linux's nf_conntrack_ftp expectation lives
+ * 300 s) and holds the mapping while it waits. TCP or UDP only.
+ * Returns the external port (> 0) or NAT_E_ARG, NAT_E_NOT_READY,
+ * NAT_E_NO_PORT or NAT_E_FULL (counted as natOutbound's).
+ */
+export function natExpect(proto: i32, intAddr: u32, intPort: i32, remAddr: u32, now: u64): i32 {
+  const pi = protoIndex(proto);
+  if (pi < 0 || pi == 2 || intPort <= 0 || intPort > 0xffff) return NAT_E_ARG;
+  if (!ready) return NAT_E_NOT_READY;
+  now = advanceClock(now);
+  const old = findOut(pi, intAddr, intPort, remAddr, 0);
+  if (old) {
+    if ((load<u8>(sp(old), S_FLAGS) & <u8>NAT_SF_EXPECT) == 0) return NAT_E_ARG; // a real remote port 0
+    if (!sessionExpired(old, now)) {
+      touch(old, <i32>load<u8>(sp(old), S_CLASS), now);
+      return <i32>load<u16>(sp(old), S_EXT_PORT);
+    }
+    sessionFree(old);
+    count(NAT_C_SESSIONS_EXPIRED);
+  }
+  if (!sessionSlot(now)) { count(NAT_C_REFUSED_FULL); return NAT_E_FULL; }
+  let m = mappingFindInt(pi, intAddr, intPort);
+  if (!m) {
+    if (!portsReady) return NAT_E_NOT_READY;
+    if (freeCountOf(pi) == 0) expireSome(now, 16);
+    const r = mappingNew(pi, intAddr, intPort);
+    if (r < 0) return r;
+    m = <u32>r;
+  }
+  if (perMappingMax != 0 || perHostMax != 0) makeRoom(m, load<u32>(mp(m), M_HOST));
+  sessionNew(m, pi, intAddr, intPort, remAddr, 0, pi == 0 ? TCP_TRANS : 0, <u8>NAT_SF_EXPECT, now);
+  return <i32>load<u16>(mp(m), M_EXT_PORT);
 }
 
 /**

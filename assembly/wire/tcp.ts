@@ -18,7 +18,7 @@
 //
 // Contract: `tcpCheck(p, len)` first (len = the IP payload length);
 // accessors and setters never check. Values are in host order.
-import { checksumAdd, checksumFold, checksumUpdate16At, pseudoHeaderSum4, pseudoHeaderSum6 } from "./checksum";
+import { checksumAdd, checksumFold, checksumUpdate16At, checksumUpdate32, pseudoHeaderSum4, pseudoHeaderSum6 } from "./checksum";
 import { IP_PROTO_TCP } from "./ipv4";
 
 export const TCP_SRC_PORT: i32 = 0;
@@ -99,6 +99,36 @@ export const TCP_BAD_DATA_OFFSET: i32 = 50;
 @inline export function setTcpChecksum(p: usize, v: u16): void { store<u16>(p, bswap<u16>(v), TCP_CHECKSUM); }
 // @ts-ignore: decorator
 @inline export function setTcpUrgent(p: usize, v: i32): void { store<u16>(p, bswap<u16>(<u16>v), TCP_URGENT); }
+
+/** Sets the sequence number and updates the checksum incrementally (RFC 1624). */
+export function setTcpSeqUpdate(p: usize, v: u32): void {
+  const old = tcpSeq(p);
+  if (old == v) return;
+  setTcpChecksum(p, checksumUpdate32(tcpChecksum(p), old, v));
+  setTcpSeq(p, v);
+}
+
+/** Sets the acknowledgment number and updates the checksum incrementally. */
+export function setTcpAckUpdate(p: usize, v: u32): void {
+  const old = tcpAck(p);
+  if (old == v) return;
+  setTcpChecksum(p, checksumUpdate32(tcpChecksum(p), old, v));
+  setTcpAck(p, v);
+}
+
+/**
+ * Sets the 32-bit value at byte `off` of the segment (a SACK block edge,
+ * RFC 2018: an option may sit at an odd offset, hence the byte-aligned
+ * update) and updates the checksum incrementally.
+ */
+export function setTcpWord32Update(p: usize, off: i32, v: u32): void {
+  const old = bswap<u32>(load<u32>(p + <usize>off));
+  if (old == v) return;
+  let c = checksumUpdate16At(tcpChecksum(p), off, <u16>(old >>> 16), <u16>(v >>> 16));
+  c = checksumUpdate16At(c, off + 2, <u16>old, <u16>v);
+  store<u32>(p + <usize>off, bswap<u32>(v));
+  setTcpChecksum(p, c);
+}
 
 /** Checksum of the segment at `p` of `len` bytes over IPv4; the stored field is taken out of the sum. */
 export function tcpComputeChecksum4(p: usize, len: i32, src: u32, dst: u32): u16 {

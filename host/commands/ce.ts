@@ -14,7 +14,7 @@ export const usage = `usage:
                     [--rules-state <file>] [--vendorid <OUI>-<name>]]
           [--prefix <end-user-ipv6-prefix>/<len>] [--legacy-iid]
           [--max-sessions-per-host <n>] [--max-sessions-per-mapping <n>]
-          [--inner-fragmentation on|off]
+          [--inner-fragmentation on|off] [--ftp-alg on|off] [--ftp-port <n>]
           [--tun <name>] [--routes] [--control <path>]
 
 Creates the TUN <name> (default mape0; a persistent one of that name is
@@ -31,6 +31,10 @@ when they are missing.
 of one LAN host (default 16384) and of one mapping (default 4096; 0 = no
 limit): a new session past a limit evicts the offender's oldest
 non-established session, never another host's.
+
+--ftp-alg (default on) rewrites FTP PORT / EPRT from LAN clients and 227
+from LAN servers to the CE's address and a port of its set; --ftp-port is
+the control connections' TCP port (default 21).
 
 --auto provisions the CE from HB46PP (v6mig-prov): a TXT query for
 4over6.info (or --hb46pp-domain) to the line's IPv6 resolver (--dns-server,

@@ -33,8 +33,8 @@ CE reached directly through the forwarding rule), runs 'mape ce' and
 HTTP, FTP passive and active, coturn/stund STUN, CE-to-CE mesh, iperf3 TCP
 and UDP both ways and a BR failover under a TCP transfer; then checks a
 capture of the ISP link with tshark. Prints one line per test:
-  PASS / FAIL (required), XFAIL (an expected failure, e.g. active FTP
-  without an ALG), and exits 1 when a required test failed.
+  PASS / FAIL (required), XFAIL (an expected failure of a test that is
+  not required), and exits 1 when a required test failed.
 Everything is torn down on exit, on error and on Ctrl-C.
 
 Rules (--preset): janog (default: 2403:9200::/32, 203.86.225.0/28, EA 16,

@@ -9,6 +9,7 @@ import { MESH_PEER, sleep, waitFor, repoRoot, type Services } from "./services.j
 import { altBr, publishBr } from "./provisioning.js";
 import { writeTemp } from "./topology.js";
 import { join } from "node:path";
+import { FTP_TESTS } from "./ftp.js";
 
 export interface Outcome {
   ok: boolean;
@@ -171,23 +172,7 @@ export const TESTS: LabTest[] = [
       return { ok, detail: ok ? `PASV RETR 1 MiB (${code})` : `${r.out.trim()} ${firstLine(r.err)}`.trim() };
     },
   },
-  {
-    name: "ftp-active",
-    required: false,
-    expectedFailure: "no FTP ALG: PORT carries the private address",
-    modes: ["mape", "nat44"],
-    async run(ctx) {
-      const r = await sh(ctx, ctx.t.ns.lan, "curl", [
-        "-sS", "-v", "--max-time", "10", "--connect-timeout", "4", "--ftp-port", LAN1, "--disable-eprt", "-o", "/dev/null",
-        "-w", "%{response_code} %{size_download}", `ftp://${INET1}/1m.bin`,
-      ], 15_000);
-      const [, size] = r.out.trim().split(" ");
-      const ok = r.code === 0 && Number(size) === 1 << 20;
-      // The server's answer to PORT says why (vsftpd refuses a PORT address that is not the client's).
-      const reply = r.err.split("\n").filter((l) => /^< [45]\d\d /.test(l)).map((l) => l.slice(2).trim())[0];
-      return { ok, detail: ok ? "PORT RETR 1 MiB" : reply ? `server: ${reply}` : firstLine(r.err) || r.out.trim() };
-    },
-  },
+  ...FTP_TESTS,
   {
     name: "stun-eim",
     required: true,

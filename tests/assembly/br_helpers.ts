@@ -9,7 +9,7 @@
 import { W, OPT_MAPE, LOCAL_MODE, LOCAL_LEGACY_IID, LOCAL_TUNNEL_MTU, MODE_BR, parseIPv6,
   formatIPv6 } from "./map_helpers";
 import { init, start, process, inputPtr, inputLengths, outputOffsets, outputLengths } from "../../assembly/datapath/process";
-import { counterPackets, D_FIRST, D_END, D2_FIRST, D2_END, C_IN_IPV4, C_IN_IPV6, C_FWD_TO_IPV4, C_FWD_TO_IPV6,
+import { counterPackets, D_FIRST, D_END, D2_FIRST, D2_END, D3_FIRST, D3_END, C_IN_IPV4, C_IN_IPV6, C_FWD_TO_IPV4, C_FWD_TO_IPV6,
   C_HELD, D_UNKNOWN_VERSION } from "../../assembly/datapath/counters";
 import { setIpv4Fragment, setIpv4TotalLength, ipv4FillChecksum, ipv4HeaderLength, ipv4TotalLength,
   setIpv4TtlUpdate, ipv4Ttl } from "../../assembly/wire/ipv4";
@@ -83,6 +83,7 @@ export function unbalanced(): i32 {
   let outcomes: u64 = counterPackets(C_FWD_TO_IPV4) + counterPackets(C_FWD_TO_IPV6) + counterPackets(C_HELD);
   for (let c = D_FIRST; c < D_END; c++) outcomes += counterPackets(c);
   for (let c = D2_FIRST; c < D2_END; c++) outcomes += counterPackets(c);
+  for (let c = D3_FIRST; c < D3_END; c++) outcomes += counterPackets(c);
   // An input of an unknown IP version is counted only as its drop.
   const inputs = counterPackets(C_IN_IPV4) + counterPackets(C_IN_IPV6) + counterPackets(D_UNKNOWN_VERSION);
   return <i32>(inputs - outcomes);

@@ -26,7 +26,7 @@
 import {
   concat, fragmentIpv4, fragmentIpv6, hex, icmp4DestUnreachable, icmp4Echo, icmp4EchoReply, icmp4FragNeeded,
   icmp4, icmp4TimeExceeded, icmp6DestUnreachable, icmp6Echo, icmp6EchoReply, icmp6Message, icmp6PacketTooBig,
-  icmp6ParamProblem, icmp6TimeExceeded, ip6, ipip6, ipv6, pattern,
+  icmp6ParamProblem, icmp6TimeExceeded, ip6, ipip6, ipv4, ipv6, pattern,
   tcp4, udp4, PROTO_ICMPV6, type Ipv4Header, type UdpFields, type TcpFields,
 } from "../host/packets.js";
 
@@ -1157,6 +1157,98 @@ function brInternetFragments(): E2ECase {
   };
 }
 
+// ── FTP ALG and IPsec on a shared address (assembly/datapath/ftp.ts) ───────
+
+const ascii = (t: string): Uint8Array => new TextEncoder().encode(t);
+
+/**
+ * Active FTP from a LAN host whose address is shorter in text than ours
+ * ("10,1,1,5" against "203,86,225,1": PORT grows by 4 bytes). The data
+ * port P2 is in the set and free, so the NAPT keeps it (RFC 6056 port
+ * preservation inside the set): the rewritten PORT is deterministic.
+ */
+function ftpActive(): E2ECase {
+  type Tcp = Ipv4Header & TcpFields;
+  const host = "10.1.1.5";
+  const [p1, p2] = [P2 >> 8, P2 & 0xff];
+  const cmd = ascii(`PORT 10,1,1,5,${p1},${p2}\r\n`);
+  const wanCmd = ascii(`PORT 203,86,225,1,${p1},${p2}\r\n`);
+  const delta = wanCmd.length - cmd.length;
+  const syn: Tcp = { src: host, dst: REMOTE, srcPort: P1, dstPort: 21, seq: 1000, flags: "S", ttl: 64, id: 0x31 };
+  const synAck: Tcp = { src: REMOTE, dst: JANOG.ce4, srcPort: 21, dstPort: P1, seq: 5000, ack: 1001, flags: "SA", ttl: 50, id: 0x41 };
+  const port: Tcp = { src: host, dst: REMOTE, srcPort: P1, dstPort: 21, seq: 1001, ack: 5001, flags: "PA", ttl: 64, id: 0x32, payload: cmd };
+  const data: Tcp = { src: REMOTE, dst: JANOG.ce4, srcPort: 20, dstPort: P2, seq: 9000, flags: "S", ttl: 50, id: 0x42 };
+  const list: Tcp = { src: host, dst: REMOTE, srcPort: P1, dstPort: 21, seq: 1001 + cmd.length, ack: 5001, flags: "PA", ttl: 64, id: 0x33, payload: ascii("LIST\r\n") };
+  const ack: Tcp = { src: REMOTE, dst: JANOG.ce4, srcPort: 21, dstPort: P1, seq: 5001, ack: 1001 + cmd.length + 6 + delta, flags: "A", ttl: 50, id: 0x43 };
+  const out = (t: Tcp, more: Partial<Tcp> = {}) => encap(JANOG, tcp4({ ...t, src: JANOG.ce4, ttl: 63, ...more }));
+  const cfg = { ...JANOG.config, filtering: "address-and-port-dependent" };
+  return {
+    name: "ftp-alg-port",
+    description: "FTP ALG (RFC 959): PORT from the LAN becomes our address and a port of the set, the server's data connection from port 20 passes APDF filtering, later sequence numbers move by the growth and the server's acknowledgments move back.",
+    config: cfg,
+    steps: [
+      { note: "control SYN", send: tcp4(syn), expect: [out(syn)] },
+      { note: "control SYN-ACK", send: fromBr(JANOG, tcp4(synAck)), expect: [tcp4({ ...synAck, dst: host, ttl: 49 })] },
+      { note: "PORT (rewritten, 4 bytes longer)", send: tcp4(port), expect: [out(port, { payload: wanCmd })] },
+      { note: "data connection SYN from port 20", send: fromBr(JANOG, tcp4(data)), expect: [tcp4({ ...data, dst: host, ttl: 49 })] },
+      { note: "LIST (seq + 4)", send: tcp4(list), expect: [out(list, { seq: list.seq! + delta })] },
+      { note: "server's ACK (ack − 4)", send: fromBr(JANOG, tcp4(ack)), expect: [tcp4({ ...ack, dst: host, ttl: 49, ack: ack.ack! - delta })] },
+    ],
+    counters: {
+      "in-ipv4": 3, "in-ipv6": 3, "forwarded-to-ipv6": 3, "forwarded-to-ipv4": 3, "out-ipv6": 3, "out-ipv4": 3,
+      "ftp-alg-rewritten": 1,
+    },
+  };
+}
+
+/** Plain ESP and AH (no port) from the LAN and ESP from the WAN: dropped, named (RFC 3948 NAT-T is the way). */
+function ipsecNoPort(): E2ECase {
+  const esp = (src: string, dst: string) => ipv4({ src, dst, proto: 50, ttl: 64, id: 0x51, payload: pattern(40) });
+  return {
+    name: "ipsec-esp-ah-dropped",
+    description: "Plain ESP (50) and AH (51) carry no port, so a shared address cannot carry them: dropped with drop-ipv4-esp / drop-ipv4-ah, either way.",
+    config: JANOG.config,
+    steps: [
+      { note: "ESP from the LAN", send: esp(LAN, REMOTE), expect: [] },
+      { note: "AH from the LAN", send: ipv4({ src: LAN, dst: REMOTE, proto: 51, ttl: 64, id: 0x52, payload: pattern(24) }), expect: [] },
+      { note: "ESP from the WAN", send: fromBr(JANOG, esp(REMOTE, JANOG.ce4)), expect: [] },
+    ],
+    counters: { "in-ipv4": 2, "in-ipv6": 1, "drop-ipv4-esp": 2, "drop-ipv4-ah": 1 },
+  };
+}
+
+/** NAT-T (RFC 3948): IKE on 500, then 4500 (non-ESP marker), keepalive 0xFF out, ESP-in-UDP in after 25 s, one mapping. */
+function natT(): E2ECase {
+  // The initiator's own ports are P1 / P2 (in the set: kept); the responder's are 500 and 4500.
+  // An IKEv2 header alone (RFC 7296 §3.1: SPIs, no next payload, version 2.0, IKE_SA_INIT or
+  // IKE_AUTH, length 28), so tshark decodes a well-formed message.
+  const ikeMsg = (exchange: number, response: boolean) => {
+    const h = new Uint8Array(28);
+    h.set(pattern(8, exchange), 0);
+    if (response) h.set(pattern(8, exchange + 1), 8);
+    h[17] = 0x20; h[18] = exchange; h[19] = response ? 0x20 : 0x08; h[27] = 28;
+    return h;
+  };
+  const ike = j({ srcPort: P1, dstPort: 500, payload: ikeMsg(34, false) });
+  const ikeIn = udpIn(JANOG, { srcPort: 500, dstPort: P1, payload: ikeMsg(34, true) });
+  const marker = j({ srcPort: P2, dstPort: 4500, payload: concat(new Uint8Array(4), ikeMsg(35, false)) });
+  const keep = j({ srcPort: P2, dstPort: 4500, id: 0x1001, payload: new Uint8Array([0xff]) });
+  const espIn = udpIn(JANOG, { srcPort: 4500, dstPort: P2, payload: concat(new Uint8Array([0, 0, 0x12, 0x34]), pattern(52)) });
+  return {
+    name: "nat-t-udp-4500",
+    description: "IKE and ESP-in-UDP (RFC 3948) are ordinary UDP with EIM: a keepalive every 20 s keeps the mapping, the far end's ESP-in-UDP gets in 25 s later (UDP timeout 300 s, not the DNS class).",
+    config: { ...JANOG.config, timeouts: { dns: 1 } },
+    steps: [
+      { note: "IKE_SA_INIT", send: ike.lan, expect: [encap(JANOG, ike.wan)] },
+      { note: "IKE reply", send: fromBr(JANOG, ikeIn.wan), expect: [ikeIn.lan] },
+      { note: "IKE on 4500 (non-ESP marker)", send: marker.lan, expect: [encap(JANOG, marker.wan)] },
+      { at: 21, note: "NAT keepalive 0xFF", send: keep.lan, expect: [encap(JANOG, keep.wan)] },
+      { at: 46, note: "ESP in UDP from the far end", send: fromBr(JANOG, espIn.wan), expect: [espIn.lan] },
+    ],
+    counters: { "in-ipv4": 3, "in-ipv6": 2, "forwarded-to-ipv6": 3, "forwarded-to-ipv4": 2, "out-ipv6": 3, "out-ipv4": 2 },
+  };
+}
+
 /** Every case, most important first. */
 export function allCases(): E2ECase[] {
   return [
@@ -1220,5 +1312,8 @@ export function allCases(): E2ECase[] {
     brIcmpErrors(),
     brIcmp6Error(),
     brInternetFragments(),
+    ftpActive(),
+    ipsecNoPort(),
+    natT(),
   ];
 }
