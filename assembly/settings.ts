@@ -31,6 +31,10 @@ export const LOCAL_ICMP_TIMEOUT: i32 = 12;
 export const LOCAL_MAX_SESSIONS_PER_HOST: i32 = 13;
 export const LOCAL_MAX_SESSIONS_PER_MAPPING: i32 = 14;
 export const LOCAL_INNER_FRAGMENTATION: i32 = 15;
+/** CE: the PPTP ALG (TCP 1723 call IDs into the port set, GRE by call ID; datapath/pptp.ts). */
+export const LOCAL_PPTP: i32 = 32;
+/** BR: route PPTP GRE (version 1) by its call ID as a port (datapath/br.ts). */
+export const LOCAL_BR_PPTP: i32 = 33;
 
 /**
  * The local settings in force. Fields are i32 so the table can store any of
@@ -76,6 +80,20 @@ export class Settings {
    * as Snabb's lwAFTR does, drops the non-first ones).
    */
   innerFragmentation: i32 = 0;
+  /**
+   * CE, 1 [default]: the PPTP ALG — the client's call ID on the TCP 1723
+   * control connection is rewritten to a value of the port set, and GRE
+   * (protocol 47, version 1) is translated by call ID (datapath/pptp.ts).
+   * 0: GRE is refused as an unsupported protocol, TCP 1723 is plain TCP.
+   */
+  pptp: i32 = 0;
+  /**
+   * BR, 0 [default]: GRE is refused toward a shared address (RFC 7597 knows
+   * only ports). 1: GRE version 1 toward a CE is routed by its call ID as
+   * by a destination port, and GRE from a CE passes the address-only
+   * source check (datapath/br.ts).
+   */
+  brPptp: i32 = 0;
 }
 
 /** Columns of a row. */
@@ -104,6 +122,8 @@ const SETTING_ROWS: StaticArray<i32> = [
   LOCAL_MAX_SESSIONS_PER_HOST,    4, 0, 4194304, 16384, <i32>offsetof<Settings>("maxSessionsPerHost"),
   LOCAL_MAX_SESSIONS_PER_MAPPING, 4, 0, 4194304, 4096,  <i32>offsetof<Settings>("maxSessionsPerMapping"),
   LOCAL_INNER_FRAGMENTATION, 1, 0,  1,     0,         <i32>offsetof<Settings>("innerFragmentation"),
+  LOCAL_PPTP,         1,     0,     1,     1,         <i32>offsetof<Settings>("pptp"),
+  LOCAL_BR_PPTP,      1,     0,     1,     0,         <i32>offsetof<Settings>("brPptp"),
 ];
 
 const ROW_COUNT = SETTING_ROWS.length / COLS;

@@ -142,7 +142,23 @@ export const D_ICMPV6_RATE_LIMITED: i32 = 76;
 export const D2_END: i32 = 77;
 /** Relayed Fragmentation Needed messages whose next-hop MTU was raised to the floor (statistic). */
 export const C_ICMP_MTU_FLOOR: i32 = 77;
-export const COUNTER_COUNT: i32 = 78;
+
+// ---- appended later: PPTP (datapath/pptp.ts, nat/pptp.ts; CE and BR) ----------
+/** GRE that is not version 1 (or too short to say): GRE version 0 has no call ID to translate or route by. */
+export const D_PPTP_GRE_VERSION: i32 = 78;
+/** GRE version 1 whose header is not PPTP's (K clear, C/R/s/Recur set, not PPP, truncated). */
+export const D_PPTP_GRE_BAD_HEADER: i32 = 79;
+/** CE: PPTP GRE that belongs to no call the control-connection ALG saw (either direction). */
+export const D_PPTP_NO_CALL: i32 = 80;
+/** CE: an Outgoing-Call-Request / Incoming-Call-Reply dropped because every call record is live. */
+export const D_PPTP_CALL_TABLE_FULL: i32 = 81;
+/** CE: calls the ALG opened (statistic). */
+export const C_PPTP_CALLS: i32 = 82;
+/** CE: a PPTP control message cut by the end of its TCP segment, not rewritten (statistic; the call fails). */
+export const C_PPTP_CONTROL_SPLIT: i32 = 83;
+/** CE: TCP 1723 payload that is not a PPTP control message, not parsed further (statistic). */
+export const C_PPTP_CONTROL_MALFORMED: i32 = 84;
+export const COUNTER_COUNT: i32 = 85;
 
 const NAMES: StaticArray<string> = [
   "in-ipv4", "in-ipv6",
@@ -174,6 +190,8 @@ const NAMES: StaticArray<string> = [
   "drop-icmpv6-untrusted-source", "drop-icmpv6-quote-not-ours", "drop-icmpv6-quote-endpoint",
   "drop-icmpv6-rate-limited",
   "icmp-mtu-floor",
+  "drop-pptp-gre-version", "drop-pptp-gre-bad-header", "drop-pptp-no-call", "drop-pptp-call-table-full",
+  "pptp-calls", "pptp-control-split", "pptp-control-malformed",
 ];
 
 const COUNTERS: usize = memory.data(COUNTER_COUNT * 16, 16);
