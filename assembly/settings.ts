@@ -35,6 +35,10 @@ export const LOCAL_INNER_FRAGMENTATION: i32 = 15;
 export const LOCAL_FTP_ALG: i32 = 24;
 /** TCP port of the FTP control connections the ALG watches. */
 export const LOCAL_FTP_PORT: i32 = 25;
+/** CE: the PPTP ALG (TCP 1723 call IDs into the port set, GRE by call ID; datapath/pptp.ts). */
+export const LOCAL_PPTP: i32 = 32;
+/** BR: route PPTP GRE (version 1) by its call ID as a port (datapath/br.ts). */
+export const LOCAL_BR_PPTP: i32 = 33;
 
 /**
  * The local settings in force. Fields are i32 so the table can store any of
@@ -84,6 +88,20 @@ export class Settings {
   ftpAlg: i32 = 0;
   /** TCP port of FTP control connections (RFC 959: 21). */
   ftpPort: i32 = 0;
+  /**
+   * CE, 1 [default]: the PPTP ALG — the client's call ID on the TCP 1723
+   * control connection is rewritten to a value of the port set, and GRE
+   * (protocol 47, version 1) is translated by call ID (datapath/pptp.ts).
+   * 0: GRE is refused as an unsupported protocol, TCP 1723 is plain TCP.
+   */
+  pptp: i32 = 0;
+  /**
+   * BR, 0 [default]: GRE is refused toward a shared address (RFC 7597 knows
+   * only ports). 1: GRE version 1 toward a CE is routed by its call ID as
+   * by a destination port, and GRE from a CE passes the address-only
+   * source check (datapath/br.ts).
+   */
+  brPptp: i32 = 0;
 }
 
 /** Columns of a row. */
@@ -114,6 +132,8 @@ const SETTING_ROWS: StaticArray<i32> = [
   LOCAL_INNER_FRAGMENTATION, 1, 0,  1,     0,         <i32>offsetof<Settings>("innerFragmentation"),
   LOCAL_FTP_ALG,      1,     0,     1,     1,         <i32>offsetof<Settings>("ftpAlg"),
   LOCAL_FTP_PORT,     2,     1,     65535, 21,        <i32>offsetof<Settings>("ftpPort"),
+  LOCAL_PPTP,         1,     0,     1,     1,         <i32>offsetof<Settings>("pptp"),
+  LOCAL_BR_PPTP,      1,     0,     1,     0,         <i32>offsetof<Settings>("brPptp"),
 ];
 
 const ROW_COUNT = SETTING_ROWS.length / COLS;

@@ -18,7 +18,7 @@ import { moduleMessage } from "./encode";
 import * as E from "../map/errors";
 import { LOCAL_LEGACY_IID, LOCAL_TUNNEL_MTU, LOCAL_HOP_LIMIT, LOCAL_FILTERING, LOCAL_MSS_CLAMP,
   LOCAL_TC_FROM_TOS, LOCAL_UDP_TIMEOUT, LOCAL_DNS_TIMEOUT, LOCAL_TCP_ESTABLISHED_TIMEOUT,
-  LOCAL_TCP_TRANSITORY_TIMEOUT, LOCAL_ICMP_TIMEOUT, LOCAL_MAX_SESSIONS_PER_HOST, LOCAL_INNER_FRAGMENTATION,
+  LOCAL_TCP_TRANSITORY_TIMEOUT, LOCAL_ICMP_TIMEOUT, LOCAL_MAX_SESSIONS_PER_HOST, LOCAL_INNER_FRAGMENTATION, LOCAL_PPTP, LOCAL_BR_PPTP,
   LOCAL_MAX_SESSIONS_PER_MAPPING } from "../settings";
 
 /** Largest session limit (as assembly/settings.ts; 0 = no limit). */
@@ -148,7 +148,7 @@ function seen(mask: u32, bit: i32, name: i32): i32 {
 const RULE_KEYS = "ipv6Prefix, ipv4Prefix, eaLength, psidOffset, psidLength, psid, forwarding";
 const BINDING_KEYS = "ipv4Address, ipv6Prefix, psidOffset, psidLength, psid";
 const TIMEOUT_KEYS = "udp, dns, tcpEstablished, tcpTransitory, icmp";
-const TOP_KEYS = "type, mode, rules, binding, br, dmr, endUserPrefix, legacyIid, tunnelMtu, hopLimit, filtering, mssClamp, trafficClassFromTos, timeouts, maxSessionsPerHost, maxSessionsPerMapping, innerFragmentation";
+const TOP_KEYS = "type, mode, rules, binding, br, dmr, endUserPrefix, legacyIid, tunnelMtu, hopLimit, filtering, mssClamp, trafficClassFromTos, timeouts, maxSessionsPerHost, maxSessionsPerMapping, innerFragmentation, pptp, brPptp";
 
 /** A rule (isBinding false) or the lw4o6 binding, at the TOK_OBJECT just read. */
 function ruleObject(isBinding: bool): i32 {
@@ -355,6 +355,8 @@ export function parseJsonConfig(p: usize, n: i32, file: i32): i32 {
     else if (jsonStringIs("maxSessionsPerHost")) bit = 16;
     else if (jsonStringIs("maxSessionsPerMapping")) bit = 17;
     else if (jsonStringIs("innerFragmentation")) bit = 18;
+    else if (jsonStringIs("pptp")) bit = 30;   // PPTP ALG (CE), LOCAL PPTP
+    else if (jsonStringIs("brPptp")) bit = 31; // PPTP GRE routing (BR), LOCAL BR_PPTP
     else return unknownField(key, TOP_KEYS);
     if (seen(mask, bit, key) < 0) return -1;
     mask |= <u32>1 << <u32>bit;
@@ -432,6 +434,8 @@ export function parseJsonConfig(p: usize, n: i32, file: i32): i32 {
       }
       case 14: { e = jBool(key); if (e >= 0) setLocal(LOCAL_TC_FROM_TOS, <u32>e, key); break; }
       case 18: { e = jBool(key); if (e >= 0) setLocal(LOCAL_INNER_FRAGMENTATION, <u32>e, key); break; }
+      case 30: { e = jBool(key); if (e >= 0) setLocal(LOCAL_PPTP, <u32>e, key); break; }
+      case 31: { e = jBool(key); if (e >= 0) setLocal(LOCAL_BR_PPTP, <u32>e, key); break; }
       case 16:
       case 17: {
         const v = jInt(key, 0, MAX_SESSION_LIMIT);

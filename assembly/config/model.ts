@@ -251,13 +251,15 @@ export function setPrefix(p: usize, len: i32, name: i32): void {
   mHasPrefix = true;
 }
 
-// Local settings: one row per LOCAL code (assembly/settings.ts).
-export const LOCAL_CODES: i32 = 32;
+// Local settings: one row per LOCAL code (assembly/settings.ts). Codes
+// 0..LOCAL_CODES-1; 48 leaves room past the feature ranges (16–37).
+export const LOCAL_CODES: i32 = 48;
 const localGiven: usize = memory.data(LOCAL_CODES * 4, 8);
 const localValue: usize = memory.data(LOCAL_CODES * 4, 8);
 const localName: usize = memory.data(LOCAL_CODES * 4, 8);
 
 export function setLocal(code: i32, value: u32, name: i32): void {
+  if (<u32>code >= <u32>LOCAL_CODES) unreachable(); // a code past the rows is a module bug (caught by the tests), never input
   store<i32>(localGiven + <usize>(code * 4), 1);
   store<u32>(localValue + <usize>(code * 4), value);
   store<i32>(localName + <usize>(code * 4), name);

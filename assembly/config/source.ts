@@ -12,6 +12,7 @@
 //   --prefix <ipv6>/<len>                     the end-user (delegated) prefix; overrides the source's
 //   --legacy-iid                              pre-RFC interface id (v6plus / OCN CEs)
 //   --tunnel-mtu, --hop-limit, --filtering, --mss-clamp, --tc-from-tos, --inner-fragmentation,
+//   --pptp, --br-pptp,
 //   --udp-timeout, --dns-timeout, --tcp-established-timeout,
 //   --tcp-transitory-timeout, --icmp-timeout,
 //   --ftp-alg on|off, --ftp-port <n>          local settings; override the source's
@@ -29,7 +30,7 @@
 // configFromArgs() encodes the configuration into the configuration buffer
 // (encode.ts) and marks which arguments it used; the host parses the others.
 import { CONFIG_BUFFER_SIZE } from "../config";
-import { LOCAL_MODE, LOCAL_LEGACY_IID, LOCAL_TUNNEL_MTU, LOCAL_HOP_LIMIT, LOCAL_FILTERING, LOCAL_INNER_FRAGMENTATION,
+import { LOCAL_MODE, LOCAL_LEGACY_IID, LOCAL_TUNNEL_MTU, LOCAL_HOP_LIMIT, LOCAL_FILTERING, LOCAL_INNER_FRAGMENTATION, LOCAL_PPTP, LOCAL_BR_PPTP,
   LOCAL_MSS_CLAMP, LOCAL_TC_FROM_TOS, LOCAL_UDP_TIMEOUT, LOCAL_DNS_TIMEOUT,
   LOCAL_TCP_ESTABLISHED_TIMEOUT, LOCAL_TCP_TRANSITORY_TIMEOUT, LOCAL_ICMP_TIMEOUT,
   LOCAL_MAX_SESSIONS_PER_HOST, LOCAL_MAX_SESSIONS_PER_MAPPING, LOCAL_FTP_ALG, LOCAL_FTP_PORT } from "../settings";
@@ -99,7 +100,9 @@ const F_RULES = 21;
 const F_RULES_FORMAT = 22;
 const F_FTP_ALG = 23;
 const F_FTP_PORT = 24;
-const F_COUNT = 25;
+const F_PPTP = 25;    // --pptp on|off (CE ALG), LOCAL PPTP
+const F_BR_PPTP = 26; // --br-pptp on|off (BR GRE routing), LOCAL BR_PPTP
+const F_COUNT = 27;
 
 function flagName(f: i32): string {
   switch (f) {
@@ -128,6 +131,8 @@ function flagName(f: i32): string {
     case F_RULES_FORMAT: return "--rules-format";
     case F_FTP_ALG: return "--ftp-alg";
     case F_FTP_PORT: return "--ftp-port";
+    case F_PPTP: return "--pptp";
+    case F_BR_PPTP: return "--br-pptp";
   }
   return "";
 }
@@ -519,6 +524,8 @@ function localFlags(): i32 {
   }
   if (given(F_TC_FROM_TOS) && localOnOff(F_TC_FROM_TOS, LOCAL_TC_FROM_TOS) < 0) return -1;
   if (given(F_INNER_FRAGMENTATION) && localOnOff(F_INNER_FRAGMENTATION, LOCAL_INNER_FRAGMENTATION) < 0) return -1;
+  if (given(F_PPTP) && localOnOff(F_PPTP, LOCAL_PPTP) < 0) return -1;
+  if (given(F_BR_PPTP) && localOnOff(F_BR_PPTP, LOCAL_BR_PPTP) < 0) return -1;
   if (given(F_UDP_TIMEOUT) && localNumber(F_UDP_TIMEOUT, LOCAL_UDP_TIMEOUT, 4294967295, "120 to 86400 (seconds)") < 0) return -1;
   if (given(F_DNS_TIMEOUT) && localNumber(F_DNS_TIMEOUT, LOCAL_DNS_TIMEOUT, 4294967295, "1 to 86400 (seconds)") < 0) return -1;
   if (given(F_TCP_ESTABLISHED_TIMEOUT) && localNumber(F_TCP_ESTABLISHED_TIMEOUT, LOCAL_TCP_ESTABLISHED_TIMEOUT, 4294967295, "7440 to 604800 (seconds)") < 0) return -1;

@@ -29,6 +29,24 @@
 // A rule without a PSID (k = 0) gives the CE the whole address: no port is
 // needed, and any protocol (GRE, ESP, …) passes.
 //
+// PPTP's GRE (version 1, RFC 2637 §4.1) with settings.brPptp — not RFC
+// 7597, which routes by ports only; a BR without it drops PPTP toward a
+// shared address. The key's call ID is always the one the RECEIVER chose:
+//
+//   packet                 toward a CE (IPv4 path)        from a CE (IPv6 path)
+//   GRE version 1          call ID (the CE's PPTP ALG     none: the call ID is the
+//                          put one of its ports there)    server's. Source check by
+//                                                         address only (below)
+//
+// The call ID of GRE from a CE is the server's choice, in no CE's port set,
+// so the RFC 7597 §8.1 check cannot use it. What stays sound is the check
+// that needs no port (stage.ts sourceOkWithoutPort, as for a later
+// fragment): the outer source must be the MAP address of a CE holding the
+// inner source address. A CE can then send GRE only from its own IPv4
+// address; it could claim a sibling's call, but GRE carries no port, so no
+// sibling's port-set traffic can be forged with it. GRE from a CE to
+// another CE (hairpin) is routed by its call ID, the receiver's.
+//
 // Non-first IPv4 fragments carry no port:
 //   * toward a CE: the first fragment's port is remembered in the fragment
 //     cache (frag4.ts, direction DIR_BR_DOWN); fragments that come before it
@@ -62,7 +80,9 @@
 // Input is untrusted: every header passes its …Check before an accessor
 // reads it, and every length below comes from a checked header.
 
+import { settings } from "../settings";
 import { domain, brAddressPtr, ruleAt } from "../map/provision";
+import { greCheck, greCallId, IP_PROTO_GRE, GRE_OK, GRE_BAD_VERSION, GRE_TOO_SHORT } from "../wire/gre";
 import { lpmIPv4 } from "../map/lpm";
 import { Rule, ruleMapIPv6 } from "../map/rule";
 import {
@@ -106,7 +126,7 @@ import {
   D_IPV6_NOT_FOR_US, D_IPV6_UNSUPPORTED_NEXT_HEADER, D_SECURITY_IPV6_DST, D_SECURITY_IPV6_SRC,
   D_SECURITY_IPV6_SRC_UNKNOWN, D_ICMP_UNSUPPORTED, D_ICMP_BAD_QUOTE, D_ICMPV6_UNSUPPORTED,
   D_ICMPV6_BAD_QUOTE, D_FRAGMENT_HOLD_FULL, D_BR_NO_RULE, D_BR_PORT_OUTSIDE, D_ICMPV6_QUOTE_NOT_OURS,
-  D_ICMPV6_QUOTE_ENDPOINT, D_ICMPV6_RATE_LIMITED,
+  D_ICMPV6_QUOTE_ENDPOINT, D_ICMPV6_RATE_LIMITED, D_PPTP_GRE_VERSION, D_PPTP_GRE_BAD_HEADER,
 } from "./counters";
 
 /** Fragment-cache directions of the BR (the CE uses 0 and 1). */
@@ -149,6 +169,14 @@ function readPorts(proto: i32, l4: usize, l4len: i32): i32 {
     if (l4len < (proto == IP_PROTO_TCP ? TCP_HEADER_LEN : 8)) return D_IPV4_BAD_L4;
     srcSidePort = <i32>bswap<u16>(load<u16>(l4));
     dstSidePort = <i32>bswap<u16>(load<u16>(l4, 2));
+    return 0;
+  }
+  if (proto == IP_PROTO_GRE && settings.brPptp != 0) {
+    // PPTP (file header): the call ID names the receiving side only.
+    const g = greCheck(l4, l4len);
+    if (g != GRE_OK) return g == GRE_BAD_VERSION || g == GRE_TOO_SHORT ? D_PPTP_GRE_VERSION : D_PPTP_GRE_BAD_HEADER;
+    srcSidePort = -1;
+    dstSidePort = greCallId(l4);
     return 0;
   }
   if (proto != IP_PROTO_ICMP) return noPortReason(proto); // ESP, AH named (stage.ts)
@@ -389,8 +417,11 @@ function fromCe(outer: usize, p: usize, len: i32): i32 {
   }
   // RFC 7597 §8.1: the outer source must be the MAP address of the CE that
   // owns the inner source address and port; anything else is spoofed.
+  // PPTP GRE (sport -1) names no port of the sender: the address-only check.
   if (!checked) {
-    if (!ruleMapIPv6(srule, src, sport, EXPECT) || !ipv6AddrEqual(EXPECT, outerSrc)) {
+    if (sport < 0) {
+      if (!sourceOkWithoutPort(outerSrc, srule, src, EXPECT)) return D_SECURITY_IPV6_SRC;
+    } else if (!ruleMapIPv6(srule, src, sport, EXPECT) || !ipv6AddrEqual(EXPECT, outerSrc)) {
       return D_SECURITY_IPV6_SRC;
     }
   }
@@ -429,7 +460,7 @@ function upHeld(p: usize, len: i32, srule: Rule, sport: i32, dport: i32): i32 {
   const dst = ipv4Dst(p);
   const rd = lpmIPv4(dst);
   if (rd < 0) return D_BR_NO_RULE;
-  if (!ruleMapIPv6(srule, ipv4Src(p), sport, EXPECT)) return D_SECURITY_IPV6_SRC;
+  if (sport >= 0 && !ruleMapIPv6(srule, ipv4Src(p), sport, EXPECT)) return D_SECURITY_IPV6_SRC;
   return hairpin(p, len, ruleAt(rd), dst, dport, 0);
 }
 

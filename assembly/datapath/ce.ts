@@ -59,6 +59,10 @@ import {
 } from "./icmp";
 import { pmtuFor, pmtuLower, pmtuFloor } from "./pmtu";
 import { ftpControl, ftpFromLan, ftpFromWan, ftpLen } from "./ftp";
+import { greCheck, greCallId, setGreCallId, IP_PROTO_GRE, GRE_OK, GRE_BAD_VERSION, GRE_TOO_SHORT } from "../wire/gre";
+import { PPTP_PORT } from "../wire/pptp";
+import { pptpFromLan, pptpFromWan } from "./pptp";
+import { pptpCallByServerId, pptpCallByExt, pptpCallClient, pptpCallClientId } from "../nat/pptp";
 import {
   frag4Remember, frag4Find, frag4Hold, frag4NextHeld, frag4HeldLen, fragAddr, fragPort, DIR_OUT, DIR_IN,
 } from "./frag4";
@@ -71,7 +75,7 @@ import {
   D_NAT_PORT_EXHAUSTED, D_NAT_TABLE_FULL, D_ICMP_UNSUPPORTED, D_ICMP_BAD_QUOTE, D_ICMPV6_UNSUPPORTED,
   D_ICMPV6_BAD_QUOTE, D_FRAGMENT_HOLD_FULL, D_FRAGMENT_BAD, D_NOT_CONFIGURED, D_ICMP_FILTERED,
   D_ICMPV6_UNTRUSTED_SOURCE, D_ICMPV6_QUOTE_NOT_OURS, D_ICMPV6_QUOTE_ENDPOINT, D_ICMPV6_RATE_LIMITED,
-  C_ICMP_MTU_FLOOR,
+  C_ICMP_MTU_FLOOR, D_PPTP_GRE_VERSION, D_PPTP_GRE_BAD_HEADER, D_PPTP_NO_CALL,
 } from "./counters";
 
 /** Next hop of an encapsulated packet: 16 bytes. */
@@ -271,6 +275,13 @@ export function ceFromLan(p: usize, len: i32): i32 {
     if (t != ICMP4_ECHO_REQUEST) return D_ICMP_UNSUPPORTED;
     sport = icmp4EchoId(l4);
     l4Flags = 0;
+  } else if (proto == IP_PROTO_GRE && settings.pptp != 0) {
+    // PPTP (datapath/pptp.ts): the server's call ID plays the destination
+    // port (a mesh peer CE is chosen by it, as a BR routes it).
+    const g = greCheck(l4, l4len);
+    if (g != GRE_OK) return greReason(g);
+    dport = greCallId(l4);
+    l4Flags = 0;
   } else {
     const rr = readPorts(proto, l4, l4len, !more);
     if (rr != 0) return rr;
@@ -290,10 +301,16 @@ export function ceFromLan(p: usize, len: i32): i32 {
     }
   }
 
+  if (proto == IP_PROTO_GRE) return greFromLan(p, len, l4, src, dst, dport, id, more, peer);
   const s = natOutbound(proto, src, sport, dst, dport, l4Flags, now);
   if (s <= 0) return natOutboundReason(s);
   const ext = natSessionExtPort(s);
   rewriteSrc(p, l4, proto, extAddr(), ext);
+  // PPTP control connection: the client's call ID into our port set (datapath/pptp.ts).
+  if (proto == IP_PROTO_TCP && dport == PPTP_PORT && settings.pptp != 0 && !more) {
+    const a = pptpFromLan(l4, l4len, src, dst, ext, now);
+    if (a != 0) return a;
+  }
 
   // FTP ALG (ftp.ts): PORT / EPRT / 227 lines get our address and a port of
   // the set; the segment may change length, its sequence number follows.
@@ -321,6 +338,54 @@ export function ceFromLan(p: usize, len: i32): i32 {
   const res = lanFinish(p, len, l4, proto, src, dst, dport, id, more);
   if (res == 0 && peer) count(C_MESH, len);
   if (more && res == 0) releaseHeld(src, dst, id, proto, DIR_OUT);
+  return res;
+}
+
+/** The drop counter of a greCheck reason. */
+function greReason(g: i32): i32 {
+  return g == GRE_BAD_VERSION || g == GRE_TOO_SHORT ? D_PPTP_GRE_VERSION : D_PPTP_GRE_BAD_HEADER;
+}
+
+/**
+ * PPTP GRE from a LAN client (first fragment or whole): it carries the
+ * SERVER's call ID, so it is translated by source address only, for a call
+ * the control-connection ALG opened and the server answered
+ * (nat/pptp.ts). Later fragments follow through the fragment cache as for
+ * any protocol (the call ID is remembered as the port).
+ */
+function greFromLan(p: usize, len: i32, l4: usize, src: u32, dst: u32, serverId: i32, id: i32,
+                    more: bool, peer: bool): i32 {
+  if (isOwnIPv4(dst) || pptpCallByServerId(src, dst, serverId, now) < 0) return D_PPTP_NO_CALL;
+  setIpv4SrcUpdate(p, extAddr());
+  if (more) frag4Remember(src, dst, id, IP_PROTO_GRE, DIR_OUT, 0, serverId, now);
+  const res = lanFinish(p, len, l4, IP_PROTO_GRE, src, dst, serverId, id, more);
+  if (res == 0 && peer) count(C_MESH, len);
+  if (more && res == 0) releaseHeld(src, dst, id, IP_PROTO_GRE, DIR_OUT);
+  return res;
+}
+
+/**
+ * PPTP GRE from the WAN (first fragment or whole): its call ID is the one
+ * the ALG gave the server — one of our ports, checked like a destination
+ * port — and is put back to the client's own before the packet goes to
+ * the client. The outer source gets the address-only check: the GRE names
+ * no port of the sender.
+ */
+function greFromWan(outer: usize, p: usize, len: i32, l4: usize, l4len: i32, src: u32, dst: u32, id: i32,
+                    more: bool): i32 {
+  const g = greCheck(l4, l4len);
+  if (g != GRE_OK) return greReason(g);
+  const ext = greCallId(l4);
+  if (portSetIndex(cePortSet, ext) < 0) return D_SECURITY_PORT;
+  const o = outerSourceOk(outer, src, -1);
+  if (o != 0) return o;
+  const c = pptpCallByExt(src, ext, now);
+  if (c < 0) return D_PPTP_NO_CALL;
+  const ia = pptpCallClient(c);
+  setGreCallId(l4, pptpCallClientId(c));
+  if (more) frag4Remember(src, dst, id, IP_PROTO_GRE, DIR_IN, ia, 0, now);
+  const res = wanDeliver(p, len, 0, IP_PROTO_GRE, ia, 0);
+  if (more && res == 0) releaseHeld(src, dst, id, IP_PROTO_GRE, DIR_IN);
   return res;
 }
 
@@ -596,6 +661,8 @@ function wanInner(outer: usize, p: usize, len: i32): i32 {
     if (t != ICMP4_ECHO_REPLY) return D_ICMP_UNSUPPORTED;
     dport = icmp4EchoId(l4);
     l4Flags = 0;
+  } else if (proto == IP_PROTO_GRE && settings.pptp != 0) {
+    return greFromWan(outer, p, len, l4, l4len, src, dst, id, more);
   } else {
     const rr = readPorts(proto, l4, l4len, !more);
     if (rr != 0) return rr;
@@ -627,6 +694,8 @@ function wanInner(outer: usize, p: usize, len: i32): i32 {
   const ip = natSessionIntPort(s);
   // FTP ALG (ftp.ts): acknowledgments and SACK edges back into the LAN host's sequence space.
   if (proto == IP_PROTO_TCP && !more && ftpControl(ip, sport)) ftpFromWan(l4, s);
+  // PPTP control connection: our call ID back to the client's (datapath/pptp.ts).
+  if (proto == IP_PROTO_TCP && sport == PPTP_PORT && settings.pptp != 0 && !more) pptpFromWan(l4, l4len, src, dport, now);
   if (more) frag4Remember(src, dst, id, proto, DIR_IN, ia, ip, now);
   const res = wanDeliver(p, len, l4, proto, ia, ip);
   if (more && res == 0) releaseHeld(src, dst, id, proto, DIR_IN);

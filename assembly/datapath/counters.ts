@@ -143,7 +143,7 @@ export const D2_END: i32 = 77;
 /** Relayed Fragmentation Needed messages whose next-hop MTU was raised to the floor (statistic). */
 export const C_ICMP_MTU_FLOOR: i32 = 77;
 
-// ---- appended later: IPsec without ports, FTP ALG (ftp.ts); drops D3_FIRST .. D3_END - 1 ----
+// ---- appended later (FTP ALG, IPsec, PPTP, DNS proxy, NAT shares, inbound ports, state image, provisioning): drops D3_FIRST .. D3_END - 1, then statistics ----
 export const D3_FIRST: i32 = 78;
 /** Plain IPsec ESP (protocol 50): no port to share an address by (NAT-T, UDP 4500, is the way). */
 export const D_IPV4_ESP: i32 = 78;
@@ -151,20 +151,34 @@ export const D_IPV4_ESP: i32 = 78;
 export const D_IPV4_AH: i32 = 79;
 /** An FTP command or reply the ALG rewrote that would no longer fit the slot, the tunnel MTU or the MSS. */
 export const D_FTP_ALG_NO_ROOM: i32 = 80;
-export const D3_END: i32 = 81;
+/** GRE that is not version 1 (or too short to say): GRE version 0 has no call ID to translate or route by. */
+export const D_PPTP_GRE_VERSION: i32 = 81;
+/** GRE version 1 whose header is not PPTP's (K clear, C/R/s/Recur set, not PPP, truncated). */
+export const D_PPTP_GRE_BAD_HEADER: i32 = 82;
+/** CE: PPTP GRE that belongs to no call the control-connection ALG saw (either direction). */
+export const D_PPTP_NO_CALL: i32 = 83;
+/** CE: an Outgoing-Call-Request / Incoming-Call-Reply dropped because every call record is live. */
+export const D_PPTP_CALL_TABLE_FULL: i32 = 84;
+export const D3_END: i32 = 85;
 /** FTP PORT / EPRT commands and 227 replies rewritten to our address and a port of the set (statistic). */
-export const C_FTP_ALG_REWRITTEN: i32 = 81;
+export const C_FTP_ALG_REWRITTEN: i32 = 85;
 /** An FTP PORT / EPRT / 227 line not ended in its segment: passed unchanged, not guessed (statistic). */
-export const C_FTP_ALG_SPLIT: i32 = 82;
+export const C_FTP_ALG_SPLIT: i32 = 86;
 /** A malformed PORT / EPRT / 227 line (or EPRT of another family): passed unchanged (statistic). */
-export const C_FTP_ALG_MALFORMED: i32 = 83;
+export const C_FTP_ALG_MALFORMED: i32 = 87;
 /** A PORT / EPRT / 227 naming another address than its sender's: passed unchanged (statistic). */
-export const C_FTP_ALG_OTHER_ADDRESS: i32 = 84;
+export const C_FTP_ALG_OTHER_ADDRESS: i32 = 88;
 /** A PORT / EPRT / 227 whose data connection got no mapping (set exhausted, table full): passed unchanged. */
-export const C_FTP_ALG_NO_MAPPING: i32 = 85;
+export const C_FTP_ALG_NO_MAPPING: i32 = 89;
 /** A rewrite that changes the length with no free ALG context for its session: passed unchanged. */
-export const C_FTP_ALG_TABLE_FULL: i32 = 86;
-export const COUNTER_COUNT: i32 = 87;
+export const C_FTP_ALG_TABLE_FULL: i32 = 90;
+/** CE: calls the ALG opened (statistic). */
+export const C_PPTP_CALLS: i32 = 91;
+/** CE: a PPTP control message cut by the end of its TCP segment, not rewritten (statistic; the call fails). */
+export const C_PPTP_CONTROL_SPLIT: i32 = 92;
+/** CE: TCP 1723 payload that is not a PPTP control message, not parsed further (statistic). */
+export const C_PPTP_CONTROL_MALFORMED: i32 = 93;
+export const COUNTER_COUNT: i32 = 94;
 
 const NAMES: StaticArray<string> = [
   "in-ipv4", "in-ipv6",
@@ -196,9 +210,11 @@ const NAMES: StaticArray<string> = [
   "drop-icmpv6-untrusted-source", "drop-icmpv6-quote-not-ours", "drop-icmpv6-quote-endpoint",
   "drop-icmpv6-rate-limited",
   "icmp-mtu-floor",
-  "drop-ipv4-esp", "drop-ipv4-ah", "drop-ftp-alg-no-room",
+  "drop-ipv4-esp", "drop-ipv4-ah", "drop-ftp-alg-no-room", "drop-pptp-gre-version",
+  "drop-pptp-gre-bad-header", "drop-pptp-no-call", "drop-pptp-call-table-full",
   "ftp-alg-rewritten", "ftp-alg-split-command", "ftp-alg-malformed", "ftp-alg-other-address",
-  "ftp-alg-no-mapping", "ftp-alg-table-full",
+  "ftp-alg-no-mapping", "ftp-alg-table-full", "pptp-calls", "pptp-control-split",
+  "pptp-control-malformed",
 ];
 
 const COUNTERS: usize = memory.data(COUNTER_COUNT * 16, 16);

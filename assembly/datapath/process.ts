@@ -20,6 +20,7 @@ import { ceFromLan, ceFromWan } from "./ce";
 import { flushLater, setNow, fragmentIdSeed, pktPtr, pktLen, HELD } from "./stage";
 import { brFromIPv4, brFromIPv6 } from "./br";
 import { frag4Reset, frag4Expire, expiredBytes } from "./frag4";
+import { pptpReset } from "../nat/pptp";
 import { reasm6Reset, reasm6Expire } from "./reasm6";
 import { pmtuReset } from "./pmtu";
 import {
@@ -95,6 +96,7 @@ export function init(slots: i32, sessions: i32, seed: u32): i32 {
   frag4Reset();
   reasm6Reset();
   ftpReset();
+  pptpReset(); // PPTP calls (nat/pptp.ts)
   countersReset();
   provisionHoldLive(false);
   clockSet = false;
@@ -128,6 +130,7 @@ export function start(keepSessions: i32): i32 {
   provisionHoldLive(true);
   pmtuReset(settings.tunnelMtu);
   if (!keep) { natReset(); frag4Reset(); reasm6Reset(); ftpReset(); }
+  if (!keep) { natReset(); frag4Reset(); reasm6Reset(); pptpReset(); }
   if (mode == MODE_CE) {
     natSetPortSet(cePortSet.offset, cePortSet.psidLength, cePortSet.psid, keep);
     natSetTimeouts(settings.udpTimeout, settings.dnsTimeout, settings.tcpEstablishedTimeout,

@@ -22,6 +22,7 @@ export const usage = `usage:
             [--tcp-transitory-timeout <s>] [--icmp-timeout <s>]
             [--max-sessions-per-host <n>] [--max-sessions-per-mapping <n>]
             [--inner-fragmentation on|off]
+            [--pptp on|off] [--br-pptp on|off]
 
 With no configuration flags: the built-in default, the JANOG interop rule
 2403:9200::/32 -> 203.86.225.0/28, 16 EA bits, PSID offset 4,

@@ -15,6 +15,8 @@ export const usage = `usage:
           [--prefix <end-user-ipv6-prefix>/<len>] [--legacy-iid]
           [--max-sessions-per-host <n>] [--max-sessions-per-mapping <n>]
           [--inner-fragmentation on|off] [--ftp-alg on|off] [--ftp-port <n>]
+          [--inner-fragmentation on|off]
+          [--pptp on|off] [--br-pptp on|off]
           [--tun <name>] [--routes] [--control <path>]
 
 Creates the TUN <name> (default mape0; a persistent one of that name is

@@ -29,6 +29,7 @@ import {
   icmp6ParamProblem, icmp6TimeExceeded, ip6, ipip6, ipv4, ipv6, pattern,
   tcp4, udp4, PROTO_ICMPV6, type Ipv4Header, type UdpFields, type TcpFields,
 } from "../host/packets.js";
+import { gre4, pptpControl, PPTP, PPTP_PORT } from "../host/pptp_packets.js";
 
 export interface Step {
   /** Seconds from the case's start; default: 1 ms after the previous step. */
@@ -1197,6 +1198,67 @@ function ftpActive(): E2ECase {
     counters: {
       "in-ipv4": 3, "in-ipv6": 3, "forwarded-to-ipv6": 3, "forwarded-to-ipv4": 3, "out-ipv6": 3, "out-ipv4": 3,
       "ftp-alg-rewritten": 1,
+// ── PPTP (RFC 2637) through a shared address (datapath/pptp.ts, br.ts) ──
+//
+// The CE's ALG rewrites the LAN client's Call ID on the TCP 1723 control
+// connection to the connection's external port (one of the port set), and
+// the server's replies back; GRE (version 1) is translated by call ID. Our
+// BR (brPptp) routes inbound GRE by that call ID as by a destination port.
+// Expected bytes come from the independent encoder tests/host/pptp_packets.ts.
+
+type Tcp4 = Ipv4Header & TcpFields;
+
+/** A TCP 1723 segment carrying PPTP control messages (PSH+ACK). */
+function pptpSeg(f: Omit<Tcp4, "payload" | "flags">, ...msgs: Uint8Array[]): Tcp4 {
+  return { ...f, flags: "PA", payload: concat(...msgs) };
+}
+
+/** The control connection's handshake of a LAN host from `port` to REMOTE:1723, both ways through the CE. */
+function pptpHandshake(host: string, port: number, seq: number): Step[] {
+  const syn: Tcp4 = { src: host, dst: REMOTE, srcPort: port, dstPort: PPTP_PORT, seq, flags: "S", ttl: 64, id: 0x31 };
+  const synAck: Tcp4 = { src: REMOTE, dst: JANOG.ce4, srcPort: PPTP_PORT, dstPort: port, seq: 9000, ack: seq + 1, flags: "SA", ttl: 50, id: 0x41 };
+  return [
+    { note: `${host} SYN to 1723`, send: tcp4(syn), expect: [encap(JANOG, tcp4({ ...syn, src: JANOG.ce4, ttl: 63 }))] },
+    { note: `SYN-ACK to ${host}`, send: fromBr(JANOG, tcp4(synAck)), expect: [tcp4({ ...synAck, dst: host, ttl: 49 })] },
+  ];
+}
+
+function pptpCall(): E2ECase {
+  const CLIENT_CALL = 0x0001;
+  const SERVER_CALL = 0x4000;
+  const out = (seq: number, ...m: Uint8Array[]) => pptpSeg({ src: LAN, dst: REMOTE, srcPort: P2, dstPort: PPTP_PORT, seq, ack: 9001, ttl: 64, id: 0x32 }, ...m);
+  const inn = (seq: number, ...m: Uint8Array[]) => pptpSeg({ src: REMOTE, dst: JANOG.ce4, srcPort: PPTP_PORT, dstPort: P2, seq, ack: 2001, ttl: 50, id: 0x42 }, ...m);
+  const sccrq = out(1001, pptpControl(PPTP.START_CONTROL_REQUEST));
+  const sccrp = inn(9001, pptpControl(PPTP.START_CONTROL_REPLY));
+  const ocrq = (id: number) => out(1157, pptpControl(PPTP.OUTGOING_CALL_REQUEST, { 12: id, 14: 7 }));
+  const ocrp = (peer: number) => inn(9157, pptpControl(PPTP.OUTGOING_CALL_REPLY, { 12: SERVER_CALL, 14: peer }));
+  const ccrq = (id: number) => out(1325, pptpControl(PPTP.CALL_CLEAR_REQUEST, { 12: id }));
+  const cdn = (id: number) => inn(9189, pptpControl(PPTP.CALL_DISCONNECT_NOTIFY, { 12: id }));
+  const greOut = { src: LAN, dst: REMOTE, ttl: 64, id: 0x51, callId: SERVER_CALL, seq: 1 };
+  const greIn = { src: REMOTE, dst: JANOG.ce4, ttl: 50, id: 0x61, callId: P2, seq: 1, ack: 1 };
+  return {
+    name: "pptp-call-out-in",
+    description: "PPTP through the CE's ALG: the control connection (TCP 1723) passes Start-Control-Connection untouched; the Outgoing-Call-Request's Call ID 1 becomes the connection's external port 8756 (in the port set, as Linux's nf_nat_pptp uses the NATed port) and the Outgoing-Call-Reply's Peer's Call ID 8756 becomes 1 again, TCP checksums updated; GRE from the client (the server's call ID 0x4000) leaves from 203.86.225.1, GRE to call ID 8756 reaches the client with call ID 1. Refused: GRE to a call ID of the set with no call and to one outside the set, GRE from the client with an unknown server call ID, GRE version 0, and GRE after the Call-Disconnect-Notify ended the call.",
+    config: JANOG.config,
+    steps: [
+      ...pptpHandshake(LAN, P2, 1000),
+      { note: "Start-Control-Connection-Request", send: tcp4(sccrq), expect: [encap(JANOG, tcp4({ ...sccrq, src: JANOG.ce4, ttl: 63 }))] },
+      { note: "Start-Control-Connection-Reply", send: fromBr(JANOG, tcp4(sccrp)), expect: [tcp4({ ...sccrp, dst: LAN, ttl: 49 })] },
+      { note: "Outgoing-Call-Request, Call ID 1", send: tcp4(ocrq(CLIENT_CALL)), expect: [encap(JANOG, tcp4({ ...ocrq(P2), src: JANOG.ce4, ttl: 63 }))] },
+      { note: "Outgoing-Call-Reply, Peer's Call ID 8756", send: fromBr(JANOG, tcp4(ocrp(P2))), expect: [tcp4({ ...ocrp(CLIENT_CALL), dst: LAN, ttl: 49 })] },
+      { note: "GRE client → server (call 0x4000)", send: gre4(greOut), expect: [encap(JANOG, gre4({ ...greOut, src: JANOG.ce4, ttl: 63 }))] },
+      { note: "GRE server → call 8756", send: fromBr(JANOG, gre4(greIn)), expect: [gre4({ ...greIn, dst: LAN, callId: CLIENT_CALL, ttl: 49 })] },
+      { note: "GRE to call 4660 (ours, no call)", send: fromBr(JANOG, gre4({ ...greIn, callId: P1 })), expect: [] },
+      { note: "GRE to call 256 (outside the set)", send: fromBr(JANOG, gre4({ ...greIn, callId: 0x100 })), expect: [] },
+      { note: "GRE client → unknown server call 0x4001", send: gre4({ ...greOut, callId: 0x4001 }), expect: [] },
+      { note: "GRE version 0 from the client", send: gre4({ ...greOut, version: 0 }), expect: [] },
+      { note: "Call-Clear-Request, Call ID 1", send: tcp4(ccrq(CLIENT_CALL)), expect: [encap(JANOG, tcp4({ ...ccrq(P2), src: JANOG.ce4, ttl: 63 }))] },
+      { note: "Call-Disconnect-Notify, Call ID 8756", send: fromBr(JANOG, tcp4(cdn(P2))), expect: [tcp4({ ...cdn(CLIENT_CALL), dst: LAN, ttl: 49 })] },
+      { note: "GRE to call 8756 after the disconnect", send: fromBr(JANOG, gre4(greIn)), expect: [] },
+    ],
+    counters: {
+      "in-ipv4": 7, "in-ipv6": 8, "forwarded-to-ipv6": 5, "forwarded-to-ipv4": 5, "out-ipv6": 5, "out-ipv4": 5,
+      "pptp-calls": 1, "drop-pptp-no-call": 3, "drop-security-port": 1, "drop-pptp-gre-version": 1,
     },
   };
 }
@@ -1246,6 +1308,95 @@ function natT(): E2ECase {
       { at: 46, note: "ESP in UDP from the far end", send: fromBr(JANOG, espIn.wan), expect: [espIn.lan] },
     ],
     counters: { "in-ipv4": 3, "in-ipv6": 2, "forwarded-to-ipv6": 3, "forwarded-to-ipv4": 2, "out-ipv6": 3, "out-ipv4": 2 },
+function pptpTwoClients(): E2ECase {
+  // Both clients pick Call ID 1 toward the same server: the ALG gives them
+  // their connections' external ports 4660 and 8756, so the server (and the
+  // BR) can tell their GRE apart.
+  const seg = (host: string, port: number, id: number) =>
+    pptpSeg({ src: host, dst: REMOTE, srcPort: port, dstPort: PPTP_PORT, seq: 1001, ack: 9001, ttl: 64, id: 0x33 },
+      pptpControl(PPTP.OUTGOING_CALL_REQUEST, { 12: id, 14: 9 }));
+  const reply = (port: number, serverCall: number, peer: number) =>
+    pptpSeg({ src: REMOTE, dst: JANOG.ce4, srcPort: PPTP_PORT, dstPort: port, seq: 9001, ack: 1169, ttl: 50, id: 0x43 },
+      pptpControl(PPTP.OUTGOING_CALL_REPLY, { 12: serverCall, 14: peer }));
+  const greIn = (callId: number) => ({ src: REMOTE, dst: JANOG.ce4, ttl: 50, id: 0x62, callId, seq: 5 });
+  const greOutB = { src: LAN_B, dst: REMOTE, ttl: 64, id: 0x52, callId: 0x5001, seq: 3 };
+  return {
+    name: "pptp-two-clients",
+    description: "Two LAN clients both use PPTP Call ID 1 to one server: their calls become 4660 and 8756 (their control connections' external ports), the server's replies go back to each with Call ID 1, and GRE to 8756 reaches 192.168.1.11, GRE to 4660 192.168.1.10, each with call ID 1; client B's GRE to its server call 0x5001 leaves.",
+    config: JANOG.config,
+    steps: [
+      ...pptpHandshake(LAN, P1, 1000),
+      ...pptpHandshake(LAN_B, P2, 1000),
+      { note: "A: Outgoing-Call-Request, Call ID 1", send: tcp4(seg(LAN, P1, 1)), expect: [encap(JANOG, tcp4({ ...seg(LAN, P1, P1), src: JANOG.ce4, ttl: 63 }))] },
+      { note: "B: Outgoing-Call-Request, Call ID 1", send: tcp4(seg(LAN_B, P2, 1)), expect: [encap(JANOG, tcp4({ ...seg(LAN_B, P2, P2), src: JANOG.ce4, ttl: 63 }))] },
+      { note: "reply to A (server call 0x5000)", send: fromBr(JANOG, tcp4(reply(P1, 0x5000, P1))), expect: [tcp4({ ...reply(P1, 0x5000, 1), dst: LAN, ttl: 49 })] },
+      { note: "reply to B (server call 0x5001)", send: fromBr(JANOG, tcp4(reply(P2, 0x5001, P2))), expect: [tcp4({ ...reply(P2, 0x5001, 1), dst: LAN_B, ttl: 49 })] },
+      { note: "GRE to call 8756 → B", send: fromBr(JANOG, gre4(greIn(P2))), expect: [gre4({ ...greIn(P2), dst: LAN_B, callId: 1, ttl: 49 })] },
+      { note: "GRE to call 4660 → A", send: fromBr(JANOG, gre4(greIn(P1))), expect: [gre4({ ...greIn(P1), dst: LAN, callId: 1, ttl: 49 })] },
+      { note: "GRE from B to server call 0x5001", send: gre4(greOutB), expect: [encap(JANOG, gre4({ ...greOutB, src: JANOG.ce4, ttl: 63 }))] },
+    ],
+    counters: {
+      "in-ipv4": 5, "in-ipv6": 6, "forwarded-to-ipv6": 5, "forwarded-to-ipv4": 6, "out-ipv6": 5, "out-ipv4": 6,
+      "pptp-calls": 2,
+    },
+  };
+}
+
+function pptpOff(): E2ECase {
+  const ocrq = pptpSeg({ src: LAN, dst: REMOTE, srcPort: P2, dstPort: PPTP_PORT, seq: 1001, ack: 9001, ttl: 64, id: 0x34 },
+    pptpControl(PPTP.OUTGOING_CALL_REQUEST, { 12: 1, 14: 7 }));
+  const greOut = { src: LAN, dst: REMOTE, ttl: 64, id: 0x53, callId: 0x4000 };
+  const greIn = { src: REMOTE, dst: JANOG.ce4, ttl: 50, id: 0x63, callId: P2 };
+  return {
+    name: "pptp-off",
+    description: "pptp false: TCP 1723 is plain TCP (the Outgoing-Call-Request keeps Call ID 1) and GRE, which has no port, is refused both ways as an unsupported protocol.",
+    config: { ...JANOG.config, pptp: false },
+    steps: [
+      ...pptpHandshake(LAN, P2, 1000),
+      { note: "Outgoing-Call-Request, Call ID 1 (untouched)", send: tcp4(ocrq), expect: [encap(JANOG, tcp4({ ...ocrq, src: JANOG.ce4, ttl: 63 }))] },
+      { note: "GRE from the client", send: gre4(greOut), expect: [] },
+      { note: "GRE to the CE", send: fromBr(JANOG, gre4(greIn)), expect: [] },
+    ],
+    counters: {
+      "in-ipv4": 3, "in-ipv6": 2, "forwarded-to-ipv6": 2, "forwarded-to-ipv4": 1, "out-ipv6": 2, "out-ipv4": 1,
+      "drop-ipv4-unsupported-protocol": 2,
+    },
+  };
+}
+
+function brPptp(on: boolean): E2ECase {
+  const down = { src: REMOTE, dst: JANOG.ce4, ttl: 50, id: 0x64, callId: P1, seq: 2 };
+  const up = { src: JANOG.ce4, dst: REMOTE, ttl: 63, id: 0x54, callId: 0x4000, seq: 2 };
+  const spoof6 = "2403:9200:5123::cb56:e101:123";
+  if (!on) {
+    return {
+      name: "br-pptp-off",
+      description: "BR without brPptp (an RFC 7597 BR routes by ports only): GRE toward the shared address 203.86.225.1 and GRE from its CE are refused as an unsupported protocol — PPTP does not cross such a BR.",
+      config: JANOG_BR,
+      mode: "br",
+      steps: [
+        { note: "GRE to 203.86.225.1, call 4660", send: gre4(down), expect: [] },
+        { note: "GRE from the CE", send: encap(JANOG, gre4(up)), expect: [] },
+      ],
+      counters: { "in-ipv4": 1, "in-ipv6": 1, "drop-ipv4-unsupported-protocol": 2 },
+    };
+  }
+  return {
+    name: "br-pptp-gre",
+    description: "BR with brPptp: GRE version 1 to 203.86.225.1 with call ID 4660 goes to the CE whose PSID owns port 4660 (PSID 0x234), as a destination port would; GRE from that CE (call ID 0x4000, the server's, in no port set) passes the address-only source check and leaves; the same GRE from the MAP address of PSID 0x123 claims an address that CE does not hold (drop-security-ipv6-src); call ID 256 is in no CE's set (drop-br-port-outside); GRE version 0 has no call ID (drop-pptp-gre-version).",
+    config: { ...JANOG_BR, brPptp: true },
+    mode: "br",
+    steps: [
+      { note: "GRE to 203.86.225.1, call 4660", send: gre4(down), expect: [brToCe(gre4({ ...down, ttl: 49 }))] },
+      { note: "GRE from the CE to the server", send: encap(JANOG, gre4(up)), expect: [gre4({ ...up, ttl: 62 })] },
+      { note: "GRE from the MAP address of PSID 0x123", send: ipip6({ src: spoof6, dst: JANOG.br, hopLimit: 64, trafficClass: 0, inner: gre4(up) }), expect: [] },
+      { note: "GRE to call 256", send: gre4({ ...down, callId: 0x100 }), expect: [] },
+      { note: "GRE version 0", send: gre4({ ...down, version: 0 }), expect: [] },
+    ],
+    counters: {
+      "in-ipv4": 3, "in-ipv6": 2, "forwarded-to-ipv6": 1, "forwarded-to-ipv4": 1, "out-ipv6": 1, "out-ipv4": 1,
+      "drop-security-ipv6-src": 1, "drop-br-port-outside": 1, "drop-pptp-gre-version": 1,
+    },
   };
 }
 
@@ -1315,5 +1466,6 @@ export function allCases(): E2ECase[] {
     ftpActive(),
     ipsecNoPort(),
     natT(),
+    pptpCall(), pptpTwoClients(), pptpOff(), brPptp(true), brPptp(false),
   ];
 }
