@@ -142,7 +142,14 @@ export const D_ICMPV6_RATE_LIMITED: i32 = 76;
 export const D2_END: i32 = 77;
 /** Relayed Fragmentation Needed messages whose next-hop MTU was raised to the floor (statistic). */
 export const C_ICMP_MTU_FLOOR: i32 = 77;
-export const COUNTER_COUNT: i32 = 78;
+// ---- appended later: PCP / NAT-PMP server (nat/pcp.ts; requests, not packets of the data path) ----
+/** PCP and NAT-PMP requests answered (statistic). */
+export const C_PCP_REQUESTS: i32 = 78;
+/** Of those, answered with an error result (statistic). */
+export const C_PCP_ERRORS: i32 = 79;
+/** PCP / NAT-PMP messages dropped unanswered: shorter than 2 bytes, a response (R bit), a NAT-PMP mapping request cut short. */
+export const D_PCP_MALFORMED: i32 = 80;
+export const COUNTER_COUNT: i32 = 81;
 
 const NAMES: StaticArray<string> = [
   "in-ipv4", "in-ipv6",
@@ -174,6 +181,7 @@ const NAMES: StaticArray<string> = [
   "drop-icmpv6-untrusted-source", "drop-icmpv6-quote-not-ours", "drop-icmpv6-quote-endpoint",
   "drop-icmpv6-rate-limited",
   "icmp-mtu-floor",
+  "pcp-requests", "pcp-errors", "drop-pcp-malformed",
 ];
 
 const COUNTERS: usize = memory.data(COUNTER_COUNT * 16, 16);
