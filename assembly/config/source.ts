@@ -14,6 +14,7 @@
 //   --tunnel-mtu, --hop-limit, --filtering, --mss-clamp, --tc-from-tos, --inner-fragmentation,
 //   --udp-timeout, --dns-timeout, --tcp-established-timeout,
 //   --tcp-transitory-timeout, --icmp-timeout  local settings; override the source's
+//   --forward <tcp|udp>:<ext>=<ipv4>[:<port>]  a static forward (repeatable; forward.ts)
 //   --rules <file> [--rules-format hb46pp|v6plus|ocn]
 //                                             an HB46PP, v6plus or OCN rule answer (rules.ts)
 //
@@ -40,6 +41,7 @@ import { modelReset, names, nameBegin, nameEnd, nameLit, NAME_NONE, failAt, fail
 import { encodeReset, encodeModel, setBinary, wBytes, span, optionBegin, writeIaPrefix, writeLocal,
   finish, moduleMessage, OPTION_S46_RULE, OPTION_S46_BR, OPTION_S46_DMR, OPTION_S46_V4V6BIND } from "./encode";
 import { parseJsonConfig } from "./jsonconfig";
+import { forwardText } from "./forward";
 import { looksLikeRuleString, parseRuleStringSource, parseUciSource, uciTunlinkReset } from "./openwrt";
 import { encodedLength } from "./encode";
 import { configBufferPtr } from "../map/provision";
@@ -96,7 +98,8 @@ const F_MAX_SESSIONS_PER_MAPPING = 19;
 const F_INNER_FRAGMENTATION = 20;
 const F_RULES = 21;
 const F_RULES_FORMAT = 22;
-const F_COUNT = 23;
+const F_FORWARD = 23;
+const F_COUNT = 24;
 
 function flagName(f: i32): string {
   switch (f) {
@@ -123,6 +126,7 @@ function flagName(f: i32): string {
     case F_INNER_FRAGMENTATION: return "--inner-fragmentation";
     case F_RULES: return "--rules";
     case F_RULES_FORMAT: return "--rules-format";
+    case F_FORWARD: return "--forward";
   }
   return "";
 }
@@ -141,6 +145,10 @@ const flagValLen: usize = memory.data(F_COUNT * 4, 8);
 const flagArg: usize = memory.data(F_COUNT * 4, 8);
 const brVal: usize = memory.data(BR_FLAG_MAX * 4, 8);
 const brValLen: usize = memory.data(BR_FLAG_MAX * 4, 8);
+// --forward: a list too (config/forward.ts).
+const FORWARD_FLAG_MAX: i32 = 64;
+const fwdVal: usize = memory.data(FORWARD_FLAG_MAX * 4, 8);
+const fwdValLen: usize = memory.data(FORWARD_FLAG_MAX * 4, 8);
 let legacy = false;
 
 function given(f: i32): bool { return load<i32>(flagCount + <usize>(f * 4)) > 0; }
@@ -251,6 +259,13 @@ function collect(): i32 {
       }
       store<i32>(brVal + <usize>(c * 4), <i32>vp);
       store<i32>(brValLen + <usize>(c * 4), vn);
+    } else if (f == F_FORWARD) {
+      if (c >= FORWARD_FLAG_MAX) {
+        failLit("--forward").str("given more than ").i32(FORWARD_FLAG_MAX).str(" times");
+        return -1;
+      }
+      store<i32>(fwdVal + <usize>(c * 4), <i32>vp);
+      store<i32>(fwdValLen + <usize>(c * 4), vn);
     } else if (c > 0) {
       failLit(flagName(f)).str("given more than once");
       return -1;
@@ -521,6 +536,12 @@ function localFlags(): i32 {
   if (given(F_ICMP_TIMEOUT) && localNumber(F_ICMP_TIMEOUT, LOCAL_ICMP_TIMEOUT, 4294967295, "60 to 86400 (seconds)") < 0) return -1;
   if (given(F_MAX_SESSIONS_PER_HOST) && sessionLimit(F_MAX_SESSIONS_PER_HOST, LOCAL_MAX_SESSIONS_PER_HOST) < 0) return -1;
   if (given(F_MAX_SESSIONS_PER_MAPPING) && sessionLimit(F_MAX_SESSIONS_PER_MAPPING, LOCAL_MAX_SESSIONS_PER_MAPPING) < 0) return -1;
+  // `--forward <tcp|udp>:<ext>=<ipv4>[:<port>]`, repeatable: added to the source's forwards.
+  const nf = load<i32>(flagCount + <usize>(F_FORWARD * 4));
+  for (let i = 0; i < nf; i++) {
+    if (forwardText(<usize>load<i32>(fwdVal + <usize>(i * 4)), load<i32>(fwdValLen + <usize>(i * 4)),
+      flagNameId(F_FORWARD)) < 0) return -1;
+  }
   return 0;
 }
 

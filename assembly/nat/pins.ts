@@ -93,6 +93,7 @@ let setK = -1;
 let setPsid = -1;
 let epochStartMs: u64 = 0;
 let epochStarted = false;
+let epochPending = false; // start() ran before the clock's first reading: the next pinsExpire sets it
 
 @inline function fw(base: usize, i: i32): usize { return base + <usize>i * F_SIZE; }
 @inline function pin(i: i32): usize { return pins + <usize>i * P_SIZE; }
@@ -147,6 +148,9 @@ export function forwardOutsideSet(a: i32, k: i32, psid: i32): i32 {
   }
   return -1;
 }
+
+/** The port set forwardOutsideSet checked against (the error names its ranges). */
+export function forwardCheckSet(): PortSet { return checkSet; }
 
 /** Configuration offset / external port of staged forward i (for the error). */
 export function forwardStagedOffset(i: i32): i32 { return <i32>load<u16>(fw(fwdStaging, i), F_OFFSET); }
@@ -264,6 +268,7 @@ export function pinsForget(): void {
   nActive = 0;
   haveSet = false;
   epochStarted = false;
+  epochPending = false;
   nextExpiry = 0xffffffffffffffff;
 }
 
@@ -272,6 +277,7 @@ export function pinsForget(): void {
  * path calls it once per batch; O(1) until the earliest lifetime ends).
  */
 export function pinsExpire(now: u64): void {
+  if (epochPending) { epochPending = false; epochStartMs = now; }
   if (now < nextExpiry) return;
   let next: u64 = 0xffffffffffffffff;
   for (let i = pinCount - 1; i >= 0; i--) {
@@ -285,7 +291,7 @@ export function pinsExpire(now: u64): void {
 
 /** Seconds since the epoch started (RFC 6887 §8.5, RFC 6886 §3.6). */
 export function pinsEpoch(now: u64): u32 {
-  if (!epochStarted) return 0;
+  if (!epochStarted || epochPending || now < epochStartMs) return 0;
   return <u32>((now - epochStartMs) / 1000);
 }
 
@@ -300,7 +306,11 @@ export function pinsStart(addr: u32, a: i32, k: i32, psid: i32, now: u64): i32 {
   const changed = !haveSet || addr != setAddr || a != setA || k != setK || psid != setPsid;
   haveSet = true;
   setAddr = addr; setA = a; setK = k; setPsid = psid;
-  if (changed || !epochStarted) { epochStartMs = now; epochStarted = true; }
+  if (changed || !epochStarted) {
+    epochStartMs = now;
+    epochStarted = true;
+    epochPending = now == 0; // no process() yet: the module clock has not been read
+  }
   // Old static pins, and (new set) every dynamic one, go.
   for (let i = pinCount - 1; i >= 0; i--) {
     if (changed || pinKind(i) == PIN_STATIC) pinRemove(i, changed);
