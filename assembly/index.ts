@@ -6,3 +6,5 @@ export * from "./config/api";
 export * from "./datapath/process";
 export * from "./component";
 export * from "./config/rules_api";
+// Inbound ports: the PCP / NAT-PMP server and the mapping list (docs/abi.md, "Inbound ports").
+export { pcpBufferPtr, pcpBufferSize, pcpRequest, inboundJson } from "./nat/pcp";

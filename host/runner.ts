@@ -27,6 +27,7 @@ import { formatIPv6 } from "./ip.js";
 import { readConfigSource, type ConfigSource } from "./config/source.js";
 import type { Mode } from "./config/source.js";
 import { ControlServer, controlPath } from "./control.js";
+import { PcpServer, hasPcp, inboundPorts, type PcpExports } from "./pcp.js";
 import { formatCounters } from "./commands/stats.js";
 import { UsageError } from "./commands/usage.js";
 import { takeAutoFlags, autoProvisioner } from "./provision/auto.js";
@@ -426,6 +427,8 @@ interface Parsed {
   tun: string;
   routes: boolean;
   control?: string;
+  /** `--pcp <lan-ipv4>`: serve PCP / NAT-PMP on that address, UDP 5351 (host/pcp.ts). */
+  pcp?: string;
 }
 
 function parseRest(mode: string, rest: string[]): Parsed {
@@ -444,6 +447,10 @@ function parseRest(mode: string, rest: string[]): Parsed {
       if (!/^[A-Za-z0-9_.:-]{1,15}$/.test(p.tun)) throw new UsageError(`--tun: '${p.tun}' is not an interface name (1 to 15 letters, digits, . _ - :)`);
     } else if (flag === "--routes" && eq < 0) p.routes = true;
     else if (flag === "--control") p.control = value();
+    else if (flag === "--pcp" && mode === "ce") {
+      p.pcp = value();
+      if (!/^(25[0-5]|2[0-4]\d|1?\d?\d)(\.(25[0-5]|2[0-4]\d|1?\d?\d)){3}$/.test(p.pcp)) throw new UsageError(`--pcp: '${p.pcp}' is not an IPv4 address (the CE's LAN address)`);
+    }
     else throw new UsageError(`${mode}: unknown argument '${a}' (see 'mape ${mode} --help')`);
   }
   return p;
@@ -619,6 +626,7 @@ export async function serve(opts: ServeOptions): Promise<number> {
   }
   const added: TunRoute[] = [];
   let control: ControlServer | undefined;
+  let pcp: PcpServer | undefined;
   let runner: Runner | undefined;
   const handlers: [NodeJS.Signals, () => void][] = [];
   const cleanup = (): void => {
@@ -627,6 +635,7 @@ export async function serve(opts: ServeOptions): Promise<number> {
     handlers.length = 0;
     runner?.stop();
     control?.close();
+    pcp?.close();
     for (const r of added.splice(0).reverse()) {
       try {
         ip(null, ...routeArgs(r, tunName).map((a) => (a === "add" ? "del" : a)));
@@ -688,8 +697,13 @@ export async function serve(opts: ServeOptions): Promise<number> {
       extra: () => ({
         configuration: rulesDiagnostics(current, currentAt),
         ...(provisioner ? { provisioning: provisioner.snapshot() } : {}),
+        ...(mode === "ce" && hasPcp(dp.exports) ? { inbound: inboundPorts(dp.exports) } : {}),
       }),
     });
+    if (parsed.pcp !== undefined) {
+      pcp = await PcpServer.open(parsed.pcp, dp.exports as unknown as PcpExports, () => runner!.tick());
+      say(`PCP / NAT-PMP on ${parsed.pcp} port 5351`);
+    }
 
     /**
      * Installs a new configuration: with the same BMR (CE) or rules (BR)

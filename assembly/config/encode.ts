@@ -24,6 +24,10 @@ import { NAME_NONE, failAt, failLit, errorText, errorFieldLength, nameStart, nam
   mHasDmr, mDmr, mDmrLen, mDmrName, mHasPrefix, mPrefix, mPrefixLen, mPrefixName,
   LOCAL_CODES, localIsGiven, localValueOf, localNameOf, missRules, missBr, missDmr, missPrefix,
   TYPE_MAPT } from "./model";
+import { forwardModelCount, forwardModelProto, forwardModelExt, forwardModelAddr, forwardModelPort,
+  forwardModelName } from "./forward";
+import { LOCAL_FORWARD, forwardCheckSet } from "../nat/pins";
+import { portSetRangeCount, portSetRangeFirst, portSetRangeLast } from "../map/portset";
 
 export const OPTION_IAPREFIX: i32 = 26;
 export const OPTION_S46_RULE: i32 = 89;
@@ -175,6 +179,7 @@ export function writeIaPrefix(p: usize, len: i32, name: i32): void {
 export function writeLocal(): bool {
   let any = false;
   for (let c = 1; c < LOCAL_CODES; c++) if (localIsGiven(c)) any = true;
+  if (forwardModelCount() > 0) any = true;
   if (!any) return true;
   const o = optionBegin(OPTION_MAPE_LOCAL);
   for (let c = 1; c < LOCAL_CODES; c++) {
@@ -191,6 +196,16 @@ export function writeLocal(): bool {
     if (width == 1) w8(<i32>v, name);
     else if (width == 2) w16(<i32>v, name);
     else w32(v, name);
+    if (!optionEnd(s, name)) return false;
+  }
+  // Static forwards: one FORWARD sub-option each (nat/pins.ts draws the value).
+  for (let i = 0; i < forwardModelCount(); i++) {
+    const name = forwardModelName(i);
+    const s = optionBegin(LOCAL_FORWARD);
+    w8(forwardModelProto(i), name);
+    w16(forwardModelExt(i), name);
+    w32(forwardModelAddr(i), name);
+    w16(forwardModelPort(i), name);
     if (!optionEnd(s, name)) return false;
   }
   return optionEnd(o, -1);
@@ -270,12 +285,28 @@ export function moduleMessage(o: Out, code: i32): void {
     case E.ERR_PREFIX_UNEXPECTED: { n = "PREFIX_UNEXPECTED"; m = "a BR has no end-user prefix (give none in BR mode)"; break; }
     case E.ERR_OPTION_DUPLICATE: { n = "OPTION_DUPLICATE"; m = "an option that may appear once appears again"; break; }
     case E.ERR_CONFIG_LENGTH: { n = "CONFIG_LENGTH"; m = "the configuration does not fit the module's buffer"; break; }
+    case E.ERR_FORWARD_PORT: { n = "FORWARD_PORT"; m = "the external port is not in this CE's port set"; break; }
     default: {
       o.str("configuration rejected with error code ").i32(code);
       return;
     }
   }
-  o.str(m).str(" (").str(n).str(")");
+  o.str(m);
+  if (code == E.ERR_FORWARD_PORT) {
+    // The set's ranges, as `mape calc` prints them.
+    const set = forwardCheckSet();
+    o.str(" (ports ");
+    const rc = portSetRangeCount(set);
+    for (let r = 0; r < rc; r++) {
+      if (r > 0) o.str(", ");
+      const a = portSetRangeFirst(set, r);
+      const b = portSetRangeLast(set, r);
+      o.i32(a);
+      if (b != a) o.byte(0x2d).i32(b);
+    }
+    o.str(")");
+  }
+  o.str(" (").str(n).str(")");
 }
 
 /** "S46_RULE (89)" for an option code. */

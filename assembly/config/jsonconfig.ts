@@ -15,6 +15,7 @@ import { names, nameBegin, nameEnd, nameLit, failAt, NAME_NONE, MRule, addRule, 
   nameWith, v6Ptr, addBr, setDmr, setPrefix, setLocal, setType, setMissing, mRuleCount, MODEL_RULES,
   MODEL_BRS, mBrCount, TYPE_MAPE, TYPE_MAPT, TYPE_LW } from "./model";
 import { moduleMessage } from "./encode";
+import { forwardText } from "./forward";
 import * as E from "../map/errors";
 import { LOCAL_LEGACY_IID, LOCAL_TUNNEL_MTU, LOCAL_HOP_LIMIT, LOCAL_FILTERING, LOCAL_MSS_CLAMP,
   LOCAL_TC_FROM_TOS, LOCAL_UDP_TIMEOUT, LOCAL_DNS_TIMEOUT, LOCAL_TCP_ESTABLISHED_TIMEOUT,
@@ -148,7 +149,7 @@ function seen(mask: u32, bit: i32, name: i32): i32 {
 const RULE_KEYS = "ipv6Prefix, ipv4Prefix, eaLength, psidOffset, psidLength, psid, forwarding";
 const BINDING_KEYS = "ipv4Address, ipv6Prefix, psidOffset, psidLength, psid";
 const TIMEOUT_KEYS = "udp, dns, tcpEstablished, tcpTransitory, icmp";
-const TOP_KEYS = "type, mode, rules, binding, br, dmr, endUserPrefix, legacyIid, tunnelMtu, hopLimit, filtering, mssClamp, trafficClassFromTos, timeouts, maxSessionsPerHost, maxSessionsPerMapping, innerFragmentation, pptp, brPptp";
+const TOP_KEYS = "type, mode, rules, binding, br, dmr, endUserPrefix, legacyIid, tunnelMtu, hopLimit, filtering, mssClamp, trafficClassFromTos, timeouts, maxSessionsPerHost, maxSessionsPerMapping, innerFragmentation, pptp, brPptp, forwards";
 
 /** A rule (isBinding false) or the lw4o6 binding, at the TOK_OBJECT just read. */
 function ruleObject(isBinding: bool): i32 {
@@ -357,6 +358,7 @@ export function parseJsonConfig(p: usize, n: i32, file: i32): i32 {
     else if (jsonStringIs("innerFragmentation")) bit = 18;
     else if (jsonStringIs("pptp")) bit = 30;   // PPTP ALG (CE), LOCAL PPTP
     else if (jsonStringIs("brPptp")) bit = 31; // PPTP GRE routing (BR), LOCAL BR_PPTP
+    else if (jsonStringIs("forwards")) bit = 19;
     else return unknownField(key, TOP_KEYS);
     if (seen(mask, bit, key) < 0) return -1;
     mask |= <u32>1 << <u32>bit;
@@ -444,6 +446,24 @@ export function parseJsonConfig(p: usize, n: i32, file: i32): i32 {
         break;
       }
       case 15: { e = timeouts(); break; }
+      case 19: {
+        // Static forwards: an array of "<tcp|udp>:<ext>=<ipv4>[:<port>]" (config/forward.ts).
+        if (jsonToken() != TOK_ARRAY) {
+          const o = failAt(key).str("must be an array of \"tcp|udp:<port>=<ipv4>[:<port>]\" strings, not ");
+          kind(o);
+          return -1;
+        }
+        while (true) {
+          const r = jsonNext();
+          if (r == TOK_ERROR) return notValid(file);
+          if (r == TOK_ARRAY_END) break;
+          const item = pathName();
+          const n = jStr(item);
+          if (n < 0) return -1;
+          if (forwardText(strBuf, n, item) < 0) return -1;
+        }
+        break;
+      }
       default: break;
     }
     if (e < 0) return -1;

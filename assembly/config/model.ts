@@ -14,6 +14,7 @@
 //   BRs            MODEL_BRS × 16 bytes + a name each
 //   local settings LOCAL_CODES rows: given, value, name
 //   error text     ERROR_BYTES: the one line configErrorText() returns
+import { forwardModelReset } from "./forward";
 import { MAX_RULES, MAX_BRS } from "../config";
 import { Out, newOut } from "./text";
 
@@ -279,5 +280,6 @@ export function modelReset(): void {
   mHasDmr = false;
   mHasPrefix = false;
   memory.fill(localGiven, 0, LOCAL_CODES * 4);
+  forwardModelReset();
   missRules = missBr = missDmr = missPrefix = NAME_NONE;
 }

@@ -21,6 +21,7 @@
 // Both fill the same key slots (one rule at a time), so they default alike.
 // Names: a rule string's field is "<where> ealen"; a UCI option's
 // "<file>:<line> option ealen".
+import { forwardText } from "./forward";
 import { Out, newOut, byteAt, spanIs, spanDecimal, isSpaceByte } from "./text";
 import { addrError, parseIPv4, parseIPv6, parsePrefix6, parsedV4, parsedLen, isMasked6, maskPrefix6, formatIPv6 } from "./ip";
 import { names, nameBegin, nameEnd, nameLit, nameAppend, nameStart, nameLength, failAt, NAME_NONE,
@@ -756,6 +757,13 @@ export function parseUciSource(p: usize, n: i32, file: i32, ip: usize, in_: i32,
     const b = nameBegin();
     names.raw(optPtr, optLen);
     tunlink = nameEnd(b);
+  }
+  // Static forwards (ours, config/forward.ts): `list forward 'tcp:<port>=<ipv4>[:<port>]'`, one per row.
+  for (let i = sec + 1; i < optCount; i++) {
+    if (rowI(i, O_SECTION) != sec) break;
+    if (!spanIs(wordsRegion + <usize>rowI(i, O_NAME), rowI(i, O_NAME_LEN), "forward")) continue;
+    optLine = rowI(i, O_LINE);
+    if (forwardText(wordsRegion + <usize>rowI(i, O_VALUE), rowI(i, O_VALUE_LEN), optionName(file, "forward")) < 0) return -1;
   }
   return 0;
 }

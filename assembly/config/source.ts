@@ -16,6 +16,7 @@
 //   --udp-timeout, --dns-timeout, --tcp-established-timeout,
 //   --tcp-transitory-timeout, --icmp-timeout,
 //   --ftp-alg on|off, --ftp-port <n>          local settings; override the source's
+//   --forward <tcp|udp>:<ext>=<ipv4>[:<port>]  a static forward (repeatable; forward.ts)
 //   --rules <file> [--rules-format hb46pp|v6plus|ocn]
 //                                             an HB46PP, v6plus or OCN rule answer (rules.ts)
 //
@@ -42,6 +43,7 @@ import { modelReset, names, nameBegin, nameEnd, nameLit, NAME_NONE, failAt, fail
 import { encodeReset, encodeModel, setBinary, wBytes, span, optionBegin, writeIaPrefix, writeLocal,
   finish, moduleMessage, OPTION_S46_RULE, OPTION_S46_BR, OPTION_S46_DMR, OPTION_S46_V4V6BIND } from "./encode";
 import { parseJsonConfig } from "./jsonconfig";
+import { forwardText } from "./forward";
 import { looksLikeRuleString, parseRuleStringSource, parseUciSource, uciTunlinkReset } from "./openwrt";
 import { encodedLength } from "./encode";
 import { configBufferPtr } from "../map/provision";
@@ -102,7 +104,9 @@ const F_FTP_ALG = 23;
 const F_FTP_PORT = 24;
 const F_PPTP = 25;    // --pptp on|off (CE ALG), LOCAL PPTP
 const F_BR_PPTP = 26; // --br-pptp on|off (BR GRE routing), LOCAL BR_PPTP
-const F_COUNT = 27;
+const F_COUNT = 28;
+const F_FORWARD = 27;
+const F_COUNT = 28;
 
 function flagName(f: i32): string {
   switch (f) {
@@ -133,6 +137,7 @@ function flagName(f: i32): string {
     case F_FTP_PORT: return "--ftp-port";
     case F_PPTP: return "--pptp";
     case F_BR_PPTP: return "--br-pptp";
+    case F_FORWARD: return "--forward";
   }
   return "";
 }
@@ -151,6 +156,10 @@ const flagValLen: usize = memory.data(F_COUNT * 4, 8);
 const flagArg: usize = memory.data(F_COUNT * 4, 8);
 const brVal: usize = memory.data(BR_FLAG_MAX * 4, 8);
 const brValLen: usize = memory.data(BR_FLAG_MAX * 4, 8);
+// --forward: a list too (config/forward.ts).
+const FORWARD_FLAG_MAX: i32 = 64;
+const fwdVal: usize = memory.data(FORWARD_FLAG_MAX * 4, 8);
+const fwdValLen: usize = memory.data(FORWARD_FLAG_MAX * 4, 8);
 let legacy = false;
 
 function given(f: i32): bool { return load<i32>(flagCount + <usize>(f * 4)) > 0; }
@@ -261,6 +270,13 @@ function collect(): i32 {
       }
       store<i32>(brVal + <usize>(c * 4), <i32>vp);
       store<i32>(brValLen + <usize>(c * 4), vn);
+    } else if (f == F_FORWARD) {
+      if (c >= FORWARD_FLAG_MAX) {
+        failLit("--forward").str("given more than ").i32(FORWARD_FLAG_MAX).str(" times");
+        return -1;
+      }
+      store<i32>(fwdVal + <usize>(c * 4), <i32>vp);
+      store<i32>(fwdValLen + <usize>(c * 4), vn);
     } else if (c > 0) {
       failLit(flagName(f)).str("given more than once");
       return -1;
@@ -541,6 +557,12 @@ function localFlags(): i32 {
     const v = spanDecimal(p, n, 65535);
     if (v < 1) { failLit("--ftp-port").quoted(p, n).str(" is not a TCP port from 1 to 65535"); return -1; }
     setLocal(LOCAL_FTP_PORT, <u32>v, flagNameId(F_FTP_PORT));
+  }
+  // `--forward <tcp|udp>:<ext>=<ipv4>[:<port>]`, repeatable: added to the source's forwards.
+  const nf = load<i32>(flagCount + <usize>(F_FORWARD * 4));
+  for (let i = 0; i < nf; i++) {
+    if (forwardText(<usize>load<i32>(fwdVal + <usize>(i * 4)), load<i32>(fwdValLen + <usize>(i * 4)),
+      flagNameId(F_FORWARD)) < 0) return -1;
   }
   return 0;
 }

@@ -160,25 +160,31 @@ export const D_PPTP_NO_CALL: i32 = 83;
 /** CE: an Outgoing-Call-Request / Incoming-Call-Reply dropped because every call record is live. */
 export const D_PPTP_CALL_TABLE_FULL: i32 = 84;
 export const D3_END: i32 = 85;
+/** PCP / NAT-PMP messages dropped unanswered: shorter than 2 bytes, a response (R bit), a NAT-PMP mapping request cut short. */
+export const D_PCP_MALFORMED: i32 = 85;
 /** FTP PORT / EPRT commands and 227 replies rewritten to our address and a port of the set (statistic). */
-export const C_FTP_ALG_REWRITTEN: i32 = 85;
+export const C_FTP_ALG_REWRITTEN: i32 = 86;
 /** An FTP PORT / EPRT / 227 line not ended in its segment: passed unchanged, not guessed (statistic). */
-export const C_FTP_ALG_SPLIT: i32 = 86;
+export const C_FTP_ALG_SPLIT: i32 = 87;
 /** A malformed PORT / EPRT / 227 line (or EPRT of another family): passed unchanged (statistic). */
-export const C_FTP_ALG_MALFORMED: i32 = 87;
+export const C_FTP_ALG_MALFORMED: i32 = 88;
 /** A PORT / EPRT / 227 naming another address than its sender's: passed unchanged (statistic). */
-export const C_FTP_ALG_OTHER_ADDRESS: i32 = 88;
+export const C_FTP_ALG_OTHER_ADDRESS: i32 = 89;
 /** A PORT / EPRT / 227 whose data connection got no mapping (set exhausted, table full): passed unchanged. */
-export const C_FTP_ALG_NO_MAPPING: i32 = 89;
+export const C_FTP_ALG_NO_MAPPING: i32 = 90;
 /** A rewrite that changes the length with no free ALG context for its session: passed unchanged. */
-export const C_FTP_ALG_TABLE_FULL: i32 = 90;
+export const C_FTP_ALG_TABLE_FULL: i32 = 91;
 /** CE: calls the ALG opened (statistic). */
-export const C_PPTP_CALLS: i32 = 91;
+export const C_PPTP_CALLS: i32 = 92;
 /** CE: a PPTP control message cut by the end of its TCP segment, not rewritten (statistic; the call fails). */
-export const C_PPTP_CONTROL_SPLIT: i32 = 92;
+export const C_PPTP_CONTROL_SPLIT: i32 = 93;
 /** CE: TCP 1723 payload that is not a PPTP control message, not parsed further (statistic). */
-export const C_PPTP_CONTROL_MALFORMED: i32 = 93;
-export const COUNTER_COUNT: i32 = 94;
+export const C_PPTP_CONTROL_MALFORMED: i32 = 94;
+/** PCP and NAT-PMP requests answered (statistic). */
+export const C_PCP_REQUESTS: i32 = 95;
+/** Of those, answered with an error result (statistic). */
+export const C_PCP_ERRORS: i32 = 96;
+export const COUNTER_COUNT: i32 = 97;
 
 const NAMES: StaticArray<string> = [
   "in-ipv4", "in-ipv6",
@@ -212,9 +218,9 @@ const NAMES: StaticArray<string> = [
   "icmp-mtu-floor",
   "drop-ipv4-esp", "drop-ipv4-ah", "drop-ftp-alg-no-room", "drop-pptp-gre-version",
   "drop-pptp-gre-bad-header", "drop-pptp-no-call", "drop-pptp-call-table-full",
-  "ftp-alg-rewritten", "ftp-alg-split-command", "ftp-alg-malformed", "ftp-alg-other-address",
-  "ftp-alg-no-mapping", "ftp-alg-table-full", "pptp-calls", "pptp-control-split",
-  "pptp-control-malformed",
+  "drop-pcp-malformed", "ftp-alg-rewritten", "ftp-alg-split-command", "ftp-alg-malformed",
+  "ftp-alg-other-address", "ftp-alg-no-mapping", "ftp-alg-table-full", "pptp-calls",
+  "pptp-control-split", "pptp-control-malformed", "pcp-requests", "pcp-errors",
 ];
 
 const COUNTERS: usize = memory.data(COUNTER_COUNT * 16, 16);

@@ -23,6 +23,7 @@ import { frag4Reset, frag4Expire, expiredBytes } from "./frag4";
 import { pptpReset } from "../nat/pptp";
 import { reasm6Reset, reasm6Expire } from "./reasm6";
 import { pmtuReset } from "./pmtu";
+import { pinsForget, pinsStart, pinsClear, pinsExpire } from "../nat/pins";
 import {
   count, countN, drop, countersReset, C_IN_IPV4, C_IN_IPV6, C_FWD_TO_IPV6, C_FWD_TO_IPV4, C_HELD,
   C_EXPIRED_FRAGMENTS, D_UNKNOWN_VERSION, D_NOT_CONFIGURED, D_BATCH_OVERFLOW, C_CLOCK_ADJUSTED,
@@ -98,6 +99,7 @@ export function init(slots: i32, sessions: i32, seed: u32): i32 {
   ftpReset();
   pptpReset(); // PPTP calls (nat/pptp.ts)
   countersReset();
+  pinsForget();
   provisionHoldLive(false);
   clockSet = false;
   moduleMs = 0;
@@ -137,7 +139,10 @@ export function start(keepSessions: i32): i32 {
       settings.tcpTransitoryTimeout, settings.icmpTimeout);
     natSetFiltering(settings.filtering);
     natSetSessionLimits(settings.maxSessionsPerHost, settings.maxSessionsPerMapping);
+    // Inbound ports (static forwards, PCP / NAT-PMP) re-applied from the new configuration.
+    pinsStart(domain.ceIPv4, cePortSet.offset, cePortSet.psidLength, cePortSet.psid, <u64>moduleMs);
   } else {
+    pinsClear();
     natClearPortSet();
   }
   kept = keep ? 1 : 0;
@@ -175,6 +180,7 @@ export function process(n: i32, nowMs: f64): i32 {
   const live = ready && (ce || settings.mode == MODE_BR);
   if (live) {
     natExpire(now, 64);
+    pinsExpire(now);
     const held = frag4Expire(now);
     if (held) countN(C_EXPIRED_FRAGMENTS, held, expiredBytes);
     reasm6Expire(now);

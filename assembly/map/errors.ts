@@ -58,3 +58,5 @@ export const ERR_PREFIX_UNEXPECTED: i32 = 26;
 export const ERR_OPTION_DUPLICATE: i32 = 27;
 /** The length passed to configure() is negative or larger than the buffer. */
 export const ERR_CONFIG_LENGTH: i32 = 28;
+/** A static forward (LOCAL FORWARD, 28) whose external port is not in the CE's port set. */
+export const ERR_FORWARD_PORT: i32 = 29;

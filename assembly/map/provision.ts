@@ -48,6 +48,8 @@ import { Rule, RULE_BYTES, ruleSet, ruleFinish, ruleEaBits, ruleIPv4FromEa,
   rulePsidFromEa, ruleInterfaceId, ruleContains6, mask64 } from "./rule";
 import { lpmBuild } from "./lpm";
 import * as E from "./errors";
+import { LOCAL_FORWARD, forwardStage, forwardStageReset, forwardOutsideSet, forwardStagedOffset,
+  forwardCommit, forwardActivate } from "../nat/pins";
 
 // ---- Option codes (RFC 7598 §4, RFC 8415 §21.22, ours) ----
 export const OPTION_IAPREFIX: i32 = 26;
@@ -374,6 +376,15 @@ function parseLocal(pos: i32, len: i32): i32 {
     const c = u16at(p);
     const l = u16at(p + 2);
     if (p + 4 + l > end) return fail(E.ERR_TRUNCATED, p + 2, OPTION_MAPE_LOCAL);
+    if (c == LOCAL_FORWARD) {
+      // A static forward: repeatable, a record of its own (nat/pins.ts).
+      const f = forwardStage(configBuf + <usize>(p + 4), l, p);
+      if (f == 1) return fail(E.ERR_OPTION_LENGTH, p + 2, OPTION_MAPE_LOCAL);
+      if (f == 2 || f == 3) return fail(E.ERR_LOCAL_VALUE, p + 4, OPTION_MAPE_LOCAL);
+      if (f == 4) return fail(E.ERR_OPTION_DUPLICATE, p, OPTION_MAPE_LOCAL);
+      p += 4 + l;
+      continue;
+    }
     const row = settingRow(c);
     if (row < 0) return fail(E.ERR_UNKNOWN_OPTION, p, OPTION_MAPE_LOCAL);
     if (seen & (<u64>1 << <u64>row)) return fail(E.ERR_OPTION_DUPLICATE, p, OPTION_MAPE_LOCAL);
@@ -490,6 +501,11 @@ function validate(): i32 {
     }
   }
   if (staging.bmr >= 0) computeCe();
+  // Static forwards open ports of our own set only (the BR routes the others elsewhere).
+  if (mode == MODE_CE && staging.bmr >= 0) {
+    const f = forwardOutsideSet(staging.ceA, staging.ceK, staging.cePsid);
+    if (f >= 0) return fail(E.ERR_FORWARD_PORT, forwardStagedOffset(f) + 5, OPTION_MAPE_LOCAL);
+  }
   return 0;
 }
 
@@ -499,6 +515,7 @@ function commit(): void {
   memory.copy(brsConfigured, brsStaging, <usize>(staging.brCount * 16));
   memory.copy(changetype<usize>(configured), changetype<usize>(staging), DOMAIN_BYTES);
   settingsCopy(configuredSettings, stagingSettings);
+  forwardCommit();
   if (configured.bmr >= 0) {
     portSetInit(configuredPortSet, configured.ceA, configured.ceK, configured.cePsid);
   } else {
@@ -518,6 +535,7 @@ export function provisionApply(): void {
   memory.copy(changetype<usize>(domain), changetype<usize>(configured), DOMAIN_BYTES);
   settingsCopy(settings, configuredSettings);
   memory.copy(changetype<usize>(cePortSet), changetype<usize>(configuredPortSet), offsetof<PortSet>());
+  forwardActivate();
   // The BR serves every rule; a CE forwards directly only by FMRs (F flag,
   // RFC 7598 §4.1) and sends the rest to the BR.
   lpmBuild(rulesActive, RULE_BYTES, domain.ruleCount, settings.mode == MODE_BR);
@@ -540,6 +558,7 @@ export function provision(len: i32): i32 {
   sContainerOff = 0;
   sPrefixOff = -1;
   sLocalSeen = false;
+  forwardStageReset();
   sDmrCount = 0;
   sBindCount = 0;
   let pos = 0;

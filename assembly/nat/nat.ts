@@ -96,6 +96,17 @@
 //   free-port bitmaps: 3 × 8 KiB, bit i of protocol p set ⇔ set index i free
 //   class lists: 5 × (head u32, tail u32)
 //
+// Pinned mappings (inbound ports: static forwards, PCP / NAT-PMP; pins.ts
+// keeps the list and calls natPin / natUnpin): a mapping with F_PINNED in
+// its flags is made before any packet (natPin, with the external port the
+// caller chose), lives with no session at all (its last session's reclaim
+// does not free it), admits a new remote whatever the filtering mode (EIF
+// for it alone: RFC 6887 §11.3 "endpoint-independent filtering" for
+// explicit mappings), and is freed only by natUnpin or natReset. Its
+// internal endpoint's outbound packets find it (EIM: same external port),
+// hairpinned packets go through natInbound and so reach it too. Session
+// eviction (limits, evict-on-full) takes sessions, never a mapping.
+//
 // Handles: a session or mapping index stays valid until the next natExpire,
 // natReset/natSetPortSet, or a natOutbound/natInbound call (which may reclaim
 // an expired entry). Accessors check the index, so a stale or bad handle
@@ -123,6 +134,8 @@ export const NAT_E_NO_PORT: i32 = -3;    // port set exhausted for this protocol
 export const NAT_E_FULL: i32 = -4;       // session or mapping table full
 export const NAT_E_NO_MAPPING: i32 = -5; // inbound: no mapping for the port
 export const NAT_E_FILTERED: i32 = -6;   // inbound: mapping exists, filtering refuses
+export const NAT_E_NOT_OURS: i32 = -7;   // natPin: the external port is not in the port set (or is 0)
+export const NAT_E_TAKEN: i32 = -8;      // natPin: the external port or the internal endpoint has another mapping
 
 /** Timeout classes (each has one idle timeout and one LRU list). */
 export const NAT_CLASS_TCP_EST: i32 = 0;
@@ -201,6 +214,8 @@ const H_NEXT: usize = 12;
 const EVICT_LOOK: i32 = 8;
 
 const F_USED: u8 = 1;
+/** Mapping flag: pinned by natPin (no idle expiry, EIF, never evicted; see the file header). */
+const F_PINNED: u8 = 2;
 
 /** Bytes of one protocol's free-port bitmap (65536 bits, any port set fits). */
 const BITMAP_BYTES: usize = 8192;
@@ -584,11 +599,21 @@ function mappingFindExt(pi: u32, extPort: u32): u32 {
   return 0;
 }
 
-/** A new mapping with a port from the set, or NAT_E_FULL / NAT_E_NO_PORT (counted). */
-function mappingNew(pi: i32, intAddr: u32, intPort: u32): i32 {
+/**
+ * A new mapping with a port from the set, or NAT_E_FULL / NAT_E_NO_PORT
+ * (counted). `at` >= 0: exactly that set index, which the caller has found
+ * free (natPin).
+ */
+function mappingNew(pi: i32, intAddr: u32, intPort: u32, at: i32 = -1): i32 {
   let m = mapFree;
   if (m == 0 && mapTop >= mapCap) { count(NAT_C_REFUSED_FULL); return NAT_E_FULL; }
-  const idx = portTake(pi, intPort);
+  let idx = at;
+  if (at >= 0) {
+    bitFlip(bitmapOf(pi), at);
+    setFreeCount(pi, freeCountOf(pi) - 1);
+  } else {
+    idx = portTake(pi, intPort);
+  }
   if (idx < 0) { count(NAT_C_REFUSED_NO_PORT); return NAT_E_NO_PORT; }
   if (m) mapFree = load<u32>(mp(m), M_NEXT_INT);
   else m = ++mapTop;
@@ -674,7 +699,7 @@ function sessionFree(s: u32): void {
   if (h) store<u32>(hp(h), load<u32>(hp(h), H_SESSIONS) - 1, H_SESSIONS);
   const left = load<u32>(mpp, M_SESSIONS) - 1;
   store<u32>(mpp, left, M_SESSIONS);
-  if (left == 0) mappingFree(m);
+  if (left == 0 && (load<u8>(mpp, M_FLAGS) & F_PINNED) == 0) mappingFree(m); // a pin outlives its sessions
   store<u8>(p, 0, S_FLAGS);
   store<u32>(p, sessFree, S_NEXT_OUT);
   sessFree = s;
@@ -1105,10 +1130,12 @@ export function natInbound(proto: i32, extPort: i32, remAddr: u32, remPort: i32,
   }
   const m = mappingFindExt(pi, extPort);
   if (!m) return NAT_E_NO_MAPPING;
+  // A pinned mapping (forward, PCP) admits any remote: EIF for it alone.
   // An expected connection (natExpect: the remote may use any port) passes
   // ADF/APDF filtering once; its placeholder is freed below.
-  const x = filterMode == NAT_FILTER_EIF ? 0 : expectFind(pi, extPort, remAddr, now);
-  if (x == 0) {
+  const pinned = (load<u8>(mp(m), M_FLAGS) & F_PINNED) != 0;
+  const x = filterMode == NAT_FILTER_EIF || pinned ? 0 : expectFind(pi, extPort, remAddr, now);
+  if (x == 0 && !pinned) {
     if (filterMode == NAT_FILTER_APDF) return NAT_E_FILTERED;
     if (filterMode == NAT_FILTER_ADF && !addressContacted(pi, extPort, remAddr, now)) return NAT_E_FILTERED;
   }
@@ -1216,8 +1243,9 @@ export function natFindSessionInbound(proto: i32, extPort: i32, remAddr: u32, re
 export function natFilterAdmits(proto: i32, extPort: i32, remAddr: u32, remPort: i32, now: u64): bool {
   const pi = protoIndex(proto);
   if (!ready || pi < 0 || <u32>extPort > 0xffff || <u32>remPort > 0xffff) return false;
-  if (!mappingFindExt(pi, extPort)) return false;
-  if (filterMode == NAT_FILTER_EIF) return true;
+  const m = mappingFindExt(pi, extPort);
+  if (!m) return false;
+  if (filterMode == NAT_FILTER_EIF || (load<u8>(mp(m), M_FLAGS) & F_PINNED) != 0) return true;
   if (now < clock) now = clock;
   if (filterMode == NAT_FILTER_ADF) return addressContacted(pi, extPort, remAddr, now);
   const s = findIn(pi, extPort, remAddr, pi == 2 ? 0 : remPort);
@@ -1236,6 +1264,85 @@ export function natFindMappingInternal(proto: i32, intAddr: u32, intPort: i32): 
   const pi = protoIndex(proto);
   if (!ready || pi < 0 || <u32>intPort > 0xffff) return 0;
   return <i32>mappingFindInt(pi, intAddr, intPort);
+}
+
+// ---- API: pinned mappings (inbound ports; see the file header) --------------
+
+/** Frees a mapping now: its sessions first (the last one frees an unpinned mapping). */
+function mappingDrop(m: u32): void {
+  const p = mp(m);
+  store<u8>(p, load<u8>(p, M_FLAGS) & ~F_PINNED, M_FLAGS);
+  while (mappingLive(m) && load<u32>(p, M_SESS_HEAD) != 0) sessionFree(load<u32>(p, M_SESS_HEAD));
+  if (mappingLive(m)) mappingFree(m);
+}
+
+/**
+ * Whether an external port can be pinned: 1 it is in the set and free for
+ * the protocol, 0 in the set but held by a mapping (or port 0), -1 not in
+ * the set (or no set, or a protocol other than TCP/UDP).
+ */
+export function natPortState(proto: i32, extPort: i32): i32 {
+  const pi = protoIndex(proto);
+  if (!ready || !portsReady || pi < 0 || pi > 1 || <u32>extPort > 0xffff) return -1;
+  const i = portSetIndex(ports, extPort);
+  if (i < 0) return -1;
+  return extPort != 0 && bitTest(bitmapOf(pi), i) ? 1 : 0;
+}
+
+/**
+ * Pins the mapping (proto, intAddr:intPort) ↔ external port `extPort`
+ * (TCP or UDP): made now if missing, never expired by idleness, EIF,
+ * never evicted (file header). Returns the mapping handle, or
+ * NAT_E_ARG, NAT_E_NOT_READY, NAT_E_NOT_OURS (port outside the set, or 0),
+ * NAT_E_TAKEN, NAT_E_FULL (mapping table full).
+ * An existing mapping of that internal endpoint and port is pinned as it
+ * is (its sessions stay). Another mapping in the way — on the external
+ * port, or of the internal endpoint on another port (EIM allows one) —
+ * refuses with NAT_E_TAKEN, unless `force` and it is not pinned: then it is
+ * dropped with its sessions (a static forward outranks a dynamic mapping).
+ */
+export function natPin(proto: i32, intAddr: u32, intPort: i32, extPort: i32, force: bool = false): i32 {
+  const pi = protoIndex(proto);
+  if (pi < 0 || pi > 1 || <u32>intPort > 0xffff || <u32>extPort > 0xffff || intPort == 0) return NAT_E_ARG;
+  if (!ready || !portsReady) return NAT_E_NOT_READY;
+  const idx = portSetIndex(ports, extPort);
+  if (idx < 0 || extPort == 0) return NAT_E_NOT_OURS;
+  let me = mappingFindExt(pi, extPort);
+  const mi = mappingFindInt(pi, intAddr, intPort);
+  if (me != 0 && me == mi) {
+    store<u8>(mp(me), load<u8>(mp(me), M_FLAGS) | F_PINNED, M_FLAGS);
+    return <i32>me;
+  }
+  const taken = (me != 0 && (!force || (load<u8>(mp(me), M_FLAGS) & F_PINNED) != 0)) ||
+    (mi != 0 && (!force || (load<u8>(mp(mi), M_FLAGS) & F_PINNED) != 0));
+  if (taken) return NAT_E_TAKEN;
+  if (me) mappingDrop(me);
+  if (mi) mappingDrop(mi);
+  const r = mappingNew(pi, intAddr, <u32>intPort, idx);
+  if (r > 0) store<u8>(mp(<u32>r), F_USED | F_PINNED, M_FLAGS);
+  return r;
+}
+
+/**
+ * Unpins the mapping of (proto, extPort): it becomes an ordinary mapping
+ * that lives while its sessions do (none: freed now). With `drop`, it goes
+ * now with its sessions (a PCP delete). False when the port has no pinned
+ * mapping.
+ */
+export function natUnpin(proto: i32, extPort: i32, drop: bool = false): bool {
+  const pi = protoIndex(proto);
+  if (!ready || pi < 0 || pi > 1 || <u32>extPort > 0xffff) return false;
+  const m = mappingFindExt(pi, extPort);
+  if (!m || (load<u8>(mp(m), M_FLAGS) & F_PINNED) == 0) return false;
+  if (drop) { mappingDrop(m); return true; }
+  store<u8>(mp(m), load<u8>(mp(m), M_FLAGS) & ~F_PINNED, M_FLAGS);
+  if (load<u32>(mp(m), M_SESSIONS) == 0) mappingFree(m);
+  return true;
+}
+
+/** Whether mapping m is pinned (natPin). */
+export function natMappingPinned(m: i32): bool {
+  return mappingLive(m) && (load<u8>(mp(m), M_FLAGS) & F_PINNED) != 0;
 }
 
 // ---- API: accessors (bad or stale handles read 0 / write nothing) ---------

@@ -17,6 +17,7 @@ export const usage = `usage:
           [--inner-fragmentation on|off] [--ftp-alg on|off] [--ftp-port <n>]
           [--inner-fragmentation on|off]
           [--pptp on|off] [--br-pptp on|off]
+          [--forward tcp|udp:<port>=<lan-ipv4>[:<port>]]... [--pcp <lan-ipv4>]
           [--tun <name>] [--routes] [--control <path>]
 
 Creates the TUN <name> (default mape0; a persistent one of that name is
@@ -37,6 +38,14 @@ non-established session, never another host's.
 --ftp-alg (default on) rewrites FTP PORT / EPRT from LAN clients and 227
 from LAN servers to the CE's address and a port of its set; --ftp-port is
 the control connections' TCP port (default 21).
+--forward tcp:<port>=<lan-ipv4>[:<port>] (repeatable; JSON "forwards", UCI
+'list forward') forwards an external port of our set to a LAN host: any
+remote may open it, it never expires, it is hairpinned. A port outside the
+CE's port set is refused with one line listing the set's ranges. --pcp
+<lan-ipv4> serves PCP (RFC 6887 MAP) and NAT-PMP (RFC 6886) on that
+address, UDP port 5351: a client gets the port it asks for when it is in
+our set and free, else the nearest free one of the set. 'mape stats' lists
+the forwards and mappings.
 
 --auto provisions the CE from HB46PP (v6mig-prov): a TXT query for
 4over6.info (or --hb46pp-domain) to the line's IPv6 resolver (--dns-server,

@@ -58,6 +58,14 @@ export function formatDiagnostics(answer: Record<string, unknown>): string {
     row("next fetch", p.nextAt === undefined ? undefined : `${p.nextAt} (in ${p.nextInS} s)`);
     row("last error", p.lastError);
   }
+  // Inbound ports: static forwards and PCP / NAT-PMP mappings (host/pcp.ts).
+  const inb = answer.inbound as { epoch: number; mappings: { kind: string; protocol: string; external: number; internal: string; remaining: number | null; sessions: number }[] } | undefined;
+  if (inb) {
+    row("inbound ports", `${inb.mappings.length} (epoch ${inb.epoch} s)`);
+    for (const m of inb.mappings) {
+      out.push(`    ${`${m.protocol} ${m.external}`.padEnd(10)} -> ${m.internal.padEnd(21)} ${m.kind}${m.remaining === null ? "" : `, ${m.remaining} s left`}, ${m.sessions} session${m.sessions === 1 ? "" : "s"}`);
+    }
+  }
   return out.length ? `${out.join("\n")}\n` : "";
 }
 

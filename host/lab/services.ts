@@ -3,6 +3,7 @@
 // installed as a service). Every process is a child of the Lab, killed at
 // teardown.
 
+import { inboundArgs, inboundForwards } from "./inbound.js";
 import { existsSync, mkdirSync, readFileSync, writeFileSync, openSync, ftruncateSync, closeSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -165,8 +166,11 @@ export class Services {
         continue;
       }
       const body = role === "br" ? this.brConfig() : labConfig(t.preset, prefix, t.legacyIid);
+      // CE1: the inbound-port tests (host/lab/inbound.ts): a static forward and the PCP / NAT-PMP server.
+      const inbound = name === "ce" ? inboundArgs(t) : [];
+      if (name === "ce") (body as Record<string, unknown>).forwards = inboundForwards(t);
       const cfg = writeTemp(JSON.stringify(body, null, 2), `${name}.json`);
-      started.push([name, ns, this.start(`mape ${role} (${name})`, ns, cmd, [...pre, role, "--config", cfg, "--tun", "mape0"])]);
+      started.push([name, ns, this.start(`mape ${role} (${name})`, ns, cmd, [...pre, role, "--config", cfg, "--tun", "mape0", ...inbound])]);
     }
     for (const [name, ns, p] of started) {
       const ok = await waitFor(() => {

@@ -10,6 +10,7 @@ import { altBr, publishBr } from "./provisioning.js";
 import { writeTemp } from "./topology.js";
 import { join } from "node:path";
 import { FTP_TESTS } from "./ftp.js";
+import { INBOUND_TESTS } from "./inbound.js";
 
 export interface Outcome {
   ok: boolean;
@@ -320,6 +321,7 @@ export const TESTS: LabTest[] = [
       return { ok, detail: `one TCP connection across the change: ${r.before} echoes before, ${r.after} in its last 10 s${r.error ? `, ${r.error}` : ""}` };
     },
   },
+  ...INBOUND_TESTS,
 ];
 
 /** The echo client auto-follow starts and auto-sessions reads. */

@@ -38,6 +38,7 @@
 #include <unistd.h>
 #include "host.h"
 #include "mod.h"
+#include "pcp.h"
 #include "tunio.h"
 #include "usage.h"
 
@@ -534,6 +535,7 @@ static size_t control_answer(const char *cmd) {
       at += (size_t)snprintf(answer + at, cap - at, "%s\"%s\":{\"packets\":%llu,\"bytes\":%llu}", i ? "," : "", cnames[i], (unsigned long long)cp[i],
                              (unsigned long long)cb[i]);
     at += (size_t)snprintf(answer + at, cap - at, "}");
+    if (S.mode == MODE_CE) at += pcp_inbound_json(answer + at, cap - at);  // inbound ports (pcp.c)
   }
   at += (size_t)snprintf(answer + at, cap - at, "}\n");
   return at < cap ? at : cap - 1;
@@ -818,14 +820,15 @@ int cmd_serve(int mode, int argc, char **argv) {
     say_error("%s", err);
     return EXIT_CONFIG;
   }
-  const char *tun = NULL, *control = NULL;
+  const char *tun = NULL, *control = NULL, *pcp = NULL;
   for (int i = 0; i < argc; i++) {
     if (used[i]) continue;
     const char *a = argv[i];
     const char *eq = !strncmp(a, "--", 2) ? strchr(a, '=') : NULL;
     size_t fl = eq ? (size_t)(eq - a) : strlen(a);
     int is_tun = fl == 5 && !strncmp(a, "--tun", 5), is_ctl = fl == 9 && !strncmp(a, "--control", 9);
-    if (is_tun || is_ctl) {
+    int is_pcp = mode == MODE_CE && fl == 5 && !strncmp(a, "--pcp", 5);
+    if (is_tun || is_ctl || is_pcp) {
       const char *v;
       if (eq) v = eq + 1;
       else if (i + 1 < argc) v = argv[++i];
@@ -839,7 +842,8 @@ int cmd_serve(int mode, int argc, char **argv) {
           return EXIT_USAGE;
         }
         tun = v;
-      } else control = v;
+      } else if (is_pcp) pcp = v;
+      else control = v;
     } else if (!strcmp(a, "--routes")) S.want_routes = 1;
     else {
       say_error("%s: unknown argument '%s' (see 'mape %s --help')", mode_name(mode), a, mode_name(mode));
@@ -942,6 +946,13 @@ int cmd_serve(int mode, int argc, char **argv) {
   epoll_ctl(S.ep, EPOLL_CTL_ADD, S.ctl_fd, &ev);
   ev.data.u64 = 3;
   epoll_ctl(S.ep, EPOLL_CTL_ADD, S.sig_fd, &ev);
+  int pcp_fd = -1;
+  if (pcp) {  // PCP / NAT-PMP on the LAN address (pcp.c)
+    if ((pcp_fd = pcp_open(pcp, msg, sizeof msg)) < 0) goto fail;
+    ev.data.u64 = PCP_TAG;
+    epoll_ctl(S.ep, EPOLL_CTL_ADD, pcp_fd, &ev);
+    say("PCP / NAT-PMP on %s port 5351", pcp);
+  }
 
   say("%s (pid %d, control %s)", S.status, (int)getpid(), S.ctl_path);
   double next_tick = now_ms() + 1000;
@@ -968,6 +979,7 @@ int cmd_serve(int mode, int argc, char **argv) {
           }
         }
       } else if (what >= 16 && what < 16 + MAX_CLIENTS) client_readable((int)(what - 16));
+      else if (what == PCP_TAG) pcp_readable(pcp_fd, tick);
     }
     if (now_ms() >= next_tick) {
       tick();
@@ -975,6 +987,7 @@ int cmd_serve(int mode, int argc, char **argv) {
     }
   }
   int had_routes = nadded > 0;
+  if (pcp_fd >= 0) close(pcp_fd);
   mod_cleanup = NULL;
   cleanup();
   say("stopped%s%s%s%s", had_routes ? ", routes removed" : "", S.existed ? "" : ", ", S.existed ? "" : S.tun, S.existed ? "" : " removed");
