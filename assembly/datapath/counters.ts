@@ -8,7 +8,10 @@
 // The names (exported to the host through counterName) are the single source
 // of truth; docs/counters.md explains each. Append new counters at the end of
 // a group; names are what the host and the tests use, not the numbers.
-import { natCounter, NAT_C_EVICTED_HOST_LIMIT, NAT_C_EVICTED_MAPPING_LIMIT } from "../nat/nat";
+import {
+  natCounter, NAT_C_EVICTED_HOST_LIMIT, NAT_C_EVICTED_MAPPING_LIMIT, NAT_C_REFUSED_SHARE, NAT_C_RECLAIMED_SHARE,
+  NAT_C_PORT_REUSED,
+} from "../nat/nat";
 
 // ---- inputs -----------------------------------------------------------------
 /** IPv4 packets received (from the LAN on a CE, from the internet on a BR). */
@@ -142,7 +145,17 @@ export const D_ICMPV6_RATE_LIMITED: i32 = 76;
 export const D2_END: i32 = 77;
 /** Relayed Fragmentation Needed messages whose next-hop MTU was raised to the floor (statistic). */
 export const C_ICMP_MTU_FLOOR: i32 = 77;
-export const COUNTER_COUNT: i32 = 78;
+
+// ---- appended later: fair shares and port reuse of the NAPT (nat.ts) ------
+/** ICMP destination unreachable 3/13 sent to a LAN host for a new flow the NAPT refused (RFC 5508 REQ-8; statistic). */
+export const C_NAT_REFUSED_ICMP: i32 = 78;
+/** New mappings refused because their host held its fair share of a full port set (copied from the NAT). */
+export const G_SHARE_REFUSED: i32 = 79;
+/** Sessions reclaimed from hosts above their fair share for a host below it (copied from the NAT). */
+export const G_SHARE_RECLAIMED: i32 = 80;
+/** TCP mappings given an external port another mapping holds, toward another remote (RFC 7857 §3; copied from the NAT). */
+export const G_SHARE_PORT_REUSED: i32 = 81;
+export const COUNTER_COUNT: i32 = 82;
 
 const NAMES: StaticArray<string> = [
   "in-ipv4", "in-ipv6",
@@ -174,6 +187,7 @@ const NAMES: StaticArray<string> = [
   "drop-icmpv6-untrusted-source", "drop-icmpv6-quote-not-ours", "drop-icmpv6-quote-endpoint",
   "drop-icmpv6-rate-limited",
   "icmp-mtu-floor",
+  "nat-refused-icmp", "share-refused", "share-reclaimed", "share-port-reused",
 ];
 
 const COUNTERS: usize = memory.data(COUNTER_COUNT * 16, 16);
@@ -224,6 +238,9 @@ export function counterValues(): usize {
   }
   store<u64>(COUNTERS + (<usize>G_SESSIONS_EVICTED_HOST_LIMIT << 4), natCounter(NAT_C_EVICTED_HOST_LIMIT));
   store<u64>(COUNTERS + (<usize>G_SESSIONS_EVICTED_MAPPING_LIMIT << 4), natCounter(NAT_C_EVICTED_MAPPING_LIMIT));
+  store<u64>(COUNTERS + (<usize>G_SHARE_REFUSED << 4), natCounter(NAT_C_REFUSED_SHARE));
+  store<u64>(COUNTERS + (<usize>G_SHARE_RECLAIMED << 4), natCounter(NAT_C_RECLAIMED_SHARE));
+  store<u64>(COUNTERS + (<usize>G_SHARE_PORT_REUSED << 4), natCounter(NAT_C_PORT_REUSED));
   return COUNTERS;
 }
 

@@ -145,7 +145,13 @@ export const NAT_C_SESSIONS_EVICTED: i32 = 7;
 export const NAT_C_EVICTED_HOST_LIMIT: i32 = 8;
 /** Sessions evicted because their mapping had natSetSessionLimits' per-mapping number. */
 export const NAT_C_EVICTED_MAPPING_LIMIT: i32 = 9;
-const COUNTERS: i32 = 10;
+/** New mappings refused: the port set was full and the host held its fair share (natSetFairShare). */
+export const NAT_C_REFUSED_SHARE: i32 = 10;
+/** Sessions reclaimed from hosts above their fair share so a host below it got a port. */
+export const NAT_C_RECLAIMED_SHARE: i32 = 11;
+/** TCP mappings given an external port another mapping holds (port overlapping, natSetPortReuse). */
+export const NAT_C_PORT_REUSED: i32 = 12;
+const COUNTERS: i32 = 13;
 
 /** Session flag: created by an inbound packet (EIF/ADF). */
 export const NAT_SF_INBOUND: i32 = 2;
