@@ -31,7 +31,8 @@ import { CONFIG_BUFFER_SIZE } from "../config";
 import { LOCAL_MODE, LOCAL_LEGACY_IID, LOCAL_TUNNEL_MTU, LOCAL_HOP_LIMIT, LOCAL_FILTERING, LOCAL_INNER_FRAGMENTATION,
   LOCAL_MSS_CLAMP, LOCAL_TC_FROM_TOS, LOCAL_UDP_TIMEOUT, LOCAL_DNS_TIMEOUT,
   LOCAL_TCP_ESTABLISHED_TIMEOUT, LOCAL_TCP_TRANSITORY_TIMEOUT, LOCAL_ICMP_TIMEOUT,
-  LOCAL_MAX_SESSIONS_PER_HOST, LOCAL_MAX_SESSIONS_PER_MAPPING } from "../settings";
+  LOCAL_MAX_SESSIONS_PER_HOST, LOCAL_MAX_SESSIONS_PER_MAPPING, LOCAL_FAIR_SHARE, LOCAL_FAIR_RESERVE,
+  LOCAL_PORT_REUSE, PORT_REUSE_OFF, PORT_REUSE_ON, PORT_REUSE_AUTO } from "../settings";
 import { Out, newOut, byteAt, spanIs, spanStarts, spanFind, spanDecimal, isSpaceByte } from "./text";
 import { addrError, parseIPv6, parsePrefix4, parsePrefix6, parsedV4, parsedLen } from "./ip";
 import { modelReset, names, nameBegin, nameEnd, nameLit, NAME_NONE, failAt, failLit, errorText,
@@ -96,7 +97,10 @@ const F_MAX_SESSIONS_PER_MAPPING = 19;
 const F_INNER_FRAGMENTATION = 20;
 const F_RULES = 21;
 const F_RULES_FORMAT = 22;
-const F_COUNT = 23;
+const F_FAIR_SHARE = 23;
+const F_FAIR_RESERVE = 24;
+const F_PORT_REUSE = 25;
+const F_COUNT = 26;
 
 function flagName(f: i32): string {
   switch (f) {
@@ -123,6 +127,9 @@ function flagName(f: i32): string {
     case F_INNER_FRAGMENTATION: return "--inner-fragmentation";
     case F_RULES: return "--rules";
     case F_RULES_FORMAT: return "--rules-format";
+    case F_FAIR_SHARE: return "--fair-share";
+    case F_FAIR_RESERVE: return "--fair-reserve";
+    case F_PORT_REUSE: return "--port-reuse";
   }
   return "";
 }
@@ -521,6 +528,21 @@ function localFlags(): i32 {
   if (given(F_ICMP_TIMEOUT) && localNumber(F_ICMP_TIMEOUT, LOCAL_ICMP_TIMEOUT, 4294967295, "60 to 86400 (seconds)") < 0) return -1;
   if (given(F_MAX_SESSIONS_PER_HOST) && sessionLimit(F_MAX_SESSIONS_PER_HOST, LOCAL_MAX_SESSIONS_PER_HOST) < 0) return -1;
   if (given(F_MAX_SESSIONS_PER_MAPPING) && sessionLimit(F_MAX_SESSIONS_PER_MAPPING, LOCAL_MAX_SESSIONS_PER_MAPPING) < 0) return -1;
+  if (given(F_FAIR_SHARE) && localOnOff(F_FAIR_SHARE, LOCAL_FAIR_SHARE) < 0) return -1;
+  if (given(F_FAIR_RESERVE) && localNumber(F_FAIR_RESERVE, LOCAL_FAIR_RESERVE, 4096, "0 to 4096 (ports)") < 0) return -1;
+  if (given(F_PORT_REUSE)) {
+    const p = valPtr(F_PORT_REUSE);
+    const n = valLen(F_PORT_REUSE);
+    let v = -1;
+    if (spanIs(p, n, "off")) v = PORT_REUSE_OFF;
+    else if (spanIs(p, n, "on")) v = PORT_REUSE_ON;
+    else if (spanIs(p, n, "auto")) v = PORT_REUSE_AUTO;
+    if (v < 0) {
+      failLit("--port-reuse").quoted(p, n).str(" is not on, off or auto");
+      return -1;
+    }
+    setLocal(LOCAL_PORT_REUSE, <u32>v, flagNameId(F_PORT_REUSE));
+  }
   return 0;
 }
 

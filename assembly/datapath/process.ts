@@ -6,11 +6,11 @@
 // fragments, released fragments) comes out of spare slots in order.
 import { HEADROOM, SLOT_SIZE, DEFAULT_SESSIONS, DEFAULT_SLOTS, CLOCK_MAX_STEP_MS } from "../config";
 import { arenaReset, arenaCapacity } from "../arena";
-import { settings, MODE_CE, MODE_BR } from "../settings";
+import { settings, MODE_CE, MODE_BR, PORT_REUSE_ON, PORT_REUSE_AUTO } from "../settings";
 import { domain, cePortSet, configured, configuredSettings, provisionApply, provisionHoldLive } from "../map/provision";
 import {
   natInit, natReset, natSetPortSet, natClearPortSet, natSetTimeouts, natSetFiltering, natExpire,
-  natBytesFor, natPortSetIs, natSetSessionLimits,
+  natBytesFor, natPortSetIs, natSetSessionLimits, natSetFairShare, natSetPortReuse,
 } from "../nat/nat";
 import {
   slotsInit, slotsBytes, slotsBegin, slotPtr, slotN, inLens, emit, outN, outputOffsetsPtr, outputLengthsPtr,
@@ -132,6 +132,9 @@ export function start(keepSessions: i32): i32 {
       settings.tcpTransitoryTimeout, settings.icmpTimeout);
     natSetFiltering(settings.filtering);
     natSetSessionLimits(settings.maxSessionsPerHost, settings.maxSessionsPerMapping);
+    natSetFairShare(settings.fairShare != 0, settings.fairReserve);
+    natSetPortReuse(settings.portReuse == PORT_REUSE_ON ||
+      (settings.portReuse == PORT_REUSE_AUTO && cePortSet.count < 1024));
   } else {
     natClearPortSet();
   }
