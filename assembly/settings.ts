@@ -39,6 +39,16 @@ export const LOCAL_FTP_PORT: i32 = 25;
 export const LOCAL_PPTP: i32 = 32;
 /** BR: route PPTP GRE (version 1) by its call ID as a port (datapath/br.ts). */
 export const LOCAL_BR_PPTP: i32 = 33;
+/** Fair shares of a full port set (nat.ts natSetFairShare): 0 off, 1 on. */
+export const LOCAL_FAIR_SHARE: i32 = 16;
+/** Ports of each protocol's set kept for hosts below their share (nat.ts natSetFairShare). */
+export const LOCAL_FAIR_RESERVE: i32 = 17;
+/** TCP port reuse toward distinct remotes (nat.ts natSetPortReuse): 0 off, 1 on, 2 auto (on below 1024 ports). */
+export const LOCAL_PORT_REUSE: i32 = 18;
+/** PORT_REUSE values. */
+export const PORT_REUSE_OFF: i32 = 0;
+export const PORT_REUSE_ON: i32 = 1;
+export const PORT_REUSE_AUTO: i32 = 2;
 
 /**
  * The local settings in force. Fields are i32 so the table can store any of
@@ -102,6 +112,12 @@ export class Settings {
    * source check (datapath/br.ts).
    */
   brPptp: i32 = 0;
+  /** 1: a host below its share of a full port set reclaims from hosts above theirs; a host at its share is refused. */
+  fairShare: i32 = 0;
+  /** Free ports of a protocol below which only hosts under their share may take one. */
+  fairReserve: i32 = 0;
+  /** TCP external ports shared toward distinct remotes (RFC 7857 §3): PORT_REUSE_OFF / _ON / _AUTO. */
+  portReuse: i32 = 0;
 }
 
 /** Columns of a row. */
@@ -134,6 +150,9 @@ const SETTING_ROWS: StaticArray<i32> = [
   LOCAL_FTP_PORT,     2,     1,     65535, 21,        <i32>offsetof<Settings>("ftpPort"),
   LOCAL_PPTP,         1,     0,     1,     1,         <i32>offsetof<Settings>("pptp"),
   LOCAL_BR_PPTP,      1,     0,     1,     0,         <i32>offsetof<Settings>("brPptp"),
+  LOCAL_FAIR_SHARE,   1,     0,     1,     1,         <i32>offsetof<Settings>("fairShare"),
+  LOCAL_FAIR_RESERVE, 2,     0,     4096,  2,         <i32>offsetof<Settings>("fairReserve"),
+  LOCAL_PORT_REUSE,   1,     0,     2,     2,         <i32>offsetof<Settings>("portReuse"),
 ];
 
 const ROW_COUNT = SETTING_ROWS.length / COLS;

@@ -34,7 +34,8 @@ import { CONFIG_BUFFER_SIZE } from "../config";
 import { LOCAL_MODE, LOCAL_LEGACY_IID, LOCAL_TUNNEL_MTU, LOCAL_HOP_LIMIT, LOCAL_FILTERING, LOCAL_INNER_FRAGMENTATION, LOCAL_PPTP, LOCAL_BR_PPTP,
   LOCAL_MSS_CLAMP, LOCAL_TC_FROM_TOS, LOCAL_UDP_TIMEOUT, LOCAL_DNS_TIMEOUT,
   LOCAL_TCP_ESTABLISHED_TIMEOUT, LOCAL_TCP_TRANSITORY_TIMEOUT, LOCAL_ICMP_TIMEOUT,
-  LOCAL_MAX_SESSIONS_PER_HOST, LOCAL_MAX_SESSIONS_PER_MAPPING, LOCAL_FTP_ALG, LOCAL_FTP_PORT } from "../settings";
+  LOCAL_MAX_SESSIONS_PER_HOST, LOCAL_MAX_SESSIONS_PER_MAPPING, LOCAL_FTP_ALG, LOCAL_FTP_PORT,
+  LOCAL_FAIR_SHARE, LOCAL_FAIR_RESERVE, LOCAL_PORT_REUSE, PORT_REUSE_OFF, PORT_REUSE_ON, PORT_REUSE_AUTO } from "../settings";
 import { Out, newOut, byteAt, spanIs, spanStarts, spanFind, spanDecimal, isSpaceByte } from "./text";
 import { addrError, parseIPv6, parsePrefix4, parsePrefix6, parsedV4, parsedLen } from "./ip";
 import { modelReset, names, nameBegin, nameEnd, nameLit, NAME_NONE, failAt, failLit, errorText,
@@ -104,9 +105,11 @@ const F_FTP_ALG = 23;
 const F_FTP_PORT = 24;
 const F_PPTP = 25;    // --pptp on|off (CE ALG), LOCAL PPTP
 const F_BR_PPTP = 26; // --br-pptp on|off (BR GRE routing), LOCAL BR_PPTP
-const F_COUNT = 28;
 const F_FORWARD = 27;
-const F_COUNT = 28;
+const F_FAIR_SHARE = 28;
+const F_FAIR_RESERVE = 29;
+const F_PORT_REUSE = 30;
+const F_COUNT = 31;
 
 function flagName(f: i32): string {
   switch (f) {
@@ -138,6 +141,9 @@ function flagName(f: i32): string {
     case F_PPTP: return "--pptp";
     case F_BR_PPTP: return "--br-pptp";
     case F_FORWARD: return "--forward";
+    case F_FAIR_SHARE: return "--fair-share";
+    case F_FAIR_RESERVE: return "--fair-reserve";
+    case F_PORT_REUSE: return "--port-reuse";
   }
   return "";
 }
@@ -563,6 +569,21 @@ function localFlags(): i32 {
   for (let i = 0; i < nf; i++) {
     if (forwardText(<usize>load<i32>(fwdVal + <usize>(i * 4)), load<i32>(fwdValLen + <usize>(i * 4)),
       flagNameId(F_FORWARD)) < 0) return -1;
+  }
+  if (given(F_FAIR_SHARE) && localOnOff(F_FAIR_SHARE, LOCAL_FAIR_SHARE) < 0) return -1;
+  if (given(F_FAIR_RESERVE) && localNumber(F_FAIR_RESERVE, LOCAL_FAIR_RESERVE, 4096, "0 to 4096 (ports)") < 0) return -1;
+  if (given(F_PORT_REUSE)) {
+    const p = valPtr(F_PORT_REUSE);
+    const n = valLen(F_PORT_REUSE);
+    let v = -1;
+    if (spanIs(p, n, "off")) v = PORT_REUSE_OFF;
+    else if (spanIs(p, n, "on")) v = PORT_REUSE_ON;
+    else if (spanIs(p, n, "auto")) v = PORT_REUSE_AUTO;
+    if (v < 0) {
+      failLit("--port-reuse").quoted(p, n).str(" is not on, off or auto");
+      return -1;
+    }
+    setLocal(LOCAL_PORT_REUSE, <u32>v, flagNameId(F_PORT_REUSE));
   }
   return 0;
 }

@@ -35,7 +35,7 @@ import {
   icmp4Type, icmp4Check, icmp4IsError, icmp4EchoId, setIcmp4EchoId, icmp4Checksum, setIcmp4Checksum,
   icmp4FillChecksum, setIcmp4Type, setIcmp4Code, setIcmp4Unused, setIcmp4Mtu, ICMP4_OK, ICMP4_ECHO_REQUEST,
   ICMP4_ECHO_REPLY, ICMP4_DEST_UNREACHABLE, ICMP4_TIME_EXCEEDED, ICMP4_CODE_FRAGMENTATION_NEEDED,
-  ICMP4_CODE_HOST_UNREACHABLE, ICMP4_CODE_TTL_EXCEEDED, ICMP4_HEADER_LEN,
+  ICMP4_CODE_HOST_UNREACHABLE, ICMP4_CODE_TTL_EXCEEDED, ICMP4_HEADER_LEN, ICMP4_CODE_ADMIN_PROHIBITED,
 } from "../wire/icmp4";
 import {
   icmp6Type, icmp6Check, icmp6Mtu, ICMP6_OK, ICMP6_PACKET_TOO_BIG, ICMP6_DEST_UNREACHABLE,
@@ -55,7 +55,7 @@ import {
 import {
   icmpMake, icmp4ErrorStart, icmp4ErrorSeal, icmpQuoteLen, icmpRateTake, icmpRefusedType, icmp4MtuFloor,
   icmp6To4, quoteParse, quoteTunnel, quoteProto, quoteSrc, quoteDst, quoteSport, quoteDport, quotePorts,
-  ICMP_KIND_TTL, ICMP_KIND_PMTU,
+  ICMP_KIND_TTL, ICMP_KIND_PMTU, ICMP_KIND_NAT,
 } from "./icmp";
 import { pmtuFor, pmtuLower, pmtuFloor } from "./pmtu";
 import { ftpControl, ftpFromLan, ftpFromWan, ftpLen } from "./ftp";
@@ -75,7 +75,7 @@ import {
   D_NAT_PORT_EXHAUSTED, D_NAT_TABLE_FULL, D_ICMP_UNSUPPORTED, D_ICMP_BAD_QUOTE, D_ICMPV6_UNSUPPORTED,
   D_ICMPV6_BAD_QUOTE, D_FRAGMENT_HOLD_FULL, D_FRAGMENT_BAD, D_NOT_CONFIGURED, D_ICMP_FILTERED,
   D_ICMPV6_UNTRUSTED_SOURCE, D_ICMPV6_QUOTE_NOT_OURS, D_ICMPV6_QUOTE_ENDPOINT, D_ICMPV6_RATE_LIMITED,
-  C_ICMP_MTU_FLOOR, D_PPTP_GRE_VERSION, D_PPTP_GRE_BAD_HEADER, D_PPTP_NO_CALL,
+  C_ICMP_MTU_FLOOR, D_PPTP_GRE_VERSION, D_PPTP_GRE_BAD_HEADER, D_PPTP_NO_CALL, C_NAT_REFUSED_ICMP,
 } from "./counters";
 
 /** Next hop of an encapsulated packet: 16 bytes. */
@@ -217,12 +217,13 @@ function nextHop(dst: u32, dport: i32): bool {
  * error or a non-first fragment, §4.3.2.8 rate limit; suppressed ones
  * count in `icmp-rate-limited`).
  */
-function icmpErrorToLan(orig: usize, origLen: i32, kind: i32, type: i32, code: i32, mtu: i32): void {
+function icmpErrorToLan(orig: usize, origLen: i32, kind: i32, type: i32, code: i32, mtu: i32): bool {
   const p = icmpMake(orig, origLen, kind, type, code, mtu, extAddr(), 0);
-  if (p == 0) return;
+  if (p == 0) return false;
   const total = ipv4TotalLength(p);
   count(C_OUT_IPV4, total);
   emit(p, total);
+  return true;
 }
 
 // ---- LAN → WAN -----------------------------------------------------------------
@@ -303,7 +304,19 @@ export function ceFromLan(p: usize, len: i32): i32 {
 
   if (proto == IP_PROTO_GRE) return greFromLan(p, len, l4, src, dst, dport, id, more, peer);
   const s = natOutbound(proto, src, sport, dst, dport, l4Flags, now);
-  if (s <= 0) return natOutboundReason(s);
+  if (s <= 0) {
+    // RFC 5508 REQ-8 (and RFC 4787 / RFC 5382 §5): a new flow the NAPT has
+    // no port or session for is answered with Destination Unreachable,
+    // communication administratively prohibited, so the host gives up
+    // at once instead of retrying into a full set. Rate-limited in its own
+    // kind (icmp.ts); the drop counter stays the packet's outcome.
+    if (s == NAT_E_NO_PORT || s == NAT_E_FULL) {
+      if (icmpErrorToLan(p, len, ICMP_KIND_NAT, ICMP4_DEST_UNREACHABLE, ICMP4_CODE_ADMIN_PROHIBITED, 0)) {
+        count(C_NAT_REFUSED_ICMP, len);
+      }
+    }
+    return natOutboundReason(s);
+  }
   const ext = natSessionExtPort(s);
   rewriteSrc(p, l4, proto, extAddr(), ext);
   // PPTP control connection: the client's call ID into our port set (datapath/pptp.ts).

@@ -8,7 +8,10 @@
 // The names (exported to the host through counterName) are the single source
 // of truth; docs/counters.md explains each. Append new counters at the end of
 // a group; names are what the host and the tests use, not the numbers.
-import { natCounter, NAT_C_EVICTED_HOST_LIMIT, NAT_C_EVICTED_MAPPING_LIMIT } from "../nat/nat";
+import {
+  natCounter, NAT_C_EVICTED_HOST_LIMIT, NAT_C_EVICTED_MAPPING_LIMIT, NAT_C_REFUSED_SHARE, NAT_C_RECLAIMED_SHARE,
+  NAT_C_PORT_REUSED,
+} from "../nat/nat";
 
 // ---- inputs -----------------------------------------------------------------
 /** IPv4 packets received (from the LAN on a CE, from the internet on a BR). */
@@ -184,7 +187,15 @@ export const C_PPTP_CONTROL_MALFORMED: i32 = 94;
 export const C_PCP_REQUESTS: i32 = 95;
 /** Of those, answered with an error result (statistic). */
 export const C_PCP_ERRORS: i32 = 96;
-export const COUNTER_COUNT: i32 = 97;
+/** ICMP destination unreachable 3/13 sent to a LAN host for a new flow the NAPT refused (RFC 5508 REQ-8; statistic). */
+export const C_NAT_REFUSED_ICMP: i32 = 97;
+/** New mappings refused because their host held its fair share of a full port set (copied from the NAT). */
+export const G_SHARE_REFUSED: i32 = 98;
+/** Sessions reclaimed from hosts above their fair share for a host below it (copied from the NAT). */
+export const G_SHARE_RECLAIMED: i32 = 99;
+/** TCP mappings given an external port another mapping holds, toward another remote (RFC 7857 §3; copied from the NAT). */
+export const G_SHARE_PORT_REUSED: i32 = 100;
+export const COUNTER_COUNT: i32 = 101;
 
 const NAMES: StaticArray<string> = [
   "in-ipv4", "in-ipv6",
@@ -220,7 +231,8 @@ const NAMES: StaticArray<string> = [
   "drop-pptp-gre-bad-header", "drop-pptp-no-call", "drop-pptp-call-table-full",
   "drop-pcp-malformed", "ftp-alg-rewritten", "ftp-alg-split-command", "ftp-alg-malformed",
   "ftp-alg-other-address", "ftp-alg-no-mapping", "ftp-alg-table-full", "pptp-calls",
-  "pptp-control-split", "pptp-control-malformed", "pcp-requests", "pcp-errors",
+  "pptp-control-split", "pptp-control-malformed", "pcp-requests", "pcp-errors", "nat-refused-icmp",
+  "share-refused", "share-reclaimed", "share-port-reused",
 ];
 
 const COUNTERS: usize = memory.data(COUNTER_COUNT * 16, 16);
@@ -271,6 +283,9 @@ export function counterValues(): usize {
   }
   store<u64>(COUNTERS + (<usize>G_SESSIONS_EVICTED_HOST_LIMIT << 4), natCounter(NAT_C_EVICTED_HOST_LIMIT));
   store<u64>(COUNTERS + (<usize>G_SESSIONS_EVICTED_MAPPING_LIMIT << 4), natCounter(NAT_C_EVICTED_MAPPING_LIMIT));
+  store<u64>(COUNTERS + (<usize>G_SHARE_REFUSED << 4), natCounter(NAT_C_REFUSED_SHARE));
+  store<u64>(COUNTERS + (<usize>G_SHARE_RECLAIMED << 4), natCounter(NAT_C_RECLAIMED_SHARE));
+  store<u64>(COUNTERS + (<usize>G_SHARE_PORT_REUSED << 4), natCounter(NAT_C_PORT_REUSED));
   return COUNTERS;
 }
 

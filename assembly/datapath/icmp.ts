@@ -157,7 +157,14 @@ export function icmp4MtuFloor(ic: usize): bool {
 export const ICMP_KIND_TTL: i32 = 0;     // Time Exceeded
 export const ICMP_KIND_PMTU: i32 = 1;    // Fragmentation Needed
 export const ICMP_KIND_UNREACH: i32 = 2; // other Destination Unreachable (relayed)
-const KINDS: i32 = 3;
+/**
+ * Communication administratively prohibited (3/13) for a new flow the NAPT
+ * has no port or session for (RFC 5508 REQ-8, RFC 4787 / RFC 5382): its own
+ * kind, so an exhausted CE answering a flooding host cannot use up the
+ * tokens PMTU discovery or traceroute depend on.
+ */
+export const ICMP_KIND_NAT: i32 = 3;
+const KINDS: i32 = 4;
 
 /**
  * The ICMPv4 error an ICMPv6 error about a tunnel packet becomes, for the

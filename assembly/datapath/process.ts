@@ -7,11 +7,11 @@
 import { ftpReset } from "./ftp";
 import { HEADROOM, SLOT_SIZE, DEFAULT_SESSIONS, DEFAULT_SLOTS, CLOCK_MAX_STEP_MS } from "../config";
 import { arenaReset, arenaCapacity } from "../arena";
-import { settings, MODE_CE, MODE_BR } from "../settings";
+import { settings, MODE_CE, MODE_BR, PORT_REUSE_ON, PORT_REUSE_AUTO } from "../settings";
 import { domain, cePortSet, configured, configuredSettings, provisionApply, provisionHoldLive } from "../map/provision";
 import {
   natInit, natReset, natSetPortSet, natClearPortSet, natSetTimeouts, natSetFiltering, natExpire,
-  natBytesFor, natPortSetIs, natSetSessionLimits,
+  natBytesFor, natPortSetIs, natSetSessionLimits, natSetFairShare, natSetPortReuse,
 } from "../nat/nat";
 import {
   slotsInit, slotsBytes, slotsBegin, slotPtr, slotN, inLens, emit, outN, outputOffsetsPtr, outputLengthsPtr,
@@ -139,6 +139,9 @@ export function start(keepSessions: i32): i32 {
       settings.tcpTransitoryTimeout, settings.icmpTimeout);
     natSetFiltering(settings.filtering);
     natSetSessionLimits(settings.maxSessionsPerHost, settings.maxSessionsPerMapping);
+    natSetFairShare(settings.fairShare != 0, settings.fairReserve);
+    natSetPortReuse(settings.portReuse == PORT_REUSE_ON ||
+      (settings.portReuse == PORT_REUSE_AUTO && cePortSet.count < 1024));
     // Inbound ports (static forwards, PCP / NAT-PMP) re-applied from the new configuration.
     pinsStart(domain.ceIPv4, cePortSet.offset, cePortSet.psidLength, cePortSet.psid, <u64>moduleMs);
   } else {

@@ -14,8 +14,25 @@
 //   otherwise a random index (xorshift64*) starts a linear probe over a free
 //   bitmap (RFC 6056 §3.3.1 "simple port randomization").
 // - No port overloading (RFC 4787 REQ-3): an external port belongs to one
-//   mapping per protocol. When the set is exhausted the packet is refused
-//   (counted); live sessions are never evicted unless natSetEvictOnFull.
+//   mapping per protocol — except TCP with port reuse, below. When the set
+//   is exhausted the packet is refused (counted; the CE answers ICMP 3/13);
+//   live sessions are never evicted unless natSetEvictOnFull or fair shares.
+// - Port reuse, TCP only (natSetPortReuse; RFC 7857 §3 "port overlapping";
+//   the CE turns it on for sets below 1024 ports): when the TCP set has no
+//   free port (or only the fair-share reserve), a new internal endpoint's
+//   mapping may take an external port other mappings already hold, as long
+//   as no session of that port has the same remote (address, port). Then
+//   (extPort, remAddr, remPort) — the key of the inbound index — is unique
+//   across all mappings, so inbound demultiplexing stays exact; every later
+//   session of a shared port checks the same (portFreeToward). What TCP
+//   gives up (RFC 5382 REQ-1, EIM): it holds per remote only — an
+//   endpoint's mapping keeps its one external port toward every remote, but
+//   that port is not its alone, so an unsolicited inbound SYN (EIF) to a
+//   shared port reaches the port's first holder, and under ADF the mapping
+//   that contacted the sender's address. A shared port is freed when its
+//   last holder goes. UDP and ICMP never share: REQ-1 of RFC 4787 and
+//   RFC 5508 holds as before (one mapping per external port, every remote
+//   reaches it), which STUN, games and VoIP depend on.
 // - Filtering (RFC 4787 REQ-8): endpoint-independent, address-dependent or
 //   address-and-port-dependent, chosen by natSetFiltering.
 // - Timeouts per class, each class one list in insertion order; a head
@@ -67,11 +84,14 @@
 //   +--------+--------+----------+-------+   order); sessHead: its oldest session;
 //                                            host: its host record (no look-up per session)
 //
-//   host record, 16 bytes, index 1..maxMappings (a host holds ≥ 1 mapping)
-//    0       4          8         12       16
-//   +-------+----------+---------+--------+
-//   |intAddr|sessions  |mapHead  |next    |   mapHead: the host's oldest mapping;
-//   +-------+----------+---------+--------+   next chains the host index (and the free list)
+//   host record, 32 bytes, index 1..maxMappings (a host holds ≥ 1 mapping)
+//    0       4          8         12       16       20       24       28        32
+//   +-------+----------+---------+--------+--------+--------+--------+---------+
+//   |intAddr|sessions  |mapHead  |next    |ports 0 |ports 1 |ports 2 |refused  |
+//   +-------+----------+---------+--------+--------+--------+--------+---------+
+//   mapHead: the host's oldest mapping; next chains the host index (and the
+//   free list); ports p: its mappings of protocol index p (fair shares);
+//   refused: its new mappings refused for want of a port (mape stats)
 //
 // Session limits (natSetSessionLimits; docs/threat-model.md, State and
 // exhaustion): a mapping holds at most `perMapping` sessions and a LAN host
@@ -82,6 +102,22 @@
 // from the oldest), else its oldest — of the mapping for the per-mapping
 // limit, of the host's oldest mappings for the per-host limit — never
 // another host's. O(1) per new session; nothing on the per-packet path.
+//
+// Fair shares (natSetFairShare; on in the CE by default, LOCAL FAIR_SHARE):
+// a host may take any free port, but once the set of a protocol is full —
+// or down to its last `reserve` ports — a host's new mapping is weighed
+// against its share, set size ÷ hosts holding ports of that protocol (the
+// newcomer counted). A host below its share takes from the reserve, or,
+// with nothing free, the port of the oldest mapping of a host ABOVE its
+// share is reclaimed with its sessions (reclaimFor: looking at a bounded
+// number of list heads, transitory TCP first, then DNS and UDP or ICMP,
+// established TCP last; mappings with more than RECLAIM_SESSIONS sessions
+// or a shared port are passed over). A host at or above its share is
+// refused (NAT_E_NO_PORT, counted in NAT_C_REFUSED_SHARE and in the host
+// record). So a flooder that filled the set alone keeps it only until
+// someone else needs a port; then it is cut back to its share, and it can
+// never take the reserve from a host that has nothing. Bounded work per
+// new mapping of a full set; nothing on the per-packet path.
 //
 //   hash indexes: u32 chain heads, a power of two of them
 //     sessions: out = H(prot, intAddr, intPort, remAddr, remPort)
@@ -158,7 +194,13 @@ export const NAT_C_SESSIONS_EVICTED: i32 = 7;
 export const NAT_C_EVICTED_HOST_LIMIT: i32 = 8;
 /** Sessions evicted because their mapping had natSetSessionLimits' per-mapping number. */
 export const NAT_C_EVICTED_MAPPING_LIMIT: i32 = 9;
-const COUNTERS: i32 = 10;
+/** New mappings refused: the port set was full and the host held its fair share (natSetFairShare). */
+export const NAT_C_REFUSED_SHARE: i32 = 10;
+/** Sessions reclaimed from hosts above their fair share so a host below it got a port. */
+export const NAT_C_RECLAIMED_SHARE: i32 = 11;
+/** TCP mappings given an external port another mapping holds (port overlapping, natSetPortReuse). */
+export const NAT_C_PORT_REUSED: i32 = 12;
+const COUNTERS: i32 = 13;
 
 /** Session flag: created by an inbound packet (EIF/ADF). */
 export const NAT_SF_INBOUND: i32 = 2;
@@ -204,18 +246,29 @@ const M_HOST_NEXT: usize = 28;
 const M_SESS_HEAD: usize = 32;
 const M_HOST: usize = 36;
 
-const H_SIZE: usize = 16;
+const H_SIZE: usize = 32;
 const H_ADDR: usize = 0;
 const H_SESSIONS: usize = 4;
 const H_MAP_HEAD: usize = 8;
 const H_NEXT: usize = 12;
+const H_PORTS: usize = 16;   // u32 per protocol index
+const H_REFUSED: usize = 28;
+
+/** Ports of the set looked at for one to share (port reuse). */
+const REUSE_LOOK: i32 = 64;
+/** List heads looked at per class when reclaiming a port for a host below its share. */
+const RECLAIM_LOOK: i32 = 32;
+/** A mapping with more sessions than this is not reclaimed (bounded work). */
+const RECLAIM_SESSIONS: u32 = 8;
 
 /** Sessions looked at, from the oldest, for one that is not established TCP. */
 const EVICT_LOOK: i32 = 8;
 
 const F_USED: u8 = 1;
-/** Mapping flag: pinned by natPin (no idle expiry, EIF, never evicted; see the file header). */
+/** Mapping flag: pinned by natPin (no idle expiry, EIF, never evicted, never lent; see the file header). */
 const F_PINNED: u8 = 2;
+/** Mapping flag: its external port is held by more than one mapping (port reuse, TCP). */
+const F_PORT_SHARED: u8 = 4;
 
 /** Bytes of one protocol's free-port bitmap (65536 bits, any port set fits). */
 const BITMAP_BYTES: usize = 8192;
@@ -250,6 +303,11 @@ let hostHeads: usize = 0;
 let hostMask: u32 = 0;
 let perHostMax: u32 = 0;     // 0 = no limit
 let perMappingMax: u32 = 0;
+let portReuse = false;       // natSetPortReuse (TCP)
+let fairShare = false;       // natSetFairShare
+let fairReserve: i32 = 0;
+const portHosts = memory.data(12, 4);   // i32 per protocol index: hosts with ≥ 1 mapping of it
+const setSize = memory.data(12, 4);     // i32 per protocol index: usable ports of the set
 
 let bitmaps: usize = 0;      // 3 × BITMAP_BYTES
 let lru: usize = 0;          // CLASSES × (head u32, tail u32)
@@ -378,6 +436,10 @@ function hostGet(intAddr: u32): u32 {
   store<u32>(p, intAddr, H_ADDR);
   store<u32>(p, 0, H_SESSIONS);
   store<u32>(p, 0, H_MAP_HEAD);
+  store<u32>(p, 0, H_PORTS);
+  store<u32>(p, 0, H_PORTS + 4);
+  store<u32>(p, 0, H_PORTS + 8);
+  store<u32>(p, 0, H_REFUSED);
   const head = hostHeads + (<usize>(hashHost(intAddr) & hostMask) << 2);
   store<u32>(p, load<u32>(head), H_NEXT);
   store<u32>(head, h);
@@ -393,6 +455,83 @@ function hostRelease(h: u32): void {
   }
   store<u32>(hp(h), hostFree, H_NEXT);
   hostFree = h;
+}
+
+@inline function hostPortsOf(h: u32, pi: i32): u32 { return load<u32>(hp(h) + H_PORTS + (<usize>pi << 2)); }
+@inline function portHostsOf(pi: i32): i32 { return load<i32>(portHosts + (<usize>pi << 2)); }
+
+/** Adds d (±1) to host h's mappings of protocol pi, keeping the count of hosts that hold any. */
+function hostPortsAdd(h: u32, pi: i32, d: i32): void {
+  const at = hp(h) + H_PORTS + (<usize>pi << 2);
+  const was = load<u32>(at);
+  const now = <u32>(<i32>was + d);
+  store<u32>(at, now);
+  const ph = portHosts + (<usize>pi << 2);
+  if (was == 0 && now != 0) store<i32>(ph, load<i32>(ph) + 1);
+  else if (was != 0 && now == 0) store<i32>(ph, load<i32>(ph) - 1);
+}
+
+/** The fair share of protocol pi for a host holding `mine` of its ports: set size ÷ hosts holding ports (≥ 1). */
+function shareOf(pi: i32, mine: u32): u32 {
+  const hosts = portHostsOf(pi) + (mine == 0 ? 1 : 0);
+  const n = load<i32>(setSize + (<usize>pi << 2));
+  const share = hosts > 0 ? n / hosts : n;
+  return share > 0 ? <u32>share : 1;
+}
+
+/**
+ * Frees the port of the oldest mapping of protocol pi held by a host above
+ * `share` (not host `me`), with its sessions: looks at RECLAIM_LOOK heads
+ * of each class list, in the order transitory TCP, established TCP (TCP);
+ * DNS, UDP (UDP); ICMP. True when a port was freed.
+ */
+function reclaimFor(pi: i32, share: u32, me: u32): bool {
+  const first = pi == 0 ? NAT_CLASS_TCP_TRANS : pi == 1 ? NAT_CLASS_UDP_DNS : NAT_CLASS_ICMP;
+  const second = pi == 0 ? NAT_CLASS_TCP_EST : pi == 1 ? NAT_CLASS_UDP : -1;
+  for (let round = 0; round < 2; round++) {
+    const c = round == 0 ? first : second;
+    if (c < 0) break;
+    let s = lruHead(c);
+    for (let i = 0; i < RECLAIM_LOOK && s != 0; i++, s = load<u32>(sp(s), S_NEXT_LRU)) {
+      const m = load<u32>(sp(s), S_MAPPING);
+      const mpp = mp(m);
+      const h = load<u32>(mpp, M_HOST);
+      if (h == me || h == 0 || hostPortsOf(h, pi) <= share) continue;
+      const n = load<u32>(mpp, M_SESSIONS);
+      // A pinned mapping (forward, PCP) keeps its port: freeing its sessions frees nothing.
+      if (n > RECLAIM_SESSIONS || (load<u8>(mpp, M_FLAGS) & (F_PORT_SHARED | F_PINNED)) != 0) continue;
+      // The last sessionFree frees the mapping, and its port with it.
+      for (let k: u32 = 0; k < n; k++) {
+        sessionFree(load<u32>(mpp, M_SESS_HEAD));
+        count(NAT_C_RECLAIMED_SHARE);
+      }
+      return true;
+    }
+  }
+  return false;
+}
+
+/**
+ * Fair shares, before a new mapping of protocol pi for host intAddr: true
+ * when mappingNew may take a port (one is free and the host may have it,
+ * or one was reclaimed for it). False: refused, counted (the host's record,
+ * NAT_C_REFUSED_NO_PORT, and NAT_C_REFUSED_SHARE when at its share).
+ */
+function shareAdmits(pi: i32, intAddr: u32): bool {
+  const free = freeCountOf(pi);
+  if (free > fairReserve) return true;
+  const h = hostFind(intAddr);
+  const mine = h ? hostPortsOf(h, pi) : 0;
+  const share = shareOf(pi, mine);
+  if (mine < share) {
+    if (free > 0) return true; // the reserve is for hosts below their share
+    if (reclaimFor(pi, share, h)) return true;
+  } else {
+    count(NAT_C_REFUSED_SHARE);
+  }
+  if (h) store<u32>(hp(h), load<u32>(hp(h), H_REFUSED) + 1, H_REFUSED);
+  count(NAT_C_REFUSED_NO_PORT);
+  return false;
 }
 
 /** A session of mapping m to evict: the oldest not established TCP among the first EVICT_LOOK, else the oldest. */
@@ -523,8 +662,9 @@ function lruAppend(s: u32, c: i32): void {
 /** Marks every index of the set free (port 0 stays used for TCP and UDP). */
 function bitmapsFill(): void {
   memory.fill(bitmaps, 0, 3 * BITMAP_BYTES);
+  memory.fill(portHosts, 0, 12);
   if (!portsReady) {
-    for (let pi = 0; pi < 3; pi++) setFreeCount(pi, 0);
+    for (let pi = 0; pi < 3; pi++) { setFreeCount(pi, 0); store<i32>(setSize + (<usize>pi << 2), 0); }
     return;
   }
   const n = ports.count;
@@ -537,6 +677,7 @@ function bitmapsFill(): void {
     const zero = portSetIndex(ports, 0);
     if (pi < 2 && zero >= 0) { bitFlip(bm, zero); free--; }
     setFreeCount(pi, free);
+    store<i32>(setSize + (<usize>pi << 2), free);
   }
 }
 
@@ -605,8 +746,7 @@ function mappingFindExt(pi: u32, extPort: u32): u32 {
  * free (natPin).
  */
 function mappingNew(pi: i32, intAddr: u32, intPort: u32, at: i32 = -1): i32 {
-  let m = mapFree;
-  if (m == 0 && mapTop >= mapCap) { count(NAT_C_REFUSED_FULL); return NAT_E_FULL; }
+  if (mapFree == 0 && mapTop >= mapCap) { count(NAT_C_REFUSED_FULL); return NAT_E_FULL; }
   let idx = at;
   if (at >= 0) {
     bitFlip(bitmapOf(pi), at);
@@ -615,29 +755,85 @@ function mappingNew(pi: i32, intAddr: u32, intPort: u32, at: i32 = -1): i32 {
     idx = portTake(pi, intPort);
   }
   if (idx < 0) { count(NAT_C_REFUSED_NO_PORT); return NAT_E_NO_PORT; }
+  return <i32>mappingInsert(pi, intAddr, intPort, <u32>portSetPort(ports, idx), false);
+}
+
+/**
+ * Port reuse (TCP, RFC 7857 §3): a new mapping on an external port other
+ * mappings hold, chosen so that no session of that port has the remote
+ * remAddr:remPort — so (extPort, remAddr, remPort), the key of the inbound
+ * index, stays unique and inbound demultiplexing exact. Looks at
+ * REUSE_LOOK ports of the set from a random index. The mapping (and the
+ * one that held the port) are flagged F_PORT_SHARED: their later sessions
+ * check the same uniqueness (portFreeToward). 0 when none fits.
+ */
+function mappingBorrow(intAddr: u32, intPort: u32, remAddr: u32, remPort: u32, now: u64): u32 {
+  if (mapFree == 0 && mapTop >= mapCap) return 0;
+  const n = ports.count;
+  const bm = bitmapOf(0);
+  let i = <i32>((<u64>random32() * <u64>n) >> 32);
+  const look = n < REUSE_LOOK ? n : REUSE_LOOK;
+  for (let k = 0; k < look; k++, i = i + 1 == n ? 0 : i + 1) {
+    if (bitTest(bm, i)) continue; // free ports are not lent (the caller found none, or only the reserve)
+    const port = <u32>portSetPort(ports, i);
+    const owner = mappingFindExt(0, port);
+    // A pinned port (forward, PCP) is never lent: inbound to it is the pin's alone.
+    if (owner == 0 || (load<u8>(mp(owner), M_FLAGS) & F_PINNED) != 0 || !portFreeToward(port, remAddr, remPort, now)) continue;
+    store<u8>(mp(owner), load<u8>(mp(owner), M_FLAGS) | F_PORT_SHARED, M_FLAGS);
+    count(NAT_C_PORT_REUSED);
+    return mappingInsert(0, intAddr, intPort, port, true);
+  }
+  return 0;
+}
+
+/**
+ * With port reuse: may a new TCP session of external port extPort go to
+ * remAddr:remPort? Not when a live session of the port (any mapping
+ * sharing it) already has that remote; an expired one is reclaimed.
+ */
+function portFreeToward(extPort: u32, remAddr: u32, remPort: u32, now: u64): bool {
+  const s = findIn(0, extPort, remAddr, remPort);
+  if (s == 0) return true;
+  if (!sessionExpired(s, now)) return false;
+  sessionFree(s);
+  count(NAT_C_SESSIONS_EXPIRED);
+  return true;
+}
+
+/**
+ * Links a mapping of (pi, intAddr:intPort) on extPort into every index (a
+ * free record is there: the caller checked). A borrowed (shared) port's
+ * mapping goes to the END of its external chain, so the port's first
+ * holder stays the one natFindMapping and EIF inbound find.
+ */
+function mappingInsert(pi: i32, intAddr: u32, intPort: u32, extPort: u32, shared: bool): u32 {
+  let m = mapFree;
   if (m) mapFree = load<u32>(mp(m), M_NEXT_INT);
   else m = ++mapTop;
-  const extPort = <u32>portSetPort(ports, idx);
   const p = mp(m);
   store<u32>(p, intAddr, M_INT_ADDR);
   store<u16>(p, <u16>intPort, M_INT_PORT);
   store<u16>(p, <u16>extPort, M_EXT_PORT);
   store<u8>(p, <u8>pi, M_PROTO);
-  store<u8>(p, F_USED, M_FLAGS);
+  store<u8>(p, shared ? F_USED | F_PORT_SHARED : F_USED, M_FLAGS);
   store<u32>(p, 0, M_SESSIONS);
   store<u32>(p, 0, M_SESS_HEAD);
   const h = hostGet(intAddr);
   store<u32>(p, h, M_HOST);
   ringAppend(hp(h) + H_MAP_HEAD, m, mapBase, M_SIZE, M_HOST_PREV, M_HOST_NEXT);
+  hostPortsAdd(h, pi, 1);
   const hi = intHeads + (<usize>(hashInt(pi, intAddr, intPort) & mapMask) << 2);
   store<u32>(p, load<u32>(hi), M_NEXT_INT);
   store<u32>(hi, m);
-  const he = extHeads + (<usize>(hashExt(pi, extPort) & mapMask) << 2);
+  let he = extHeads + (<usize>(hashExt(pi, extPort) & mapMask) << 2);
+  if (shared) {
+    while (load<u32>(he) != 0) he = mp(load<u32>(he)) + M_NEXT_EXT;
+  }
   store<u32>(p, load<u32>(he), M_NEXT_EXT);
   store<u32>(he, m);
   count(NAT_C_ACTIVE_MAPPINGS);
   count(NAT_C_MAPPINGS_CREATED);
-  return <i32>m;
+  return m;
 }
 
 function mappingFree(m: u32): void {
@@ -652,14 +848,24 @@ function mappingFree(m: u32): void {
     if (x == m) { store<u32>(link, load<u32>(p, M_NEXT_INT)); break; }
     link = mp(x) + M_NEXT_INT;
   }
+  // A shared port (port reuse) stays taken while another mapping holds it:
+  // the walk goes on past m to see (all holders share the chain).
+  const shared = (load<u8>(p, M_FLAGS) & F_PORT_SHARED) != 0;
+  let held = false;
   link = extHeads + (<usize>(hashExt(pi, extPort) & mapMask) << 2);
   for (let x = load<u32>(link); x; x = load<u32>(link)) {
-    if (x == m) { store<u32>(link, load<u32>(p, M_NEXT_EXT)); break; }
+    if (x == m) {
+      store<u32>(link, load<u32>(p, M_NEXT_EXT));
+      if (!shared) break;
+      continue;
+    }
+    if (shared && <u32>load<u16>(mp(x), M_EXT_PORT) == extPort && <u32>load<u8>(mp(x), M_PROTO) == pi) held = true;
     link = mp(x) + M_NEXT_EXT;
   }
-  portRelease(<i32>pi, <i32>extPort);
+  if (!held) portRelease(<i32>pi, <i32>extPort);
   const h = load<u32>(p, M_HOST);
   if (h) {
+    hostPortsAdd(h, <i32>pi, -1);
     ringUnlink(hp(h) + H_MAP_HEAD, m, mapBase, M_SIZE, M_HOST_PREV, M_HOST_NEXT);
     if (load<u32>(hp(h), H_MAP_HEAD) == 0) hostRelease(h);
   }
@@ -814,15 +1020,24 @@ function sessionNew(m: u32, pi: u32, intAddr: u32, intPort: u32, remAddr: u32, r
 }
 
 /** ADF: is there a live session of (pi, extPort) with this remote address? */
-function addressContacted(pi: u32, extPort: u32, remAddr: u32, now: u64): bool {
+@inline function addressContacted(pi: u32, extPort: u32, remAddr: u32, now: u64): bool {
+  return contactedSession(pi, extPort, remAddr, now) != 0;
+}
+
+/**
+ * ADF: a live session of (pi, extPort) with this remote address, or 0.
+ * With port reuse its mapping, not the port's first holder, is the one a
+ * new inbound session of that remote belongs to.
+ */
+function contactedSession(pi: u32, extPort: u32, remAddr: u32, now: u64): u32 {
   let s = load<u32>(inHeads + (<usize>(hashIn(pi, extPort, remAddr, 0) & sessMask) << 2));
   while (s) {
     const p = sp(s);
     if (load<u32>(p, S_REM_ADDR) == remAddr && <u32>load<u16>(p, S_EXT_PORT) == extPort &&
-        <u32>load<u8>(p, S_PROTO) == pi && !sessionExpired(s, now)) return true;
+        <u32>load<u8>(p, S_PROTO) == pi && !sessionExpired(s, now)) return s;
     s = load<u32>(p, S_NEXT_IN);
   }
-  return false;
+  return 0;
 }
 
 /** Applies a packet to a found session: TCP state, class, refresh. */
@@ -932,6 +1147,7 @@ export function natReset(): void {
   hostTop = 0; hostFree = 0;
   memory.fill(hostHeads, 0, <usize>(hostMask + 1) << 2);
   memory.fill(lru, 0, CLASSES * 8);
+  memory.fill(portHosts, 0, 12);
   store<u64>(counters + (<usize>NAT_C_ACTIVE_SESSIONS << 3), 0);
   store<u64>(counters + (<usize>NAT_C_ACTIVE_MAPPINGS << 3), 0);
   hashKey0 = (<u64>random32() << 32) | random32();
@@ -1046,6 +1262,53 @@ export function natHostSessions(intAddr: u32): i32 {
 }
 
 /**
+ * TCP port reuse toward distinct remotes (RFC 7857 §3 port overlapping;
+ * see the file header): when the TCP set has no free port (or only the
+ * fair-share reserve), a new mapping may share an external port other
+ * mappings hold, provided no session of that port has the same remote
+ * address and port. Off by default in the module (the CE turns it on for
+ * sets below 1024 ports, LOCAL PORT_REUSE). UDP and ICMP never share.
+ */
+export function natSetPortReuse(on: bool): void { portReuse = on; }
+
+/**
+ * Fair shares of a full port set (see the file header): on or off, and the
+ * reserve: the last `reserve` free ports of a protocol go only to hosts
+ * below their share. Off by default in the module (the CE turns it on,
+ * LOCAL FAIR_SHARE / FAIR_RESERVE). False (nothing changed) for a reserve
+ * outside 0..65536.
+ */
+export function natSetFairShare(on: bool, reserve: i32): bool {
+  if (reserve < 0 || reserve > 65536) return false;
+  fairShare = on;
+  fairReserve = reserve;
+  return true;
+}
+
+/** Mappings of protocol `proto` the LAN host intAddr holds now (its ports; with port reuse, TCP mappings). */
+export function natHostPorts(intAddr: u32, proto: i32): i32 {
+  const pi = protoIndex(proto);
+  if (!ready || pi < 0) return 0;
+  const h = hostFind(intAddr);
+  return h ? <i32>hostPortsOf(h, pi) : 0;
+}
+
+/** New mappings of the LAN host intAddr refused for want of a port (fair shares), while it has a record. */
+export function natHostRefused(intAddr: u32): i32 {
+  if (!ready) return 0;
+  const h = hostFind(intAddr);
+  return h ? <i32>load<u32>(hp(h), H_REFUSED) : 0;
+}
+
+/** The fair share of `proto`'s port set for the host intAddr now (set size ÷ hosts holding its ports, it counted). */
+export function natFairShare(intAddr: u32, proto: i32): i32 {
+  const pi = protoIndex(proto);
+  if (!ready || pi < 0) return 0;
+  const h = hostFind(intAddr);
+  return <i32>shareOf(pi, h ? hostPortsOf(h, pi) : 0);
+}
+
+/**
  * Opt-in: when the session table is full (after reclaiming expired ones),
  * evict the least recently used transitory TCP session, else the oldest
  * DNS session. Off by default: live sessions are never evicted.
@@ -1089,10 +1352,23 @@ export function natOutbound(proto: i32, intAddr: u32, intPort: i32, remAddr: u32
     // the CE forgot) must not take a port from a small set for 4 minutes.
     if (pi == 0 && (tcpFlags & TCP_RST) != 0) return NAT_E_FILTERED;
     // Ports may be held by mappings whose sessions all expired: reclaim some first.
-    if (freeCountOf(pi) == 0) expireSome(now, 16);
-    const r = mappingNew(pi, intAddr, intPort);
-    if (r < 0) return r;
-    m = <u32>r;
+    if (freeCountOf(pi) <= (fairShare ? fairReserve : 0)) expireSome(now, 16);
+    // Port reuse first (it takes nothing from anyone), then fair shares.
+    if (pi == 0 && portReuse && freeCountOf(0) <= (fairShare ? fairReserve : 0)) {
+      m = mappingBorrow(intAddr, intPort, remAddr, remPort, now);
+    }
+    if (!m) {
+      if (fairShare && !shareAdmits(pi, intAddr)) return NAT_E_NO_PORT;
+      const r = mappingNew(pi, intAddr, intPort);
+      if (r < 0) return r;
+      m = <u32>r;
+    }
+  } else if (pi == 0 && (load<u8>(mp(m), M_FLAGS) & F_PORT_SHARED) != 0 &&
+             !portFreeToward(load<u16>(mp(m), M_EXT_PORT), remAddr, remPort, now)) {
+    // A shared port already has a session toward this remote (another
+    // internal endpoint's): this one cannot be told apart inbound.
+    count(NAT_C_REFUSED_NO_PORT);
+    return NAT_E_NO_PORT;
   }
   if (perMappingMax != 0 || perHostMax != 0) makeRoom(m, load<u32>(mp(m), M_HOST));
   const tcp = pi == 0 ? tcpInitialState(true, tcpFlags) : 0;
@@ -1128,16 +1404,21 @@ export function natInbound(proto: i32, extPort: i32, remAddr: u32, remPort: i32,
     sessionFree(s);
     count(NAT_C_SESSIONS_EXPIRED);
   }
-  const m = mappingFindExt(pi, extPort);
+  let m = mappingFindExt(pi, extPort);
   if (!m) return NAT_E_NO_MAPPING;
   // A pinned mapping (forward, PCP) admits any remote: EIF for it alone.
   // An expected connection (natExpect: the remote may use any port) passes
   // ADF/APDF filtering once; its placeholder is freed below.
   const pinned = (load<u8>(mp(m), M_FLAGS) & F_PINNED) != 0;
   const x = filterMode == NAT_FILTER_EIF || pinned ? 0 : expectFind(pi, extPort, remAddr, now);
-  if (x == 0 && !pinned) {
+  if (x != 0) m = load<u32>(sp(x), S_MAPPING); // a shared port: the mapping that expects remAddr
+  else if (!pinned) {
     if (filterMode == NAT_FILTER_APDF) return NAT_E_FILTERED;
-    if (filterMode == NAT_FILTER_ADF && !addressContacted(pi, extPort, remAddr, now)) return NAT_E_FILTERED;
+    if (filterMode == NAT_FILTER_ADF) {
+      const c = contactedSession(pi, extPort, remAddr, now);
+      if (c == 0) return NAT_E_FILTERED;
+      m = load<u32>(sp(c), S_MAPPING); // a shared port: the mapping that contacted remAddr
+    }
   }
   if (pi == 0 && !tcpMayOpenInbound(tcpFlags)) return NAT_E_FILTERED;
   // sessionSlot may reclaim expired sessions, and with them this mapping.

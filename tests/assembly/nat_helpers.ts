@@ -1,7 +1,8 @@
 // Shared set-up for the nat_*.spec.ts files (not a spec itself).
 import { arenaReset } from "../../assembly/arena";
 import { natInit, natSetPortSet, natSetFiltering, natSetTimeouts, natSetInboundRefresh,
-  natSetPortPreservation, natSetEvictOnFull, NAT_FILTER_APDF } from "../../assembly/nat/nat";
+  natSetPortPreservation, natSetEvictOnFull, natSetFairShare, natSetPortReuse,
+  NAT_FILTER_APDF } from "../../assembly/nat/nat";
 
 /** a.b.c.d as a host-order u32. */
 export function ip(a: i32, b: i32, c: i32, d: i32): u32 {
@@ -22,6 +23,8 @@ export function freshNat(maxSessions: i32, maxMappings: i32, a: i32, k: i32, psi
   natSetInboundRefresh(true);
   natSetPortPreservation(true);
   natSetEvictOnFull(false);
+  natSetFairShare(false, 0);
+  natSetPortReuse(false);
   if (!natInit(maxSessions, maxMappings, 0x1234567890abcdef)) return false;
   return natSetPortSet(a, k, psid);
 }

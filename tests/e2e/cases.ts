@@ -578,13 +578,21 @@ function portExhaustion(): E2ECase {
     const o = j({ srcPort: port, id: 0x7000 + k });
     return { note: `flow from port ${port}`, send: o.lan, expect: [encap(JANOG, o.wan)] };
   });
-  steps.push({ note: "a 16th flow from port 1024", send: j({ srcPort: 1024, id: 0x7100 }).lan, expect: [] });
+  const extra = j({ srcPort: 1024, id: 0x7100 }).lan;
+  steps.push({
+    note: "a 16th flow from port 1024: refused, answered with 3/13",
+    send: extra,
+    expect: [icmp4DestUnreachable({ src: JANOG.ce4, dst: LAN, ttl: 64, df: true, code: 13, original: extra })],
+  });
   return {
     name: "port-exhaustion",
-    description: "The JANOG CE has 15 ports: 15 flows (in-set source ports, kept) are mapped, a 16th flow finds no free port (RFC 4787 REQ-3: no port overloading) and is dropped.",
+    description: "The JANOG CE has 15 ports: 15 flows (in-set source ports, kept) are mapped, a 16th flow finds no free port (RFC 4787 REQ-3: no port overloading), is dropped and its sender gets ICMP destination unreachable, communication administratively prohibited (RFC 5508 REQ-8).",
     config: JANOG.config,
     steps,
-    counters: { "in-ipv4": 16, "forwarded-to-ipv6": 15, "out-ipv6": 15, "drop-nat-port-exhausted": 1 },
+    counters: {
+      "in-ipv4": 16, "forwarded-to-ipv6": 15, "out-ipv6": 15, "drop-nat-port-exhausted": 1,
+      "icmp-generated": 1, "out-ipv4": 1, "nat-refused-icmp": 1,
+    },
   };
 }
 

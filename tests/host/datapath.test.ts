@@ -327,7 +327,10 @@ for (const [name, cfg, a, k, psid] of SETS) {
         assert.ok(inSet(p), `flow ${i}: port ${p} is not in the set`);
         ports.add(p);
       } else {
-        assert.equal(out.length, 0, "one flow more than the set holds must be refused");
+        // Refused, and answered with ICMP 3/13 toward the LAN (RFC 5508 REQ-8).
+        assert.equal(out.length, 1, "one flow more than the set holds must be refused with one ICMP error");
+        assert.equal(out[0][0] >> 4, 4, "the answer is IPv4, toward the LAN");
+        assert.deepEqual([out[0][20], out[0][21]], [3, 13], "destination unreachable, administratively prohibited");
       }
     }
     assert.equal(ports.size, count, "every port handed out once");
