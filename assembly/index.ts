@@ -6,3 +6,7 @@ export * from "./config/api";
 export * from "./datapath/process";
 export * from "./component";
 export * from "./config/rules_api";
+export {
+  imageBuffer, imageBufferSize, imageVersion, imageErrorText, imageErrorTextLength, imageExportBegin,
+  imageExportChunk, imageImportBegin, imageImportChunk, imageImportEnd,
+} from "./nat/image";
