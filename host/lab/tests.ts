@@ -9,6 +9,7 @@ import { MESH_PEER, sleep, waitFor, repoRoot, type Services } from "./services.j
 import { altBr, publishBr } from "./provisioning.js";
 import { writeTemp } from "./topology.js";
 import { join } from "node:path";
+import { RESTART_TESTS } from "./restart.js";
 
 export interface Outcome {
   ok: boolean;
@@ -334,7 +335,7 @@ export const TESTS: LabTest[] = [
       const ok = r.error === null && r.after > 0;
       return { ok, detail: `one TCP connection across the change: ${r.before} echoes before, ${r.after} in its last 10 s${r.error ? `, ${r.error}` : ""}` };
     },
-  },
+  },  ...RESTART_TESTS,
 ];
 
 /** The echo client auto-follow starts and auto-sessions reads. */
