@@ -32,6 +32,7 @@ import { formatCounters } from "./commands/stats.js";
 import { UsageError } from "./commands/usage.js";
 import { takeAutoFlags, autoProvisioner } from "./provision/auto.js";
 import type { Provisioner } from "./provision/state.js";
+import { loadState, saveState, parseStateInterval, DEFAULT_STATE_INTERVAL_S, type ImageExports } from "./stateimage.js";
 
 /** The device side of the loop: what TunDevice offers (a fake one in tests). */
 export interface PacketDevice {
@@ -429,10 +430,14 @@ interface Parsed {
   control?: string;
   /** `--pcp <lan-ipv4>`: serve PCP / NAT-PMP on that address, UDP 5351 (host/pcp.ts). */
   pcp?: string;
+  /** --state <file>: the NAT state image (CE). */
+  state?: string;
+  /** --state-interval <s>: seconds between saves (0 = only at exit). */
+  stateInterval: number;
 }
 
 function parseRest(mode: string, rest: string[]): Parsed {
-  const p: Parsed = { tun: "", routes: false };
+  const p: Parsed = { tun: "", routes: false, stateInterval: DEFAULT_STATE_INTERVAL_S };
   for (let i = 0; i < rest.length; i++) {
     const a = rest[i];
     const eq = a.indexOf("=");
@@ -451,7 +456,16 @@ function parseRest(mode: string, rest: string[]): Parsed {
       p.pcp = value();
       if (!/^(25[0-5]|2[0-4]\d|1?\d?\d)(\.(25[0-5]|2[0-4]\d|1?\d?\d)){3}$/.test(p.pcp)) throw new UsageError(`--pcp: '${p.pcp}' is not an IPv4 address (the CE's LAN address)`);
     }
-    else throw new UsageError(`${mode}: unknown argument '${a}' (see 'mape ${mode} --help')`);
+    else if ((flag === "--state" || flag === "--state-interval") && mode !== "ce") throw new UsageError(`${flag} is for a CE (a BR keeps no NAT state)`);
+    else if (flag === "--state") {
+      p.state = value();
+      if (!p.state) throw new UsageError("--state needs a file name");
+    } else if (flag === "--state-interval") {
+      const v = value();
+      const n = parseStateInterval(v);
+      if (n === undefined) throw new UsageError(`--state-interval: '${v}' is not a number of seconds (0 = only at exit)`);
+      p.stateInterval = n;
+    } else throw new UsageError(`${mode}: unknown argument '${a}' (see 'mape ${mode} --help')`);
   }
   return p;
 }
@@ -792,9 +806,31 @@ export async function serve(opts: ServeOptions): Promise<number> {
     on("SIGHUP", reload);
     on("SIGUSR1", () => void process.stderr.write(`mape ${mode} ${tunName} counters:\n${formatCounters(counters())}`));
 
+    // --state: the NAT state image, read before any traffic, written every
+    // --state-interval seconds and at exit (host/stateimage.ts).
+    const image = dp.exports as unknown as ImageExports;
+    let stateTimer: ReturnType<typeof setInterval> | undefined;
+    const saveImage = (atExit: boolean): void => {
+      const r = saveState(image, parsed.state!, performance.now());
+      if (!r.ok) warn(r.line);
+      else if (atExit) say(r.line);
+    };
+    if (parsed.state) {
+      const line = loadState(image, parsed.state, performance.now());
+      if (line) say(line);
+      if (parsed.stateInterval > 0) {
+        stateTimer = setInterval(() => saveImage(false), parsed.stateInterval * 1000);
+        stateTimer.unref();
+      }
+    }
+
     runner.start();
     say(`${status} (pid ${process.pid}, control ${control.path})`);
     const code = await done;
+    if (parsed.state) {
+      clearInterval(stateTimer);
+      saveImage(true);
+    }
     const hadRoutes = added.length > 0;
     cleanup();
     say(`stopped${hadRoutes ? ", routes removed" : ""}${existed ? "" : `, ${tunName} removed`}`);

@@ -72,6 +72,12 @@ function clockStep(nowMs: f64): u64 {
 
 /** The module's clock in ms (what the last process() call ran at). */
 export function clockNow(): f64 { return Math.floor(moduleMs); }
+/**
+ * Moves the module clock to the host's `nowMs` as process(0, nowMs) would,
+ * without running a batch (the services beside the data path, e.g. the
+ * state image, take the host's clock too). Returns the module clock (ms).
+ */
+export function clockAdvance(nowMs: f64): f64 { return <f64>clockStep(nowMs); }
 /** Largest forward step one process() call takes (ms). */
 export function clockMaxStep(): i32 { return CLOCK_MAX_STEP_MS; }
 

@@ -755,6 +755,7 @@ function mappingNew(pi: i32, intAddr: u32, intPort: u32, at: i32 = -1): i32 {
     idx = portTake(pi, intPort);
   }
   if (idx < 0) { count(NAT_C_REFUSED_NO_PORT); return NAT_E_NO_PORT; }
+  count(NAT_C_MAPPINGS_CREATED);
   return <i32>mappingInsert(pi, intAddr, intPort, <u32>portSetPort(ports, idx), false);
 }
 
@@ -781,6 +782,7 @@ function mappingBorrow(intAddr: u32, intPort: u32, remAddr: u32, remPort: u32, n
     if (owner == 0 || (load<u8>(mp(owner), M_FLAGS) & F_PINNED) != 0 || !portFreeToward(port, remAddr, remPort, now)) continue;
     store<u8>(mp(owner), load<u8>(mp(owner), M_FLAGS) | F_PORT_SHARED, M_FLAGS);
     count(NAT_C_PORT_REUSED);
+    count(NAT_C_MAPPINGS_CREATED);
     return mappingInsert(0, intAddr, intPort, port, true);
   }
   return 0;
@@ -802,7 +804,8 @@ function portFreeToward(extPort: u32, remAddr: u32, remPort: u32, now: u64): boo
 
 /**
  * Links a mapping of (pi, intAddr:intPort) on extPort into every index (a
- * free record is there: the caller checked). A borrowed (shared) port's
+ * free record is there: the caller checked; the port is taken from the
+ * bitmap, or lent; counted as created by the callers that create). A borrowed (shared) port's
  * mapping goes to the END of its external chain, so the port's first
  * holder stays the one natFindMapping and EIF inbound find.
  */
@@ -832,7 +835,6 @@ function mappingInsert(pi: i32, intAddr: u32, intPort: u32, extPort: u32, shared
   store<u32>(p, load<u32>(he), M_NEXT_EXT);
   store<u32>(he, m);
   count(NAT_C_ACTIVE_MAPPINGS);
-  count(NAT_C_MAPPINGS_CREATED);
   return m;
 }
 
@@ -992,7 +994,6 @@ function sessionNew(m: u32, pi: u32, intAddr: u32, intPort: u32, remAddr: u32, r
   store<u32>(hi, s);
   lruAppend(s, classOf(<i32>pi, remPort, tcp));
   count(NAT_C_ACTIVE_SESSIONS);
-  count(NAT_C_SESSIONS_CREATED);
   return s;
 }
 
@@ -1372,6 +1373,7 @@ export function natOutbound(proto: i32, intAddr: u32, intPort: i32, remAddr: u32
   }
   if (perMappingMax != 0 || perHostMax != 0) makeRoom(m, load<u32>(mp(m), M_HOST));
   const tcp = pi == 0 ? tcpInitialState(true, tcpFlags) : 0;
+  count(NAT_C_SESSIONS_CREATED);
   return <i32>sessionNew(m, pi, intAddr, intPort, remAddr, remPort, tcp, 0, now);
 }
 
@@ -1430,6 +1432,7 @@ export function natInbound(proto: i32, extPort: i32, remAddr: u32, remPort: i32,
   const p = mp(m);
   if (perMappingMax != 0 || perHostMax != 0) makeRoom(m, load<u32>(p, M_HOST));
   const tcp = pi == 0 ? tcpInitialState(false, tcpFlags) : 0;
+  count(NAT_C_SESSIONS_CREATED);
   const s2 = sessionNew(m, pi, load<u32>(p, M_INT_ADDR), load<u16>(p, M_INT_PORT), remAddr, remPort,
     tcp, <u8>NAT_SF_INBOUND, now);
   // The expectation is met: its placeholder goes (sessionSlot/makeRoom may
@@ -1681,3 +1684,218 @@ export function natMappingCapacity(): i32 { return ready ? <i32>mapCap : 0; }
 
 /** Arena bytes the NAT tables take (natInit's carve, rounded as the arena rounds). */
 export function natBytes(): usize { return ready ? arenaBytes : 0; }
+
+// ---- API: walk and re-create, for the state image (assembly/nat/image.ts) ---
+//
+// The image is LOGICAL: it holds what each mapping and session means
+// (endpoints, external port, TCP state, class, remaining idle time), never
+// this file's records, indexes or hash layout. An export walks the live
+// state with the functions below; an import re-creates each mapping with
+// its exact external port and each session with its state, then puts the
+// class lists back in expiry order. So the record layout above may change
+// (or other fields be added) without breaking images; what a mapping or
+// session *is* changing means a new image format version.
+//
+// Walk order: LAN hosts in record order, each host's mappings in creation
+// order (its ring from the head), each mapping's sessions in creation order.
+// Re-creating in that order rebuilds the rings the session limits evict
+// from (oldest first) as they were.
+
+/** The NAT's clock: the largest `now` it has seen (ms), after moving it to `now` when that is later. */
+export function natAdvanceClock(now: u64): u64 { return advanceClock(now); }
+
+/** Number of timeout classes (NAT_CLASS_* are 0 .. natClassCount() - 1). */
+export function natClassCount(): i32 { return CLASSES; }
+
+/**
+ * Whether a session of protocol `proto` (IP number) may have timeout class
+ * `cls` and TCP state `tcp`: TCP takes a state 1..7 and a TCP class, UDP and
+ * ICMP state 0 and their own classes. The image reader's record check.
+ */
+export function natSessionShapeValid(proto: i32, cls: i32, tcp: i32): bool {
+  const pi = protoIndex(proto);
+  if (pi == 0) return tcp >= 1 && tcp <= TCP_RST_STATE && (cls == NAT_CLASS_TCP_EST || cls == NAT_CLASS_TCP_TRANS);
+  if (pi == 1) return tcp == 0 && (cls == NAT_CLASS_UDP || cls == NAT_CLASS_UDP_DNS);
+  if (pi == 2) return tcp == 0 && cls == NAT_CLASS_ICMP;
+  return false;
+}
+/** Highest TCP state value (tcp.ts TCP_TRANS). */
+const TCP_RST_STATE: i32 = 7;
+
+/** Whether `port` is in the installed port set (an external port a mapping may hold). */
+export function natPortInSet(proto: i32, port: i32): bool {
+  if (!ready || !portsReady || <u32>port > 0xffff) return false;
+  const pi = protoIndex(proto);
+  if (pi < 0 || (pi < 2 && port == 0)) return false;
+  return portSetIndex(ports, port) >= 0;
+}
+
+/**
+ * The mapping after `prev` in walk order (0 starts the walk; 0 = no more).
+ * Stateless: the walk scans the mapping records for host ring heads and
+ * goes round each host's ring from its head, so each live mapping comes
+ * once. Only valid while nothing else changes the NAT.
+ */
+export function natWalkMappingNext(prev: i32): i32 {
+  if (!ready) return 0;
+  let from: u32 = 1;
+  if (prev != 0) {
+    if (!mappingLive(<u32>prev)) return 0;
+    const p = mp(<u32>prev);
+    const head = load<u32>(hp(load<u32>(p, M_HOST)), H_MAP_HEAD);
+    const next = load<u32>(p, M_HOST_NEXT);
+    if (next != head) return <i32>next;
+    from = head + 1;
+  }
+  for (let m = from; m <= mapTop; m++) {
+    if (!mappingLive(m)) continue;
+    if (load<u32>(hp(load<u32>(mp(m), M_HOST)), H_MAP_HEAD) == m) return <i32>m;
+  }
+  return 0;
+}
+
+/** The session of mapping m after `prev` in creation order (0 starts; 0 = no more). */
+export function natWalkSessionNext(m: i32, prev: i32): i32 {
+  if (!mappingLive(<u32>m)) return 0;
+  const head = load<u32>(mp(<u32>m), M_SESS_HEAD);
+  if (prev == 0) return <i32>head;
+  if (!sessionLive(<u32>prev)) return 0;
+  const next = load<u32>(sp(<u32>prev), S_MAP_NEXT);
+  return next == head ? 0 : <i32>next;
+}
+
+/**
+ * Milliseconds session s has left before its idle timeout at `now` (the
+ * NAT clock when that is later); 0 when it has expired or s is not live.
+ */
+export function natSessionRemaining(s: i32, now: u64): u64 {
+  if (!sessionLive(<u32>s)) return 0;
+  if (now < clock) now = clock;
+  const p = sp(<u32>s);
+  const idle = now - load<u64>(p, S_LAST);
+  const t = timeoutOf(load<u8>(p, S_CLASS));
+  return idle >= t ? 0 : t - idle;
+}
+
+/**
+ * Re-creates a mapping of (proto, intAddr:intPort) on exactly `extPort`.
+ * Returns its handle, or NAT_E_ARG (bad protocol or port, or the internal
+ * endpoint has a mapping already), NAT_E_NOT_READY, NAT_E_NO_PORT (the port
+ * is not in the set, or is taken and cannot be lent: port reuse off, not
+ * TCP, or pinned) or NAT_E_FULL (no mapping record left).
+ * Nothing changes on an error. The mapping is freed with its last session,
+ * as any: give it at least one (natRestoreSession) before anything else
+ * runs. Counts as active, not as created.
+ */
+export function natRestoreMapping(proto: i32, intAddr: u32, intPort: i32, extPort: i32): i32 {
+  const pi = protoIndex(proto);
+  if (pi < 0 || <u32>intPort > 0xffff || <u32>extPort > 0xffff) return NAT_E_ARG;
+  if (!ready || !portsReady) return NAT_E_NOT_READY;
+  if (!natPortInSet(proto, extPort)) return NAT_E_NO_PORT;
+  const idx = portSetIndex(ports, extPort);
+  const bm = bitmapOf(pi);
+  if (mappingFindInt(pi, intAddr, intPort)) return NAT_E_ARG;
+  if (mapFree == 0 && mapTop >= mapCap) return NAT_E_FULL;
+  if (!bitTest(bm, idx)) {
+    // Taken: a TCP port that port reuse had lent (mappingBorrow) is lent
+    // again to its second holder, as it was when the image was made.
+    const owner = mappingFindExt(pi, extPort);
+    if (pi != 0 || !portReuse || owner == 0 || (load<u8>(mp(owner), M_FLAGS) & F_PINNED) != 0) return NAT_E_NO_PORT;
+    store<u8>(mp(owner), load<u8>(mp(owner), M_FLAGS) | F_PORT_SHARED, M_FLAGS);
+    return <i32>mappingInsert(pi, intAddr, intPort, <u32>extPort, true);
+  }
+  bitFlip(bm, idx);
+  setFreeCount(pi, freeCountOf(pi) - 1);
+  return <i32>mappingInsert(pi, intAddr, intPort, <u32>extPort, false);
+}
+
+/**
+ * Re-creates a session of mapping m toward remAddr:remPort with TCP state
+ * `tcp`, timeout class `cls`, flags (NAT_SF_INBOUND), the data path's spare
+ * field, and `remainingMs` of idle time left at `now` (its last refresh is
+ * set to now - (timeout - remaining); a remaining time above the class's
+ * timeout counts as a full one). Returns its handle, or NAT_E_ARG (bad
+ * handle, shape — natSessionShapeValid —, flags, or a session of the same
+ * tuple exists), NAT_E_FULL (no record left). Nothing changes on an error.
+ * Session limits are not applied (the state was within them when saved).
+ * Call natRestoreFinish when every session is back.
+ */
+export function natRestoreSession(m: i32, remAddr: u32, remPort: i32, tcp: i32, cls: i32, flags: i32,
+                                  spare: i32, remainingMs: u64, now: u64): i32 {
+  if (!ready || !mappingLive(<u32>m) || <u32>remPort > 0xffff || <u32>spare > 0xffff) return NAT_E_ARG;
+  const mpp = mp(<u32>m);
+  const pi = <i32>load<u8>(mpp, M_PROTO);
+  if (!natSessionShapeValid(protoNumber(pi), cls, tcp) || (flags & ~NAT_SF_INBOUND) != 0) return NAT_E_ARG;
+  if (pi == 2 && remPort != 0) return NAT_E_ARG;
+  const intAddr = load<u32>(mpp, M_INT_ADDR);
+  const intPort = <u32>load<u16>(mpp, M_INT_PORT);
+  const extPort = <u32>load<u16>(mpp, M_EXT_PORT);
+  if (findOut(pi, intAddr, intPort, remAddr, remPort) || findIn(pi, extPort, remAddr, remPort)) return NAT_E_ARG;
+  if (sessFree == 0 && sessTop >= sessCap) return NAT_E_FULL;
+  now = advanceClock(now);
+  const s = sessionNew(<u32>m, pi, intAddr, intPort, remAddr, remPort, tcp, <u8>flags, now);
+  const p = sp(s);
+  if (<i32>load<u8>(p, S_CLASS) != cls) {
+    lruUnlink(s);
+    lruAppend(s, cls);
+  }
+  const t = timeoutOf(cls);
+  // Modular: a host clock that started near 0 makes `last` wrap, and every
+  // use of it is a difference (now - last), so that is exact.
+  store<u64>(p, remainingMs >= t ? now : now - (t - remainingMs), S_LAST);
+  store<u16>(p, <u16>spare, S_SPARE);
+  return <i32>s;
+}
+
+/**
+ * After a restore: sorts each class list by last refresh (longest idle at
+ * the head), so expiry finds the oldest first as if the sessions had aged
+ * here. A merge sort over the list links (Tatham's bottom-up list merge
+ * sort): O(n log n), no memory beyond the records.
+ */
+export function natRestoreFinish(): void {
+  if (!ready) return;
+  for (let c = 0; c < CLASSES; c++) sortClass(c);
+}
+
+/** Sorts class list c by idle time at the NAT clock, longest first (stable). */
+function sortClass(c: i32): void {
+  const l = lru + (<usize>c << 3);
+  let list = load<u32>(l);
+  if (list == 0) return;
+  const now = clock;
+  let k: u32 = 1;
+  while (true) {
+    let pp = list;
+    list = 0;
+    let tail: u32 = 0;
+    let merges = 0;
+    while (pp) {
+      merges++;
+      let q = pp;
+      let psize: u32 = 0;
+      for (let i: u32 = 0; i < k && q != 0; i++) { psize++; q = load<u32>(sp(q), S_NEXT_LRU); }
+      let qsize = k;
+      while (psize > 0 || (qsize > 0 && q != 0)) {
+        let e: u32;
+        if (psize == 0) { e = q; q = load<u32>(sp(q), S_NEXT_LRU); qsize--; }
+        else if (qsize == 0 || q == 0) { e = pp; pp = load<u32>(sp(pp), S_NEXT_LRU); psize--; }
+        else if (now - load<u64>(sp(pp), S_LAST) >= now - load<u64>(sp(q), S_LAST)) {
+          e = pp; pp = load<u32>(sp(pp), S_NEXT_LRU); psize--;
+        } else { e = q; q = load<u32>(sp(q), S_NEXT_LRU); qsize--; }
+        if (tail) store<u32>(sp(tail), e, S_NEXT_LRU);
+        else list = e;
+        store<u32>(sp(e), tail, S_PREV_LRU);
+        tail = e;
+      }
+      pp = q;
+    }
+    store<u32>(sp(tail), 0, S_NEXT_LRU);
+    if (merges <= 1) {
+      store<u32>(l, list);
+      store<u32>(l, tail, 4);
+      return;
+    }
+    k <<= 1;
+  }
+}

@@ -330,15 +330,30 @@ export function pinsStart(addr: u32, a: i32, k: i32, psid: i32, now: u64): i32 {
     if (pinAdd(PIN_STATIC, proto, ia, ip, ext, 0, 0, now) < 0) refused++;
   }
   // Client pins of the same set: pinned again (natReset may have dropped them).
-  for (let i = pinCount - 1; i >= 0; i--) {
-    if (pinKind(i) == PIN_STATIC) continue;
-    const r = pin(i);
-    const m = natPin(<i32>load<u8>(r, P_PROTO), load<u32>(r, P_INT_ADDR), <i32>load<u16>(r, P_INT_PORT),
-      <i32>load<u16>(r, P_EXT_PORT), false);
-    if (m < 0) { pinCount--; if (i != pinCount) memory.copy(r, pin(pinCount), P_SIZE); }
-  }
+  repin(false);
   return refused;
 }
+
+/**
+ * Pins the mappings of the pins again (client pins only, or all with
+ * `all`), after the NAT tables were emptied: by a start that dropped the
+ * sessions, or by a state image import (image.ts), which restores the
+ * mappings with their sessions and then calls pinsReapply. A pin whose
+ * port or endpoint another mapping now holds is dropped from the list.
+ */
+function repin(all: bool): void {
+  for (let i = pinCount - 1; i >= 0; i--) {
+    const kind = pinKind(i);
+    if (!all && kind == PIN_STATIC) continue;
+    const r = pin(i);
+    const m = natPin(<i32>load<u8>(r, P_PROTO), load<u32>(r, P_INT_ADDR), <i32>load<u16>(r, P_INT_PORT),
+      <i32>load<u16>(r, P_EXT_PORT), kind == PIN_STATIC);
+    if (m < 0) { pinCount--; if (i != pinCount) memory.copy(r, pin(pinCount), P_SIZE); }
+  }
+}
+
+/** Every pin's mapping pinned again (after an image import emptied and refilled the NAT). */
+export function pinsReapply(): void { repin(true); }
 
 /** BR mode, or a CE without a set: no inbound ports. */
 export function pinsClear(): void {

@@ -19,6 +19,7 @@ export const usage = `usage:
           [--pptp on|off] [--br-pptp on|off]
           [--forward tcp|udp:<port>=<lan-ipv4>[:<port>]]... [--pcp <lan-ipv4>]
           [--tun <name>] [--routes] [--control <path>]
+          [--state <file> [--state-interval <seconds>]]
 
 Creates the TUN <name> (default mape0; a persistent one of that name is
 attached instead), brings it up (addrgenmode none) and runs the CE's data
@@ -57,6 +58,16 @@ fetch succeeds. t=b in the TXT record checks the server's certificate
 against the system's CAs, or only --ca <file> when given; --insecure
 checks none. --vendorid is sent as is (default 020000-mape_wasm, a locally
 administered id, nobody's OUI).
+
+--state <file> keeps the NAT state (mappings, sessions, TCP states, idle
+timers) across a restart or an upgrade of the program: it is read at start,
+before any traffic, when its BMR (IPv4 address, PSID, MAP address) is the
+configured one, and written atomically (a temporary file renamed over it)
+at SIGTERM/SIGINT and every --state-interval seconds (default 60; 0 = only
+at exit), so a crash loses at most that interval. One line says what
+happened ('restored N sessions from <file>', or why the image was refused:
+truncated, corrupt, another format version, another BMR); a refused or
+unreadable image means the CE starts empty. A missing file is a first start.
 
 SIGHUP re-reads the configuration: with the same IPv4 address and port set
 the NAT sessions survive (the log line says whether they did); a bad new

@@ -11,6 +11,7 @@ import { writeTemp } from "./topology.js";
 import { join } from "node:path";
 import { FTP_TESTS } from "./ftp.js";
 import { INBOUND_TESTS } from "./inbound.js";
+import { RESTART_TESTS } from "./restart.js";
 
 export interface Outcome {
   ok: boolean;
@@ -322,6 +323,7 @@ export const TESTS: LabTest[] = [
     },
   },
   ...INBOUND_TESTS,
+  ...RESTART_TESTS,
 ];
 
 /** The echo client auto-follow starts and auto-sessions reads. */

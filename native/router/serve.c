@@ -36,7 +36,9 @@
 #include <linux/if_tun.h>
 #include <time.h>
 #include <unistd.h>
+#include <sys/timerfd.h>
 #include "host.h"
+#include "image.h"
 #include "mod.h"
 #include "pcp.h"
 #include "tunio.h"
@@ -412,12 +414,15 @@ static struct {
   char status[1024];
   uint64_t host_p[HOST_COUNTERS], host_b[HOST_COUNTERS];
   int finish, code;
+  const char *state;     // --state <file>: the NAT state image (image.c)
+  long state_interval;   // --state-interval <s> (0 = only at exit)
+  int state_fd;          // its timerfd (epoll tag IMAGE_EPOLL_TAG)
   struct {
     int fd;
     size_t len;
     char buf[MAX_REQUEST + 1];
   } clients[MAX_CLIENTS];
-} S = {.tun_fd = -1, .ctl_fd = -1, .ep = -1, .sig_fd = -1};
+} S = {.tun_fd = -1, .ctl_fd = -1, .ep = -1, .sig_fd = -1, .state_interval = IMAGE_DEFAULT_INTERVAL, .state_fd = -1};
 
 static int32_t in_off[MAX_BATCH], in_cap[MAX_BATCH], in_len[MAX_BATCH];
 static int32_t out_off[MAX_SLOTS], out_len[MAX_SLOTS], out_res[MAX_SLOTS];
@@ -845,7 +850,22 @@ int cmd_serve(int mode, int argc, char **argv) {
       } else if (is_pcp) pcp = v;
       else control = v;
     } else if (!strcmp(a, "--routes")) S.want_routes = 1;
-    else {
+    else if ((fl == 7 && !strncmp(a, "--state", 7)) || (fl == 16 && !strncmp(a, "--state-interval", 16))) {
+      const char *v = eq ? eq + 1 : i + 1 < argc ? argv[++i] : NULL;
+      if (mode != MODE_CE) {
+        say_error("%.*s is for a CE (a BR keeps no NAT state)", (int)fl, a);
+        return EXIT_USAGE;
+      }
+      if (!v || !*v) {
+        say_error("%.*s needs a value", (int)fl, a);
+        return EXIT_USAGE;
+      }
+      if (fl == 7) S.state = v;
+      else if ((S.state_interval = image_parse_interval(v)) < 0) {
+        say_error("--state-interval: '%s' is not a number of seconds (0 = only at exit)", v);
+        return EXIT_USAGE;
+      }
+    } else {
       say_error("%s: unknown argument '%s' (see 'mape %s --help')", mode_name(mode), a, mode_name(mode));
       return EXIT_USAGE;
     }
@@ -954,6 +974,20 @@ int cmd_serve(int mode, int argc, char **argv) {
     say("PCP / NAT-PMP on %s port 5351", pcp);
   }
 
+  // --state: the NAT state image, read before any traffic, written every
+  // --state-interval seconds (a timerfd) and at exit (image.c).
+  char sline[4400];
+  if (S.state) {
+    image_load(S.state, now_ms(), sline, sizeof sline);
+    if (sline[0]) say("%s", sline);
+    if (S.state_interval > 0 && (S.state_fd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC)) >= 0) {
+      struct itimerspec its = {.it_interval = {S.state_interval, 0}, .it_value = {S.state_interval, 0}};
+      timerfd_settime(S.state_fd, 0, &its, NULL);
+      ev.data.u64 = IMAGE_EPOLL_TAG;
+      epoll_ctl(S.ep, EPOLL_CTL_ADD, S.state_fd, &ev);
+    }
+  }
+
   say("%s (pid %d, control %s)", S.status, (int)getpid(), S.ctl_path);
   double next_tick = now_ms() + 1000;
   while (!S.finish) {
@@ -980,11 +1014,20 @@ int cmd_serve(int mode, int argc, char **argv) {
         }
       } else if (what >= 16 && what < 16 + MAX_CLIENTS) client_readable((int)(what - 16));
       else if (what == PCP_TAG) pcp_readable(pcp_fd, tick);
+      else if (what == IMAGE_EPOLL_TAG) {
+        uint64_t ticks;
+        if (read(S.state_fd, &ticks, sizeof ticks) == sizeof ticks && image_save(S.state, now_ms(), sline, sizeof sline) != 0) warn("%s", sline);
+      }
     }
     if (now_ms() >= next_tick) {
       tick();
       next_tick = now_ms() + 1000;
     }
+  }
+  if (S.state) {
+    if (image_save(S.state, now_ms(), sline, sizeof sline) == 0) say("%s", sline);
+    else warn("%s", sline);
+    if (S.state_fd >= 0) close(S.state_fd);
   }
   int had_routes = nadded > 0;
   if (pcp_fd >= 0) close(pcp_fd);
