@@ -591,7 +591,7 @@ function portExhaustion(): E2ECase {
     steps,
     counters: {
       "in-ipv4": 16, "forwarded-to-ipv6": 15, "out-ipv6": 15, "drop-nat-port-exhausted": 1,
-      "icmp-generated": 1, "out-ipv4": 1, "nat-refused-icmp": 1,
+      "icmp-generated": 1, "out-ipv4": 1, "nat-refused-icmp": 1, "share-refused": 1,
     },
   };
 }
@@ -1206,6 +1206,58 @@ function ftpActive(): E2ECase {
     counters: {
       "in-ipv4": 3, "in-ipv6": 3, "forwarded-to-ipv6": 3, "forwarded-to-ipv4": 3, "out-ipv6": 3, "out-ipv4": 3,
       "ftp-alg-rewritten": 1,
+    },
+  };
+}
+
+/** Plain ESP and AH (no port) from the LAN and ESP from the WAN: dropped, named (RFC 3948 NAT-T is the way). */
+function ipsecNoPort(): E2ECase {
+  const esp = (src: string, dst: string) => ipv4({ src, dst, proto: 50, ttl: 64, id: 0x51, payload: pattern(40) });
+  return {
+    name: "ipsec-esp-ah-dropped",
+    description: "Plain ESP (50) and AH (51) carry no port, so a shared address cannot carry them: dropped with drop-ipv4-esp / drop-ipv4-ah, either way.",
+    config: JANOG.config,
+    steps: [
+      { note: "ESP from the LAN", send: esp(LAN, REMOTE), expect: [] },
+      { note: "AH from the LAN", send: ipv4({ src: LAN, dst: REMOTE, proto: 51, ttl: 64, id: 0x52, payload: pattern(24) }), expect: [] },
+      { note: "ESP from the WAN", send: fromBr(JANOG, esp(REMOTE, JANOG.ce4)), expect: [] },
+    ],
+    counters: { "in-ipv4": 2, "in-ipv6": 1, "drop-ipv4-esp": 2, "drop-ipv4-ah": 1 },
+  };
+}
+
+/** NAT-T (RFC 3948): IKE on 500, then 4500 (non-ESP marker), keepalive 0xFF out, ESP-in-UDP in after 25 s, one mapping. */
+function natT(): E2ECase {
+  // The initiator's own ports are P1 / P2 (in the set: kept); the responder's are 500 and 4500.
+  // An IKEv2 header alone (RFC 7296 §3.1: SPIs, no next payload, version 2.0, IKE_SA_INIT or
+  // IKE_AUTH, length 28), so tshark decodes a well-formed message.
+  const ikeMsg = (exchange: number, response: boolean) => {
+    const h = new Uint8Array(28);
+    h.set(pattern(8, exchange), 0);
+    if (response) h.set(pattern(8, exchange + 1), 8);
+    h[17] = 0x20; h[18] = exchange; h[19] = response ? 0x20 : 0x08; h[27] = 28;
+    return h;
+  };
+  const ike = j({ srcPort: P1, dstPort: 500, payload: ikeMsg(34, false) });
+  const ikeIn = udpIn(JANOG, { srcPort: 500, dstPort: P1, payload: ikeMsg(34, true) });
+  const marker = j({ srcPort: P2, dstPort: 4500, payload: concat(new Uint8Array(4), ikeMsg(35, false)) });
+  const keep = j({ srcPort: P2, dstPort: 4500, id: 0x1001, payload: new Uint8Array([0xff]) });
+  const espIn = udpIn(JANOG, { srcPort: 4500, dstPort: P2, payload: concat(new Uint8Array([0, 0, 0x12, 0x34]), pattern(52)) });
+  return {
+    name: "nat-t-udp-4500",
+    description: "IKE and ESP-in-UDP (RFC 3948) are ordinary UDP with EIM: a keepalive every 20 s keeps the mapping, the far end's ESP-in-UDP gets in 25 s later (UDP timeout 300 s, not the DNS class).",
+    config: { ...JANOG.config, timeouts: { dns: 1 } },
+    steps: [
+      { note: "IKE_SA_INIT", send: ike.lan, expect: [encap(JANOG, ike.wan)] },
+      { note: "IKE reply", send: fromBr(JANOG, ikeIn.wan), expect: [ikeIn.lan] },
+      { note: "IKE on 4500 (non-ESP marker)", send: marker.lan, expect: [encap(JANOG, marker.wan)] },
+      { at: 21, note: "NAT keepalive 0xFF", send: keep.lan, expect: [encap(JANOG, keep.wan)] },
+      { at: 46, note: "ESP in UDP from the far end", send: fromBr(JANOG, espIn.wan), expect: [espIn.lan] },
+    ],
+    counters: { "in-ipv4": 3, "in-ipv6": 2, "forwarded-to-ipv6": 3, "forwarded-to-ipv4": 2, "out-ipv6": 3, "out-ipv4": 2 },
+  };
+}
+
 // ── PPTP (RFC 2637) through a shared address (datapath/pptp.ts, br.ts) ──
 //
 // The CE's ALG rewrites the LAN client's Call ID on the TCP 1723 control
@@ -1271,51 +1323,6 @@ function pptpCall(): E2ECase {
   };
 }
 
-/** Plain ESP and AH (no port) from the LAN and ESP from the WAN: dropped, named (RFC 3948 NAT-T is the way). */
-function ipsecNoPort(): E2ECase {
-  const esp = (src: string, dst: string) => ipv4({ src, dst, proto: 50, ttl: 64, id: 0x51, payload: pattern(40) });
-  return {
-    name: "ipsec-esp-ah-dropped",
-    description: "Plain ESP (50) and AH (51) carry no port, so a shared address cannot carry them: dropped with drop-ipv4-esp / drop-ipv4-ah, either way.",
-    config: JANOG.config,
-    steps: [
-      { note: "ESP from the LAN", send: esp(LAN, REMOTE), expect: [] },
-      { note: "AH from the LAN", send: ipv4({ src: LAN, dst: REMOTE, proto: 51, ttl: 64, id: 0x52, payload: pattern(24) }), expect: [] },
-      { note: "ESP from the WAN", send: fromBr(JANOG, esp(REMOTE, JANOG.ce4)), expect: [] },
-    ],
-    counters: { "in-ipv4": 2, "in-ipv6": 1, "drop-ipv4-esp": 2, "drop-ipv4-ah": 1 },
-  };
-}
-
-/** NAT-T (RFC 3948): IKE on 500, then 4500 (non-ESP marker), keepalive 0xFF out, ESP-in-UDP in after 25 s, one mapping. */
-function natT(): E2ECase {
-  // The initiator's own ports are P1 / P2 (in the set: kept); the responder's are 500 and 4500.
-  // An IKEv2 header alone (RFC 7296 §3.1: SPIs, no next payload, version 2.0, IKE_SA_INIT or
-  // IKE_AUTH, length 28), so tshark decodes a well-formed message.
-  const ikeMsg = (exchange: number, response: boolean) => {
-    const h = new Uint8Array(28);
-    h.set(pattern(8, exchange), 0);
-    if (response) h.set(pattern(8, exchange + 1), 8);
-    h[17] = 0x20; h[18] = exchange; h[19] = response ? 0x20 : 0x08; h[27] = 28;
-    return h;
-  };
-  const ike = j({ srcPort: P1, dstPort: 500, payload: ikeMsg(34, false) });
-  const ikeIn = udpIn(JANOG, { srcPort: 500, dstPort: P1, payload: ikeMsg(34, true) });
-  const marker = j({ srcPort: P2, dstPort: 4500, payload: concat(new Uint8Array(4), ikeMsg(35, false)) });
-  const keep = j({ srcPort: P2, dstPort: 4500, id: 0x1001, payload: new Uint8Array([0xff]) });
-  const espIn = udpIn(JANOG, { srcPort: 4500, dstPort: P2, payload: concat(new Uint8Array([0, 0, 0x12, 0x34]), pattern(52)) });
-  return {
-    name: "nat-t-udp-4500",
-    description: "IKE and ESP-in-UDP (RFC 3948) are ordinary UDP with EIM: a keepalive every 20 s keeps the mapping, the far end's ESP-in-UDP gets in 25 s later (UDP timeout 300 s, not the DNS class).",
-    config: { ...JANOG.config, timeouts: { dns: 1 } },
-    steps: [
-      { note: "IKE_SA_INIT", send: ike.lan, expect: [encap(JANOG, ike.wan)] },
-      { note: "IKE reply", send: fromBr(JANOG, ikeIn.wan), expect: [ikeIn.lan] },
-      { note: "IKE on 4500 (non-ESP marker)", send: marker.lan, expect: [encap(JANOG, marker.wan)] },
-      { at: 21, note: "NAT keepalive 0xFF", send: keep.lan, expect: [encap(JANOG, keep.wan)] },
-      { at: 46, note: "ESP in UDP from the far end", send: fromBr(JANOG, espIn.wan), expect: [espIn.lan] },
-    ],
-    counters: { "in-ipv4": 3, "in-ipv6": 2, "forwarded-to-ipv6": 3, "forwarded-to-ipv4": 2, "out-ipv6": 3, "out-ipv4": 2 },
 function pptpTwoClients(): E2ECase {
   // Both clients pick Call ID 1 toward the same server: the ALG gives them
   // their connections' external ports 4660 and 8756, so the server (and the
@@ -1369,6 +1376,42 @@ function pptpOff(): E2ECase {
       "in-ipv4": 3, "in-ipv6": 2, "forwarded-to-ipv6": 2, "forwarded-to-ipv4": 1, "out-ipv6": 2, "out-ipv4": 1,
       "drop-ipv4-unsupported-protocol": 2,
     },
+  };
+}
+
+function pptpGreFragments(): E2ECase {
+  // A 400-byte PPP frame (LCP Echo-Request with data) in GRE, cut into
+  // IPv4 fragments of at most 128 bytes, both ways, for a call made first.
+  const lcp = (n: number) => {
+    const b = concat(new Uint8Array([0xff, 0x03, 0xc0, 0x21, 0x09, 0x02, ((n + 4) >> 8) & 0xff, (n + 4) & 0xff, 1, 2, 3, 4]), pattern(n - 4, 5));
+    return b;
+  };
+  const seg = (f: Omit<Tcp4, "payload" | "flags">, m: Uint8Array) => pptpSeg(f, m);
+  const ocrq = (id: number) => seg({ src: LAN, dst: REMOTE, srcPort: P2, dstPort: PPTP_PORT, seq: 1001, ack: 9001, ttl: 64, id: 0x35 }, pptpControl(PPTP.OUTGOING_CALL_REQUEST, { 12: id }));
+  const ocrp = (peer: number) => seg({ src: REMOTE, dst: JANOG.ce4, srcPort: PPTP_PORT, dstPort: P2, seq: 9001, ack: 1169, ttl: 50, id: 0x45 }, pptpControl(PPTP.OUTGOING_CALL_REPLY, { 12: 0x4000, 14: peer }));
+  const greIn = { src: REMOTE, dst: JANOG.ce4, ttl: 50, id: 0x6565, callId: P2, seq: 9, payload: lcp(400) };
+  const greOut = { src: LAN, dst: REMOTE, ttl: 64, id: 0x5555, callId: 0x4000, seq: 9, payload: lcp(400) };
+  const inFrags = fragmentIpv4(gre4(greIn), 128);
+  const inLan = fragmentIpv4(gre4({ ...greIn, dst: LAN, callId: 1, ttl: 49 }), 128);
+  const outFrags = fragmentIpv4(gre4(greOut), 128);
+  const outWan = fragmentIpv4(gre4({ ...greOut, src: JANOG.ce4, ttl: 63 }), 128);
+  return {
+    name: "pptp-gre-fragments",
+    description: "Fragmented PPTP GRE for a call the ALG made: from the server, the first fragment's call ID 8756 becomes 1 and every fragment goes to the client; from the client, every fragment leaves from 203.86.225.1 (identification from the port set, RFC 7597 §8.3.3). Later fragments follow the first through the fragment cache, as for a port.",
+    config: JANOG.config,
+    steps: [
+      ...pptpHandshake(LAN, P2, 1000),
+      { note: "Outgoing-Call-Request, Call ID 1", send: tcp4(ocrq(1)), expect: [encap(JANOG, tcp4({ ...ocrq(P2), src: JANOG.ce4, ttl: 63 }))] },
+      { note: "Outgoing-Call-Reply, Peer's Call ID 8756", send: fromBr(JANOG, tcp4(ocrp(P2))), expect: [tcp4({ ...ocrp(1), dst: LAN, ttl: 49 })] },
+      ...inFrags.map((f, k) => ({ note: `GRE from the server, fragment ${k + 1}`, send: fromBr(JANOG, f), expect: [inLan[k]] })),
+      ...outFrags.map((f, k) => ({ note: `GRE from the client, fragment ${k + 1}`, send: f, expect: [encap(JANOG, outWan[k])] })),
+    ],
+    counters: {
+      "in-ipv4": 2 + outFrags.length, "in-ipv6": 2 + inFrags.length,
+      "forwarded-to-ipv6": 2 + outFrags.length, "forwarded-to-ipv4": 2 + inFrags.length,
+      "out-ipv6": 2 + outFrags.length, "out-ipv4": 2 + inFrags.length, "pptp-calls": 1,
+    },
+    free: { fragmentId: { ports: JANOG.ports } },
   };
 }
 
@@ -1471,9 +1514,9 @@ export function allCases(): E2ECase[] {
     brIcmpErrors(),
     brIcmp6Error(),
     brInternetFragments(),
+    pptpCall(), pptpTwoClients(), pptpOff(), pptpGreFragments(), brPptp(true), brPptp(false),
     ftpActive(),
     ipsecNoPort(),
     natT(),
-    pptpCall(), pptpTwoClients(), pptpOff(), brPptp(true), brPptp(false),
   ];
 }
