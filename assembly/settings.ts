@@ -31,6 +31,15 @@ export const LOCAL_ICMP_TIMEOUT: i32 = 12;
 export const LOCAL_MAX_SESSIONS_PER_HOST: i32 = 13;
 export const LOCAL_MAX_SESSIONS_PER_MAPPING: i32 = 14;
 export const LOCAL_INNER_FRAGMENTATION: i32 = 15;
+/** DNS proxy (assembly/dns/proxy.ts): the LAN IPv4 address it answers on, 0 = no proxy. */
+export const LOCAL_DNS_PROXY_ADDRESS: i32 = 20;
+/** DNS proxy: the LAN port it answers on. */
+export const LOCAL_DNS_PROXY_PORT: i32 = 21;
+/**
+ * DNS proxy: the upstream resolvers, n × 16 bytes of IPv6 addresses (not a
+ * row of the table: provision.ts reads it; it overrides OPTION_DNS_SERVERS).
+ */
+export const LOCAL_DNS_UPSTREAM: i32 = 22;
 
 /**
  * The local settings in force. Fields are i32 so the table can store any of
@@ -76,6 +85,10 @@ export class Settings {
    * as Snabb's lwAFTR does, drops the non-first ones).
    */
   innerFragmentation: i32 = 0;
+  /** DNS proxy: LAN IPv4 address (host order) it answers on; 0 = off. */
+  dnsProxyAddress: i32 = 0;
+  /** DNS proxy: LAN port, 1..65535 [53]. */
+  dnsProxyPort: i32 = 0;
 }
 
 /** Columns of a row. */
@@ -104,6 +117,8 @@ const SETTING_ROWS: StaticArray<i32> = [
   LOCAL_MAX_SESSIONS_PER_HOST,    4, 0, 4194304, 16384, <i32>offsetof<Settings>("maxSessionsPerHost"),
   LOCAL_MAX_SESSIONS_PER_MAPPING, 4, 0, 4194304, 4096,  <i32>offsetof<Settings>("maxSessionsPerMapping"),
   LOCAL_INNER_FRAGMENTATION, 1, 0,  1,     0,         <i32>offsetof<Settings>("innerFragmentation"),
+  LOCAL_DNS_PROXY_ADDRESS,   4, 0,  -1,    0,         <i32>offsetof<Settings>("dnsProxyAddress"),
+  LOCAL_DNS_PROXY_PORT,      2, 1,  65535, 53,        <i32>offsetof<Settings>("dnsProxyPort"),
 ];
 
 const ROW_COUNT = SETTING_ROWS.length / COLS;

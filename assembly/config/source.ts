@@ -16,6 +16,8 @@
 //   --tcp-transitory-timeout, --icmp-timeout  local settings; override the source's
 //   --rules <file> [--rules-format hb46pp|v6plus|ocn]
 //                                             an HB46PP, v6plus or OCN rule answer (rules.ts)
+//   --dns-proxy <lan-ipv4>[:port], --dns-upstream <ipv6> (repeatable)
+//                                             the CE's DNS proxy (assembly/dns/proxy.ts)
 //
 // The host writes all of argv after the subcommand into the text buffer as
 // records, with the contents of every file a flag of configFileFlags() names
@@ -31,12 +33,13 @@ import { CONFIG_BUFFER_SIZE } from "../config";
 import { LOCAL_MODE, LOCAL_LEGACY_IID, LOCAL_TUNNEL_MTU, LOCAL_HOP_LIMIT, LOCAL_FILTERING, LOCAL_INNER_FRAGMENTATION,
   LOCAL_MSS_CLAMP, LOCAL_TC_FROM_TOS, LOCAL_UDP_TIMEOUT, LOCAL_DNS_TIMEOUT,
   LOCAL_TCP_ESTABLISHED_TIMEOUT, LOCAL_TCP_TRANSITORY_TIMEOUT, LOCAL_ICMP_TIMEOUT,
-  LOCAL_MAX_SESSIONS_PER_HOST, LOCAL_MAX_SESSIONS_PER_MAPPING } from "../settings";
+  LOCAL_MAX_SESSIONS_PER_HOST, LOCAL_MAX_SESSIONS_PER_MAPPING,
+  LOCAL_DNS_PROXY_ADDRESS, LOCAL_DNS_PROXY_PORT, LOCAL_DNS_UPSTREAM } from "../settings";
 import { Out, newOut, byteAt, spanIs, spanStarts, spanFind, spanDecimal, isSpaceByte } from "./text";
-import { addrError, parseIPv6, parsePrefix4, parsePrefix6, parsedV4, parsedLen } from "./ip";
+import { addrError, parseIPv4, parseIPv6, parsePrefix4, parsePrefix6, parsedV4, parsedLen } from "./ip";
 import { modelReset, names, nameBegin, nameEnd, nameLit, NAME_NONE, failAt, failLit, errorText,
   errorFieldLength, MRule, addRule, ruleNames, v6Ptr, addBr, setPrefix, setLocal, setType,
-  setMissing, setMissingPrefix, mHasPrefix, mPrefixName, mPrefixLen, TYPE_MAPE, TYPE_MAPT, TYPE_LW } from "./model";
+  setMissing, setMissingPrefix, DNS_UPSTREAM_MAX, dnsUpstreamAt, mHasPrefix, mPrefixName, mPrefixLen, TYPE_MAPE, TYPE_MAPT, TYPE_LW } from "./model";
 import { encodeReset, encodeModel, setBinary, wBytes, span, optionBegin, writeIaPrefix, writeLocal,
   finish, moduleMessage, OPTION_S46_RULE, OPTION_S46_BR, OPTION_S46_DMR, OPTION_S46_V4V6BIND } from "./encode";
 import { parseJsonConfig } from "./jsonconfig";
@@ -96,7 +99,9 @@ const F_MAX_SESSIONS_PER_MAPPING = 19;
 const F_INNER_FRAGMENTATION = 20;
 const F_RULES = 21;
 const F_RULES_FORMAT = 22;
-const F_COUNT = 23;
+const F_DNS_PROXY = 23;
+const F_DNS_UPSTREAM = 24;
+const F_COUNT = 25;
 
 function flagName(f: i32): string {
   switch (f) {
@@ -123,6 +128,8 @@ function flagName(f: i32): string {
     case F_INNER_FRAGMENTATION: return "--inner-fragmentation";
     case F_RULES: return "--rules";
     case F_RULES_FORMAT: return "--rules-format";
+    case F_DNS_PROXY: return "--dns-proxy";
+    case F_DNS_UPSTREAM: return "--dns-upstream";
   }
   return "";
 }
@@ -141,6 +148,8 @@ const flagValLen: usize = memory.data(F_COUNT * 4, 8);
 const flagArg: usize = memory.data(F_COUNT * 4, 8);
 const brVal: usize = memory.data(BR_FLAG_MAX * 4, 8);
 const brValLen: usize = memory.data(BR_FLAG_MAX * 4, 8);
+const dnsUpVal: usize = memory.data(DNS_UPSTREAM_MAX * 4, 8);
+const dnsUpValLen: usize = memory.data(DNS_UPSTREAM_MAX * 4, 8);
 let legacy = false;
 
 function given(f: i32): bool { return load<i32>(flagCount + <usize>(f * 4)) > 0; }
@@ -251,6 +260,13 @@ function collect(): i32 {
       }
       store<i32>(brVal + <usize>(c * 4), <i32>vp);
       store<i32>(brValLen + <usize>(c * 4), vn);
+    } else if (f == F_DNS_UPSTREAM) {
+      if (c >= DNS_UPSTREAM_MAX) {
+        failLit("--dns-upstream").str("given more than ").i32(DNS_UPSTREAM_MAX).str(" times");
+        return -1;
+      }
+      store<i32>(dnsUpVal + <usize>(c * 4), <i32>vp);
+      store<i32>(dnsUpValLen + <usize>(c * 4), vn);
     } else if (c > 0) {
       failLit(flagName(f)).str("given more than once");
       return -1;
@@ -521,6 +537,64 @@ function localFlags(): i32 {
   if (given(F_ICMP_TIMEOUT) && localNumber(F_ICMP_TIMEOUT, LOCAL_ICMP_TIMEOUT, 4294967295, "60 to 86400 (seconds)") < 0) return -1;
   if (given(F_MAX_SESSIONS_PER_HOST) && sessionLimit(F_MAX_SESSIONS_PER_HOST, LOCAL_MAX_SESSIONS_PER_HOST) < 0) return -1;
   if (given(F_MAX_SESSIONS_PER_MAPPING) && sessionLimit(F_MAX_SESSIONS_PER_MAPPING, LOCAL_MAX_SESSIONS_PER_MAPPING) < 0) return -1;
+  return dnsFlags();
+}
+
+/**
+ * `--dns-proxy <lan-ipv4>[:port]` and `--dns-upstream <ipv6>` (repeatable):
+ * the DNS proxy's LAN address and its upstream resolvers (LOCAL
+ * DNS_PROXY_ADDRESS, DNS_PROXY_PORT, DNS_UPSTREAM; assembly/dns/proxy.ts).
+ */
+function dnsFlags(): i32 {
+  if (given(F_DNS_PROXY)) {
+    if (lastMode == 2) {
+      failLit("--dns-proxy").str("is for a CE (it answers the LAN's DNS)");
+      return -1;
+    }
+    const p = valPtr(F_DNS_PROXY);
+    const n = valLen(F_DNS_PROXY);
+    const colon = spanFind(p, n, 0x3a);
+    const an = colon < 0 ? n : colon;
+    if (!parseIPv4(p, an)) {
+      failLit("--dns-proxy").out(addrError);
+      return -1;
+    }
+    const addr = parsedV4;
+    if (addr == 0) {
+      failLit("--dns-proxy").str("0.0.0.0 is not an address to answer on (give the CE's LAN address)");
+      return -1;
+    }
+    let port: i64 = 53;
+    if (colon >= 0) {
+      port = spanDecimal(p + <usize>(colon + 1), n - colon - 1, 65535);
+      if (port < 1) {
+        failLit("--dns-proxy").quoted(p + <usize>(colon + 1), n - colon - 1).str(" is not a port from 1 to 65535");
+        return -1;
+      }
+    }
+    setLocal(LOCAL_DNS_PROXY_ADDRESS, addr, flagNameId(F_DNS_PROXY));
+    setLocal(LOCAL_DNS_PROXY_PORT, <u32>port, flagNameId(F_DNS_PROXY));
+  }
+  const nup = load<i32>(flagCount + <usize>(F_DNS_UPSTREAM * 4));
+  if (nup > 0) {
+    if (lastMode == 2) {
+      failLit("--dns-upstream").str("is for a CE (the DNS proxy's resolvers)");
+      return -1;
+    }
+    for (let i = 0; i < nup; i++) {
+      const p = <usize>load<i32>(dnsUpVal + <usize>(i * 4));
+      const n = load<i32>(dnsUpValLen + <usize>(i * 4));
+      const b = nameBegin();
+      names.str("--dns-upstream");
+      if (nup > 1) names.str(" #").i32(i + 1);
+      const name = nameEnd(b);
+      if (!parseIPv6(p, n, dnsUpstreamAt(i))) {
+        failAt(name).out(addrError);
+        return -1;
+      }
+    }
+    setLocal(LOCAL_DNS_UPSTREAM, <u32>nup, flagNameId(F_DNS_UPSTREAM));
+  }
   return 0;
 }
 

@@ -142,7 +142,40 @@ export const D_ICMPV6_RATE_LIMITED: i32 = 76;
 export const D2_END: i32 = 77;
 /** Relayed Fragmentation Needed messages whose next-hop MTU was raised to the floor (statistic). */
 export const C_ICMP_MTU_FLOOR: i32 = 77;
-export const COUNTER_COUNT: i32 = 78;
+
+// ---- appended later: the DNS proxy (dns/proxy.ts) ---------------------------
+// Not outcomes of process(): the proxy's messages never enter the data path,
+// so its refusals are named dns-drop-* (the data path's drop-* keep summing
+// to its inputs).
+/** LAN queries sent upstream (first sends). */
+export const C_DNS_QUERIES: i32 = 78;
+/** Answers relayed to LAN clients. */
+export const C_DNS_ANSWERS: i32 = 79;
+/** Truncated UDP answers whose query was asked again over TCP. */
+export const C_DNS_TCP_RETRIES: i32 = 80;
+/** Queries sent again (next upstream) after an upstream did not answer in time. */
+export const C_DNS_RETRANSMITS: i32 = 81;
+/** Answers too large for the client's UDP size, sent as header and question with TC. */
+export const C_DNS_ANSWERS_TRUNCATED: i32 = 82;
+/** A LAN query that is not one: short, an answer, not exactly one question, a bad name or records. */
+export const D_DNS_QUERY_BAD: i32 = 83;
+/** A LAN query longer than the proxy keeps for a retry (QUERY_MAX). */
+export const D_DNS_QUERY_TOO_LONG: i32 = 84;
+/** A LAN query while every slot of the outstanding table is taken. */
+export const D_DNS_TABLE_FULL: i32 = 85;
+/** A LAN query (or a retry) with no upstream resolver configured. */
+export const D_DNS_NO_UPSTREAM: i32 = 86;
+/** An upstream message that is not an answer with one question. */
+export const D_DNS_ANSWER_BAD: i32 = 87;
+/** An answer whose ID, upstream and socket match no outstanding query. */
+export const D_DNS_ANSWER_UNKNOWN: i32 = 88;
+/** An answer with an outstanding query's ID but another name, type or class. */
+export const D_DNS_ANSWER_MISMATCH: i32 = 89;
+/** A query no upstream answered in DNS_TRIES sends. */
+export const D_DNS_TIMEOUT: i32 = 90;
+/** A query whose LAN TCP client closed before the answer came. */
+export const D_DNS_CLIENT_GONE: i32 = 91;
+export const COUNTER_COUNT: i32 = 92;
 
 const NAMES: StaticArray<string> = [
   "in-ipv4", "in-ipv6",
@@ -174,6 +207,10 @@ const NAMES: StaticArray<string> = [
   "drop-icmpv6-untrusted-source", "drop-icmpv6-quote-not-ours", "drop-icmpv6-quote-endpoint",
   "drop-icmpv6-rate-limited",
   "icmp-mtu-floor",
+  "dns-queries", "dns-answers", "dns-tcp-retries", "dns-retransmits", "dns-answers-truncated",
+  "dns-drop-query-bad", "dns-drop-query-too-long", "dns-drop-table-full", "dns-drop-no-upstream",
+  "dns-drop-answer-bad", "dns-drop-answer-unknown", "dns-drop-answer-mismatch", "dns-drop-timeout",
+  "dns-drop-client-gone",
 ];
 
 const COUNTERS: usize = memory.data(COUNTER_COUNT * 16, 16);

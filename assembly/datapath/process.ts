@@ -21,6 +21,7 @@ import { brFromIPv4, brFromIPv6 } from "./br";
 import { frag4Reset, frag4Expire, expiredBytes } from "./frag4";
 import { reasm6Reset, reasm6Expire } from "./reasm6";
 import { pmtuReset } from "./pmtu";
+import { dnsReset } from "../dns/proxy";
 import {
   count, countN, drop, countersReset, C_IN_IPV4, C_IN_IPV6, C_FWD_TO_IPV6, C_FWD_TO_IPV4, C_HELD,
   C_EXPIRED_FRAGMENTS, D_UNKNOWN_VERSION, D_NOT_CONFIGURED, D_BATCH_OVERFLOW, C_CLOCK_ADJUSTED,
@@ -91,6 +92,7 @@ export function init(slots: i32, sessions: i32, seed: u32): i32 {
   if (!natInit(sessions, 0, <u64>seed | 1)) return -1;
   maxSessions = sessions;
   fragmentIdSeed(seed);
+  dnsReset(seed);
   frag4Reset();
   reasm6Reset();
   countersReset();
