@@ -31,7 +31,8 @@
 // its header and question with TC set, so the client retries over TCP.
 //
 // The table of outstanding queries is fixed (DNS_SLOTS); a query past it
-// is dropped (dns-drop-table-full). Timeouts run on the module clock
+// is dropped (dns-drop-table-full); it and the message buffer are carved
+// from the arena by init() (no static memory: the stub heap stays). Timeouts run on the module clock
 // (clockNow: what the last process() call ran at).
 //
 //   entry (ENTRY_BYTES):
@@ -53,14 +54,24 @@ import { count, drop,
   D_DNS_QUERY_BAD, D_DNS_QUERY_TOO_LONG, D_DNS_TABLE_FULL, D_DNS_NO_UPSTREAM, D_DNS_ANSWER_BAD,
   D_DNS_ANSWER_UNKNOWN, D_DNS_ANSWER_MISMATCH, D_DNS_TIMEOUT, D_DNS_CLIENT_GONE } from "../datapath/counters";
 import { clockNow } from "../datapath/process";
+import { arenaAlloc, arenaRound } from "../arena";
 import { dnsUpstreamCountActive } from "../map/provision";
 
+/**
+ * Bytes of the message buffer. A message may be longer (TCP: up to 65535):
+ * the host puts its first DNS_BUFFER_SIZE bytes here and passes the whole
+ * length; the module reads and changes only the header and the question
+ * (and a query, which it keeps whole, is at most QUERY_MAX), so the host
+ * sends the buffer's first min(n, DNS_BUFFER_SIZE) bytes, then bytes
+ * [DNS_BUFFER_SIZE, n) of the message as it came.
+ */
+export const DNS_BUFFER_SIZE: i32 = 4096;
 /** Largest DNS message (a TCP message: 2-byte length). */
-export const DNS_BUFFER_SIZE: i32 = 65535;
-/** Outstanding queries at most. */
-export const DNS_SLOTS: i32 = 256;
-/** Largest query kept for a retry (header, a 255-byte name, EDNS with room for options). */
-export const QUERY_MAX: i32 = 512;
+export const DNS_MESSAGE_MAX: i32 = 65535;
+/** Outstanding queries at most (dnsmasq's default is 150 forwarded queries). */
+export const DNS_SLOTS: i32 = 128;
+/** Largest query kept for a retry (header, a 255-byte name, EDNS with a cookie). */
+export const QUERY_MAX: i32 = 344;
 /** UDP sockets toward the upstreams (the host opens them, each on a random port). */
 export const DNS_SOCKETS: i32 = 4;
 /** Sends of one query at most (the first and the retransmissions, rotating the upstreams). */
@@ -107,13 +118,14 @@ const E_QUERY_LEN = 24;
 const E_CLIENT_UDP = 26;
 const E_EXPIRY = 32;
 const E_QUERY = 40;
-const ENTRY_BYTES = 40 + 512; // E_QUERY + QUERY_MAX
+const ENTRY_BYTES = 40 + 344; // E_QUERY + QUERY_MAX
 const ST_FREE: u8 = 0;
 const ST_UDP: u8 = 1;
 const ST_TCP: u8 = 2;
 
-const buf: usize = memory.data(DNS_BUFFER_SIZE + 1, 16);
-const table: usize = memory.data(DNS_SLOTS * ENTRY_BYTES, 16);
+// Carved from the arena by init() (dnsInit), like the NAT tables.
+let buf: usize = 0;
+let table: usize = 0;
 let used = 0;
 let pollAt = 0;
 let rng: u64 = 0x9e3779b97f4a7c15;
@@ -146,14 +158,22 @@ function random16(): u32 {
   return <u32>((x * 0x2545f4914f6cdd1d) >> 48);
 }
 
-/** Forgets every outstanding query; init() calls it with its seed. */
-export function dnsReset(seed: u32): void {
-  memory.fill(table, 0, <usize>(DNS_SLOTS * ENTRY_BYTES));
+/** Arena bytes dnsInit carves: the message buffer and the table. */
+export function dnsBytes(): usize {
+  return arenaRound(<usize>DNS_BUFFER_SIZE) + arenaRound(<usize>(DNS_SLOTS * ENTRY_BYTES));
+}
+
+/** Carves the buffer and the table from the arena and forgets every query; init() calls it with its seed. */
+export function dnsInit(seed: u32): bool {
+  buf = arenaAlloc(<usize>DNS_BUFFER_SIZE);
+  table = arenaAlloc(<usize>(DNS_SLOTS * ENTRY_BYTES));
+  if (buf == 0 || table == 0) { buf = table = 0; return false; }
   used = 0;
   pollAt = 0;
   rng = (<u64>seed << 32) ^ <u64>seed ^ 0x9e3779b97f4a7c15;
   if (rng == 0) rng = 1;
   for (let i = 0; i < 4; i++) random16();
+  return true;
 }
 
 /**
@@ -263,11 +283,12 @@ function clearOut(): void {
  */
 export function dnsQuery(len: i32, clientAddr: u32, clientPort: i32, conn: i32): i32 {
   clearOut();
-  if (len < 0 || len > DNS_BUFFER_SIZE) { drop(D_DNS_QUERY_BAD, 0); return 0; }
+  if (table == 0) { drop(D_DNS_QUERY_BAD, 0); return 0; } // before init()
+  if (len < 0 || len > DNS_MESSAGE_MAX) { drop(D_DNS_QUERY_BAD, 0); return 0; }
+  if (len > QUERY_MAX) { drop(D_DNS_QUERY_TOO_LONG, len); return 0; }
   if (!dnsCheck(buf, len) || (be16(buf + H_FLAGS) & FLAG_QR) != 0) { drop(D_DNS_QUERY_BAD, len); return 0; }
   const udpSize = clientUdpSize(buf, len);
   if (udpSize < 0) { drop(D_DNS_QUERY_BAD, len); return 0; }
-  if (len > QUERY_MAX) { drop(D_DNS_QUERY_TOO_LONG, len); return 0; }
   const ups = dnsUpstreamCountActive();
   if (ups == 0) { drop(D_DNS_NO_UPSTREAM, len); return 0; }
   if (used >= DNS_SLOTS) { drop(D_DNS_TABLE_FULL, len); return 0; }
@@ -312,7 +333,7 @@ function sameQuestion(e: usize): bool {
 }
 
 /**
- * An answer from upstream `upstream`: over UDP socket `socket` (0..DNS_SOCKETS-1),
+ * An answer of `len` bytes (its first DNS_BUFFER_SIZE in the buffer) from upstream `upstream`: over UDP socket `socket` (0..DNS_SOCKETS-1),
  * or over TCP (socket = -1; `entryHint` the dnsOutEntry() of the query the
  * connection carried, else -1). Returns the length of what to send now:
  * the answer with the client's ID (DNS_OUT_CLIENT_UDP / _TCP), or for a
@@ -321,7 +342,9 @@ function sameQuestion(e: usize): bool {
  */
 export function dnsAnswer(len: i32, upstream: i32, socket: i32, entryHint: i32): i32 {
   clearOut();
-  if (len < 0 || len > DNS_BUFFER_SIZE) { drop(D_DNS_ANSWER_BAD, 0); return 0; }
+  if (table == 0) { drop(D_DNS_ANSWER_BAD, 0); return 0; } // before init()
+  if (len < 0 || len > DNS_MESSAGE_MAX) { drop(D_DNS_ANSWER_BAD, 0); return 0; }
+  const head = min(len, DNS_BUFFER_SIZE);
   if (len < HEADER_BYTES || (be16(buf + H_FLAGS) & FLAG_QR) == 0) { drop(D_DNS_ANSWER_BAD, len); return 0; }
   const id = be16(buf + H_ID);
   const tcp = socket < 0;
@@ -339,7 +362,7 @@ export function dnsAnswer(len: i32, upstream: i32, socket: i32, entryHint: i32):
   const e = entry(found);
   // An answer with our ID but not our question is a spoofing attempt or a
   // confused server: dropped, and the query waits on (RFC 5452 §3).
-  if (!dnsCheck(buf, len)) { drop(D_DNS_ANSWER_BAD, len); return 0; }
+  if (!dnsCheck(buf, head)) { drop(D_DNS_ANSWER_BAD, len); return 0; }
   if (!sameQuestion(e)) { drop(D_DNS_ANSWER_MISMATCH, len); return 0; }
   const flags = be16(buf + H_FLAGS);
   if (!tcp && (flags & FLAG_TC) != 0) {
@@ -411,7 +434,7 @@ export function dnsPoll(): i32 {
 
 /** The LAN's TCP connection `conn` closed: its outstanding queries go (dns-drop-client-gone). */
 export function dnsClientGone(conn: i32): void {
-  if (conn < 0) return;
+  if (conn < 0 || table == 0) return;
   for (let i = 0; i < DNS_SLOTS; i++) {
     const e = entry(i);
     if (load<u8>(e, E_STATE) != ST_FREE && load<i32>(e, E_CONN) == conn) {
@@ -427,7 +450,7 @@ export function dnsClientGone(conn: i32): void {
  * (dnsPoll's rule), by making it due now.
  */
 export function dnsUpstreamFailed(entryIndex: i32): void {
-  if (entryIndex < 0 || entryIndex >= DNS_SLOTS) return;
+  if (entryIndex < 0 || entryIndex >= DNS_SLOTS || table == 0) return;
   const e = entry(entryIndex);
   if (load<u8>(e, E_STATE) != ST_FREE) store<u64>(e, 0, E_EXPIRY);
 }
