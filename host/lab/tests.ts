@@ -9,6 +9,7 @@ import { MESH_PEER, sleep, waitFor, repoRoot, type Services } from "./services.j
 import { altBr, publishBr } from "./provisioning.js";
 import { writeTemp } from "./topology.js";
 import { join } from "node:path";
+import { DNS_TESTS } from "./dns.js";
 
 export interface Outcome {
   ok: boolean;
@@ -335,6 +336,7 @@ export const TESTS: LabTest[] = [
       return { ok, detail: `one TCP connection across the change: ${r.before} echoes before, ${r.after} in its last 10 s${r.error ? `, ${r.error}` : ""}` };
     },
   },
+  ...DNS_TESTS,
 ];
 
 /** The echo client auto-follow starts and auto-sessions reads. */
