@@ -40,6 +40,7 @@
 #include "mod.h"
 #include "tunio.h"
 #include "usage.h"
+#include "dns.h"
 
 static const char *mode_name(int mode) { return mode == MODE_CE ? "ce" : "br"; }
 
@@ -453,6 +454,7 @@ static void remove_routes(void) {
 /** Undoes what the instance did (also on a trap: no module call here). */
 static void cleanup(void) {
   remove_routes();
+  dns_close();
   for (int i = 0; i < MAX_CLIENTS; i++)
     if (S.clients[i].fd > 0) close(S.clients[i].fd), S.clients[i].fd = 0;
   control_close(S.ctl_fd, S.ctl_path);
@@ -942,6 +944,10 @@ int cmd_serve(int mode, int argc, char **argv) {
   epoll_ctl(S.ep, EPOLL_CTL_ADD, S.ctl_fd, &ev);
   ev.data.u64 = 3;
   epoll_ctl(S.ep, EPOLL_CTL_ADD, S.sig_fd, &ev);
+  // --dns-proxy (CE): the LAN's DNS over IPv6 to the upstreams (dns.c).
+  int dns = mode == MODE_CE ? dns_open(S.ep, msg, sizeof msg) : 0;
+  if (dns < 0) goto fail;
+  if (dns > 0) say("DNS proxy on %s (udp, tcp)", dns_address());
 
   say("%s (pid %d, control %s)", S.status, (int)getpid(), S.ctl_path);
   double next_tick = now_ms() + 1000;
@@ -968,9 +974,11 @@ int cmd_serve(int mode, int argc, char **argv) {
           }
         }
       } else if (what >= 16 && what < 16 + MAX_CLIENTS) client_readable((int)(what - 16));
+      else if (what >= DNS_TAG_FIRST && what < DNS_TAG_END) dns_event(what, evs[i].events);
     }
     if (now_ms() >= next_tick) {
       tick();
+      dns_poll();
       next_tick = now_ms() + 1000;
     }
   }
