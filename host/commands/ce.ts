@@ -15,6 +15,7 @@ export const usage = `usage:
           [--prefix <end-user-ipv6-prefix>/<len>] [--legacy-iid]
           [--max-sessions-per-host <n>] [--max-sessions-per-mapping <n>]
           [--inner-fragmentation on|off]
+          [--dns-proxy <lan-ipv4>[:port] [--dns-upstream <ipv6>]...]
           [--tun <name>] [--routes] [--control <path>]
 
 Creates the TUN <name> (default mape0; a persistent one of that name is
@@ -31,6 +32,12 @@ when they are missing.
 of one LAN host (default 16384) and of one mapping (default 4096; 0 = no
 limit): a new session past a limit evicts the offender's oldest
 non-established session, never another host's.
+
+--dns-proxy answers the LAN's DNS (UDP and TCP) on that address of the CE
+host (port 53 unless given) and carries each query over IPv6 to the
+--dns-upstream resolvers (up to 8; else the DHCPv6 reply's option 23 of
+--dhcpv6), from the host's WAN address: no port of the set is used for
+DNS. 'mape stats' counts it (dns-*).
 
 --auto provisions the CE from HB46PP (v6mig-prov): a TXT query for
 4over6.info (or --hb46pp-domain) to the line's IPv6 resolver (--dns-server,
