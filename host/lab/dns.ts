@@ -29,6 +29,16 @@ export function dnsProxyFlags(): string[] {
 /** Starts the ISP's IPv6 resolver (services.ts startServers). */
 export function startIspResolver(svc: Services, t: Topology): void {
   t.lab.addr(t.ns.isp, "lo", `${ISP_RESOLVER}/128`);
+  // The proxy's queries and the resolver's answers cross the captured ISP
+  // link: their checksums must be in the packets, not left to an offload
+  // (the capture check verifies every checksum).
+  for (const [n, dev] of [[t.ns.ce, "wan0"], [t.ns.isp, "ce1"]]) {
+    try {
+      t.lab.execSync(n, "ethtool", ["-K", dev, "tx", "off"]);
+    } catch {
+      // ethtool missing: the capture check may see partial checksums
+    }
+  }
   svc.start("dnsmasq (isp, IPv6 resolver)", t.ns.isp, "dnsmasq", [
     "-k", "-C", "/dev/null", "--no-resolv", "--no-hosts", "--bind-interfaces", `--listen-address=${ISP_RESOLVER}`,
     `--address=/#/${ANSWER}`, "--pid-file=" + join(tempDir(), "dnsmasq-isp6.pid"), "--user=root", "--dns-forward-max=1000",
