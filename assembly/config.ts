@@ -2,9 +2,10 @@
 // 128 pages = 8 MiB, initial = maximum), so these bound what fits.
 
 /** Bytes of the static arena all tables are carved from (assembly/arena.ts). */
-// 6.125 MiB: the default tables (256 slots, 65,536 sessions with their
-// per-mapping and per-host lists) take about 6.03 MiB.
-export const ARENA_BYTES: i32 = (6 << 20) + (128 << 10);
+// 6.1875 MiB: the default tables (256 slots, 65,536 sessions with their
+// per-mapping and per-host lists) take about 6.03 MiB; the DNS proxy's
+// buffer and table (dns/proxy.ts dnsBytes) 52 KiB.
+export const ARENA_BYTES: i32 = (6 << 20) + (192 << 10);
 /** Rules (BMR + FMRs) the rule table holds. */
 export const MAX_RULES: i32 = 256;
 /** BR addresses (MAP-E DMRs) a configuration may carry. */

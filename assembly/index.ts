@@ -12,3 +12,4 @@ export {
   imageBuffer, imageBufferSize, imageVersion, imageErrorText, imageErrorTextLength, imageExportBegin,
   imageExportChunk, imageImportBegin, imageImportChunk, imageImportEnd,
 } from "./nat/image";
+export * from "./dns/api";

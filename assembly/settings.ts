@@ -49,6 +49,15 @@ export const LOCAL_PORT_REUSE: i32 = 18;
 export const PORT_REUSE_OFF: i32 = 0;
 export const PORT_REUSE_ON: i32 = 1;
 export const PORT_REUSE_AUTO: i32 = 2;
+/** DNS proxy (assembly/dns/proxy.ts): the LAN IPv4 address it answers on, 0 = no proxy. */
+export const LOCAL_DNS_PROXY_ADDRESS: i32 = 20;
+/** DNS proxy: the LAN port it answers on. */
+export const LOCAL_DNS_PROXY_PORT: i32 = 21;
+/**
+ * DNS proxy: the upstream resolvers, n × 16 bytes of IPv6 addresses (not a
+ * row of the table: provision.ts reads it; it overrides OPTION_DNS_SERVERS).
+ */
+export const LOCAL_DNS_UPSTREAM: i32 = 22;
 
 /**
  * The local settings in force. Fields are i32 so the table can store any of
@@ -118,6 +127,10 @@ export class Settings {
   fairReserve: i32 = 0;
   /** TCP external ports shared toward distinct remotes (RFC 7857 §3): PORT_REUSE_OFF / _ON / _AUTO. */
   portReuse: i32 = 0;
+  /** DNS proxy: LAN IPv4 address (host order) it answers on; 0 = off. */
+  dnsProxyAddress: i32 = 0;
+  /** DNS proxy: LAN port, 1..65535 [53]. */
+  dnsProxyPort: i32 = 0;
 }
 
 /** Columns of a row. */
@@ -153,6 +166,8 @@ const SETTING_ROWS: StaticArray<i32> = [
   LOCAL_FAIR_SHARE,   1,     0,     1,     1,         <i32>offsetof<Settings>("fairShare"),
   LOCAL_FAIR_RESERVE, 2,     0,     4096,  2,         <i32>offsetof<Settings>("fairReserve"),
   LOCAL_PORT_REUSE,   1,     0,     2,     2,         <i32>offsetof<Settings>("portReuse"),
+  LOCAL_DNS_PROXY_ADDRESS,   4, 0,  -1,    0,         <i32>offsetof<Settings>("dnsProxyAddress"),
+  LOCAL_DNS_PROXY_PORT,      2, 1,  65535, 53,        <i32>offsetof<Settings>("dnsProxyPort"),
 ];
 
 const ROW_COUNT = SETTING_ROWS.length / COLS;

@@ -31,6 +31,7 @@ import { PcpServer, hasPcp, inboundPorts, type PcpExports } from "./pcp.js";
 import { formatCounters } from "./commands/stats.js";
 import { UsageError } from "./commands/usage.js";
 import { takeAutoFlags, autoProvisioner } from "./provision/auto.js";
+import { DnsProxy } from "./dnsproxy.js";
 import type { Provisioner } from "./provision/state.js";
 import { loadState, saveState, parseStateInterval, DEFAULT_STATE_INTERVAL_S, type ImageExports } from "./stateimage.js";
 
@@ -642,12 +643,14 @@ export async function serve(opts: ServeOptions): Promise<number> {
   let control: ControlServer | undefined;
   let pcp: PcpServer | undefined;
   let runner: Runner | undefined;
+  let dns: DnsProxy | undefined;
   const handlers: [NodeJS.Signals, () => void][] = [];
   const cleanup = (): void => {
     provisioner?.stop();
     for (const [sig, h] of handlers) process.off(sig, h);
     handlers.length = 0;
     runner?.stop();
+    dns?.close();
     control?.close();
     pcp?.close();
     for (const r of added.splice(0).reverse()) {
@@ -696,7 +699,10 @@ export async function serve(opts: ServeOptions): Promise<number> {
 
     // ---- the loop, the control socket, signals ----
     let status = statusLine(mode, engine, tunName, tunnelMtu);
-    const counters = (): Record<string, { packets: number; bytes: number }> => ({ ...dp.counters(), ...runner!.hostCounters() });
+    // --dns-proxy: the LAN's DNS over IPv6 to the upstreams (host/dnsproxy.ts).
+    if (mode === "ce") dns = await DnsProxy.open(engine.exports);
+    if (dns) say(`DNS proxy on ${dns.address} (udp, tcp)`);
+    const counters = (): Record<string, { packets: number; bytes: number }> => ({ ...dp.counters(), ...runner!.hostCounters(), ...(dns?.counters ?? {}) });
     let finish: (code: number) => void = () => {};
     const done = new Promise<number>((resolve) => (finish = resolve));
     runner = new Runner(dp, dev, {

@@ -16,13 +16,13 @@
 //   +--------+--------+--------+------------+
 import { CONFIG_BUFFER_SIZE } from "../config";
 import { configBufferPtr } from "../map/provision";
-import { settingRow, settingWidth } from "../settings";
+import { settingRow, settingWidth, LOCAL_DNS_UPSTREAM } from "../settings";
 import * as E from "../map/errors";
 import { Out } from "./text";
 import { NAME_NONE, failAt, failLit, errorText, errorFieldLength, nameStart, nameLength,
   MRule, ruleAt, binding, v6Ptr, mType, mRuleCount, mHasBinding, mBrCount, brPtr, brName,
   mHasDmr, mDmr, mDmrLen, mDmrName, mHasPrefix, mPrefix, mPrefixLen, mPrefixName,
-  LOCAL_CODES, localIsGiven, localValueOf, localNameOf, missRules, missBr, missDmr, missPrefix,
+  LOCAL_CODES, dnsUpstreamAt, localIsGiven, localValueOf, localNameOf, missRules, missBr, missDmr, missPrefix,
   TYPE_MAPT } from "./model";
 import { forwardModelCount, forwardModelProto, forwardModelExt, forwardModelAddr, forwardModelPort,
   forwardModelName } from "./forward";
@@ -184,6 +184,13 @@ export function writeLocal(): bool {
   const o = optionBegin(OPTION_MAPE_LOCAL);
   for (let c = 1; c < LOCAL_CODES; c++) {
     if (!localIsGiven(c)) continue;
+    if (c == LOCAL_DNS_UPSTREAM) {
+      // A list of IPv6 addresses (provision.ts parseLocal).
+      const s = optionBegin(c);
+      wBytes(dnsUpstreamAt(0), <i32>localValueOf(c) * 16, localNameOf(c));
+      if (!optionEnd(s, localNameOf(c))) return false;
+      continue;
+    }
     const row = settingRow(c);
     const width = row < 0 ? 4 : settingWidth(row);
     const v = localValueOf(c);

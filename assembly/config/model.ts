@@ -269,6 +269,13 @@ export function localIsGiven(code: i32): bool { return load<i32>(localGiven + <u
 export function localValueOf(code: i32): u32 { return load<u32>(localValue + <usize>(code * 4)); }
 export function localNameOf(code: i32): i32 { return load<i32>(localName + <usize>(code * 4)); }
 
+// LOCAL DNS_UPSTREAM (--dns-upstream, repeatable): a list, not one value;
+// its localValueOf is the count, the addresses are here (16 bytes each).
+export const DNS_UPSTREAM_MAX: i32 = 8;
+const dnsUpList: usize = memory.data(DNS_UPSTREAM_MAX * 16, 8);
+/** Pointer to the 16 bytes of DNS upstream i of the model. */
+export function dnsUpstreamAt(i: i32): usize { return dnsUpList + <usize>(i * 16); }
+
 /** Empties the model (names too). */
 export function modelReset(): void {
   namesReset();

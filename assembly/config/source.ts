@@ -19,6 +19,8 @@
 //   --forward <tcp|udp>:<ext>=<ipv4>[:<port>]  a static forward (repeatable; forward.ts)
 //   --rules <file> [--rules-format hb46pp|v6plus|ocn]
 //                                             an HB46PP, v6plus or OCN rule answer (rules.ts)
+//   --dns-proxy <lan-ipv4>[:port], --dns-upstream <ipv6> (repeatable)
+//                                             the CE's DNS proxy (assembly/dns/proxy.ts)
 //
 // The host writes all of argv after the subcommand into the text buffer as
 // records, with the contents of every file a flag of configFileFlags() names
@@ -35,12 +37,13 @@ import { LOCAL_MODE, LOCAL_LEGACY_IID, LOCAL_TUNNEL_MTU, LOCAL_HOP_LIMIT, LOCAL_
   LOCAL_MSS_CLAMP, LOCAL_TC_FROM_TOS, LOCAL_UDP_TIMEOUT, LOCAL_DNS_TIMEOUT,
   LOCAL_TCP_ESTABLISHED_TIMEOUT, LOCAL_TCP_TRANSITORY_TIMEOUT, LOCAL_ICMP_TIMEOUT,
   LOCAL_MAX_SESSIONS_PER_HOST, LOCAL_MAX_SESSIONS_PER_MAPPING, LOCAL_FTP_ALG, LOCAL_FTP_PORT,
-  LOCAL_FAIR_SHARE, LOCAL_FAIR_RESERVE, LOCAL_PORT_REUSE, PORT_REUSE_OFF, PORT_REUSE_ON, PORT_REUSE_AUTO } from "../settings";
+  LOCAL_FAIR_SHARE, LOCAL_FAIR_RESERVE, LOCAL_PORT_REUSE, PORT_REUSE_OFF, PORT_REUSE_ON, PORT_REUSE_AUTO,
+  LOCAL_DNS_PROXY_ADDRESS, LOCAL_DNS_PROXY_PORT, LOCAL_DNS_UPSTREAM } from "../settings";
 import { Out, newOut, byteAt, spanIs, spanStarts, spanFind, spanDecimal, isSpaceByte } from "./text";
-import { addrError, parseIPv6, parsePrefix4, parsePrefix6, parsedV4, parsedLen } from "./ip";
+import { addrError, parseIPv4, parseIPv6, parsePrefix4, parsePrefix6, parsedV4, parsedLen } from "./ip";
 import { modelReset, names, nameBegin, nameEnd, nameLit, NAME_NONE, failAt, failLit, errorText,
   errorFieldLength, MRule, addRule, ruleNames, v6Ptr, addBr, setPrefix, setLocal, setType,
-  setMissing, setMissingPrefix, mHasPrefix, mPrefixName, mPrefixLen, TYPE_MAPE, TYPE_MAPT, TYPE_LW } from "./model";
+  setMissing, setMissingPrefix, DNS_UPSTREAM_MAX, dnsUpstreamAt, mHasPrefix, mPrefixName, mPrefixLen, TYPE_MAPE, TYPE_MAPT, TYPE_LW } from "./model";
 import { encodeReset, encodeModel, setBinary, wBytes, span, optionBegin, writeIaPrefix, writeLocal,
   finish, moduleMessage, OPTION_S46_RULE, OPTION_S46_BR, OPTION_S46_DMR, OPTION_S46_V4V6BIND } from "./encode";
 import { parseJsonConfig } from "./jsonconfig";
@@ -109,7 +112,9 @@ const F_FORWARD = 27;
 const F_FAIR_SHARE = 28;
 const F_FAIR_RESERVE = 29;
 const F_PORT_REUSE = 30;
-const F_COUNT = 31;
+const F_DNS_PROXY = 31;
+const F_DNS_UPSTREAM = 32;
+const F_COUNT = 33;
 
 function flagName(f: i32): string {
   switch (f) {
@@ -144,6 +149,8 @@ function flagName(f: i32): string {
     case F_FAIR_SHARE: return "--fair-share";
     case F_FAIR_RESERVE: return "--fair-reserve";
     case F_PORT_REUSE: return "--port-reuse";
+    case F_DNS_PROXY: return "--dns-proxy";
+    case F_DNS_UPSTREAM: return "--dns-upstream";
   }
   return "";
 }
@@ -166,6 +173,8 @@ const brValLen: usize = memory.data(BR_FLAG_MAX * 4, 8);
 const FORWARD_FLAG_MAX: i32 = 64;
 const fwdVal: usize = memory.data(FORWARD_FLAG_MAX * 4, 8);
 const fwdValLen: usize = memory.data(FORWARD_FLAG_MAX * 4, 8);
+const dnsUpVal: usize = memory.data(DNS_UPSTREAM_MAX * 4, 8);
+const dnsUpValLen: usize = memory.data(DNS_UPSTREAM_MAX * 4, 8);
 let legacy = false;
 
 function given(f: i32): bool { return load<i32>(flagCount + <usize>(f * 4)) > 0; }
@@ -283,6 +292,13 @@ function collect(): i32 {
       }
       store<i32>(fwdVal + <usize>(c * 4), <i32>vp);
       store<i32>(fwdValLen + <usize>(c * 4), vn);
+    } else if (f == F_DNS_UPSTREAM) {
+      if (c >= DNS_UPSTREAM_MAX) {
+        failLit("--dns-upstream").str("given more than ").i32(DNS_UPSTREAM_MAX).str(" times");
+        return -1;
+      }
+      store<i32>(dnsUpVal + <usize>(c * 4), <i32>vp);
+      store<i32>(dnsUpValLen + <usize>(c * 4), vn);
     } else if (c > 0) {
       failLit(flagName(f)).str("given more than once");
       return -1;
@@ -584,6 +600,64 @@ function localFlags(): i32 {
       return -1;
     }
     setLocal(LOCAL_PORT_REUSE, <u32>v, flagNameId(F_PORT_REUSE));
+  }
+  return dnsFlags();
+}
+
+/**
+ * `--dns-proxy <lan-ipv4>[:port]` and `--dns-upstream <ipv6>` (repeatable):
+ * the DNS proxy's LAN address and its upstream resolvers (LOCAL
+ * DNS_PROXY_ADDRESS, DNS_PROXY_PORT, DNS_UPSTREAM; assembly/dns/proxy.ts).
+ */
+function dnsFlags(): i32 {
+  if (given(F_DNS_PROXY)) {
+    if (lastMode == 2) {
+      failLit("--dns-proxy").str("is for a CE (it answers the LAN's DNS)");
+      return -1;
+    }
+    const p = valPtr(F_DNS_PROXY);
+    const n = valLen(F_DNS_PROXY);
+    const colon = spanFind(p, n, 0x3a);
+    const an = colon < 0 ? n : colon;
+    if (!parseIPv4(p, an)) {
+      failLit("--dns-proxy").out(addrError);
+      return -1;
+    }
+    const addr = parsedV4;
+    if (addr == 0) {
+      failLit("--dns-proxy").str("0.0.0.0 is not an address to answer on (give the CE's LAN address)");
+      return -1;
+    }
+    let port: i64 = 53;
+    if (colon >= 0) {
+      port = spanDecimal(p + <usize>(colon + 1), n - colon - 1, 65535);
+      if (port < 1) {
+        failLit("--dns-proxy").quoted(p + <usize>(colon + 1), n - colon - 1).str(" is not a port from 1 to 65535");
+        return -1;
+      }
+    }
+    setLocal(LOCAL_DNS_PROXY_ADDRESS, addr, flagNameId(F_DNS_PROXY));
+    setLocal(LOCAL_DNS_PROXY_PORT, <u32>port, flagNameId(F_DNS_PROXY));
+  }
+  const nup = load<i32>(flagCount + <usize>(F_DNS_UPSTREAM * 4));
+  if (nup > 0) {
+    if (lastMode == 2) {
+      failLit("--dns-upstream").str("is for a CE (the DNS proxy's resolvers)");
+      return -1;
+    }
+    for (let i = 0; i < nup; i++) {
+      const p = <usize>load<i32>(dnsUpVal + <usize>(i * 4));
+      const n = load<i32>(dnsUpValLen + <usize>(i * 4));
+      const b = nameBegin();
+      names.str("--dns-upstream");
+      if (nup > 1) names.str(" #").i32(i + 1);
+      const name = nameEnd(b);
+      if (!parseIPv6(p, n, dnsUpstreamAt(i))) {
+        failAt(name).out(addrError);
+        return -1;
+      }
+    }
+    setLocal(LOCAL_DNS_UPSTREAM, <u32>nup, flagNameId(F_DNS_UPSTREAM));
   }
   return 0;
 }

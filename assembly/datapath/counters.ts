@@ -195,7 +195,35 @@ export const G_SHARE_REFUSED: i32 = 98;
 export const G_SHARE_RECLAIMED: i32 = 99;
 /** TCP mappings given an external port another mapping holds, toward another remote (RFC 7857 §3; copied from the NAT). */
 export const G_SHARE_PORT_REUSED: i32 = 100;
-export const COUNTER_COUNT: i32 = 101;
+/** LAN queries sent upstream (first sends). */
+export const C_DNS_QUERIES: i32 = 101;
+/** Answers relayed to LAN clients. */
+export const C_DNS_ANSWERS: i32 = 102;
+/** Truncated UDP answers whose query was asked again over TCP. */
+export const C_DNS_TCP_RETRIES: i32 = 103;
+/** Queries sent again (next upstream) after an upstream did not answer in time. */
+export const C_DNS_RETRANSMITS: i32 = 104;
+/** Answers too large for the client's UDP size, sent as header and question with TC. */
+export const C_DNS_ANSWERS_TRUNCATED: i32 = 105;
+/** A LAN query that is not one: short, an answer, not exactly one question, a bad name or records. */
+export const D_DNS_QUERY_BAD: i32 = 106;
+/** A LAN query longer than the proxy keeps for a retry (QUERY_MAX). */
+export const D_DNS_QUERY_TOO_LONG: i32 = 107;
+/** A LAN query while every slot of the outstanding table is taken. */
+export const D_DNS_TABLE_FULL: i32 = 108;
+/** A LAN query (or a retry) with no upstream resolver configured. */
+export const D_DNS_NO_UPSTREAM: i32 = 109;
+/** An upstream message that is not an answer with one question. */
+export const D_DNS_ANSWER_BAD: i32 = 110;
+/** An answer whose ID, upstream and socket match no outstanding query. */
+export const D_DNS_ANSWER_UNKNOWN: i32 = 111;
+/** An answer with an outstanding query's ID but another name, type or class. */
+export const D_DNS_ANSWER_MISMATCH: i32 = 112;
+/** A query no upstream answered in DNS_TRIES sends. */
+export const D_DNS_TIMEOUT: i32 = 113;
+/** A query whose LAN TCP client closed before the answer came. */
+export const D_DNS_CLIENT_GONE: i32 = 114;
+export const COUNTER_COUNT: i32 = 115;
 
 const NAMES: StaticArray<string> = [
   "in-ipv4", "in-ipv6",
@@ -232,7 +260,11 @@ const NAMES: StaticArray<string> = [
   "drop-pcp-malformed", "ftp-alg-rewritten", "ftp-alg-split-command", "ftp-alg-malformed",
   "ftp-alg-other-address", "ftp-alg-no-mapping", "ftp-alg-table-full", "pptp-calls",
   "pptp-control-split", "pptp-control-malformed", "pcp-requests", "pcp-errors", "nat-refused-icmp",
-  "share-refused", "share-reclaimed", "share-port-reused",
+  "share-refused", "share-reclaimed", "share-port-reused", "dns-queries", "dns-answers",
+  "dns-tcp-retries", "dns-retransmits", "dns-answers-truncated", "dns-drop-query-bad",
+  "dns-drop-query-too-long", "dns-drop-table-full", "dns-drop-no-upstream", "dns-drop-answer-bad",
+  "dns-drop-answer-unknown", "dns-drop-answer-mismatch", "dns-drop-timeout",
+  "dns-drop-client-gone",
 ];
 
 const COUNTERS: usize = memory.data(COUNTER_COUNT * 16, 16);

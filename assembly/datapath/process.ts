@@ -24,6 +24,7 @@ import { pptpReset } from "../nat/pptp";
 import { reasm6Reset, reasm6Expire } from "./reasm6";
 import { pmtuReset } from "./pmtu";
 import { pinsForget, pinsStart, pinsClear, pinsExpire } from "../nat/pins";
+import { dnsInit, dnsBytes } from "../dns/proxy";
 import {
   count, countN, drop, countersReset, C_IN_IPV4, C_IN_IPV6, C_FWD_TO_IPV6, C_FWD_TO_IPV4, C_HELD,
   C_EXPIRED_FRAGMENTS, D_UNKNOWN_VERSION, D_NOT_CONFIGURED, D_BATCH_OVERFLOW, C_CLOCK_ADJUSTED,
@@ -93,13 +94,14 @@ export function init(slots: i32, sessions: i32, seed: u32): i32 {
   if (sessions <= 0) sessions = DEFAULT_SESSIONS;
   const sb = slotsBytes(slots);
   const nb = natBytesFor(sessions, 0);
-  if (sb == 0 || nb == 0 || sb + nb > arenaCapacity()) return -1;
+  if (sb == 0 || nb == 0 || sb + nb + dnsBytes() > arenaCapacity()) return -1;
   ready = false;
   arenaReset();
   if (!slotsInit(slots)) return -1; // unreachable: checked above
   if (!natInit(sessions, 0, <u64>seed | 1)) return -1;
   maxSessions = sessions;
   fragmentIdSeed(seed);
+  if (!dnsInit(seed)) return -1; // unreachable: checked above
   frag4Reset();
   reasm6Reset();
   ftpReset();

@@ -42,7 +42,7 @@
 // container is accepted and not used.
 import { CONFIG_BUFFER_SIZE, MAX_BRS, MAX_RULES } from "../config";
 import { Settings, settings, stagingSettings, settingsDefaults, settingsCopy,
-  settingRow, settingWidth, settingApply, MODE_BR, MODE_CALC, MODE_CE } from "../settings";
+  settingRow, settingWidth, settingApply, MODE_BR, MODE_CALC, MODE_CE, LOCAL_DNS_UPSTREAM } from "../settings";
 import { PortSet, portSetInit } from "./portset";
 import { Rule, RULE_BYTES, ruleSet, ruleFinish, ruleEaBits, ruleIPv4FromEa,
   rulePsidFromEa, ruleInterfaceId, ruleContains6, mask64 } from "./rule";
@@ -62,6 +62,8 @@ export const OPTION_S46_CONT_MAPE: i32 = 94;
 export const OPTION_S46_CONT_MAPT: i32 = 95;
 export const OPTION_S46_CONT_LW: i32 = 96;
 export const OPTION_MAPE_LOCAL: i32 = 0xff01;
+/** RFC 3646 §3 OPTION_DNS_SERVERS: n × 16 bytes of recursive resolvers (the DNS proxy's upstreams). */
+export const OPTION_DNS_SERVERS: i32 = 23;
 
 /** PSID offset when S46_PORTPARAMS is absent (RFC 7597 §5.1, RFC 7598 §4.5). */
 export const DEFAULT_PSID_OFFSET: i32 = 6;
@@ -145,6 +147,22 @@ let sPrefixOff = -1;
 let sLocalSeen = false;
 let sDmrCount = 0;
 let sBindCount = 0;
+
+// DNS resolvers (the DNS proxy's upstreams): OPTION_DNS_SERVERS of the
+// DHCPv6 reply, and LOCAL DNS_UPSTREAM (--dns-upstream), which overrides
+// it. Each list: MAX_DNS_SERVERS × 16 bytes; staging → configured → active
+// like the BR addresses.
+export const MAX_DNS_SERVERS: i32 = 8;
+const dns23Staging: usize = memory.data(MAX_DNS_SERVERS * 16, 16);
+const dns23Configured: usize = memory.data(MAX_DNS_SERVERS * 16, 16);
+const dnsLocalStaging: usize = memory.data(MAX_DNS_SERVERS * 16, 16);
+const dnsUpConfigured: usize = memory.data(MAX_DNS_SERVERS * 16, 16);
+const dnsUpActive: usize = memory.data(MAX_DNS_SERVERS * 16, 16);
+let sDns23Count = -1;
+let sDnsLocalCount = -1;
+let dns23ConfiguredCount = 0;
+let dnsUpConfiguredCount = 0;
+let dnsUpActiveCount = 0;
 // Header of the option read by optionAt().
 let optCode = 0;
 let optLen = 0;
@@ -385,6 +403,14 @@ function parseLocal(pos: i32, len: i32): i32 {
       p += 4 + l;
       continue;
     }
+    if (c == LOCAL_DNS_UPSTREAM) {
+      if (sDnsLocalCount >= 0) return fail(E.ERR_OPTION_DUPLICATE, p, OPTION_MAPE_LOCAL);
+      if (l == 0 || l % 16 != 0 || l > MAX_DNS_SERVERS * 16) return fail(E.ERR_OPTION_LENGTH, p + 2, OPTION_MAPE_LOCAL);
+      memory.copy(dnsLocalStaging, configBuf + <usize>(p + 4), <usize>l);
+      sDnsLocalCount = l / 16;
+      p += 4 + l;
+      continue;
+    }
     const row = settingRow(c);
     if (row < 0) return fail(E.ERR_UNKNOWN_OPTION, p, OPTION_MAPE_LOCAL);
     if (seen & (<u64>1 << <u64>row)) return fail(E.ERR_OPTION_DUPLICATE, p, OPTION_MAPE_LOCAL);
@@ -395,6 +421,16 @@ function parseLocal(pos: i32, len: i32): i32 {
     }
     p += 4 + l;
   }
+  return 0;
+}
+
+/** OPTION_DNS_SERVERS (RFC 3646 §3): 16 × n bytes; more than MAX_DNS_SERVERS keep the first ones. */
+function parseDnsServers(pos: i32, len: i32): i32 {
+  if (sDns23Count >= 0) return fail(E.ERR_OPTION_DUPLICATE, pos, OPTION_DNS_SERVERS);
+  if (len == 0 || len % 16 != 0) return fail(E.ERR_OPTION_LENGTH, pos + 2, OPTION_DNS_SERVERS);
+  const n = min(len / 16, MAX_DNS_SERVERS);
+  memory.copy(dns23Staging, configBuf + <usize>(pos + 4), <usize>(n * 16));
+  sDns23Count = n;
   return 0;
 }
 
@@ -516,6 +552,15 @@ function commit(): void {
   memory.copy(changetype<usize>(configured), changetype<usize>(staging), DOMAIN_BYTES);
   settingsCopy(configuredSettings, stagingSettings);
   forwardCommit();
+  dns23ConfiguredCount = max(sDns23Count, 0);
+  memory.copy(dns23Configured, dns23Staging, <usize>(dns23ConfiguredCount * 16));
+  if (sDnsLocalCount >= 0) {
+    dnsUpConfiguredCount = sDnsLocalCount;
+    memory.copy(dnsUpConfigured, dnsLocalStaging, <usize>(sDnsLocalCount * 16));
+  } else {
+    dnsUpConfiguredCount = dns23ConfiguredCount;
+    memory.copy(dnsUpConfigured, dns23Staging, <usize>(dns23ConfiguredCount * 16));
+  }
   if (configured.bmr >= 0) {
     portSetInit(configuredPortSet, configured.ceA, configured.ceK, configured.cePsid);
   } else {
@@ -534,6 +579,8 @@ export function provisionApply(): void {
   memory.copy(brsActive, brsConfigured, <usize>(configured.brCount * 16));
   memory.copy(changetype<usize>(domain), changetype<usize>(configured), DOMAIN_BYTES);
   settingsCopy(settings, configuredSettings);
+  dnsUpActiveCount = dnsUpConfiguredCount;
+  memory.copy(dnsUpActive, dnsUpConfigured, <usize>(dnsUpConfiguredCount * 16));
   memory.copy(changetype<usize>(cePortSet), changetype<usize>(configuredPortSet), offsetof<PortSet>());
   forwardActivate();
   // The BR serves every rule; a CE forwards directly only by FMRs (F flag,
@@ -561,6 +608,8 @@ export function provision(len: i32): i32 {
   forwardStageReset();
   sDmrCount = 0;
   sBindCount = 0;
+  sDns23Count = -1;
+  sDnsLocalCount = -1;
   let pos = 0;
   while (pos < len) {
     let e = optionAt(pos, len, 0);
@@ -576,6 +625,8 @@ export function provision(len: i32): i32 {
       e = parseIaPrefix(pos, l);
     } else if (c == OPTION_MAPE_LOCAL) {
       e = parseLocal(pos, l);
+    } else if (c == OPTION_DNS_SERVERS) {
+      e = parseDnsServers(pos, l);
     } else {
       e = fail(E.ERR_UNKNOWN_OPTION, pos, c);
     }
@@ -634,3 +685,14 @@ export function lastErrorOption(): i32 { return errOption; }
 /** 1 when the installed mode is CE, BR or calc (convenience for the data path). */
 @inline export function isBrMode(): bool { return settings.mode == MODE_BR; }
 @inline export function isCeMode(): bool { return settings.mode == MODE_CE; }
+
+// ---- DNS resolvers (the DNS proxy, assembly/dns/proxy.ts) ----
+
+/** Resolvers of the configured OPTION_DNS_SERVERS (0 when it had none). */
+export function dns23Count(): i32 { return dns23ConfiguredCount; }
+/** Pointer to the 16 bytes of configured OPTION_DNS_SERVERS address i; no check. */
+export function dns23Ptr(i: i32): usize { return dns23Configured + <usize>(i * 16); }
+/** Upstream resolvers in force: LOCAL DNS_UPSTREAM, else OPTION_DNS_SERVERS. */
+@inline export function dnsUpstreamCountActive(): i32 { return dnsUpActiveCount; }
+/** Pointer to the 16 bytes of upstream resolver i in force; no check. */
+@inline export function dnsUpstreamPtrActive(i: i32): usize { return dnsUpActive + <usize>(i * 16); }

@@ -18,6 +18,7 @@ export const usage = `usage:
           [--inner-fragmentation on|off]
           [--pptp on|off] [--br-pptp on|off]
           [--forward tcp|udp:<port>=<lan-ipv4>[:<port>]]... [--pcp <lan-ipv4>]
+          [--dns-proxy <lan-ipv4>[:port] [--dns-upstream <ipv6>]...]
           [--tun <name>] [--routes] [--control <path>]
           [--state <file> [--state-interval <seconds>]]
 
@@ -47,6 +48,11 @@ CE's port set is refused with one line listing the set's ranges. --pcp
 address, UDP port 5351: a client gets the port it asks for when it is in
 our set and free, else the nearest free one of the set. 'mape stats' lists
 the forwards and mappings.
+--dns-proxy answers the LAN's DNS (UDP and TCP) on that address of the CE
+host (port 53 unless given) and carries each query over IPv6 to the
+--dns-upstream resolvers (up to 8; else the DHCPv6 reply's option 23 of
+--dhcpv6), from the host's WAN address: no port of the set is used for
+DNS. 'mape stats' counts it (dns-*).
 
 --auto provisions the CE from HB46PP (v6mig-prov): a TXT query for
 4over6.info (or --hb46pp-domain) to the line's IPv6 resolver (--dns-server,

@@ -10,6 +10,7 @@ import { fileURLToPath } from "node:url";
 import type { ChildProcess } from "node:child_process";
 import { INET1, INET2, tempDir, writeTemp, type Topology } from "./topology.js";
 import { labConfig } from "./presets.js";
+import { dnsProxyFlags, startIspResolver } from "./dns.js";
 import { PROV_ADDR, PROV_PORT, altBr, prepareProvisioning, type Provisioning } from "./provisioning.js";
 
 /** The project root (where package.json names mape-wasm), from wherever this file was bundled or compiled to. */
@@ -161,7 +162,7 @@ export class Services {
       if (prov && role === "ce") {
         // No rule given: the CE asks the line's resolver and the rule server.
         const args = [...pre, "ce", "--auto", "--dns-server", PROV_ADDR, "--ca", prov.ca, "--rules-state", join(tempDir(), `${name}.rules-state.json`),
-          "--prefix", prefix!, "--tun", "mape0"];
+          "--prefix", prefix!, "--tun", "mape0", ...(name === "ce" ? dnsProxyFlags() : [])];
         started.push([name, ns, this.start(`mape ${role} (${name})`, ns, cmd, args)]);
         continue;
       }
@@ -170,7 +171,8 @@ export class Services {
       const inbound = name === "ce" ? inboundArgs(t) : [];
       if (name === "ce") (body as Record<string, unknown>).forwards = inboundForwards(t);
       const cfg = writeTemp(JSON.stringify(body, null, 2), `${name}.json`);
-      started.push([name, ns, this.start(`mape ${role} (${name})`, ns, cmd, [...pre, role, "--config", cfg, "--tun", "mape0", ...inbound])]);
+      const dns = name === "ce" ? dnsProxyFlags() : [];
+      started.push([name, ns, this.start(`mape ${role} (${name})`, ns, cmd, [...pre, role, "--config", cfg, "--tun", "mape0", ...inbound, ...dns])]);
     }
     for (const [name, ns, p] of started) {
       const ok = await waitFor(() => {
@@ -197,6 +199,7 @@ export class Services {
       "--address=/lab.example/198.51.100.2", "--pid-file=" + join(tempDir(), "dnsmasq.pid"), "--user=root",
     ]);
     this.start("vsftpd", inet, "vsftpd", [this.vsftpdConf()]);
+    startIspResolver(this, t);
     for (let port = 5201; port <= 5208; port++) {
       this.start(`iperf3 ${port}`, inet, "iperf3", ["-s", "-B", INET1, "-p", String(port)]);
     }

@@ -12,6 +12,7 @@ import { join } from "node:path";
 import { FTP_TESTS } from "./ftp.js";
 import { INBOUND_TESTS } from "./inbound.js";
 import { RESTART_TESTS } from "./restart.js";
+import { DNS_TESTS } from "./dns.js";
 
 export interface Outcome {
   ok: boolean;
@@ -324,6 +325,7 @@ export const TESTS: LabTest[] = [
   },
   ...INBOUND_TESTS,
   ...RESTART_TESTS,
+  ...DNS_TESTS,
 ];
 
 /** The echo client auto-follow starts and auto-sessions reads. */

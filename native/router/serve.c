@@ -43,6 +43,7 @@
 #include "pcp.h"
 #include "tunio.h"
 #include "usage.h"
+#include "dns.h"
 
 static const char *mode_name(int mode) { return mode == MODE_CE ? "ce" : "br"; }
 
@@ -459,6 +460,7 @@ static void remove_routes(void) {
 /** Undoes what the instance did (also on a trap: no module call here). */
 static void cleanup(void) {
   remove_routes();
+  dns_close();
   for (int i = 0; i < MAX_CLIENTS; i++)
     if (S.clients[i].fd > 0) close(S.clients[i].fd), S.clients[i].fd = 0;
   control_close(S.ctl_fd, S.ctl_path);
@@ -987,6 +989,10 @@ int cmd_serve(int mode, int argc, char **argv) {
       epoll_ctl(S.ep, EPOLL_CTL_ADD, S.state_fd, &ev);
     }
   }
+  // --dns-proxy (CE): the LAN's DNS over IPv6 to the upstreams (dns.c).
+  int dns = mode == MODE_CE ? dns_open(S.ep, msg, sizeof msg) : 0;
+  if (dns < 0) goto fail;
+  if (dns > 0) say("DNS proxy on %s (udp, tcp)", dns_address());
 
   say("%s (pid %d, control %s)", S.status, (int)getpid(), S.ctl_path);
   double next_tick = now_ms() + 1000;
@@ -1018,9 +1024,11 @@ int cmd_serve(int mode, int argc, char **argv) {
         uint64_t ticks;
         if (read(S.state_fd, &ticks, sizeof ticks) == sizeof ticks && image_save(S.state, now_ms(), sline, sizeof sline) != 0) warn("%s", sline);
       }
+      else if (what >= DNS_TAG_FIRST && what < DNS_TAG_END) dns_event(what, evs[i].events);
     }
     if (now_ms() >= next_tick) {
       tick();
+      dns_poll();
       next_tick = now_ms() + 1000;
     }
   }
