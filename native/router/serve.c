@@ -38,6 +38,7 @@
 #include <unistd.h>
 #include "host.h"
 #include "mod.h"
+#include "rules_diag.h"
 #include "tunio.h"
 #include "usage.h"
 
@@ -534,6 +535,7 @@ static size_t control_answer(const char *cmd) {
       at += (size_t)snprintf(answer + at, cap - at, "%s\"%s\":{\"packets\":%llu,\"bytes\":%llu}", i ? "," : "", cnames[i], (unsigned long long)cp[i],
                              (unsigned long long)cb[i]);
     at += (size_t)snprintf(answer + at, cap - at, "}");
+    if (at < cap) at += diag_json(answer + at, cap - at);  // rules: where from, when, the BMR, the fetcher's status
   }
   at += (size_t)snprintf(answer + at, cap - at, "}\n");
   return at < cap ? at : cap - 1;
@@ -724,14 +726,17 @@ static void reload(void) {
     warn("reload failed, the running configuration stays: %s", err);
     return;
   }
+  diag_applied(reload_argc, reload_argv);
   identity(S.mode, after, sizeof after);
   int same = !strcmp(before, after);
   mod_where = "start";
   Z_mapeZ_start(&mod, same ? 1 : 0);
+  // What the module did (startKept), not what was asked, as host/runner.ts reloadSummary says it.
+  int kept = Z_mapeZ_startKept(&mod) == 1;
   S.tunnel_mtu = tunnel_mtu_capped();
   status_line(S.mode, S.tun, S.tunnel_mtu, S.status, sizeof S.status);
-  const char *what = S.mode == MODE_CE ? "BMR" : "rules";
-  say("reloaded %s: %s %s", cfg_label, what, same ? "unchanged, sessions kept" : "changed, sessions reset");
+  const char *what = S.mode == MODE_CE ? "BMR" : "rules", *state = S.mode == MODE_CE ? "sessions" : "fragment state";
+  say("reloaded %s: %s %s, %s %s%s", cfg_label, what, same ? "unchanged" : "changed", state, kept ? "kept" : "reset", same ? "" : ", data path restarted");
   route next[MAX_ROUTES];
   int nn = routes_for(S.mode, S.tunnel_mtu, next);
   int differ = nn != nroutes;
@@ -849,6 +854,7 @@ int cmd_serve(int mode, int argc, char **argv) {
   S.tun = tun ? tun : mode == MODE_CE ? "mape0" : "mapebr0";
   reload_argc = argc;
   reload_argv = argv;
+  diag_applied(argc, argv);
 
   // RFC 6056 §3.3 / RFC 7597 §10: a live instance seeds the NAT from the OS.
   uint32_t seed = 1;
@@ -1248,6 +1254,7 @@ int cmd_stats(int argc, char **argv) {
     return 0;
   }
   printf("%s on %s (pid %.0f, up %.0f s)\n", mode, tunname, pid, floor(up / 1000 + 0.5));
+  diag_print(reply);
   size_t l = format_counters(answer, sizeof answer, n, snames, sp, sb, all);
   fwrite(answer, 1, l, stdout);
   return 0;
