@@ -9,7 +9,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { spawn, spawnSync } from "node:child_process";
 import { createSocket, type Socket } from "node:dgram";
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { repoRoot } from "../e2e/files.js";
@@ -20,6 +20,7 @@ const x86 = targetNamed("x86_64");
 const MAPE = exePath(x86);
 const FETCHER = join(repoRoot(), "openwrt/files/usr/share/mape/hb46pp.sh");
 const HANDLER = join(repoRoot(), "openwrt/files/lib/netifd/proto/mape.sh");
+const HOOK = join(repoRoot(), "openwrt/files/usr/share/mape/odhcp6c-hook.sh");
 const haveBusybox = spawnSync("sh", ["-c", "command -v busybox"]).status === 0;
 const skip = skipUnlessCI(missing(x86) ?? (haveBusybox ? undefined : "busybox not installed"));
 
@@ -139,7 +140,12 @@ if [ "$rc" = 0 ]; then cp "$MAPE_TEST_FETCH/$n" "$out"; else cat "$MAPE_TEST_FET
 exit $rc`);
 /** sleep: logged, no wait; a wait between rounds (10 s or more) moves the DNS server to the next round's answer. */
 const FAKE_SLEEP = bin(`mape_test_log sleep "$@"
-if [ "$1" -ge 10 ] 2>/dev/null; then n=$(cat "$MAPE_TEST_ROUND" 2>/dev/null || echo 0); echo $((n+1)) > "$MAPE_TEST_ROUND"; else /bin/sleep 0.02; fi`);
+if [ "$1" -ge 10 ] 2>/dev/null; then n=$(cat "$MAPE_TEST_ROUND" 2>/dev/null || echo 0); echo $((n+1)) > "$MAPE_TEST_ROUND"; else /bin/sleep 0.02; fi
+# A new delegated prefix during the first wait: odhcp6c's hook runs as dhcpv6.script would run it.
+if [ -n "$MAPE_TEST_NEW_PREFIXES" ] && [ "$n" = 0 ] && [ "$1" -ge 10 ] 2>/dev/null; then
+  INTERFACE=wan6 PREFIXES="$MAPE_TEST_NEW_PREFIXES" busybox sh -c '. "$0"' "$MAPE_TEST_HOOK" wan6 updated
+  /bin/sleep 5
+fi`);
 
 interface Round {
   dns: DnsMode;
@@ -157,7 +163,7 @@ interface Result {
 }
 
 /** Runs `hb46pp.sh run` for these rounds (one DNS mode each, changed between rounds by the fake sleep). */
-async function fetcher(dns: Dns, rounds: Round[], saved?: string, env: Record<string, string> = {}): Promise<Result> {
+async function fetcher(dns: Dns, rounds: Round[], saved?: string, env: Record<string, string> = {}, prefixes = `2001:db8:9::/48 ${PREFIX}`): Promise<Result> {
   const t = mkdtempSync(join(tmpdir(), "mape-hb46pp-"));
   try {
     mkdirSync(join(t, "bin"));
@@ -191,12 +197,14 @@ async function fetcher(dns: Dns, rounds: Round[], saved?: string, env: Record<st
     // The DNS answer of each round: the fake sleep (between rounds) moves to the next.
     const roundFile = join(t, "round");
     dns.rounds = { modes: rounds.map((x) => x.dns), file: roundFile };
-    const r = await run("busybox", ["sh", join(t, "driver.sh"), "wanmap", "mape-wanmap", rulesFile, `2001:db8:9::/48 ${PREFIX}`, "wan", "--", "--tunnel-mtu", "1320"], {
+    const r = await run("busybox", ["sh", join(t, "driver.sh"), "wanmap", "mape-wanmap", rulesFile, prefixes, "wan", "--", "--tunnel-mtu", "1320"], {
       PATH: `${join(t, "bin")}:${process.env.PATH}`,
       MAPE_TEST_LOG: log,
       MAPE_TEST_NATIVE: MAPE,
       MAPE_TEST_FETCH: join(t, "fetch"),
       MAPE_TEST_ROUND: roundFile,
+      MAPE_TEST_HOOK: HOOK,
+      MAPE_RUN_DIR: join(t, "run"),
       MAPE_SYS_NET: join(t, "net"),
       MAPE_TUN_WAIT_SECONDS: "500",
       MAPE_HB46PP_ROUNDS: String(rounds.length),
@@ -209,6 +217,9 @@ async function fetcher(dns: Dns, rounds: Round[], saved?: string, env: Record<st
       const sp = l.indexOf(" ");
       return [sp < 0 ? l : l.slice(0, sp), ...[...(sp < 0 ? "" : l.slice(sp)).matchAll(/ \[([^\]]*)\]/g)].map((m) => m[1])];
     });
+    const runDir = join(t, "run");
+    const leftover = existsSync(runDir) ? readdirSync(runDir).filter((f) => f.endsWith(".pid")) : [];
+    assert.deepEqual(leftover, [], "the fetcher removes its pid file when it ends");
     const status = existsSync(`${rulesFile}.status`) ? (JSON.parse(readFileSync(`${rulesFile}.status`, "utf8")) as Record<string, unknown>) : undefined;
     return { code: r.code, stderr: r.stderr, log: calls, rulesFile, rules: existsSync(rulesFile) ? readFileSync(rulesFile, "utf8") : undefined, status };
   } finally {
@@ -366,4 +377,19 @@ test("the fetcher: insecure (or t=a) fetches with --no-check-certificate and no 
   assert.ok(f.includes("--no-check-certificate"), f.join(" "));
   assert.ok(!f.some((a) => a.startsWith("--ca-certificate")), f.join(" "));
   assert.match(f.at(-1)!, /\?vendorid=0012ab-lab&/);
+});
+
+test("a new delegated prefix (the odhcp6c hook, during a wait): the fetcher fetches at once and restarts the CE on the new prefix", { skip, timeout: 120_000 }, async () => {
+  const NEW = "2001:db8:1:2346::/64";
+  const r = await fetcher(dns, [{ dns: "txt", fetch: A }, { dns: "txt", fetch: A }], undefined,
+    { MAPE_HB46PP_TUNLINK: "wan6", MAPE_TEST_NEW_PREFIXES: `${NEW},3600,7200` }, PREFIX);
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stderr, new RegExp(`delegated prefix changed \\(${PREFIX} -> ${NEW}\\): fetching the rules again`));
+  const ce = of(r, "mape").filter((c) => c[1] === "ce").map((c) => c[5]);
+  assert.deepEqual(ce, [PREFIX, NEW], "the CE ran on the old prefix, then on the new one");
+  assert.deepEqual(of(r, "ce-signal").map((c) => c[1]), ["TERM", "TERM"]);
+  assert.equal(of(r, "uclient-fetch").length, 2, "fetched again at once");
+  const maps = of(r, "json_add_string").filter((c) => c[1] === "map_address").map((c) => c[2]);
+  assert.equal(maps.length, 2);
+  assert.match(maps[1], /^2001:db8:1:2346:/, "netifd got the new MAP address");
 });

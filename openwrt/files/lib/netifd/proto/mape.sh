@@ -275,6 +275,7 @@ EOF
 		[ -n "$ca" ] && proto_export "MAPE_HB46PP_CA=$ca"
 		[ "$(mape_bool "${insecure:-0}")" = 1 ] && proto_export "MAPE_HB46PP_INSECURE=1"
 		[ -n "$vendorid" ] && proto_export "MAPE_HB46PP_VENDORID=$vendorid"
+		[ -n "$tunlink" ] && proto_export "MAPE_HB46PP_TUNLINK=$tunlink"
 		echo "mape: $cfg: HB46PP provisioning (rules kept in $rules_file), end-user prefix from $prefixes, TUN $tun" >&2
 		# The fetcher runs the CE and sends netifd the update once it has rules.
 		proto_run_command "$cfg" /usr/share/mape/hb46pp.sh run "$cfg" "$tun" "$rules_file" "$prefixes" "$zone" -- "$@"

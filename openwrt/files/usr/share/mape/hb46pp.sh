@@ -22,15 +22,19 @@
 #   Node host uses): ttl; NXDOMAIN 1–3 h; other DNS failure 1–10 min; no
 #   HTTP answer 10–30 min; refused or bad answer 10–30 min.
 #
-# A new delegated prefix restarts the interface (the odhcp6c hook's
-# _prefsig), and with it this task: its first attempt is at once (§3.6 k).
+# A new delegated prefix (§3.6 k): the odhcp6c hook writes the tunlink's
+# prefixes to $MAPE_RUN_DIR/prefixes.<tunlink> and sends SIGUSR1 to the
+# fetchers registered for that tunlink ($MAPE_RUN_DIR/hb46pp.<tunlink>.<cfg>.pid);
+# this one then stops the CE (its MAP address goes with the prefix), fetches
+# at once and starts the CE on the new prefix.
 # What it did last is in <rules file>.status (JSON), which `mape stats`
 # shows as "provisioning". netifd stops the task with SIGTERM: the CE is
 # stopped with it.
 #
 # Settings (environment, from the handler's options): MAPE_HB46PP_DOMAIN,
 # MAPE_HB46PP_DNS (resolvers, space-separated), MAPE_HB46PP_CA (a PEM file),
-# MAPE_HB46PP_INSECURE=1, MAPE_HB46PP_VENDORID.
+# MAPE_HB46PP_INSECURE=1, MAPE_HB46PP_VENDORID, MAPE_HB46PP_TUNLINK (the
+# uplink whose prefixes it watches); MAPE_RUN_DIR (default /var/run/mape).
 
 MAPE_HB46PP_PRODUCT="mape-wasm"
 MAPE_HB46PP_VERSION="0_1_0"
@@ -40,6 +44,13 @@ MAPE_HB46PP_FETCH_TIMEOUT=15
 
 hb46pp_log() {
 	echo "mape: $hb_cfg: provisioning: $*" >&2
+}
+
+# The words of $1 with single spaces (prefix lists compare as lists).
+hb46pp_words() {
+	# shellcheck disable=SC2086 # split on purpose
+	set -- $1
+	echo "$*"
 }
 
 hb46pp_now_iso() {
@@ -83,14 +94,20 @@ hb46pp_request_url() {
 hb46pp_bmr() {
 	local file="$1" candidate calc k v bmr=""
 	hb_prefix="" hb_addr4="" hb_addr6="" hb_br="" hb_id=""
+	local errors=""
 	for candidate in $hb_prefixes; do
 		if calc="$(mape calc --format mapcalc --rules "$file" --prefix "$candidate" 2>&1)"; then
 			hb_prefix="$candidate"
 			break
 		fi
-		hb46pp_log "end-user prefix $candidate: ${calc#mape: }"
+		errors="${errors}mape: $hb_cfg: provisioning: end-user prefix $candidate: ${calc#mape: }
+"
 	done
-	[ -n "$hb_prefix" ] || return 1
+	if [ -z "$hb_prefix" ]; then
+		# Each candidate's refusal, only when none fits (as the handler does).
+		printf '%s' "$errors" >&2
+		return 1
+	fi
 	while IFS='=' read -r k v; do
 		[ "$k" = RULE_BMR ] && bmr="$v"
 	done <<EOF
@@ -211,7 +228,13 @@ hb46pp_run() {
 	[ "$1" = -- ] && shift
 	hb_attempts=0 hb_ce="" hb_from="" hb_ttl="" hb_server="" hb_error=""
 	mkdir -p "$(dirname "$hb_rules")"
-	trap 'hb46pp_ce_stop; exit 0' TERM INT
+	local run="${MAPE_RUN_DIR:-/var/run/mape}" pidfile="" hb_usr1=0 sleeper
+	if [ -n "$MAPE_HB46PP_TUNLINK" ] && mkdir -p "$run"; then
+		pidfile="$run/hb46pp.$MAPE_HB46PP_TUNLINK.$hb_cfg.pid"
+		echo "$$" >"$pidfile"
+	fi
+	trap 'hb46pp_ce_stop; if [ -n "$pidfile" ]; then rm -f "$pidfile"; fi; exit 0' TERM INT
+	trap 'hb_usr1=1' USR1
 	if [ -f "$hb_rules" ]; then
 		if hb46pp_bmr "$hb_rules"; then
 			hb_from="saved rules $hb_rules" hb_from_at=$(hb46pp_now_iso)
@@ -262,9 +285,23 @@ hb46pp_run() {
 		rounds=$((rounds + 1))
 		[ -n "$MAPE_HB46PP_ROUNDS" ] && [ "$rounds" -ge "$MAPE_HB46PP_ROUNDS" ] && break
 		sleep "$delay" &
-		wait $!
+		sleeper=$!
+		wait "$sleeper"
+		if [ "$hb_usr1" = 1 ]; then
+			hb_usr1=0
+			kill "$sleeper" 2>/dev/null
+			local now_prefixes=""
+			[ -n "$pidfile" ] && now_prefixes="$(cat "$run/prefixes.$MAPE_HB46PP_TUNLINK" 2>/dev/null)"
+			if [ -n "$now_prefixes" ] && [ "$(hb46pp_words "$now_prefixes")" != "$(hb46pp_words "$hb_prefixes")" ]; then
+				hb46pp_log "delegated prefix changed ($(hb46pp_words "$hb_prefixes") -> $(hb46pp_words "$now_prefixes")): fetching the rules again; the CE restarts on the new prefix"
+				hb_prefixes="$now_prefixes"
+				hb46pp_ce_stop
+			fi
+		fi
 	done
 	hb46pp_ce_stop
+	if [ -n "$pidfile" ]; then rm -f "$pidfile"; fi
+	return 0
 }
 
 [ -n "$INCLUDE_ONLY" ] || {
