@@ -340,6 +340,7 @@ test("(e) option auto: the HB46PP fetcher is the proto task, with the line's res
     ["proto_export", "MAPE_HB46PP_DOMAIN=4over6.example"],
     ["proto_export", "MAPE_HB46PP_DNS=2001:db8:53::1 2001:db8:53::2"],
     ["proto_export", "MAPE_HB46PP_CA=/etc/mape/vne-ca.pem"],
+    ["proto_export", "MAPE_HB46PP_TUNLINK=wan6"],
   ]);
   assert.deepEqual(named(r, "proto_run_command"), [[
     "proto_run_command", "wanmap", "/usr/share/mape/hb46pp.sh", "run", "wanmap", "mape-wanmap", "/etc/mape/wanmap.rules.json",
