@@ -366,6 +366,18 @@ static int delay(int argc, char **argv) {
   return 0;
 }
 
+int hb46pp_node_flag(const char *a) {
+  static const char *flags[] = {"--auto", "--hb46pp-domain", "--ca", "--insecure", "--rules-state", "--dns-server", "--vendorid"};
+  for (size_t k = 0; k < sizeof flags / sizeof flags[0]; k++) {
+    size_t l = strlen(flags[k]);
+    if (!strncmp(a, flags[k], l) && (a[l] == 0 || a[l] == '=')) {
+      say_error("%s: the router program fetches no rules itself (no TLS of its own): on OpenWrt set option auto '1' (/usr/share/mape/hb46pp.sh fetches them with uclient-fetch); elsewhere give the answer with --rules <file>", flags[k]);
+      return 1;
+    }
+  }
+  return 0;
+}
+
 int cmd_hb46pp(int argc, char **argv) {
   if (argc >= 1 && !strcmp(argv[0], "discover")) return discover(argc - 1, argv + 1);
   if (argc >= 1 && !strcmp(argv[0], "delay")) return delay(argc - 1, argv + 1);

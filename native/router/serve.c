@@ -846,6 +846,7 @@ int cmd_serve(int mode, int argc, char **argv) {
         tun = v;
       } else control = v;
     } else if (!strcmp(a, "--routes")) S.want_routes = 1;
+    else if (hb46pp_node_flag(a)) return EXIT_USAGE;
     else {
       say_error("%s: unknown argument '%s' (see 'mape %s --help')", mode_name(mode), a, mode_name(mode));
       return EXIT_USAGE;

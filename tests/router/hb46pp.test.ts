@@ -393,3 +393,9 @@ test("a new delegated prefix (the odhcp6c hook, during a wait): the fetcher fetc
   assert.equal(maps.length, 2);
   assert.match(maps[1], /^2001:db8:1:2346:/, "netifd got the new MAP address");
 });
+
+test("the router program's mape ce --auto: one line saying where the fetch is done, exit 2", { skip }, () => {
+  const r = spawnSync(MAPE, ["ce", "--auto", "--prefix", "2403:9200:1234::/48"], { encoding: "utf8" });
+  assert.equal(r.status, 2);
+  assert.match(r.stderr, /^mape: --auto: the router program fetches no rules itself .*option auto '1'.*--rules <file>\n$/);
+});
