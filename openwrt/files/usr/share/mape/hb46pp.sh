@@ -53,6 +53,15 @@ hb46pp_words() {
 	echo "$*"
 }
 
+# Whether two files hold the same bytes (cmp is not in every busybox build; md5sum is, sysupgrade uses it).
+hb46pp_same() {
+	if command -v cmp >/dev/null 2>&1; then
+		cmp -s "$1" "$2"
+	else
+		[ "$(md5sum <"$1")" = "$(md5sum <"$2")" ]
+	fi
+}
+
 hb46pp_now_iso() {
 	date -u +%Y-%m-%dT%H:%M:%SZ
 }
@@ -183,7 +192,7 @@ EOF
 	hb_ttl="$(mape calc --rules "$tmp" --prefix "$hb_prefix" 2>/dev/null | sed -n 's/^rule format .*ttl \([0-9]*\) s.*/\1/p')"
 	hb_outcome=ok hb_error=""
 	hb_from="${url%%\?*}" hb_from_at="$hb_attempt_at"
-	if [ -f "$hb_rules" ] && cmp -s "$tmp" "$hb_rules"; then
+	if [ -f "$hb_rules" ] && hb46pp_same "$tmp" "$hb_rules"; then
 		rm -f "$tmp"
 		return 0
 	fi
