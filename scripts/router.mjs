@@ -35,8 +35,8 @@ export const TARGETS = {
   aarch64: { cc: "aarch64-linux-gnu-gcc", defines: [] },
 };
 
-const HOST_SOURCES = ["native/router/main.c", "native/router/mod.c", "native/router/rt.c", "native/router/pcap.c", "native/router/serve.c", "native/router/pcp.c", "native/router/bench.c", "native/tunio.c", "native/router/image.c", "native/router/dns.c"];
-const HEADERS = ["native/router/mod.h", "native/router/host.h", "native/router/wasm-rt-swap.h", "native/tunio.h", "native/router/image.h", "native/router/dns.h"];
+const HOST_SOURCES = ["native/router/main.c", "native/router/mod.c", "native/router/rt.c", "native/router/pcap.c", "native/router/serve.c", "native/router/pcp.c", "native/router/bench.c", "native/tunio.c", "native/router/image.c", "native/router/dns.c", "native/router/hb46pp.c", "native/router/rules_diag.c"];
+const HEADERS = ["native/router/mod.h", "native/router/host.h", "native/router/wasm-rt-swap.h", "native/tunio.h", "native/router/image.h", "native/router/dns.h", "native/router/rules_diag.h"];
 const COMMANDS = ["calc", "pcap", "ce", "br", "stats"];
 
 function mtime(p) {

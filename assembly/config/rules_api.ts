@@ -50,3 +50,14 @@ export function rulesVersion(): i32 { return rulesVersionValue(); }
 /** The last error as one line "<field>: <what is wrong>" (UTF-8). */
 export function rulesErrorText(): usize { return rulesErrorPtr(); }
 export function rulesErrorTextLength(): i32 { return rulesErrorLen(); }
+
+import { provisionDelaySeconds } from "../provision/timers";
+/**
+ * HB46PP: seconds to wait before the next attempt after `outcome` (0 ok,
+ * 1 NXDOMAIN/NODATA, 2 other DNS failure, 3 no HTTP answer, 4 refused or
+ * bad answer), `ttl` the answer's ttl (-1 none), `random` 0..65535 from
+ * the host. -1 for an unknown outcome or a random out of range.
+ */
+export function provisionDelay(outcome: i32, ttl: i32, random: i32): i32 {
+  return provisionDelaySeconds(outcome, ttl, random);
+}

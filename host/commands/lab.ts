@@ -141,6 +141,8 @@ function parseArgs(argv: string[]): Args | undefined {
         throw new UsageError(`lab: unknown argument '${arg}' (see 'mape lab --help')`);
     }
   }
+  // The router program fetches no rules itself (OpenWrt's hb46pp.sh does, with uclient-fetch; tests/router/hb46pp.test.ts).
+  if (a.auto && a.host === "native") throw new UsageError("lab: --auto runs the Node host's HB46PP client; the router program takes --rules (on OpenWrt hb46pp.sh fetches them): drop --host native");
   return a;
 }
 

@@ -35,6 +35,7 @@ interface RulesExports {
   rulesVersion(): number;
   rulesErrorText(): number;
   rulesErrorTextLength(): number;
+  provisionDelay(outcome: number, ttl: number, random: number): number;
 }
 
 /** What the module found in a rule file. */
@@ -104,17 +105,37 @@ export function rulesInfoOf(engine: Engine): RulesInfo {
 
 let parser: RulesExports | undefined;
 
+function rulesModule(): RulesExports {
+  if (!parser) {
+    const ex = instantiate().exports as unknown as Partial<RulesExports>;
+    if (typeof ex.rulesToConfig !== "function" || typeof ex.provisionDelay !== "function") throw new Error("the wasm module lacks rulesToConfig/provisionDelay: rebuild it with 'npm run build:wasm'");
+    parser = ex as RulesExports;
+  }
+  return parser;
+}
+
+/** The outcomes of an HB46PP attempt, as the module's provisionDelay takes them. */
+export const OUTCOME = { ok: 0, absent: 1, dnsFailed: 2, noAnswer: 3, refused: 4 } as const;
+export type Outcome = keyof typeof OUTCOME;
+
+/**
+ * Seconds to wait before the next HB46PP attempt after `outcome` (the
+ * module's timers, assembly/provision/timers.ts: the OpenWrt fetcher asks
+ * the same through `mape hb46pp delay`). `random` in [0, 1).
+ */
+export function provisionDelay(outcome: Outcome, ttl: number, random: number): number {
+  const r = Math.min(0xffff, Math.max(0, Math.floor(random * 0x10000)));
+  const s = rulesModule().provisionDelay(OUTCOME[outcome], ttl, r);
+  if (s < 0) throw new Error(`provisionDelay(${outcome}, ${ttl}, ${r}) refused`);
+  return s;
+}
+
 /**
  * The ttl (-1 absent), token and the rest of what the module reads in a rule
  * answer, without a delegated prefix (throws ConfigError naming `label`).
  */
 export function inspectRules(text: Uint8Array, label = "rules"): { ttl: number; token?: string; info: RulesInfo } {
-  if (!parser) {
-    const ex = instantiate().exports as unknown as Partial<RulesExports>;
-    if (typeof ex.rulesToConfig !== "function") throw new Error("the wasm module lacks rulesToConfig: rebuild it with 'npm run build:wasm'");
-    parser = ex as RulesExports;
-  }
-  const ex = parser;
+  const ex = rulesModule();
   const mem = new Uint8Array(ex.memory.buffer);
   if (text.length > ex.rulesTextSize()) throw new ConfigError(label, `${text.length} bytes, more than the ${ex.rulesTextSize()} a rule file may have`);
   mem.set(text, ex.rulesText());

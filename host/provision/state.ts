@@ -18,11 +18,12 @@
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import { dirname } from "node:path";
 import { DiscoveryError, FetchError, type Discovery, type Fetched } from "./hb46pp.js";
+import { provisionDelay, type Outcome } from "../config/rules.js";
 
 export const SECOND = 1000;
 export const MINUTE = 60 * SECOND;
 export const HOUR = 60 * MINUTE;
-/** §3.6 retry windows, [min, max] ms. */
+/** §3.6 retry windows, [min, max] ms (the module computes the waits: assembly/provision/timers.ts; these name them for tests and messages). */
 export const RETRY = {
   absent: [1 * HOUR, 3 * HOUR],
   dnsFailed: [1 * MINUTE, 10 * MINUTE],
@@ -235,12 +236,13 @@ export class Provisioner {
     }, ms);
   }
 
-  private within([lo, hi]: readonly [number, number]): number {
-    return lo + Math.floor(this.random() * (hi - lo));
+  /** The module's wait after this outcome, in ms. */
+  private delay(outcome: Outcome, ttl = -1): number {
+    return provisionDelay(outcome, ttl, this.random()) * 1000;
   }
 
-  private retry(window: readonly [number, number], why: string, state: ProvisionerStatus["state"] = "waiting"): void {
-    const ms = this.within(window);
+  private retry(outcome: Outcome, why: string, state: ProvisionerStatus["state"] = "waiting"): void {
+    const ms = this.delay(outcome);
     this.status.state = state;
     this.status.lastError = why;
     this.schedule(ms);
@@ -264,8 +266,8 @@ export class Provisioner {
         if (this.current !== undefined) this.o.sink.off(`provisioning off: ${msg}`);
         this.current = undefined;
         this.status.rulesFrom = undefined;
-        this.retry(RETRY.absent, `provisioning off: ${msg}`, "off");
-      } else this.retry(RETRY.dnsFailed, `discovery failed: ${msg}`);
+        this.retry("absent", `provisioning off: ${msg}`, "off");
+      } else this.retry("dnsFailed", `discovery failed: ${msg}`);
       return;
     }
     if (!this.running || gen !== this.generation) return;
@@ -278,8 +280,8 @@ export class Provisioner {
     } catch (e) {
       if (!this.running || gen !== this.generation) return;
       const msg = e instanceof Error ? e.message : String(e);
-      if (e instanceof FetchError && e.kind === "no-answer") this.retry(RETRY.noAnswer, `no answer from the provisioning server: ${msg}`);
-      else this.retry(RETRY.error, `the provisioning server refused: ${msg}`);
+      if (e instanceof FetchError && e.kind === "no-answer") this.retry("noAnswer", `no answer from the provisioning server: ${msg}`);
+      else this.retry("refused", `the provisioning server refused: ${msg}`);
       return;
     }
     if (!this.running || gen !== this.generation) return;
@@ -298,24 +300,15 @@ export class Provisioner {
       }
       if (info.token) this.token = info.token;
     } catch (e) {
-      this.retry(RETRY.error, `the provisioning answer was refused: ${e instanceof Error ? e.message : String(e)}`);
+      this.retry("refused", `the provisioning answer was refused: ${e instanceof Error ? e.message : String(e)}`);
       return;
     }
     this.status.rulesFrom = label;
     this.status.rulesAt = this.iso(this.now());
     this.status.lastError = undefined;
     this.status.state = "waiting";
-    let wait: number;
-    if (ttl < 0) wait = this.within(RETRY.noTtl);
-    else {
-      let t = ttl;
-      if (t > MAX_TTL_S) {
-        this.log(`ttl ${t} s is above the 604800 s HB46PP allows: ${MAX_TTL_S} s taken`);
-        t = MAX_TTL_S;
-      }
-      if (t < MIN_TTL_S) t = MIN_TTL_S;
-      wait = t * 1000;
-    }
+    if (ttl > MAX_TTL_S) this.log(`ttl ${ttl} s is above the 604800 s HB46PP allows: ${MAX_TTL_S} s taken`);
+    const wait = this.delay("ok", ttl);
     this.status.ttl = ttl;
     this.schedule(wait);
   }

@@ -52,5 +52,9 @@ int cmd_calc(int argc, char **argv);
 int cmd_serve(int mode, int argc, char **argv);
 int cmd_stats(int argc, char **argv);
 int cmd_bench(int argc, char **argv);
+/** `mape hb46pp discover|delay` (hb46pp.c): the OpenWrt fetcher's DNS TXT query and the module's retry timers. */
+int cmd_hb46pp(int argc, char **argv);
+/** 1 (after one line on stderr) for a flag of the Node host's `mape ce --auto`, which the router program leaves to OpenWrt's fetcher. */
+int hb46pp_node_flag(const char *arg);
 
 #endif

@@ -162,6 +162,8 @@ int main(int argc, char **argv) {
   }
   // Internal: the module benchmark beside Node's (bench/).
   if (!strcmp(argv[1], "bench")) return cmd_bench(argc - 2, argv + 2);
+  // Internal: the OpenWrt HB46PP fetcher's helpers (hb46pp.c).
+  if (!strcmp(argv[1], "hb46pp")) return cmd_hb46pp(argc - 2, argv + 2);
   fprintf(stderr, "mape: unknown command '%s' (commands: calc, pcap, ce, br, stats)\n", argv[1]);
   return EXIT_USAGE;
 }

@@ -41,6 +41,8 @@
 #include "image.h"
 #include "mod.h"
 #include "pcp.h"
+
+#include "rules_diag.h"
 #include "tunio.h"
 #include "usage.h"
 #include "dns.h"
@@ -543,6 +545,7 @@ static size_t control_answer(const char *cmd) {
                              (unsigned long long)cb[i]);
     at += (size_t)snprintf(answer + at, cap - at, "}");
     if (S.mode == MODE_CE) at += pcp_inbound_json(answer + at, cap - at);  // inbound ports (pcp.c)
+    if (at < cap) at += diag_json(answer + at, cap - at);  // rules: where from, when, the BMR, the fetcher's status
   }
   at += (size_t)snprintf(answer + at, cap - at, "}\n");
   return at < cap ? at : cap - 1;
@@ -733,14 +736,17 @@ static void reload(void) {
     warn("reload failed, the running configuration stays: %s", err);
     return;
   }
+  diag_applied(reload_argc, reload_argv);
   identity(S.mode, after, sizeof after);
   int same = !strcmp(before, after);
   mod_where = "start";
   Z_mapeZ_start(&mod, same ? 1 : 0);
+  // What the module did (startKept), not what was asked, as host/runner.ts reloadSummary says it.
+  int kept = Z_mapeZ_startKept(&mod) == 1;
   S.tunnel_mtu = tunnel_mtu_capped();
   status_line(S.mode, S.tun, S.tunnel_mtu, S.status, sizeof S.status);
-  const char *what = S.mode == MODE_CE ? "BMR" : "rules";
-  say("reloaded %s: %s %s", cfg_label, what, same ? "unchanged, sessions kept" : "changed, sessions reset");
+  const char *what = S.mode == MODE_CE ? "BMR" : "rules", *state = S.mode == MODE_CE ? "sessions" : "fragment state";
+  say("reloaded %s: %s %s, %s %s%s", cfg_label, what, same ? "unchanged" : "changed", state, kept ? "kept" : "reset", same ? "" : ", data path restarted");
   route next[MAX_ROUTES];
   int nn = routes_for(S.mode, S.tunnel_mtu, next);
   int differ = nn != nroutes;
@@ -867,7 +873,8 @@ int cmd_serve(int mode, int argc, char **argv) {
         say_error("--state-interval: '%s' is not a number of seconds (0 = only at exit)", v);
         return EXIT_USAGE;
       }
-    } else {
+    } else if (hb46pp_node_flag(a)) return EXIT_USAGE;
+    else {
       say_error("%s: unknown argument '%s' (see 'mape %s --help')", mode_name(mode), a, mode_name(mode));
       return EXIT_USAGE;
     }
@@ -875,6 +882,7 @@ int cmd_serve(int mode, int argc, char **argv) {
   S.tun = tun ? tun : mode == MODE_CE ? "mape0" : "mapebr0";
   reload_argc = argc;
   reload_argv = argv;
+  diag_applied(argc, argv);
 
   // RFC 6056 §3.3 / RFC 7597 §10: a live instance seeds the NAT from the OS.
   uint32_t seed = 1;
@@ -1312,6 +1320,7 @@ int cmd_stats(int argc, char **argv) {
     return 0;
   }
   printf("%s on %s (pid %.0f, up %.0f s)\n", mode, tunname, pid, floor(up / 1000 + 0.5));
+  diag_print(reply);
   size_t l = format_counters(answer, sizeof answer, n, snames, sp, sb, all);
   fwrite(answer, 1, l, stdout);
   return 0;

@@ -18,7 +18,7 @@
 // host given, so either host's stats reads either instance.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { existsSync, mkdtempSync, readdirSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -220,6 +220,71 @@ test(`mape ce on a TUN: encapsulates a LAN ping toward the BR, stats, SIGHUP, SI
     lab.teardown();
     rmSync(runDir, { recursive: true, force: true });
     rmSync(pcapDir, { recursive: true, force: true });
+  }
+});
+
+test(`mape ce --rules <file>: stats show where the rules came from and the BMR; SIGHUP re-reads the file (same BMR: sessions kept; new BMR: reset, said)${suffix}`, { skip, timeout: 90_000 }, async () => {
+  const lab = new Lab();
+  const runDir = mkdtempSync(join(tmpdir(), "mape-run-"));
+  const dir = mkdtempSync(join(tmpdir(), "mape-rules-"));
+  try {
+    const lan = lab.netns("lan");
+    const ce = lab.netns("ce");
+    lab.veth(lan, "eth0", ce, "lan0");
+    lab.addr(lan, "eth0", "192.168.1.2/24");
+    lab.route(lan, "default", { via: "192.168.1.1" });
+    lab.addr(ce, "lan0", "192.168.1.1/24");
+    lab.forwarding(ce);
+    const hb = (v4: string, br: string): string => JSON.stringify({ ttl: 3600, map_e: { version: 1, mesh: true, br,
+      rules: [{ ipv6: "2001:db8:ff00::/40", ipv4: "198.18.0.0/24", ea_length: 16, psid_offset: 4 },
+        { ipv6: "2403:9200::/32", ipv4: v4, ea_length: 16, psid_offset: 4 }] } });
+    const file = join(dir, "rules.json");
+    writeFileSync(file, hb("203.86.225.0/28", BR));
+    const env = ["env", `MAPE_RUN_DIR=${runDir}`];
+    const child = lab.spawn(ce, env[0], [...env.slice(1), ...host.cmd, "ce", "--rules", file, "--prefix", "2403:9200:1234::/48", "--tun", "mape0", "--routes"],
+      { stdio: ["ignore", "pipe", "pipe"] });
+    const out = new Output(child);
+    await out.wait(/control (\S+)\)/, 20_000);
+    assert.match(out.text, new RegExp(`MAP address ${MAP_ADDRESS}, BR ${BR}`));
+    const stats = async (): Promise<{ configuration: Record<string, unknown>; counters: Record<string, { packets: number }> }> => {
+      const js = await lab.exec(ce, env[0], [...env.slice(1), ...host.statsCmds[0], "stats", "--tun", "mape0", "--json"], 20_000);
+      assert.equal(js.code, 0, js.stderr);
+      return JSON.parse(js.stdout) as { configuration: Record<string, unknown>; counters: Record<string, { packets: number }> };
+    };
+    const c = (await stats()).configuration;
+    assert.equal(c.from, `--rules ${file}`);
+    assert.equal(c.format, "hb46pp");
+    assert.equal(c.rules, 2);
+    assert.equal(c.matchedRule, "map_e.rules[1]");
+    assert.equal(c.interfaceId, "rfc7597");
+    assert.equal(c.ttl, 3600);
+    assert.match(String(c.at), /^\d{4}-\d\d-\d\dT/);
+    // Each host's stats prints them in its text form too.
+    const human = await lab.exec(ce, env[0], [...env.slice(1), ...host.statsCmds[0], "stats", "--tun", "mape0"], 20_000);
+    assert.match(human.stdout, /matched rule +map_e\.rules\[1\]/);
+    // A session through the NAT (the ping's), then a new BR with the same BMR: kept.
+    await lab.exec(lan, "ping", ["-n", "-c", "1", "-W", "1", "203.0.113.1"], 20_000);
+    const before = (await stats()).counters;
+    writeFileSync(file, hb("203.86.225.0/28", "2403:9200:fff0::9"));
+    child.kill("SIGHUP");
+    await out.wait(new RegExp(`reloaded --rules ${file.replace(/[.]/g, "\\.")}: BMR unchanged, sessions kept`), 10_000);
+    // Another IPv4 prefix: a new BMR, the sessions reset and the line says so.
+    writeFileSync(file, hb("203.86.226.0/28", "2403:9200:fff0::9"));
+    child.kill("SIGHUP");
+    await out.wait(/BMR changed, sessions reset, data path restarted/, 10_000);
+    await out.wait(/ce on mape0: IPv4 203\.86\.226\.\d+/, 10_000);
+    // A file the module refuses: the running rules stay, one line.
+    writeFileSync(file, "{\"map_e\": {\"rules\": []}}");
+    child.kill("SIGHUP");
+    await out.wait(/reload failed, the running configuration stays: /, 10_000);
+    assert.ok(before["in-ipv4"].packets >= 1, JSON.stringify(before["in-ipv4"]));
+    child.kill("SIGTERM");
+    const end = await exited(child, 15_000);
+    assert.deepEqual(end, { code: 0, signal: null }, out.text);
+  } finally {
+    lab.teardown();
+    rmSync(runDir, { recursive: true, force: true });
+    rmSync(dir, { recursive: true, force: true });
   }
 });
 

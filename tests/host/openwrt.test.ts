@@ -107,6 +107,7 @@ const FUNCTIONS = `# test double of /lib/functions.sh (the handler uses none of 
 const NETWORK = `# test double of /lib/functions/network.sh
 ${LOG_FN}
 network_get_prefixes6() { mape_test_log network_get_prefixes6 "$@"; eval "$1=\\"\\\${MAPE_TEST_PREFIXES_$2}\\""; }
+network_get_dnsserver() { mape_test_log network_get_dnsserver "$@"; eval "$1=\\"\\\${MAPE_TEST_DNS_$2}\\""; }
 network_find_wan6() { mape_test_log network_find_wan6 "$@"; eval "$1=\\"\\\${MAPE_TEST_WAN6}\\""; [ -n "$MAPE_TEST_WAN6" ]; }
 `;
 
@@ -153,6 +154,8 @@ interface Options {
   config?: Record<string, string | number | boolean>;
   /** MAPE_TEST_PREFIXES_<iface>: the delegated prefixes network.sh reports. */
   prefixes?: Record<string, string>;
+  /** MAPE_TEST_DNS_<iface>: the resolvers network.sh reports. */
+  dns?: Record<string, string>;
   wan6?: string;
   fw4Zone?: string;
   tunAppears?: boolean;
@@ -200,6 +203,7 @@ function runHandler(o: Options): Run {
       MAPE_TEST_TUN_APPEARS: o.tunAppears === false ? "" : "1",
     };
     for (const [k, v] of Object.entries(o.prefixes ?? {})) env[`MAPE_TEST_PREFIXES_${k}`] = v;
+    for (const [k, v] of Object.entries(o.dns ?? {})) env[`MAPE_TEST_DNS_${k}`] = v;
     const r = spawnSync("unshare", ["-m", "sh", "-c", script, "sh", ...args], { encoding: "utf8", env, timeout: 60_000 });
     return { status: r.status, stderr: r.stderr, calls: parseLog(readFileSync(log, "utf8")) };
   } finally {
@@ -322,6 +326,35 @@ test("(a) UCI static JANOG rule: the exact mape ce command line, routes and fire
   assert.deepEqual(update(r), expectedUpdate("wanmap", "mape-wanmap", "wan", "203.86.225.1", JANOG_MAP, "2403:9200:fff0::2"));
   assert.deepEqual(named(r, "proto_notify_error", "proto_block_restart", "proto_kill_command", "sleep"), []);
   assert.match(r.stderr, /mape: wanmap: IPv4 203\.86\.225\.1, MAP address 2403:9200:1234::cb56:e101:234, BR 2403:9200:fff0::2/);
+});
+
+test("(e) option auto: the HB46PP fetcher is the proto task, with the line's resolvers, the CA and the prefixes; no rule needed", { skip }, () => {
+  const r = runHandler({
+    config: { proto: "mape", auto: "1", tunlink: "wan6", zone: "wan", ca: "/etc/mape/vne-ca.pem", hb46pp_domain: "4over6.example", mtu: "1460" },
+    prefixes: { wan6: "2001:db8:9::/48 240b:10:1234:5600::/56" },
+    dns: { wan6: "2001:db8:53::1 2001:db8:53::2" },
+  });
+  assert.equal(r.status, 0, r.stderr);
+  assert.deepEqual(named(r, "network_get_dnsserver"), [["network_get_dnsserver", "dns", "wan6"]]);
+  assert.deepEqual(named(r, "proto_export"), [
+    ["proto_export", "MAPE_HB46PP_DOMAIN=4over6.example"],
+    ["proto_export", "MAPE_HB46PP_DNS=2001:db8:53::1 2001:db8:53::2"],
+    ["proto_export", "MAPE_HB46PP_CA=/etc/mape/vne-ca.pem"],
+    ["proto_export", "MAPE_HB46PP_TUNLINK=wan6"],
+  ]);
+  assert.deepEqual(named(r, "proto_run_command"), [[
+    "proto_run_command", "wanmap", "/usr/share/mape/hb46pp.sh", "run", "wanmap", "mape-wanmap", "/etc/mape/wanmap.rules.json",
+    "2001:db8:9::/48 240b:10:1234:5600::/56", "wan", "--", "--tunnel-mtu", "1500",
+  ]]);
+  assert.deepEqual(named(r, "mape", "proto_send_update", "proto_notify_error"), [], "no calc, no update: the fetcher sends it once it has rules");
+  // A rule file the user keeps: --rules, as mape ce takes it.
+  const f = runHandler({ config: { proto: "mape", rules_file: "/etc/mape/v6plus.json", rules_format: "v6plus", tunlink: "wan6" },
+    prefixes: { wan6: "240b:10:1234:5600::/56" } });
+  assert.deepEqual(named(f, "mape")[0]?.slice(0, 7), ["mape", "calc", "--format", "mapcalc", "--rules", "/etc/mape/v6plus.json", "--rules-format"]);
+  // ca and insecure together: refused.
+  const both = runHandler({ config: { proto: "mape", auto: "1", tunlink: "wan6", ca: "/x.pem", insecure: "1" }, prefixes: { wan6: "2001:db8:9::/48" } });
+  assert.match(both.stderr, /options ca and insecure: give one/);
+  assert.deepEqual(named(both, "proto_run_command"), []);
 });
 
 test("(a) defaults: map.sh's mtu 1280 becomes tunnel MTU 1320; no local flags that were not set", { skip }, () => {

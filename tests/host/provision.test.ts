@@ -253,3 +253,16 @@ test("TXT record and request URL (v6mig-prov §3.1, §3.3)", () => {
   assert.equal(identityProblem(DEFAULT_IDENTITY), undefined);
   assert.match(identityProblem({ ...DEFAULT_IDENTITY, vendorid: "acme" }) ?? "", /--vendorid/);
 });
+
+test("the waits are the module's (provisionDelay): each window's ends, ttl clamped", async () => {
+  const { provisionDelay } = await import("../../host/config/rules.js");
+  assert.equal(provisionDelay("ok", 3600, 0.5), 3600);
+  assert.equal(provisionDelay("ok", 0, 0.5), 10);
+  assert.equal(provisionDelay("ok", 10_000_000, 0.5), 604800);
+  const ends = (o: Parameters<typeof provisionDelay>[0]): [number, number] => [provisionDelay(o, -1, 0), provisionDelay(o, -1, 0.999999)];
+  assert.deepEqual(ends("ok"), [20 * 3600, 24 * 3600 - 1]);
+  assert.deepEqual(ends("absent"), [3600, 3 * 3600 - 1]);
+  assert.deepEqual(ends("dnsFailed"), [60, 600 - 1]);
+  assert.deepEqual(ends("noAnswer"), [600, 1800 - 1]);
+  assert.deepEqual(ends("refused"), [600, 1800 - 1]);
+});

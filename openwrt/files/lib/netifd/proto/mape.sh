@@ -12,6 +12,13 @@
 #   prefix (the end-user prefix, instead of the tunlink's delegated one),
 #   filtering, mss_clamp, tc_from_tos, udp_timeout, dns_timeout,
 #   tcp_established_timeout, tcp_transitory_timeout, icmp_timeout
+# and the rule files (JPNE v6plus, OCN, HB46PP JSON: `mape ce --rules`):
+#   rules_file, rules_format (a file the user keeps), or
+#   auto 1 (HB46PP, v6mig-prov: the rules fetched from the line's
+#   provisioning server by /usr/share/mape/hb46pp.sh, which then runs the
+#   CE), with hb46pp_domain, dns (resolvers; default the tunlink's), ca,
+#   insecure, vendorid, and rules_file (where the last good rules are kept,
+#   default /etc/mape/<interface>.rules.json)
 #
 # This script maps options to `mape` flags and nothing more: the program
 # parses the rule, checks it and computes the CE's IPv4 address and MAP IPv6
@@ -93,6 +100,8 @@ proto_mape_setup() {
 	json_get_vars ealen psidlen psid offset legacymap mtu ttl tunlink zone prefix
 	json_get_vars filtering mss_clamp tc_from_tos udp_timeout dns_timeout
 	json_get_vars tcp_established_timeout tcp_transitory_timeout icmp_timeout
+	local auto rules_file rules_format hb46pp_domain dns ca insecure vendorid
+	json_get_vars auto rules_file rules_format hb46pp_domain dns ca insecure vendorid
 
 	# Newer map.sh reads `maptype`, older ones and dhcpv6.script `type`.
 	[ -n "$maptype" ] || maptype="$type"
@@ -118,7 +127,22 @@ proto_mape_setup() {
 	# ---- the rule: `option rule` (dhcpv6.script's, as odhcp6c exported it), or
 	# map.sh's rule string built from the separate options. The program's
 	# flags collect in the positional parameters (values keep their spaces). ----
-	if [ -n "$rule" ]; then
+	case "$(mape_bool "${auto:-0}")" in
+		1) auto=1 ;;
+		0) auto=0 ;;
+		*)
+			mape_fail "$cfg" INVALID_MAP_RULE 1 "option auto: '$auto' is not a boolean (0/1)"
+			return 1
+			;;
+	esac
+	if [ "$auto" = 1 ]; then
+		# HB46PP: no rule here; hb46pp.sh fetches them into rules_file.
+		set --
+		[ -n "$rules_file" ] || rules_file="/etc/mape/$cfg.rules.json"
+	elif [ -n "$rules_file" ]; then
+		set -- --rules "$rules_file"
+		[ -n "$rules_format" ] && set -- "$@" --rules-format "$rules_format"
+	elif [ -n "$rule" ]; then
 		set -- --dhcpv6 "$rule"
 		[ -n "$maptype" ] && set -- "$@" --dhcpv6-type "$maptype"
 	else
@@ -138,7 +162,7 @@ proto_mape_setup() {
 		set -- --dhcpv6 "$rule"
 	fi
 
-	if [ -n "$legacymap" ]; then
+	if [ -n "$legacymap" ] && [ "$auto" != 1 ]; then
 		case "$(mape_bool "$legacymap")" in
 			1) set -- "$@" --legacy-iid ;;
 			0) ;;
@@ -167,6 +191,8 @@ proto_mape_setup() {
 
 	# Each candidate's error is kept, and printed only when none fits.
 	local candidate calc="" enduser="" errors=""
+	local prefixes="$candidates"
+	[ "$auto" = 1 ] && candidates=""
 	for candidate in $candidates; do
 		if calc="$(mape calc --format mapcalc "$@" --prefix "$candidate" 2>&1)"; then
 			enduser="$candidate"
@@ -175,7 +201,7 @@ proto_mape_setup() {
 		errors="${errors}mape: $cfg: end-user prefix $candidate: ${calc#mape: }
 "
 	done
-	if [ -z "$enduser" ]; then
+	if [ -z "$enduser" ] && [ "$auto" != 1 ]; then
 		printf '%s' "$errors" >&2
 		mape_fail "$cfg" INVALID_MAP_RULE 1 ""
 		return 1
@@ -197,17 +223,17 @@ EOF
 	done <<EOF
 $calc
 EOF
-	if [ -z "$bmr" ] || [ -z "$addr6" ]; then
+	if [ "$auto" != 1 ] && { [ -z "$bmr" ] || [ -z "$addr6" ]; }; then
 		mape_fail "$cfg" NO_MATCHING_PD 1 "mape calc found no rule for the end-user prefix $enduser"
 		return 1
 	fi
 	# `mape calc` does not need a BR, a CE does: say so now, not when it starts.
-	if [ -z "$br" ]; then
+	if [ -z "$br" ] && [ "$auto" != 1 ]; then
 		mape_fail "$cfg" INVALID_MAP_RULE 1 "no BR address (option peeraddr, or br= in option rule)"
 		return 1
 	fi
 
-	set -- "$@" --prefix "$enduser" --tun "$tun"
+	[ "$auto" = 1 ] || set -- "$@" --prefix "$enduser" --tun "$tun"
 
 	# map.sh's mtu is the tunnel interface's IPv4 MTU [1280]; the program's
 	# --tunnel-mtu is the IPv6 path MTU of the tunnel: 40 bytes more.
@@ -237,6 +263,25 @@ EOF
 	[ -n "$tcp_transitory_timeout" ] && set -- "$@" --tcp-transitory-timeout "$tcp_transitory_timeout"
 	[ -n "$icmp_timeout" ] && set -- "$@" --icmp-timeout "$icmp_timeout"
 
+	if [ "$auto" = 1 ]; then
+		[ -n "$dns" ] || network_get_dnsserver dns "$tunlink"
+		[ -n "$zone" ] || zone="$(fw4 -q network "$cfg" 2>/dev/null)"
+		if [ -n "$ca" ] && [ "$(mape_bool "${insecure:-0}")" = 1 ]; then
+			mape_fail "$cfg" INVALID_MAP_RULE 1 "options ca and insecure: give one (insecure checks no certificate at all)"
+			return 1
+		fi
+		[ -n "$hb46pp_domain" ] && proto_export "MAPE_HB46PP_DOMAIN=$hb46pp_domain"
+		[ -n "$dns" ] && proto_export "MAPE_HB46PP_DNS=$dns"
+		[ -n "$ca" ] && proto_export "MAPE_HB46PP_CA=$ca"
+		[ "$(mape_bool "${insecure:-0}")" = 1 ] && proto_export "MAPE_HB46PP_INSECURE=1"
+		[ -n "$vendorid" ] && proto_export "MAPE_HB46PP_VENDORID=$vendorid"
+		[ -n "$tunlink" ] && proto_export "MAPE_HB46PP_TUNLINK=$tunlink"
+		echo "mape: $cfg: HB46PP provisioning (rules kept in $rules_file), end-user prefix from $prefixes, TUN $tun" >&2
+		# The fetcher runs the CE and sends netifd the update once it has rules.
+		proto_run_command "$cfg" /usr/share/mape/hb46pp.sh run "$cfg" "$tun" "$rules_file" "$prefixes" "$zone" -- "$@"
+		return 0
+	fi
+
 	echo "mape: $cfg: IPv4 $addr4, MAP address $addr6, BR $br, end-user prefix $enduser, TUN $tun" >&2
 	proto_run_command "$cfg" mape ce "$@"
 
@@ -253,7 +298,13 @@ EOF
 	done
 
 	[ -n "$zone" ] || zone="$(fw4 -q network "$cfg" 2>/dev/null)"
+	mape_send_update "$cfg" "$tun" "$zone" "$addr4" "$addr6" "$br"
+}
 
+# The netifd update of a running CE: its TUN, the routes into it, the
+# firewall data (also sent by hb46pp.sh when the rules come or change).
+mape_send_update() {
+	local cfg="$1" tun="$2" zone="$3" addr4="$4" addr6="$5" br="$6"
 	proto_init_update "$tun" 1
 	proto_add_ipv4_route "0.0.0.0" 0
 	proto_add_ipv6_route "$addr6" 128
@@ -315,7 +366,8 @@ proto_mape_init_config() {
 	for opt in maptype type rule ipaddr ip4prefixlen ip6prefix ip6prefixlen peeraddr \
 		ealen psidlen psid offset legacymap mtu ttl tunlink zone prefix \
 		filtering mss_clamp tc_from_tos udp_timeout dns_timeout \
-		tcp_established_timeout tcp_transitory_timeout icmp_timeout; do
+		tcp_established_timeout tcp_transitory_timeout icmp_timeout \
+		auto rules_file rules_format hb46pp_domain dns ca insecure vendorid; do
 		proto_config_add_string "$opt"
 	done
 }

@@ -11,6 +11,25 @@
 # prefixes as _prefsig, so that a new delegated prefix restarts the CE with
 # its new MAP address). The rule string goes to the handler untouched.
 
+# `proto mape` with option auto (HB46PP) on this uplink: a new delegated
+# prefix goes to its fetcher (hb46pp.sh), which fetches the rules again
+# (v6mig-prov §3.6 k): the prefixes in $MAPE_RUN_DIR/prefixes.<interface>,
+# then SIGUSR1 to each fetcher registered for the interface.
+mape_prefixes_changed() {
+	local iface="$1" prefixes="$2" run="${MAPE_RUN_DIR:-/var/run/mape}" old="" pid f
+	[ -n "$iface" ] || return 0
+	old="$(cat "$run/prefixes.$iface" 2>/dev/null)"
+	[ "$old" = "$prefixes" ] && return 0
+	mkdir -p "$run" && echo "$prefixes" >"$run/prefixes.$iface" || return 0
+	for f in "$run/hb46pp.$iface."*.pid; do
+		[ -f "$f" ] || continue
+		pid="$(cat "$f")"
+		case "$pid" in "" | *[!0-9]*) continue ;; esac
+		kill -USR1 "$pid" 2>/dev/null
+	done
+	return 0
+}
+
 mape_odhcp6c_hook() {
 	local state="$1" type rule prefix prefsig="" zone
 	case "$state" in
@@ -18,6 +37,10 @@ mape_odhcp6c_hook() {
 		ra-updated) [ -n "$ADDRESSES$RA_ADDRESSES$PREFIXES$USERPREFIX" ] || return 0 ;;
 		*) return 0 ;;
 	esac
+	for prefix in $PREFIXES; do
+		prefsig="$prefsig ${prefix%%,*}"
+	done
+	mape_prefixes_changed "$INTERFACE" "${prefsig# }"
 	if [ -n "$MAPE" ]; then
 		type=map-e
 		rule="$MAPE"
@@ -31,9 +54,6 @@ mape_odhcp6c_hook() {
 		echo "mape: $INTERFACE: the map package's proto map took this rule; set option iface_map '0' on $INTERFACE to run it with mape" >&2
 		return 0
 	fi
-	for prefix in $PREFIXES; do
-		prefsig="$prefsig ${prefix%%,*}"
-	done
 	zone="${ZONE_MAP:-$ZONE}"
 
 	json_init
