@@ -36,7 +36,7 @@ export const TARGETS = {
 };
 
 const HOST_SOURCES = ["native/router/main.c", "native/router/mod.c", "native/router/rt.c", "native/router/pcap.c", "native/router/serve.c", "native/router/pcp.c", "native/router/bench.c", "native/tunio.c", "native/router/image.c", "native/router/dns.c", "native/router/hb46pp.c", "native/router/rules_diag.c"];
-const HEADERS = ["native/router/mod.h", "native/router/host.h", "native/router/wasm-rt-swap.h", "native/tunio.h", "native/router/image.h", "native/router/dns.h", "native/router/rules_diag.h"];
+const HEADERS = ["native/router/mod.h", "native/router/host.h", "native/router/wasm-rt-swap.h", "native/tunio.h", "native/router/image.h", "native/router/dns.h", "native/router/rules_diag.h", "native/router/pcp.h"];
 const COMMANDS = ["calc", "pcap", "ce", "br", "stats"];
 
 function mtime(p) {
