@@ -1279,6 +1279,42 @@ function pptpOff(): E2ECase {
   };
 }
 
+function pptpGreFragments(): E2ECase {
+  // A 400-byte PPP frame (LCP Echo-Request with data) in GRE, cut into
+  // IPv4 fragments of at most 128 bytes, both ways, for a call made first.
+  const lcp = (n: number) => {
+    const b = concat(new Uint8Array([0xff, 0x03, 0xc0, 0x21, 0x09, 0x02, ((n + 4) >> 8) & 0xff, (n + 4) & 0xff, 1, 2, 3, 4]), pattern(n - 4, 5));
+    return b;
+  };
+  const seg = (f: Omit<Tcp4, "payload" | "flags">, m: Uint8Array) => pptpSeg(f, m);
+  const ocrq = (id: number) => seg({ src: LAN, dst: REMOTE, srcPort: P2, dstPort: PPTP_PORT, seq: 1001, ack: 9001, ttl: 64, id: 0x35 }, pptpControl(PPTP.OUTGOING_CALL_REQUEST, { 12: id }));
+  const ocrp = (peer: number) => seg({ src: REMOTE, dst: JANOG.ce4, srcPort: PPTP_PORT, dstPort: P2, seq: 9001, ack: 1169, ttl: 50, id: 0x45 }, pptpControl(PPTP.OUTGOING_CALL_REPLY, { 12: 0x4000, 14: peer }));
+  const greIn = { src: REMOTE, dst: JANOG.ce4, ttl: 50, id: 0x6565, callId: P2, seq: 9, payload: lcp(400) };
+  const greOut = { src: LAN, dst: REMOTE, ttl: 64, id: 0x5555, callId: 0x4000, seq: 9, payload: lcp(400) };
+  const inFrags = fragmentIpv4(gre4(greIn), 128);
+  const inLan = fragmentIpv4(gre4({ ...greIn, dst: LAN, callId: 1, ttl: 49 }), 128);
+  const outFrags = fragmentIpv4(gre4(greOut), 128);
+  const outWan = fragmentIpv4(gre4({ ...greOut, src: JANOG.ce4, ttl: 63 }), 128);
+  return {
+    name: "pptp-gre-fragments",
+    description: "Fragmented PPTP GRE for a call the ALG made: from the server, the first fragment's call ID 8756 becomes 1 and every fragment goes to the client; from the client, every fragment leaves from 203.86.225.1 (identification from the port set, RFC 7597 §8.3.3). Later fragments follow the first through the fragment cache, as for a port.",
+    config: JANOG.config,
+    steps: [
+      ...pptpHandshake(LAN, P2, 1000),
+      { note: "Outgoing-Call-Request, Call ID 1", send: tcp4(ocrq(1)), expect: [encap(JANOG, tcp4({ ...ocrq(P2), src: JANOG.ce4, ttl: 63 }))] },
+      { note: "Outgoing-Call-Reply, Peer's Call ID 8756", send: fromBr(JANOG, tcp4(ocrp(P2))), expect: [tcp4({ ...ocrp(1), dst: LAN, ttl: 49 })] },
+      ...inFrags.map((f, k) => ({ note: `GRE from the server, fragment ${k + 1}`, send: fromBr(JANOG, f), expect: [inLan[k]] })),
+      ...outFrags.map((f, k) => ({ note: `GRE from the client, fragment ${k + 1}`, send: f, expect: [encap(JANOG, outWan[k])] })),
+    ],
+    counters: {
+      "in-ipv4": 2 + outFrags.length, "in-ipv6": 2 + inFrags.length,
+      "forwarded-to-ipv6": 2 + outFrags.length, "forwarded-to-ipv4": 2 + inFrags.length,
+      "out-ipv6": 2 + outFrags.length, "out-ipv4": 2 + inFrags.length, "pptp-calls": 1,
+    },
+    free: { fragmentId: { ports: JANOG.ports } },
+  };
+}
+
 function brPptp(on: boolean): E2ECase {
   const down = { src: REMOTE, dst: JANOG.ce4, ttl: 50, id: 0x64, callId: P1, seq: 2 };
   const up = { src: JANOG.ce4, dst: REMOTE, ttl: 63, id: 0x54, callId: 0x4000, seq: 2 };
@@ -1378,6 +1414,6 @@ export function allCases(): E2ECase[] {
     brIcmpErrors(),
     brIcmp6Error(),
     brInternetFragments(),
-    pptpCall(), pptpTwoClients(), pptpOff(), brPptp(true), brPptp(false),
+    pptpCall(), pptpTwoClients(), pptpOff(), pptpGreFragments(), brPptp(true), brPptp(false),
   ];
 }
