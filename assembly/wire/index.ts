@@ -14,6 +14,8 @@
 //   TCP   49–63   TCP_TOO_SHORT 49, TCP_BAD_DATA_OFFSET 50
 //   ICMPv4 65–79  ICMP4_TOO_SHORT 65, ICMP4_BAD_CHECKSUM 66
 //   ICMPv6 81–95  ICMP6_TOO_SHORT 81, ICMP6_BAD_CHECKSUM 82
+//   GRE   97–111  GRE_TOO_SHORT 97, GRE_BAD_VERSION 98, GRE_BAD_HEADER 99
+//   PPTP 113–127  PPTP_TRUNCATED 113, PPTP_BAD_MESSAGE 114
 // WIRE_REASON_LIMIT bounds them all (a counter array of that size).
 export * from "./checksum";
 export * from "./ipv4";
@@ -22,5 +24,7 @@ export * from "./udp";
 export * from "./tcp";
 export * from "./icmp4";
 export * from "./icmp6";
+export * from "./gre";
+export * from "./pptp";
 
-export const WIRE_REASON_LIMIT: i32 = 96;
+export const WIRE_REASON_LIMIT: i32 = 128;

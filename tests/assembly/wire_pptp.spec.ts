@@ -255,4 +255,25 @@ describe("pptp: control-connection ALG", () => {
     expect<i32>(pptpFromLan(PKT_A + 20, tl, CLIENT, SERVER, 60000, 31)).toBe(D_PPTP_CALL_TABLE_FULL);
     pptpReset();
   });
+
+  it("incoming call: the Incoming-Call-Reply opens the call with the server's call ID known; Incoming-Call-Connected is put back", () => {
+    pptpReset();
+    countersReset();
+    const tl = segment([PPTP_INCOMING_CALL_REPLY], 7);
+    const t = PKT_A + 20;
+    store<u16>(t + 20, bswap<u16>(0x6000), PPTP_PEER_CALL_ID); // the PAC's call ID
+    setTcpChecksum(t, 0);
+    setTcpChecksum(t, tcpComputeChecksum4(t, tl, CE, SERVER));
+    expect<i32>(pptpFromLan(t, tl, CLIENT, SERVER, 4660, 40)).toBe(0);
+    expect<i32>(pptpField(t + 20, PPTP_CALL_ID)).toBe(4660);
+    expect<i32>(pptpField(t + 20, PPTP_PEER_CALL_ID)).toBe(0x6000);
+    expect<bool>(tcpChecksumValid4(t, tl, CE, SERVER)).toBe(true);
+    // GRE from the client to the PAC's call is ours at once.
+    expect<i32>(pptpCallByServerId(CLIENT, SERVER, 0x6000, 41)).toBeGreaterThanOrEqual(0);
+    const tl2 = segment([PPTP_INCOMING_CALL_CONNECTED], 4660);
+    pptpFromWan(t, tl2, SERVER, 4660, 42);
+    expect<i32>(pptpField(t + 20, PPTP_CALL_ID)).toBe(7);
+    expect<bool>(tcpChecksumValid4(t, tl2, CE, SERVER)).toBe(true);
+    pptpReset();
+  });
 });
