@@ -864,8 +864,12 @@ int cmd_serve(int mode, int argc, char **argv) {
         say_error("%.*s is for a CE (a BR keeps no NAT state)", (int)fl, a);
         return EXIT_USAGE;
       }
-      if (!v || !*v) {
+      if (!v) {
         say_error("%.*s needs a value", (int)fl, a);
+        return EXIT_USAGE;
+      }
+      if (fl == 7 && !*v) {
+        say_error("--state needs a file name");
         return EXIT_USAGE;
       }
       if (fl == 7) S.state = v;

@@ -109,6 +109,13 @@ export function stateTunTests(host: ServeHost): void {
       const br = await lab.exec(ce, "env", [...env, ...host.cmd, "br", "--rule", "2403:9200::/32,203.86.225.0/28,16,4", "--br", BR, "--state", file], 20_000);
       assert.equal(br.code, 2);
       assert.match(br.stderr, /--state is for a CE/);
+      // Bad values: one line, exit 2, the same in both hosts.
+      const iv = await lab.exec(ce, "env", [...env, ...host.cmd, "ce", ...CE_ARGS, "--state", file, "--state-interval", "soon"], 20_000);
+      assert.equal(iv.code, 2);
+      assert.equal(iv.stderr.trim(), "mape: --state-interval: 'soon' is not a number of seconds (0 = only at exit)");
+      const empty = await lab.exec(ce, "env", [...env, ...host.cmd, "ce", ...CE_ARGS, "--state", ""], 20_000);
+      assert.equal(empty.code, 2);
+      assert.equal(empty.stderr.trim(), "mape: --state needs a file name");
     } finally {
       lab.teardown();
       rmSync(runDir, { recursive: true, force: true });
