@@ -29,9 +29,10 @@ const gen = join(out, "gen");
 // (8-16 MB NOR flash) take -Os and non-PIC code (-fno-pie -mno-shared
 // -mplt: MIPS PIC goes through the GOT on every call and global access, and
 // Debian's compilers default to PIE): a third less module code for mipsel
-// than -O2 with PIE. At -O2, gcc also turns the module's 1324 data segments
-// (LOAD_DATA with a constant memcpy each) into stores of immediates: 108 KB
-// of init_memories code for 33 KB of data on mipsel, 51 KB at -Os.
+// than -O2 with PIE, at 2.5 times the time per packet (x86_64, same run).
+// (The module's data segments come merged by npm run build:wasm,
+// scripts/merge-segments.mjs: wasm2c writes a bounds check and a memcpy per
+// segment, and gcc -O2 turns constant copies into stores of immediates.)
 // docs/benchmark.md has the per-lever sizes and what -Os costs in speed.
 const MIPS = ["-Os", "-fno-pie", "-mno-shared", "-mplt"];
 export const TARGETS = {
