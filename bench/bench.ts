@@ -26,7 +26,7 @@
 // table shows both the end-to-end rate and the rate with the restore
 // subtracted (the data path alone).
 
-import { readFileSync } from "node:fs";
+import { existsSync, readFileSync, statSync } from "node:fs";
 import { loadavg } from "node:os";
 import { wasmPath } from "../host/module.js";
 import * as P from "../tests/host/packets.js";
@@ -37,7 +37,7 @@ import {
   buildNative, runDriver, instructionsPerPacket, haveValgrind, writeCaseFile, repoRoot, KIND_LAN, KIND_WAN, KIND_NEW,
   type Binaries, type NativeCase,
 } from "./native.js";
-import { nativeTime } from "./router.js";
+import { nativeTime, ROUTER_DIR } from "./router.js";
 
 const ARGS = ["--rule", "2001:db8::/32,192.0.2.0/24,8,0", "--prefix", "2001:db8:1200::/40", "--br", "2001:db8:ffff::1"];
 const BR = "2001:db8:ffff::1";
@@ -413,6 +413,17 @@ const natBytes = dp.ex.natBytes ? dp.ex.natBytes() : undefined;
 log("");
 log(`module memory: ${memoryBytes} bytes (${memoryBytes / 1048576} MiB, fixed), init(${SLOTS}, 65536) ${init64k === 0 ? "fits" : "does NOT fit"}; slots ${SLOTS * dp.slotSize} bytes${natBytes !== undefined ? `; NAT tables ${natBytes} bytes` : ""}`);
 log(`release wasm: ${wasmBytes} bytes (${(wasmBytes / 1024).toFixed(1)} KiB)`);
+// The router program's sizes (npm run build:router): stripped, static as the
+// tests run it, dynamic as an OpenWrt package ships it. The goal: ≤ 256 KiB for mipsel.
+const routerSizes: Record<string, { static?: number; dynamic?: number }> = {};
+for (const t of ["x86_64", "mipsel", "mips", "aarch64"]) {
+  const at = (f: string): number | undefined => (existsSync(join(ROUTER_DIR, t, f)) ? statSync(join(ROUTER_DIR, t, f)).size : undefined);
+  const r = { static: at("mape"), dynamic: at("mape-dynamic") };
+  if (r.static === undefined && r.dynamic === undefined) continue;
+  routerSizes[t] = r;
+  const k = (n?: number): string => (n === undefined ? "not built" : `${n} bytes (${(n / 1024).toFixed(0)} KiB)`);
+  log(`router program ${t}: static ${k(r.static)}, dynamic ${k(r.dynamic)}`);
+}
 for (const n of notes) log(`note: ${n}`);
 // The same-run ratios, one line each (the cases the targets name).
 const ratios: Record<string, { ratio?: number; ratioWasm2c?: number; instructions?: Native["instructions"] }> = {};
@@ -442,6 +453,7 @@ if (JSON_OUT) {
     sessions64kFit: init64k === 0,
     natBytes,
     wasmBytes,
+    routerSizes,
     ratios,
     load: loadavg(),
     notes,

@@ -17,7 +17,10 @@ function repoRoot(): string {
   throw new Error("cannot find the repository root");
 }
 
-export const NATIVE_EXE = join(repoRoot(), "build", "router", "x86_64", "mape");
+// MAPE_NATIVE_EXE=<path> times another build of the router program (e.g. one
+// compiled with other flags) against the same Node run.
+export const ROUTER_DIR = join(repoRoot(), "build", "router");
+export const NATIVE_EXE = process.env.MAPE_NATIVE_EXE || join(repoRoot(), "build", "router", "x86_64", "mape");
 
 export interface NativeCase {
   args: string[];

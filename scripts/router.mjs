@@ -24,15 +24,26 @@ const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 const out = join(root, "build", "router");
 const gen = join(out, "gen");
 
+// opt: the optimisation of the module's C and the host. x86_64 and aarch64
+// take -O2 (speed; x86_64 is what `npm run bench` times). The MIPS routers
+// (8-16 MB NOR flash) take -Os and non-PIC code (-fno-pie -mno-shared
+// -mplt: MIPS PIC goes through the GOT on every call and global access, and
+// Debian's compilers default to PIE): a third less module code for mipsel
+// than -O2 with PIE, at 2.5 times the time per packet (x86_64, same run).
+// (The module's data segments come merged by npm run build:wasm,
+// scripts/merge-segments.mjs: wasm2c writes a bounds check and a memcpy per
+// segment, and gcc -O2 turns constant copies into stores of immediates.)
+// docs/benchmark.md has the per-lever sizes and what -Os costs in speed.
+const MIPS = ["-Os", "-fno-pie", "-mno-shared", "-mplt"];
 export const TARGETS = {
-  x86_64: { cc: "gcc", defines: [] },
+  x86_64: { cc: "gcc", opt: ["-O2"], defines: [] },
   // For the tests only: a call stack of 8 frames, so the module traps
   // (call stack exhausted) inside its own code and the host's trap exit
   // (one line, status 70) can be seen to work. Not installed anywhere.
-  "x86_64-trap": { cc: "gcc", defines: ["-DWASM_RT_MAX_CALL_STACK_DEPTH=8"] },
-  mipsel: { cc: "mipsel-linux-gnu-gcc", defines: [] },
-  mips: { cc: "mips-linux-gnu-gcc", defines: [] },
-  aarch64: { cc: "aarch64-linux-gnu-gcc", defines: [] },
+  "x86_64-trap": { cc: "gcc", opt: ["-O2"], defines: ["-DWASM_RT_MAX_CALL_STACK_DEPTH=8"], noDynamic: true },
+  mipsel: { cc: "mipsel-linux-gnu-gcc", opt: MIPS, link: ["-no-pie"], defines: [] },
+  mips: { cc: "mips-linux-gnu-gcc", opt: MIPS, link: ["-no-pie"], defines: [] },
+  aarch64: { cc: "aarch64-linux-gnu-gcc", opt: ["-O2"], defines: [] },
 };
 
 const HOST_SOURCES = ["native/router/main.c", "native/router/mod.c", "native/router/rt.c", "native/router/pcap.c", "native/router/serve.c", "native/router/pcp.c", "native/router/bench.c", "native/tunio.c", "native/router/image.c", "native/router/dns.c", "native/router/hb46pp.c", "native/router/rules_diag.c"];
@@ -90,15 +101,28 @@ function generate() {
   if (!header.includes("Z_mapeZ_configFromArgs(")) throw new Error("router build: build/mape.wasm lacks configFromArgs (rebuild it: npm run build:wasm)");
 }
 
+/** The size tool of a target's compiler (gcc -> size, mipsel-linux-gnu-gcc -> mipsel-linux-gnu-size). */
+function tool(cc, name) {
+  return cc === "gcc" ? name : cc.replace(/gcc$/, name);
+}
+
+/**
+ * Builds build/router/<target>/mape (static, stripped: what the tests run,
+ * under qemu-user for the cross targets) and mape-dynamic (stripped, linked
+ * against the system C library, as an OpenWrt package ships it against musl;
+ * built for its size only). mape.o is the translated module.
+ */
 function build(target) {
   const t = TARGETS[target];
   const dir = join(out, target);
   mkdirSync(dir, { recursive: true });
   const exe = join(dir, "mape");
+  const dyn = join(dir, "mape-dynamic");
   const inputs = [join(gen, "mape.c"), join(gen, "usage.h"), ...HOST_SOURCES.map((s) => join(root, s)), ...HEADERS.map((s) => join(root, s)), fileURLToPath(import.meta.url)];
-  if (mtime(exe) > Math.max(...inputs.map(mtime))) return exe;
+  const newest = Math.max(...inputs.map(mtime));
+  if (mtime(exe) > newest && (t.noDynamic || mtime(dyn) > newest)) return { exe, dyn: t.noDynamic ? undefined : dyn };
   const common = [
-    "-std=gnu11", "-O2", "-DNDEBUG", "-DWASM_RT_MEMCHECK_SIGNAL_HANDLER=0", "-D_FILE_OFFSET_BITS=64",
+    "-std=gnu11", ...t.opt, "-DNDEBUG", "-DWASM_RT_MEMCHECK_SIGNAL_HANDLER=0", "-D_FILE_OFFSET_BITS=64",
     ...t.defines,
     "-I", gen, "-I", join(root, "native", "router"), "-I", join(root, "native"),
     "-ffunction-sections", "-fdata-sections",
@@ -106,15 +130,37 @@ function build(target) {
   const obj = join(dir, "mape.o");
   // The generated code: its warnings are wasm2c's, not ours.
   run(t.cc, [...common, "-w", "-c", join(gen, "mape.c"), "-o", obj]);
-  run(t.cc, [...common, "-Wall", "-Wextra", "-Wno-unused-parameter", "-Wno-format-truncation", ...HOST_SOURCES.map((s) => join(root, s)), obj,
-    "-static", "-s", "-Wl,--gc-sections", "-o", exe, "-lm"]);
-  return exe;
+  const host = [...common, "-Wall", "-Wextra", "-Wno-unused-parameter", "-Wno-format-truncation", ...HOST_SOURCES.map((s) => join(root, s)), obj, ...(t.link ?? []), "-Wl,--gc-sections"];
+  run(t.cc, [...host, "-static", "-s", "-o", exe, "-lm"]);
+  if (!t.noDynamic) run(t.cc, [...host, "-s", "-o", dyn, "-lm"]);
+  return { exe, dyn: t.noDynamic ? undefined : dyn };
+}
+
+/** text and rodata of the translated module (mape.o), in bytes. */
+function moduleSize(target) {
+  try {
+    const lines = execFileSync(tool(TARGETS[target].cc, "size"), ["-A", join(out, target, "mape.o")], { encoding: "utf8" }).split("\n");
+    let code = 0;
+    let ro = 0;
+    for (const l of lines) {
+      const m = /^(\.\S+)\s+(\d+)/.exec(l);
+      if (!m) continue;
+      if (m[1].startsWith(".text")) code += Number(m[2]);
+      else if (m[1].startsWith(".rodata")) ro += Number(m[2]);
+    }
+    return `module code ${code}, read-only data ${ro}`;
+  } catch {
+    return "module size unknown";
+  }
 }
 
 const wanted = process.argv.slice(2).length ? process.argv.slice(2) : (process.env.MAPE_ROUTER_TARGETS ?? Object.keys(TARGETS).join(",")).split(",");
 for (const t of wanted) if (!TARGETS[t]) throw new Error(`router build: unknown target ${t} (targets: ${Object.keys(TARGETS).join(", ")})`);
 generate();
+const kib = (n) => `${(n / 1024).toFixed(0)} KiB`;
 for (const t of wanted) {
-  const exe = build(t);
-  console.log(`router: ${exe.slice(root.length + 1)} ${statSync(exe).size} bytes`);
+  const { exe, dyn } = build(t);
+  const st = statSync(exe).size;
+  const dy = dyn ? statSync(dyn).size : undefined;
+  console.log(`router: ${exe.slice(root.length + 1)} ${st} bytes (${kib(st)}) stripped static${dy !== undefined ? `; ${dyn.slice(root.length + 1)} ${dy} bytes (${kib(dy)}) stripped dynamic` : ""}; ${moduleSize(t)} (${TARGETS[t].opt.join(" ")})`);
 }

@@ -327,8 +327,8 @@ int cmd_pcap(int argc, char **argv) {
   double last_now = NAN;
   for (;;) {
     const uint8_t *data;
-    uint32_t len;
-    double ms;
+    uint32_t len = 0;  // set by reader_next when it returns a record (gcc -Os cannot see it)
+    double ms = 0;
     int got = reader_next(&r, record, &data, &len, &ms);
     if (got < 0) {
       fclose(o);
