@@ -6,3 +6,4 @@ export * from "./config/api";
 export * from "./datapath/process";
 export * from "./component";
 export * from "./config/rules_api";
+export * from "./nat/report";

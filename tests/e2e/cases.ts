@@ -590,7 +590,7 @@ function portExhaustion(): E2ECase {
     steps,
     counters: {
       "in-ipv4": 16, "forwarded-to-ipv6": 15, "out-ipv6": 15, "drop-nat-port-exhausted": 1,
-      "icmp-generated": 1, "out-ipv4": 1, "nat-refused-icmp": 1,
+      "icmp-generated": 1, "out-ipv4": 1, "nat-refused-icmp": 1, "share-refused": 1,
     },
   };
 }
