@@ -162,3 +162,6 @@ export function portBudget(format: i32): i32 {
   if (json) o.str("]}");
   return o.len;
 }
+
+// The hosts' log line ("port set full …") polls these once a second.
+export { natExhaustCount, natExhaustProto, natExhaustHost } from "./nat";

@@ -91,3 +91,24 @@ test("port reuse (default on for 15 ports): a SYN flood to one server leaves the
   assert.equal(tcp, 20);
   assert.equal(dp.counters()["share-port-reused"].packets, 20);
 });
+
+test("port budget: the module's report (JSON and text) shows ports, hosts, refusals, destinations and the exhaustion event", () => {
+  const dp = ce(["--port-reuse", "off"]);
+  flood(dp, "udp", T0, 40, 10000);
+  for (let round = 0; round < 3; round++) victimRound(dp, round, T0 + 10 + round);
+  const b = dp.portBudget();
+  assert.deepEqual(b.protocols.udp, { ports: 15, inUse: 15, free: 0, sessions: 15 });
+  assert.equal(b.protocols.tcp.inUse, 3);
+  const f = b.hosts.find((h) => h.address === FLOODER)!;
+  const v = b.hosts.find((h) => h.address === VICTIM)!;
+  assert.deepEqual([f.udpPorts, f.refused], [12, 25]);
+  assert.deepEqual([v.udpPorts, v.tcpPorts, v.sessions, v.refused], [3, 3, 6, 0]);
+  assert.equal(b.destinations[0].address, "203.0.113.1");
+  assert.equal(b.exhaustionEvents, 1);
+  assert.deepEqual(b.exhaustion.map((e) => [e.protocol, e.host]), [["udp", FLOODER]]);
+  assert.equal(dp.portExhaustion().count, 1);
+  const text = dp.portBudgetText();
+  assert.match(text, /^ {2}udp +15 +15 +0 +15$/m);
+  assert.match(text, /192\.168\.1\.10 +0 +12 +0 +12 +25/);
+  console.log(text);
+});
