@@ -15,6 +15,7 @@ export const usage = `usage:
           [--prefix <end-user-ipv6-prefix>/<len>] [--legacy-iid]
           [--max-sessions-per-host <n>] [--max-sessions-per-mapping <n>]
           [--inner-fragmentation on|off]
+          [--fair-share on|off] [--fair-reserve <ports>] [--port-reuse on|off|auto]
           [--tun <name>] [--routes] [--control <path>]
 
 Creates the TUN <name> (default mape0; a persistent one of that name is
@@ -31,6 +32,15 @@ when they are missing.
 of one LAN host (default 16384) and of one mapping (default 4096; 0 = no
 limit): a new session past a limit evicts the offender's oldest
 non-established session, never another host's.
+
+--fair-share (default on): once a port set is full, a LAN host below its
+share (set size / hosts holding ports) gets a port reclaimed from a host
+above its share (transitory TCP first, established TCP last); a host at its
+share is refused with ICMP 3/13. --fair-reserve (default 2) keeps the last
+ports of each set for hosts below their share. --port-reuse (default auto:
+on below 1024 ports) lets a TCP connection share an external port with
+others toward a different remote address and port (RFC 7857 §3); UDP keeps
+endpoint-independent mapping. mape stats shows the port budget.
 
 --auto provisions the CE from HB46PP (v6mig-prov): a TXT query for
 4over6.info (or --hb46pp-domain) to the line's IPv6 resolver (--dns-server,
