@@ -13,3 +13,4 @@ export {
   imageExportChunk, imageImportBegin, imageImportChunk, imageImportEnd,
 } from "./nat/image";
 export * from "./dns/api";
+export * from "./nat/report";

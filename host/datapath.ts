@@ -38,12 +38,18 @@ export interface DataPathExports extends MapExports {
   startKept(): number;
   /** Largest forward step of the module clock per process() call, ms (docs/abi.md §2, Time). */
   clockMaxStep(): number;
+  /** The NAPT's port budget into the text buffer (0 text, 1 JSON); its length (docs/abi.md, port budget). */
+  portBudget(format: number): number;
+  textBuffer(): number;
+  natExhaustCount(): number;
+  natExhaustProto(i: number): number;
+  natExhaustHost(i: number): number;
 }
 
 const REQUIRED: readonly (keyof DataPathExports)[] = [
   "init", "start", "slotCount", "slotSize", "headroom", "batchMax", "inputPtr", "inputCapacity",
   "inputLengths", "process", "outputOffsets", "outputLengths", "counterCount", "counterValues", "counterName",
-  "startKept", "clockMaxStep",
+  "startKept", "clockMaxStep", "portBudget", "textBuffer", "natExhaustCount", "natExhaustProto", "natExhaustHost",
 ];
 
 /** One counter: packets and bytes (u64 in the module; exact below 2^53). */
@@ -61,6 +67,16 @@ export interface DataPathOptions {
   seed?: number;
 }
 
+/** The port budget of the CE's NAPT as the module reports it (assembly/nat/report.ts). */
+export interface PortBudget {
+  protocols: Record<"tcp" | "udp" | "icmp", { ports: number; inUse: number; free: number; sessions: number }>;
+  mappings: number;
+  hosts: { address: string; tcpPorts: number; udpPorts: number; icmpPorts: number; sessions: number; refused: number }[];
+  destinations: { address: string; sessions: number }[];
+  exhaustionEvents: number;
+  exhaustion: { protocol: string; agoS: number; host: string; refused: number }[];
+}
+
 export class DataPath {
   readonly engine: Engine;
   readonly exports: DataPathExports;
@@ -70,6 +86,32 @@ export class DataPath {
   private outOffsets!: Int32Array;
   private outLengths!: Int32Array;
   private counterView!: BigUint64Array;
+
+  private budgetText(format: number): string {
+    const n = this.exports.portBudget(format);
+    const at = this.exports.textBuffer();
+    return new TextDecoder().decode(this.mem.subarray(at, at + n));
+  }
+
+  /** The NAPT's port budget (JSON the module writes): per protocol, per LAN host, busiest remotes, exhaustion events. */
+  portBudget(): PortBudget {
+    return JSON.parse(this.budgetText(1)) as PortBudget;
+  }
+
+  /** The same as aligned text (what `mape stats` prints). */
+  portBudgetText(): string {
+    return this.budgetText(0);
+  }
+
+  /** Exhaustion events noted so far, and the latest (for the log line). */
+  portExhaustion(): { count: number; latest?: { protocol: string; host: string } } {
+    const ex = this.exports;
+    const count = ex.natExhaustCount();
+    if (count === 0) return { count };
+    const p = ex.natExhaustProto(0);
+    const h = ex.natExhaustHost(0) >>> 0;
+    return { count, latest: { protocol: p === 6 ? "tcp" : p === 17 ? "udp" : "icmp", host: `${h >>> 24}.${(h >>> 16) & 255}.${(h >>> 8) & 255}.${h & 255}` } };
+  }
 
   /**
    * The counters, current: counterValues() also copies the NAT's session

@@ -70,6 +70,8 @@ export interface RunnerOptions {
   maxBatchesPerEvent?: number;
   /** Called on a fatal device error (the device is gone); the runner has stopped itself. */
   onFatal?: (err: Error) => void;
+  /** Called after each idle tick (once a second by default): cheap checks such as the port budget log line. */
+  onTick?: () => void;
 }
 
 /** errno names after which reading again cannot succeed. */
@@ -83,6 +85,7 @@ export class Runner {
   private readonly tickMs: number;
   private readonly maxBatches: number;
   private readonly onFatal?: (err: Error) => void;
+  private readonly onTick?: () => void;
   /** Input slots: offsets/capacities made once; lengths is the module's own array. */
   private readonly inSlots: Slots;
   /** Output slots: both arrays are the module's own (absolute offsets, lengths). */
@@ -109,6 +112,7 @@ export class Runner {
     this.tickMs = opts.tickMs ?? 1000;
     this.maxBatches = opts.maxBatchesPerEvent ?? 64;
     this.onFatal = opts.onFatal;
+    this.onTick = opts.onTick;
     const ex = dp.exports;
     this.buf = ex.memory.buffer as ArrayBuffer;
     this.batch = ex.batchMax();
@@ -183,6 +187,7 @@ export class Runner {
   /** Runs the module's timeouts with no input and writes whatever it releases. */
   tick(): void {
     this.write(this.dp.process(0, this.clock()));
+    this.onTick?.();
   }
 
   /** The host-side counters (packets, bytes). */
@@ -705,16 +710,26 @@ export async function serve(opts: ServeOptions): Promise<number> {
     const counters = (): Record<string, { packets: number; bytes: number }> => ({ ...dp.counters(), ...runner!.hostCounters(), ...(dns?.counters ?? {}) });
     let finish: (code: number) => void = () => {};
     const done = new Promise<number>((resolve) => (finish = resolve));
+    // The port budget: one stderr line the first time a protocol's port
+    // set is found full in a minute (the module notes those events).
+    let exhaustSeen = dp.portExhaustion().count;
     runner = new Runner(dp, dev, {
       onFatal: (err) => {
         warn(`the TUN failed: ${err.message}`);
         finish(1);
+      },
+      onTick: () => {
+        const e = dp.portExhaustion();
+        if (e.count === exhaustSeen) return;
+        exhaustSeen = e.count;
+        if (e.latest) warn(`port set full: ${e.latest.protocol}, first refused or cut back for ${e.latest.host} (mape stats shows the port budget)`);
       },
     });
     control = await ControlServer.listen(parsed.control ?? controlPath(tunName), { mode, tun: tunName }, {
       stats: counters,
       status: () => status,
       extra: () => ({
+        ...(mode === "ce" ? { portBudget: dp.portBudget(), portBudgetText: dp.portBudgetText() } : {}),
         configuration: rulesDiagnostics(current, currentAt),
         ...(provisioner ? { provisioning: provisioner.snapshot() } : {}),
         ...(mode === "ce" && hasPcp(dp.exports) ? { inbound: inboundPorts(dp.exports) } : {}),

@@ -84,7 +84,8 @@
 //   +--------+--------+----------+-------+   order); sessHead: its oldest session;
 //                                            host: its host record (no look-up per session)
 //
-//   host record, 32 bytes, index 1..maxMappings (a host holds ≥ 1 mapping)
+//   host record, 32 bytes, index 1..min(maxMappings, HOST_MAX) (a host holds ≥ 1 mapping;
+//   a new LAN host past HOST_MAX is refused as a full table)
 //    0       4          8         12       16       20       24       28        32
 //   +-------+----------+---------+--------+--------+--------+--------+---------+
 //   |intAddr|sessions  |mapHead  |next    |ports 0 |ports 1 |ports 2 |refused  |
@@ -254,6 +255,8 @@ const H_NEXT: usize = 12;
 const H_PORTS: usize = 16;   // u32 per protocol index
 const H_REFUSED: usize = 28;
 
+/** Most LAN hosts the NAT tracks (a /20 of them): their records are 32 bytes. */
+const HOST_MAX: i32 = 4096;
 /** Ports of the set looked at for one to share (port reuse). */
 const REUSE_LOOK: i32 = 64;
 /** List heads looked at per class when reclaiming a port for a host below its share. */
@@ -296,7 +299,8 @@ let intHeads: usize = 0;
 let extHeads: usize = 0;
 let mapMask: u32 = 0;
 
-let hostBase: usize = 0;     // record 0 unused; capacity mapCap
+let hostBase: usize = 0;     // record 0 unused; capacity hostCap
+let hostCap: u32 = 0;
 let hostTop: u32 = 0;
 let hostFree: u32 = 0;       // free list through H_NEXT
 let hostHeads: usize = 0;
@@ -306,6 +310,13 @@ let perMappingMax: u32 = 0;
 let portReuse = false;       // natSetPortReuse (TCP)
 let fairShare = false;       // natSetFairShare
 let fairReserve: i32 = 0;
+// Exhaustion events (mape stats): a ring of EVENTS records, one per
+// protocol and minute the set was found full (a refusal or a reclaim):
+//   | at u64 (ms) | refusals u32 | host u32 (the first host refused) | proto index u32 | pad |
+const EVENTS: i32 = 16;
+const EV_SIZE: usize = 24;
+const events = memory.data(EVENTS * 24, 8);
+let eventCount: i32 = 0;     // events ever (the host logs when it grows)
 const portHosts = memory.data(12, 4);   // i32 per protocol index: hosts with ≥ 1 mapping of it
 const setSize = memory.data(12, 4);     // i32 per protocol index: usable ports of the set
 
@@ -425,7 +436,12 @@ function hostFind(intAddr: u32): u32 {
   return 0;
 }
 
-/** The host of intAddr, created when missing (never fails: hosts ≤ mappings ≤ capacity). */
+/** May a mapping of intAddr be made: it has a host record, or one is free? */
+@inline function hostAvailable(intAddr: u32): bool {
+  return hostFree != 0 || hostTop < hostCap || hostFind(intAddr) != 0;
+}
+
+/** The host of intAddr, created when missing (the caller checked hostAvailable). */
 function hostGet(intAddr: u32): u32 {
   let h = hostFind(intAddr);
   if (h) return h;
@@ -517,7 +533,26 @@ function reclaimFor(pi: i32, share: u32, me: u32): bool {
  * or one was reclaimed for it). False: refused, counted (the host's record,
  * NAT_C_REFUSED_NO_PORT, and NAT_C_REFUSED_SHARE when at its share).
  */
-function shareAdmits(pi: i32, intAddr: u32): bool {
+/** Notes that the set of pi was found full for intAddr at now: a new event unless one of pi is under a minute old. */
+function exhaustNote(pi: i32, intAddr: u32, now: u64, refused: bool): void {
+  for (let k = 0; k < min(eventCount, EVENTS); k++) {
+    const e = events + <usize>((eventCount - 1 - k) % EVENTS) * EV_SIZE;
+    if (load<u32>(e, 16) != <u32>pi) continue;
+    if (now - load<u64>(e) < 60000) {
+      if (refused) store<u32>(e, load<u32>(e, 8) + 1, 8);
+      return;
+    }
+    break;
+  }
+  const e = events + <usize>(eventCount % EVENTS) * EV_SIZE;
+  store<u64>(e, now);
+  store<u32>(e, refused ? 1 : 0, 8);
+  store<u32>(e, intAddr, 12);
+  store<u32>(e, <u32>pi, 16);
+  eventCount++;
+}
+
+function shareAdmits(pi: i32, intAddr: u32, now: u64): bool {
   const free = freeCountOf(pi);
   if (free > fairReserve) return true;
   const h = hostFind(intAddr);
@@ -525,7 +560,7 @@ function shareAdmits(pi: i32, intAddr: u32): bool {
   const share = shareOf(pi, mine);
   if (mine < share) {
     if (free > 0) return true; // the reserve is for hosts below their share
-    if (reclaimFor(pi, share, h)) return true;
+    if (reclaimFor(pi, share, h)) { exhaustNote(pi, intAddr, now, false); return true; }
   } else {
     count(NAT_C_REFUSED_SHARE);
   }
@@ -746,7 +781,7 @@ function mappingFindExt(pi: u32, extPort: u32): u32 {
  * free (natPin).
  */
 function mappingNew(pi: i32, intAddr: u32, intPort: u32, at: i32 = -1): i32 {
-  if (mapFree == 0 && mapTop >= mapCap) { count(NAT_C_REFUSED_FULL); return NAT_E_FULL; }
+  if ((mapFree == 0 && mapTop >= mapCap) || !hostAvailable(intAddr)) { count(NAT_C_REFUSED_FULL); return NAT_E_FULL; }
   let idx = at;
   if (at >= 0) {
     bitFlip(bitmapOf(pi), at);
@@ -769,7 +804,7 @@ function mappingNew(pi: i32, intAddr: u32, intPort: u32, at: i32 = -1): i32 {
  * check the same uniqueness (portFreeToward). 0 when none fits.
  */
 function mappingBorrow(intAddr: u32, intPort: u32, remAddr: u32, remPort: u32, now: u64): u32 {
-  if (mapFree == 0 && mapTop >= mapCap) return 0;
+  if ((mapFree == 0 && mapTop >= mapCap) || !hostAvailable(intAddr)) return 0;
   const n = ports.count;
   const bm = bitmapOf(0);
   let i = <i32>((<u64>random32() * <u64>n) >> 32);
@@ -1063,6 +1098,8 @@ function contactedSession(pi: u32, extPort: u32, remAddr: u32, now: u64): u32 {
   return n <= 1 ? 1 : <u32>1 << (32 - clz(n - 1));
 }
 
+@inline function hostsFor(maxMappings: i32): i32 { return maxMappings < HOST_MAX ? maxMappings : HOST_MAX; }
+
 /** The mapping capacity natInit gives for these arguments. */
 function mappingsFor(maxSessions: i32, maxMappings: i32): i32 {
   if (maxMappings <= 0) maxMappings = max(64, maxSessions >> 2);
@@ -1080,10 +1117,12 @@ export function natBytesFor(maxSessions: i32, maxMappings: i32 = 0): usize {
   maxMappings = mappingsFor(maxSessions, maxMappings);
   const sb = <usize>pow2AtLeast(<u32>maxSessions);
   const mb = <usize>pow2AtLeast(<u32>maxMappings);
+  const hosts = hostsFor(maxMappings);
+  const hb = <usize>pow2AtLeast(<u32>hosts);
   return arenaRound(<usize>(maxSessions + 1) * S_SIZE) + 2 * arenaRound(sb << 2) +
     arenaRound(<usize>(maxMappings + 1) * M_SIZE) + 2 * arenaRound(mb << 2) +
     arenaRound(3 * BITMAP_BYTES) + arenaRound(<usize>(CLASSES * 8 + COUNTERS * 8)) +
-    arenaRound(<usize>(maxMappings + 1) * H_SIZE) + arenaRound(mb << 2);
+    arenaRound(<usize>(hosts + 1) * H_SIZE) + arenaRound(hb << 2);
 }
 
 /**
@@ -1100,6 +1139,7 @@ export function natInit(maxSessions: i32, maxMappings: i32 = 0, seed: u64 = 0): 
   if (maxSessions <= 0 || maxSessions > MAX_CAPACITY) return false; // nothing changes
   ready = false;
   sessTop = 0; mapTop = 0; // stale handles read nothing
+  eventCount = 0;
   maxMappings = mappingsFor(maxSessions, maxMappings);
   const sb = pow2AtLeast(<u32>maxSessions);
   const mb = pow2AtLeast(<u32>maxMappings);
@@ -1112,10 +1152,12 @@ export function natInit(maxSessions: i32, maxMappings: i32 = 0, seed: u64 = 0): 
   const mE = arenaAlloc(<usize>mb << 2);
   const bm = arenaAlloc(3 * BITMAP_BYTES);
   const ctl = arenaAlloc(<usize>(CLASSES * 8 + COUNTERS * 8));
-  const hRec = arenaAlloc(<usize>(maxMappings + 1) * H_SIZE);
-  const hH = arenaAlloc(<usize>mb << 2);
+  const hosts = hostsFor(maxMappings);
+  const hb = pow2AtLeast(<u32>hosts);
+  const hRec = arenaAlloc(<usize>(hosts + 1) * H_SIZE);
+  const hH = arenaAlloc(<usize>hb << 2);
   if (!sRec || !oH || !iH || !mRec || !mI || !mE || !bm || !ctl || !hRec || !hH) return false;
-  hostBase = hRec; hostHeads = hH; hostMask = mb - 1;
+  hostBase = hRec; hostHeads = hH; hostMask = hb - 1; hostCap = <u32>hosts;
   sessBase = sRec; outHeads = oH; inHeads = iH;
   sessCap = <u32>maxSessions; sessMask = sb - 1;
   mapBase = mRec; intHeads = mI; extHeads = mE;
@@ -1359,9 +1401,12 @@ export function natOutbound(proto: i32, intAddr: u32, intPort: i32, remAddr: u32
       m = mappingBorrow(intAddr, intPort, remAddr, remPort, now);
     }
     if (!m) {
-      if (fairShare && !shareAdmits(pi, intAddr)) return NAT_E_NO_PORT;
+      if (fairShare && !shareAdmits(pi, intAddr, now)) { exhaustNote(pi, intAddr, now, true); return NAT_E_NO_PORT; }
       const r = mappingNew(pi, intAddr, intPort);
-      if (r < 0) return r;
+      if (r < 0) {
+        if (r == NAT_E_NO_PORT) exhaustNote(pi, intAddr, now, true);
+        return r;
+      }
       m = <u32>r;
     }
   } else if (pi == 0 && (load<u8>(mp(m), M_FLAGS) & F_PORT_SHARED) != 0 &&
@@ -1678,6 +1723,25 @@ export function natFreePorts(proto: i32): i32 {
   return ready ? freeCountOf(pi) : 0;
 }
 
+/** The NAT clock: the largest `now` seen (ms of the host's clock). */
+export function natClock(): u64 { return clock; }
+
+/** Usable ports of the set for a protocol (TCP/UDP without port 0). */
+export function natSetPorts(proto: i32): i32 {
+  const pi = protoIndex(proto);
+  return ready && pi >= 0 ? load<i32>(setSize + (<usize>pi << 2)) : 0;
+}
+
+/** Exhaustion events ever noted (a set found full, once per protocol and minute); the ring keeps the last 16. */
+export function natExhaustCount(): i32 { return ready ? eventCount : 0; }
+@inline function eventAt(i: i32): usize { return events + <usize>((eventCount - 1 - i) % EVENTS) * EV_SIZE; }
+@inline function eventOk(i: i32): bool { return ready && i >= 0 && i < eventCount && i < EVENTS; }
+/** Event i (0 = the latest): its time (ms of natClock), protocol number, first host, refusals in its minute. */
+export function natExhaustAt(i: i32): u64 { return eventOk(i) ? load<u64>(eventAt(i)) : 0; }
+export function natExhaustProto(i: i32): i32 { return eventOk(i) ? protoNumber(load<u32>(eventAt(i), 16)) : 0; }
+export function natExhaustHost(i: i32): u32 { return eventOk(i) ? load<u32>(eventAt(i), 12) : 0; }
+export function natExhaustRefusals(i: i32): i32 { return eventOk(i) ? <i32>load<u32>(eventAt(i), 8) : 0; }
+
 /** Capacity given to natInit (sessions, mappings). */
 export function natSessionCapacity(): i32 { return ready ? <i32>sessCap : 0; }
 export function natMappingCapacity(): i32 { return ready ? <i32>mapCap : 0; }
@@ -1795,7 +1859,7 @@ export function natRestoreMapping(proto: i32, intAddr: u32, intPort: i32, extPor
   const idx = portSetIndex(ports, extPort);
   const bm = bitmapOf(pi);
   if (mappingFindInt(pi, intAddr, intPort)) return NAT_E_ARG;
-  if (mapFree == 0 && mapTop >= mapCap) return NAT_E_FULL;
+  if ((mapFree == 0 && mapTop >= mapCap) || !hostAvailable(intAddr)) return NAT_E_FULL;
   if (!bitTest(bm, idx)) {
     // Taken: a TCP port that port reuse had lent (mappingBorrow) is lent
     // again to its second holder, as it was when the image was made.

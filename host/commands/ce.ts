@@ -19,6 +19,7 @@ export const usage = `usage:
           [--pptp on|off] [--br-pptp on|off]
           [--forward tcp|udp:<port>=<lan-ipv4>[:<port>]]... [--pcp <lan-ipv4>]
           [--dns-proxy <lan-ipv4>[:port] [--dns-upstream <ipv6>]...]
+          [--fair-share on|off] [--fair-reserve <ports>] [--port-reuse on|off|auto]
           [--tun <name>] [--routes] [--control <path>]
           [--state <file> [--state-interval <seconds>]]
 
@@ -53,6 +54,14 @@ host (port 53 unless given) and carries each query over IPv6 to the
 --dns-upstream resolvers (up to 8; else the DHCPv6 reply's option 23 of
 --dhcpv6), from the host's WAN address: no port of the set is used for
 DNS. 'mape stats' counts it (dns-*).
+--fair-share (default on): once a port set is full, a LAN host below its
+share (set size / hosts holding ports) gets a port reclaimed from a host
+above its share (transitory TCP first, established TCP last); a host at its
+share is refused with ICMP 3/13. --fair-reserve (default 2) keeps the last
+ports of each set for hosts below their share. --port-reuse (default auto:
+on below 1024 ports) lets a TCP connection share an external port with
+others toward a different remote address and port (RFC 7857 §3); UDP keeps
+endpoint-independent mapping. mape stats shows the port budget.
 
 --auto provisions the CE from HB46PP (v6mig-prov): a TXT query for
 4over6.info (or --hb46pp-domain) to the line's IPv6 resolver (--dns-server,

@@ -20,6 +20,10 @@ namespace over its control socket (/run/mape/<tun>.sock; MAPE_RUN_DIR moves
 ttl …}, and with --auto "provisioning": {state, server, rulesAt, nextAt,
 nextInS, lastError, attempts …}). The text form prints the same above the
 counters.
+A CE also reports its port budget ("portBudget" in --json; the module
+writes it, so both hosts print the same): per protocol the ports of the set
+in use and free and the sessions, per LAN host its ports, sessions and
+refusals, the busiest remote addresses, and when the set was found full.
 A running instance also prints its counters to stderr on SIGUSR1.`;
 
 export type Counters = Record<string, { packets: number; bytes: number }>;
@@ -100,6 +104,7 @@ export async function run(argv: string[]): Promise<number> {
   const counters = (answer.counters ?? {}) as Counters;
   process.stdout.write(`${answer.mode} on ${answer.tun} (pid ${answer.pid}, up ${Math.round(Number(answer.uptimeMs) / 1000)} s)\n`);
   process.stdout.write(formatDiagnostics(answer));
+  if (typeof answer.portBudgetText === "string") process.stdout.write(answer.portBudgetText);
   process.stdout.write(formatCounters(counters, all));
   return 0;
 }

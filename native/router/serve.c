@@ -431,7 +431,7 @@ static int32_t in_off[MAX_BATCH], in_cap[MAX_BATCH], in_len[MAX_BATCH];
 static int32_t out_off[MAX_SLOTS], out_len[MAX_SLOTS], out_res[MAX_SLOTS];
 static uint64_t cp[MAX_COUNTERS + HOST_COUNTERS], cb[MAX_COUNTERS + HOST_COUNTERS];
 static char cnames[MAX_COUNTERS + HOST_COUNTERS][64];
-static char answer[65536];
+static char answer[131072];
 
 static void say(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 static void say(const char *fmt, ...) {
@@ -520,6 +520,30 @@ static size_t json_str(char *out, size_t cap, const char *s) {
   return at;
 }
 
+/**
+ * The CE's port budget as the module writes it (assembly/nat/report.ts):
+ * ,"portBudget":{…JSON…},"portBudgetText":"…" — the same keys as the Node
+ * host's answer, so either `mape stats` prints it.
+ */
+static size_t port_budget_keys(size_t at, size_t cap) {
+  static char text[65536];
+  for (int format = 1; format >= 0 && at + 64 < cap; format--) {
+    mod_where = "portBudget";
+    uint32_t n = (uint32_t)Z_mapeZ_portBudget(&mod, (uint32_t)format);
+    if (n >= sizeof text) n = sizeof text - 1;
+    mem_copy_out((uint8_t *)text, Z_mapeZ_textBuffer(&mod), n);
+    text[n] = 0;
+    if (format == 1) {
+      if (at + n + 32 >= cap) break;
+      at += (size_t)snprintf(answer + at, cap - at, ",\"portBudget\":%s", text);
+    } else {
+      at += (size_t)snprintf(answer + at, cap - at, ",\"portBudgetText\":");
+      at += json_str(answer + at, cap - at, text);
+    }
+  }
+  return at < cap ? at : cap - 1;
+}
+
 static size_t control_answer(const char *cmd) {
   size_t at = 0, cap = sizeof answer;
   if (strcmp(cmd, "stats") && strcmp(cmd, "status")) {
@@ -546,6 +570,7 @@ static size_t control_answer(const char *cmd) {
     at += (size_t)snprintf(answer + at, cap - at, "}");
     if (S.mode == MODE_CE) at += pcp_inbound_json(answer + at, cap - at);  // inbound ports (pcp.c)
     if (at < cap) at += diag_json(answer + at, cap - at);  // rules: where from, when, the BMR, the fetcher's status
+    if (S.mode == MODE_CE) at = port_budget_keys(at, cap);
   }
   at += (size_t)snprintf(answer + at, cap - at, "}\n");
   return at < cap ? at : cap - 1;
@@ -660,6 +685,17 @@ static void pump(void) {
 static void tick(void) {
   mod_where = "process";
   write_outputs((int32_t)Z_mapeZ_process(&mod, 0, now_ms()));
+  // The port budget: one line the first time a protocol's port set is
+  // found full in a minute (the module notes those events).
+  static int32_t exhaust_seen = 0;
+  int32_t ev = (int32_t)Z_mapeZ_natExhaustCount(&mod);
+  if (ev != exhaust_seen) {
+    exhaust_seen = ev;
+    int p = (int)Z_mapeZ_natExhaustProto(&mod, 0);
+    uint32_t h = Z_mapeZ_natExhaustHost(&mod, 0);
+    warn("port set full: %s, first refused or cut back for %u.%u.%u.%u (mape stats shows the port budget)", p == 6 ? "tcp" : p == 17 ? "udp" : "icmp",
+         h >> 24, (h >> 16) & 255, (h >> 8) & 255, h & 255);
+  }
 }
 
 // ---- bring-up and reload ----
@@ -1252,6 +1288,8 @@ int cmd_stats(int argc, char **argv) {
   // Read the object: mode, tun, pid, uptimeMs, counters (or error).
   json j = {reply, reply + got};
   char key[128], mode[32] = "", tunname[64] = "", errtext[512] = "";
+  static char budget[65536];
+  budget[0] = 0;
   double pid = 0, up = 0;
   int n = 0, ok = 0;
   ws(&j);
@@ -1270,6 +1308,7 @@ int cmd_stats(int argc, char **argv) {
       else if (!strcmp(key, "error")) r = jstring(&j, errtext, sizeof errtext);
       else if (!strcmp(key, "pid")) r = jnumber(&j, &pid);
       else if (!strcmp(key, "uptimeMs")) r = jnumber(&j, &up);
+      else if (!strcmp(key, "portBudgetText")) r = jstring(&j, budget, sizeof budget);
       else if (!strcmp(key, "counters")) {
         ws(&j);
         if (j.p >= j.end || *j.p++ != '{') { ok = 0; break; }
@@ -1325,6 +1364,7 @@ int cmd_stats(int argc, char **argv) {
   }
   printf("%s on %s (pid %.0f, up %.0f s)\n", mode, tunname, pid, floor(up / 1000 + 0.5));
   diag_print(reply);
+  fputs(budget, stdout);
   size_t l = format_counters(answer, sizeof answer, n, snames, sp, sb, all);
   fwrite(answer, 1, l, stdout);
   return 0;

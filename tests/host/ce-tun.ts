@@ -185,8 +185,13 @@ test(`mape ce on a TUN: encapsulates a LAN ping toward the BR, stats, SIGHUP, SI
     assert.ok(answer.counters["in-ipv4"].packets >= 2, JSON.stringify(answer.counters["in-ipv4"]));
     assert.ok(answer.counters["forwarded-to-ipv6"].packets >= 2);
     assert.equal(answer.counters["tun-write-errors"].packets, 0);
+    // The port budget (the module's report, the same from either host): the ping's ICMP session.
+    const budget = (answer as unknown as { portBudget: { protocols: Record<string, { ports: number; sessions: number }> } }).portBudget;
+    assert.equal(budget.protocols.icmp.ports, 15);
+    assert.ok(budget.protocols.icmp.sessions >= 1, JSON.stringify(budget));
     const human = await lab.exec(ce, env[0], statsArgs, 20_000);
     assert.equal(human.code, 0, human.stderr);
+    assert.match(human.stdout, /\n {2}port set +ports +in use +free +sessions\n {2}tcp +15 /);
     assert.match(human.stdout, /^ce on mape0 \(pid \d+/);
     assert.match(human.stdout, /\n {2}in-ipv4 +\d+ +\d+\n/);
     assert.doesNotMatch(human.stdout, / 0 +0\n/, "zero counters are left out");
