@@ -24,26 +24,29 @@ const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 const out = join(root, "build", "router");
 const gen = join(out, "gen");
 
-// opt: the optimisation of the module's C and the host. x86_64 and aarch64
-// take -O2 (speed; x86_64 is what `npm run bench` times). The MIPS routers
-// (8-16 MB NOR flash) take -Os and non-PIC code (-fno-pie -mno-shared
-// -mplt: MIPS PIC goes through the GOT on every call and global access, and
-// Debian's compilers default to PIE): a third less module code for mipsel
-// than -O2 with PIE, at 2.5 times the time per packet (x86_64, same run).
-// (The module's data segments come merged by npm run build:wasm,
-// scripts/merge-segments.mjs: wasm2c writes a bounds check and a memcpy per
-// segment, and gcc -O2 turns constant copies into stores of immediates.)
-// docs/benchmark.md has the per-lever sizes and what -Os costs in speed.
-const MIPS = ["-Os", "-fno-pie", "-mno-shared", "-mplt"];
+// opt: the optimisation of the module's C and the host. Every target takes
+// -O2: a router's CPU is the product's limit, and -Os keeps wasm2c's
+// bounds-checked load/store helpers out of line — a third less module code
+// for mipsel, at 2.5 times the time per packet (x86_64, same run; see
+// docs/benchmark.md, "The router program's size", for the per-lever sizes).
+// A firmware builder short of flash may pass -Os in MAPE_ROUTER_OPT.
+// The MIPS builds are non-PIC (-fno-pie -mno-shared -mplt: MIPS PIC goes
+// through the GOT on every call and global access, and Debian's compilers
+// default to PIE). The module's data segments come merged by npm run
+// build:wasm (scripts/merge-segments.mjs: wasm2c writes a bounds check and
+// a memcpy per segment, and gcc -O2 turns constant copies into stores of
+// immediates).
+const OPT = process.env.MAPE_ROUTER_OPT ? process.env.MAPE_ROUTER_OPT.split(/\s+/).filter(Boolean) : ["-O2"];
+const MIPS = [...OPT, "-fno-pie", "-mno-shared", "-mplt"];
 export const TARGETS = {
-  x86_64: { cc: "gcc", opt: ["-O2"], defines: [] },
+  x86_64: { cc: "gcc", opt: OPT, defines: [] },
   // For the tests only: a call stack of 8 frames, so the module traps
   // (call stack exhausted) inside its own code and the host's trap exit
   // (one line, status 70) can be seen to work. Not installed anywhere.
   "x86_64-trap": { cc: "gcc", opt: ["-O2"], defines: ["-DWASM_RT_MAX_CALL_STACK_DEPTH=8"], noDynamic: true },
   mipsel: { cc: "mipsel-linux-gnu-gcc", opt: MIPS, link: ["-no-pie"], defines: [] },
   mips: { cc: "mips-linux-gnu-gcc", opt: MIPS, link: ["-no-pie"], defines: [] },
-  aarch64: { cc: "aarch64-linux-gnu-gcc", opt: ["-O2"], defines: [] },
+  aarch64: { cc: "aarch64-linux-gnu-gcc", opt: OPT, defines: [] },
 };
 
 const HOST_SOURCES = ["native/router/main.c", "native/router/mod.c", "native/router/rt.c", "native/router/pcap.c", "native/router/serve.c", "native/router/pcp.c", "native/router/bench.c", "native/tunio.c", "native/router/image.c", "native/router/dns.c", "native/router/hb46pp.c", "native/router/rules_diag.c"];
@@ -120,7 +123,11 @@ function build(target) {
   const dyn = join(dir, "mape-dynamic");
   const inputs = [join(gen, "mape.c"), join(gen, "usage.h"), ...HOST_SOURCES.map((s) => join(root, s)), ...HEADERS.map((s) => join(root, s)), fileURLToPath(import.meta.url)];
   const newest = Math.max(...inputs.map(mtime));
-  if (mtime(exe) > newest && (t.noDynamic || mtime(dyn) > newest)) return { exe, dyn: t.noDynamic ? undefined : dyn };
+  // The flags are an input too (MAPE_ROUTER_OPT): a build with others is stale.
+  const flagsFile = join(dir, "flags");
+  const flags = t.opt.join(" ");
+  const sameFlags = existsSync(flagsFile) && readFileSync(flagsFile, "utf8") === flags;
+  if (sameFlags && mtime(exe) > newest && (t.noDynamic || mtime(dyn) > newest)) return { exe, dyn: t.noDynamic ? undefined : dyn };
   const common = [
     "-std=gnu11", ...t.opt, "-DNDEBUG", "-DWASM_RT_MEMCHECK_SIGNAL_HANDLER=0", "-D_FILE_OFFSET_BITS=64",
     ...t.defines,
@@ -133,6 +140,7 @@ function build(target) {
   const host = [...common, "-Wall", "-Wextra", "-Wno-unused-parameter", "-Wno-format-truncation", ...HOST_SOURCES.map((s) => join(root, s)), obj, ...(t.link ?? []), "-Wl,--gc-sections"];
   run(t.cc, [...host, "-static", "-s", "-o", exe, "-lm"]);
   if (!t.noDynamic) run(t.cc, [...host, "-s", "-o", dyn, "-lm"]);
+  writeFileSync(flagsFile, flags);
   return { exe, dyn: t.noDynamic ? undefined : dyn };
 }
 
