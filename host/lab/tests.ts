@@ -13,6 +13,7 @@ import { FTP_TESTS } from "./ftp.js";
 import { INBOUND_TESTS } from "./inbound.js";
 import { RESTART_TESTS } from "./restart.js";
 import { DNS_TESTS } from "./dns.js";
+import { FAIR_TESTS } from "./fair.js";
 
 export interface Outcome {
   ok: boolean;
@@ -326,6 +327,7 @@ export const TESTS: LabTest[] = [
   ...INBOUND_TESTS,
   ...RESTART_TESTS,
   ...DNS_TESTS,
+  ...FAIR_TESTS,
 ];
 
 /** The echo client auto-follow starts and auto-sessions reads. */

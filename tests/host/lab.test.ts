@@ -19,7 +19,7 @@ test("mape lab: required tests pass on the JANOG rule, and teardown leaves nothi
   const text = formatReport(report);
   const names = report.lines.map((l) => l.name);
   for (const n of ["ping", "traceroute", "dns-udp", "dns-tcp", "http", "ftp-passive", "stun-eim", "mesh",
-    "iperf3-tcp-up", "iperf3-tcp-down", "iperf3-udp-up", "iperf3-udp-down", "br-failover", "capture", "dns-proxy"]) assert.ok(names.includes(n), `${n} missing:\n${text}`);
+    "iperf3-tcp-up", "iperf3-tcp-down", "iperf3-udp-up", "iperf3-udp-down", "br-failover", "capture", "dns-proxy", "fair-share-udp", "fair-share-syn"]) assert.ok(names.includes(n), `${n} missing:\n${text}`);
   for (const l of report.lines) if (l.required) assert.equal(l.status, "PASS", `${l.name}: ${l.detail}\n${text}`);
   assert.ok(report.ok, text);
   assert.equal(report.ce1.ports, 15);

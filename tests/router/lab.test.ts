@@ -10,7 +10,7 @@ import { formatReport, labMissing, runLab } from "../../host/lab/run.js";
 import { skipUnlessCI } from "../host/prereq.js";
 
 const REQUIRED = ["ping", "traceroute", "dns-udp", "dns-tcp", "http", "ftp-passive", "stun-eim", "mesh",
-  "iperf3-tcp-up", "iperf3-tcp-down", "iperf3-udp-up", "iperf3-udp-down", "br-failover", "capture", "dns-proxy"];
+  "iperf3-tcp-up", "iperf3-tcp-down", "iperf3-udp-up", "iperf3-udp-down", "br-failover", "capture", "dns-proxy", "fair-share-udp", "fair-share-syn"];
 
 test("mape lab --host native: required tests pass with the router program as CEs and BRs", { skip: skipUnlessCI(labMissing({ host: "native" })), timeout: 400_000 }, async () => {
   const report = await runLab({ seconds: 2, host: "native" });
