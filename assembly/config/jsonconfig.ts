@@ -20,6 +20,7 @@ import * as E from "../map/errors";
 import { LOCAL_LEGACY_IID, LOCAL_TUNNEL_MTU, LOCAL_HOP_LIMIT, LOCAL_FILTERING, LOCAL_MSS_CLAMP,
   LOCAL_TC_FROM_TOS, LOCAL_UDP_TIMEOUT, LOCAL_DNS_TIMEOUT, LOCAL_TCP_ESTABLISHED_TIMEOUT,
   LOCAL_TCP_TRANSITORY_TIMEOUT, LOCAL_ICMP_TIMEOUT, LOCAL_MAX_SESSIONS_PER_HOST, LOCAL_INNER_FRAGMENTATION, LOCAL_PPTP, LOCAL_BR_PPTP,
+  LOCAL_FTP_ALG, LOCAL_FTP_PORT, LOCAL_FAIR_SHARE, LOCAL_FAIR_RESERVE, LOCAL_PORT_REUSE, PORT_REUSE_OFF, PORT_REUSE_ON, PORT_REUSE_AUTO,
   LOCAL_MAX_SESSIONS_PER_MAPPING } from "../settings";
 
 /** Largest session limit (as assembly/settings.ts; 0 = no limit). */
@@ -149,7 +150,7 @@ function seen(mask: u32, bit: i32, name: i32): i32 {
 const RULE_KEYS = "ipv6Prefix, ipv4Prefix, eaLength, psidOffset, psidLength, psid, forwarding";
 const BINDING_KEYS = "ipv4Address, ipv6Prefix, psidOffset, psidLength, psid";
 const TIMEOUT_KEYS = "udp, dns, tcpEstablished, tcpTransitory, icmp";
-const TOP_KEYS = "type, mode, rules, binding, br, dmr, endUserPrefix, legacyIid, tunnelMtu, hopLimit, filtering, mssClamp, trafficClassFromTos, timeouts, maxSessionsPerHost, maxSessionsPerMapping, innerFragmentation, pptp, brPptp, forwards";
+const TOP_KEYS = "type, mode, rules, binding, br, dmr, endUserPrefix, legacyIid, tunnelMtu, hopLimit, filtering, mssClamp, trafficClassFromTos, timeouts, maxSessionsPerHost, maxSessionsPerMapping, innerFragmentation, pptp, brPptp, forwards, ftpAlg, ftpPort, fairShare, fairReserve, portReuse";
 
 /** A rule (isBinding false) or the lw4o6 binding, at the TOK_OBJECT just read. */
 function ruleObject(isBinding: bool): i32 {
@@ -359,6 +360,11 @@ export function parseJsonConfig(p: usize, n: i32, file: i32): i32 {
     else if (jsonStringIs("pptp")) bit = 30;   // PPTP ALG (CE), LOCAL PPTP
     else if (jsonStringIs("brPptp")) bit = 31; // PPTP GRE routing (BR), LOCAL BR_PPTP
     else if (jsonStringIs("forwards")) bit = 19;
+    else if (jsonStringIs("ftpAlg")) bit = 20;      // FTP ALG (CE), LOCAL FTP_ALG
+    else if (jsonStringIs("ftpPort")) bit = 21;     // its control port, LOCAL FTP_PORT
+    else if (jsonStringIs("fairShare")) bit = 22;   // fair shares of a full set, LOCAL FAIR_SHARE
+    else if (jsonStringIs("fairReserve")) bit = 23; // ports kept for hosts below their share, LOCAL FAIR_RESERVE
+    else if (jsonStringIs("portReuse")) bit = 24;   // TCP port reuse, LOCAL PORT_REUSE
     else return unknownField(key, TOP_KEYS);
     if (seen(mask, bit, key) < 0) return -1;
     mask |= <u32>1 << <u32>bit;
@@ -438,6 +444,15 @@ export function parseJsonConfig(p: usize, n: i32, file: i32): i32 {
       case 18: { e = jBool(key); if (e >= 0) setLocal(LOCAL_INNER_FRAGMENTATION, <u32>e, key); break; }
       case 30: { e = jBool(key); if (e >= 0) setLocal(LOCAL_PPTP, <u32>e, key); break; }
       case 31: { e = jBool(key); if (e >= 0) setLocal(LOCAL_BR_PPTP, <u32>e, key); break; }
+      case 20: { e = jBool(key); if (e >= 0) setLocal(LOCAL_FTP_ALG, <u32>e, key); break; }
+      case 21: { const v = jInt(key, 1, 65535); if (v < 0) return -1; setLocal(LOCAL_FTP_PORT, <u32>v, key); break; }
+      case 22: { e = jBool(key); if (e >= 0) setLocal(LOCAL_FAIR_SHARE, <u32>e, key); break; }
+      case 23: { const v = jInt(key, 0, 4096); if (v < 0) return -1; setLocal(LOCAL_FAIR_RESERVE, <u32>v, key); break; }
+      case 24: {
+        e = oneOf(key, "off", "on", "auto");
+        if (e >= 0) setLocal(LOCAL_PORT_REUSE, <u32>(e == 0 ? PORT_REUSE_OFF : e == 1 ? PORT_REUSE_ON : PORT_REUSE_AUTO), key);
+        break;
+      }
       case 16:
       case 17: {
         const v = jInt(key, 0, MAX_SESSION_LIMIT);

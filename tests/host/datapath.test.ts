@@ -385,3 +385,22 @@ test("innerFragmentation: the JSON key and the CLI flag both set LOCAL INNER_FRA
   assert.throws(() => readConfigSource(["--inner-fragmentation", "maybe"], "ce"), /--inner-fragmentation: 'maybe' is not on or off/);
   assert.throws(() => configFromJson({ ...JANOG, innerFragmentation: 1 }), /innerFragmentation/);
 });
+
+// ── the FTP ALG and fair-share settings from the JSON file (LOCAL 24/25, 16/17/18) ──
+
+test("ftpAlg, ftpPort, fairShare, fairReserve, portReuse: the JSON keys set the same LOCAL settings as the flags; bad values are one line", () => {
+  const json = localOptions(configFromJson({ ...JANOG, ftpAlg: false, ftpPort: 2121, fairShare: false, fairReserve: 5, portReuse: "on" }).encoded.bytes);
+  const flags = localOptions(readConfigSource(["--rule", "2403:9200::/32,203.86.225.0/28,16,4", "--br", BR, "--prefix", "2403:9200:1234::/48",
+    "--ftp-alg", "off", "--ftp-port", "2121", "--fair-share", "off", "--fair-reserve", "5", "--port-reuse", "on"], "ce").encoded.bytes);
+  for (const code of [24, 25, 16, 17, 18]) assert.deepEqual(json.get(code), flags.get(code), `LOCAL ${code}`);
+  assert.deepEqual(json.get(24), [0]);
+  assert.deepEqual(json.get(25), [0x08, 0x49]); // 2121
+  assert.deepEqual(json.get(16), [0]);
+  assert.deepEqual(json.get(17), [0, 5]);
+  assert.deepEqual(json.get(18), [1]);
+  assert.deepEqual(localOptions(configFromJson({ ...JANOG, portReuse: "auto" }).encoded.bytes).get(18), [2]);
+  assert.throws(() => configFromJson({ ...JANOG, portReuse: "sometimes" }), /portReuse: must be one of "off", "on", "auto", not "sometimes"/);
+  assert.throws(() => configFromJson({ ...JANOG, ftpPort: 0 }), /ftpPort: must be an integer from 1 to 65535/);
+  assert.throws(() => configFromJson({ ...JANOG, fairReserve: 5000 }), /fairReserve: must be an integer from 0 to 4096/);
+  assert.throws(() => configFromJson({ ...JANOG, fairShare: "yes" }), /fairShare/);
+});
