@@ -113,6 +113,27 @@ export const NODE_SERVE: ServeHost = {
 };
 
 
+/**
+ * The namespaces of the TUN tests: a LAN host (192.168.1.2) behind the CE
+ * (lan0 192.168.1.1, wan0 2001:db8:1::1, default route to the ISP) and the
+ * ISP end of the CE's uplink (2001:db8:1::2). Forwarding is on in the CE.
+ */
+export function ceNamespaces(lab: Lab): { lan: string; ce: string; isp: string } {
+  const lan = lab.netns("lan");
+  const ce = lab.netns("ce");
+  const isp = lab.netns("isp");
+  lab.veth(lan, "eth0", ce, "lan0");
+  lab.veth(ce, "wan0", isp, "eth0");
+  lab.addr(lan, "eth0", "192.168.1.2/24");
+  lab.route(lan, "default", { via: "192.168.1.1" });
+  lab.addr(ce, "lan0", "192.168.1.1/24");
+  lab.addr(ce, "wan0", "2001:db8:1::1/64");
+  lab.route(ce, "default", { via: "2001:db8:1::2" });
+  lab.addr(isp, "eth0", "2001:db8:1::2/64");
+  lab.forwarding(ce);
+  return { lan, ce, isp };
+}
+
 export function ceTunTests(host: ServeHost): void {
 const skip = skipUnlessCI(host.missing ?? labUnavailable({ tun: true, programs: ["ping"] }) ?? tsharkMissing());
 const suffix = host.label ? ` (${host.label})` : "";
@@ -123,18 +144,7 @@ test(`mape ce on a TUN: encapsulates a LAN ping toward the BR, stats, SIGHUP, SI
   const runDir = mkdtempSync(join(tmpdir(), "mape-run-"));
   const pcapDir = mkdtempSync(join(tmpdir(), "mape-cap-"));
   try {
-    const lan = lab.netns("lan");
-    const ce = lab.netns("ce");
-    const isp = lab.netns("isp");
-    lab.veth(lan, "eth0", ce, "lan0");
-    lab.veth(ce, "wan0", isp, "eth0");
-    lab.addr(lan, "eth0", "192.168.1.2/24");
-    lab.route(lan, "default", { via: "192.168.1.1" });
-    lab.addr(ce, "lan0", "192.168.1.1/24");
-    lab.addr(ce, "wan0", "2001:db8:1::1/64");
-    lab.route(ce, "default", { via: "2001:db8:1::2" });
-    lab.addr(isp, "eth0", "2001:db8:1::2/64");
-    lab.forwarding(ce);
+    const { lan, ce, isp } = ceNamespaces(lab);
 
     const env = ["env", `MAPE_RUN_DIR=${runDir}`];
     const child = lab.spawn(ce, env[0], [...env.slice(1), ...host.cmd, "ce", ...args], { stdio: ["ignore", "pipe", "pipe"] });

@@ -12,7 +12,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Lab, labUnavailable } from "../../host/netns.js";
 import { skipUnlessCI } from "./prereq.js";
-import type { ServeHost } from "./ce-tun.js";
+import { ceNamespaces, type ServeHost } from "./ce-tun.js";
 
 const BR = "2403:9200:fff0::2";
 const CE_ARGS = ["--rule", "2403:9200::/32,203.86.225.0/28,16,4", "--br", BR, "--prefix", "2403:9200:1234::/48", "--tun", "mape0", "--routes"];
@@ -30,18 +30,7 @@ export function stateTunTests(host: ServeHost): void {
     const stateDir = mkdtempSync(join(tmpdir(), "mape-state-"));
     const file = join(stateDir, "ce.state");
     try {
-      const lan = lab.netns("lan");
-      const ce = lab.netns("ce");
-      const isp = lab.netns("isp");
-      lab.veth(lan, "eth0", ce, "lan0");
-      lab.veth(ce, "wan0", isp, "eth0");
-      lab.addr(lan, "eth0", "192.168.1.2/24");
-      lab.route(lan, "default", { via: "192.168.1.1" });
-      lab.addr(ce, "lan0", "192.168.1.1/24");
-      lab.addr(ce, "wan0", "2001:db8:1::1/64");
-      lab.route(ce, "default", { via: "2001:db8:1::2" });
-      lab.addr(isp, "eth0", "2001:db8:1::2/64");
-      lab.forwarding(ce);
+      const { lan, ce } = ceNamespaces(lab);
       const env = [`MAPE_RUN_DIR=${runDir}`];
 
       /** Runs the CE until `stop` says; returns its whole output and exit code. */

@@ -17,7 +17,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Lab, labUnavailable } from "../../host/netns.js";
 import { skipUnlessCI } from "../host/prereq.js";
-import { mapeBin } from "../host/ce-tun.js";
+import { ceNamespaces, mapeBin } from "../host/ce-tun.js";
 import { targetNamed, command, missing } from "./router.js";
 
 const x86 = targetNamed("x86_64");
@@ -70,17 +70,7 @@ for (const host of HOSTS) {
     const lab = new Lab();
     const runDir = mkdtempSync(join(tmpdir(), "mape-run-"));
     try {
-      const lan = lab.netns("lan");
-      const ce = lab.netns("ce");
-      const isp = lab.netns("isp");
-      lab.veth(lan, "eth0", ce, "lan0");
-      lab.veth(ce, "wan0", isp, "eth0");
-      lab.addr(lan, "eth0", "192.168.1.2/24");
-      lab.route(lan, "default", { via: "192.168.1.1" });
-      lab.addr(ce, "lan0", "192.168.1.1/24");
-      lab.addr(ce, "wan0", "2001:db8:1::1/64");
-      lab.route(ce, "default", { via: "2001:db8:1::2" });
-      lab.addr(isp, "eth0", "2001:db8:1::2/64");
+      const { lan, ce, isp } = ceNamespaces(lab);
 
       const resolver = lab.spawn(isp, process.execPath, ["-e", RESOLVER], { stdio: ["ignore", "pipe", "pipe"] });
       let seen = "";
