@@ -5,8 +5,8 @@
 //   build/mape.wasm --wasm2c--> build/fuzz-native/mape.c (+ mape.h)
 //   tests/fuzz/profiles.ts   --> build/fuzz-native/configs.h (CE and BR option bytes)
 //   clang -fsanitize=fuzzer,address,undefined
-//     mape.c + runtime.c + harness.c + fuzz_configure.c         --> build/fuzz-native/fuzz-configure
-//     mape.c + runtime.c + harness.c + fuzz_process.c (CE / BR) --> build/fuzz-native/fuzz-ce, fuzz-br
+//     mape.c + native/router/rt.c + harness.c + fuzz_configure.c --> build/fuzz-native/fuzz-configure
+//     mape.c + native/router/rt.c + harness.c + fuzz_process.c (CE / BR) --> build/fuzz-native/fuzz-ce, fuzz-br
 //
 // Needs `npm run build:wasm` and `npm run build:tests` first (the module and
 // the compiled profiles). Generated C stays under build/ and is never
@@ -24,7 +24,7 @@ export const OUT = join(ROOT, "build", "fuzz-native");
 export const TARGETS = ["configure", "ce", "br"];
 
 const SAN = ["-fsanitize=address,undefined", "-fno-sanitize-recover=all"];
-const CFLAGS = ["-O1", "-g", "-DWASM_RT_MEMCHECK_SIGNAL_HANDLER=0", "-I", OUT, "-I", HERE, ...SAN];
+const CFLAGS = ["-O1", "-g", "-DWASM_RT_MEMCHECK_SIGNAL_HANDLER=0", "-I", OUT, "-I", HERE, "-I", join(ROOT, "native", "router"), ...SAN];
 
 const mtime = (p) => (existsSync(p) ? statSync(p).mtimeMs : -1);
 const stale = (out, ...inputs) => inputs.some((i) => mtime(i) > mtime(out)) || mtime(out) < 0;
@@ -66,7 +66,7 @@ export async function build({ cc = process.env.CC ?? "clang", quiet = false } = 
   // The generated C is large: no warnings from it (it is not ours to fix).
   const common = [
     obj(c, "mape.o", ["-w"]),
-    obj(join(HERE, "runtime.c"), "runtime.o"),
+    obj(join(ROOT, "native", "router", "rt.c"), "rt.o"),
     obj(join(HERE, "harness.c"), "harness.o"),
   ];
   const mains = {

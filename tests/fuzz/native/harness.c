@@ -6,6 +6,14 @@
 #include <string.h>
 
 
+/* The runtime is the router program's (native/router/rt.c): for the fuzzer a
+ * wasm trap IS the crash, so its trap exit aborts and libFuzzer saves the
+ * input. */
+void rt_trap_exit(const char* what) {
+  fprintf(stderr, "wasm trap: %s\n", what);
+  abort();
+}
+
 #define FAIL(m, ...) do { \
     fprintf(stderr, "invariant violated (mode %d, now %.0f): ", (m)->mode, (m)->now); \
     fprintf(stderr, __VA_ARGS__); fputc('\n', stderr); abort(); } while (0)
@@ -28,6 +36,7 @@ static inline uint32_t be32(const uint8_t* p) {
 void mape_new(mape_t* m) {
   static int module_ready;
   if (!module_ready) {
+    wasm_rt_init();
     Z_mape_init_module();
     module_ready = 1;
   }

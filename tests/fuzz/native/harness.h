@@ -15,7 +15,7 @@
 //   - BR: IPv6 outputs leave from a BR address, IPv4 outputs have a source
 //     inside a rule's IPv4 prefix.
 // A violated invariant aborts (libFuzzer saves the input as a crash), and so
-// does a wasm trap (runtime.c).
+// does a wasm trap (rt_trap_exit in harness.c).
 #ifndef MAPE_FUZZ_HARNESS_H
 #define MAPE_FUZZ_HARNESS_H
 
