@@ -7,7 +7,7 @@ export * from "./datapath/process";
 export * from "./component";
 export * from "./config/rules_api";
 // Inbound ports: the PCP / NAT-PMP server and the mapping list (docs/abi.md, "Inbound ports").
-export { pcpBufferPtr, pcpBufferSize, pcpRequest, inboundJson } from "./nat/pcp";
+export { pcpBufferPtr, pcpBufferSize, pcpRequest, inboundJson, inboundText } from "./nat/pcp";
 export {
   imageBuffer, imageBufferSize, imageVersion, imageErrorText, imageErrorTextLength, imageExportBegin,
   imageExportChunk, imageImportBegin, imageImportChunk, imageImportEnd,

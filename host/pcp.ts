@@ -15,6 +15,7 @@ export interface PcpExports {
   pcpBufferSize(): number;
   pcpRequest(len: number, src: number): number;
   inboundJson(): number;
+  inboundText(): number;
   textBuffer(): number;
 }
 
@@ -57,6 +58,12 @@ export function inboundPorts(ex: PcpExports): InboundPorts {
   const n = ex.inboundJson();
   const text = new TextDecoder().decode(new Uint8Array(ex.memory.buffer, ex.textBuffer(), n));
   return JSON.parse(text) as InboundPorts;
+}
+
+/** The inbound ports as the lines `mape stats` prints (the module renders them for both hosts). */
+export function inboundText(ex: PcpExports): string {
+  const n = ex.inboundText();
+  return new TextDecoder().decode(new Uint8Array(ex.memory.buffer, ex.textBuffer(), n));
 }
 
 /** Whether the module has the exports (an older module: no inbound ports). */

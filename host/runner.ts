@@ -27,7 +27,7 @@ import { formatIPv6 } from "./ip.js";
 import { readConfigSource, type ConfigSource } from "./config/source.js";
 import type { Mode } from "./config/source.js";
 import { ControlServer, controlPath } from "./control.js";
-import { PcpServer, hasPcp, inboundPorts, type PcpExports } from "./pcp.js";
+import { PcpServer, hasPcp, inboundPorts, inboundText, type PcpExports } from "./pcp.js";
 import { formatCounters } from "./commands/stats.js";
 import { UsageError } from "./commands/usage.js";
 import { takeAutoFlags, autoProvisioner } from "./provision/auto.js";
@@ -732,7 +732,7 @@ export async function serve(opts: ServeOptions): Promise<number> {
         ...(mode === "ce" ? { portBudget: dp.portBudget(), portBudgetText: dp.portBudgetText() } : {}),
         configuration: rulesDiagnostics(current, currentAt),
         ...(provisioner ? { provisioning: provisioner.snapshot() } : {}),
-        ...(mode === "ce" && hasPcp(dp.exports) ? { inbound: inboundPorts(dp.exports) } : {}),
+        ...(mode === "ce" && hasPcp(dp.exports) ? { inbound: inboundPorts(dp.exports), inboundText: inboundText(dp.exports) } : {}),
       }),
     });
     if (parsed.pcp !== undefined) {

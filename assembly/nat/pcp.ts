@@ -353,3 +353,33 @@ export function inboundJson(): i32 {
   out.str("]}");
   return out.len;
 }
+
+/**
+ * Writes the inbound ports into the text buffer as the lines `mape stats`
+ * prints (both hosts print this text as it is) and returns its length:
+ *   "  inbound ports   2 (epoch 30 s)\n"
+ *   "    tcp 8080   -> 192.168.1.10:80        static, 1 session\n"
+ *   "    udp 12852  -> 192.168.1.10:5000      pcp, 590 s left, 0 sessions\n"
+ * Empty (0) outside a configured CE.
+ */
+export function inboundText(): i32 {
+  out.reset();
+  if (settings.mode != MODE_CE || domain.bmr < 0) return 0;
+  out.str("  ");
+  let from = out.len;
+  out.str("inbound ports").padTo(from, 16).i32(pinCountAll()).str(" (epoch ").u32(pinsEpoch(now)).str(" s)\n");
+  for (let i = 0; i < pinCountAll(); i++) {
+    const k = pinKind(i);
+    out.str("    ");
+    from = out.len;
+    out.str(pinProto(i) == NAT_TCP ? "tcp " : "udp ").i32(pinExtPort(i)).padTo(from, 10).str(" -> ");
+    from = out.len;
+    formatIPv4(out, pinIntAddr(i));
+    out.byte(0x3a).i32(pinIntPort(i)).padTo(from, 21).byte(0x20);
+    out.str(k == PIN_STATIC ? "static" : k == PIN_PCP ? "pcp" : "nat-pmp");
+    if (k != PIN_STATIC) out.str(", ").u32(pinRemaining(i, now)).str(" s left");
+    const s = pinSessions(i);
+    out.str(", ").i32(s).str(s == 1 ? " session\n" : " sessions\n");
+  }
+  return out.len;
+}

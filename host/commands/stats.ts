@@ -23,7 +23,9 @@ counters.
 A CE also reports its port budget ("portBudget" in --json; the module
 writes it, so both hosts print the same): per protocol the ports of the set
 in use and free and the sessions, per LAN host its ports, sessions and
-refusals, the busiest remote addresses, and when the set was found full.
+refusals, the busiest remote addresses, and when the set was found full;
+and its inbound ports ("inbound" in --json): static forwards and PCP /
+NAT-PMP mappings, each with its LAN address, lifetime left and sessions.
 A running instance also prints its counters to stderr on SIGUSR1.`;
 
 export type Counters = Record<string, { packets: number; bytes: number }>;
@@ -62,14 +64,6 @@ export function formatDiagnostics(answer: Record<string, unknown>): string {
     row("next fetch", p.nextAt === undefined ? undefined : `${p.nextAt} (in ${p.nextInS} s)`);
     row("last error", p.lastError);
   }
-  // Inbound ports: static forwards and PCP / NAT-PMP mappings (host/pcp.ts).
-  const inb = answer.inbound as { epoch: number; mappings: { kind: string; protocol: string; external: number; internal: string; remaining: number | null; sessions: number }[] } | undefined;
-  if (inb) {
-    row("inbound ports", `${inb.mappings.length} (epoch ${inb.epoch} s)`);
-    for (const m of inb.mappings) {
-      out.push(`    ${`${m.protocol} ${m.external}`.padEnd(10)} -> ${m.internal.padEnd(21)} ${m.kind}${m.remaining === null ? "" : `, ${m.remaining} s left`}, ${m.sessions} session${m.sessions === 1 ? "" : "s"}`);
-    }
-  }
   return out.length ? `${out.join("\n")}\n` : "";
 }
 
@@ -104,6 +98,8 @@ export async function run(argv: string[]): Promise<number> {
   const counters = (answer.counters ?? {}) as Counters;
   process.stdout.write(`${answer.mode} on ${answer.tun} (pid ${answer.pid}, up ${Math.round(Number(answer.uptimeMs) / 1000)} s)\n`);
   process.stdout.write(formatDiagnostics(answer));
+  // Texts the instance's module rendered: the same from either host.
+  if (typeof answer.inboundText === "string") process.stdout.write(answer.inboundText);
   if (typeof answer.portBudgetText === "string") process.stdout.write(answer.portBudgetText);
   process.stdout.write(formatCounters(counters, all));
   return 0;

@@ -520,6 +520,17 @@ static size_t json_str(char *out, size_t cap, const char *s) {
   return at;
 }
 
+/** ,"<key>":"…": the n bytes of text the module just wrote into its text buffer, as a JSON string. */
+static size_t text_key(size_t at, size_t cap, const char *key, uint32_t n) {
+  static char text[65536];
+  if (n >= sizeof text) n = sizeof text - 1;
+  mem_copy_out((uint8_t *)text, Z_mapeZ_textBuffer(&mod), n);
+  text[n] = 0;
+  if (at + strlen(key) + 8 >= cap) return at;
+  at += (size_t)snprintf(answer + at, cap - at, ",\"%s\":", key);
+  return at + json_str(answer + at, cap - at, text);
+}
+
 /**
  * The CE's port budget as the module writes it (assembly/nat/report.ts):
  * ,"portBudget":{…JSON…},"portBudgetText":"…" — the same keys as the Node
@@ -527,19 +538,15 @@ static size_t json_str(char *out, size_t cap, const char *s) {
  */
 static size_t port_budget_keys(size_t at, size_t cap) {
   static char text[65536];
-  for (int format = 1; format >= 0 && at + 64 < cap; format--) {
+  mod_where = "portBudget";
+  uint32_t n = (uint32_t)Z_mapeZ_portBudget(&mod, 1);
+  if (n >= sizeof text) n = sizeof text - 1;
+  mem_copy_out((uint8_t *)text, Z_mapeZ_textBuffer(&mod), n);
+  text[n] = 0;
+  if (at + n + 32 < cap) {
+    at += (size_t)snprintf(answer + at, cap - at, ",\"portBudget\":%s", text);
     mod_where = "portBudget";
-    uint32_t n = (uint32_t)Z_mapeZ_portBudget(&mod, (uint32_t)format);
-    if (n >= sizeof text) n = sizeof text - 1;
-    mem_copy_out((uint8_t *)text, Z_mapeZ_textBuffer(&mod), n);
-    text[n] = 0;
-    if (format == 1) {
-      if (at + n + 32 >= cap) break;
-      at += (size_t)snprintf(answer + at, cap - at, ",\"portBudget\":%s", text);
-    } else {
-      at += (size_t)snprintf(answer + at, cap - at, ",\"portBudgetText\":");
-      at += json_str(answer + at, cap - at, text);
-    }
+    at = text_key(at, cap, "portBudgetText", (uint32_t)Z_mapeZ_portBudget(&mod, 0));
   }
   return at < cap ? at : cap - 1;
 }
@@ -568,7 +575,11 @@ static size_t control_answer(const char *cmd) {
       at += (size_t)snprintf(answer + at, cap - at, "%s\"%s\":{\"packets\":%llu,\"bytes\":%llu}", i ? "," : "", cnames[i], (unsigned long long)cp[i],
                              (unsigned long long)cb[i]);
     at += (size_t)snprintf(answer + at, cap - at, "}");
-    if (S.mode == MODE_CE) at += pcp_inbound_json(answer + at, cap - at);  // inbound ports (pcp.c)
+    if (S.mode == MODE_CE) {
+      at += pcp_inbound_json(answer + at, cap - at);  // inbound ports (pcp.c)
+      mod_where = "inboundText";
+      at = text_key(at, cap, "inboundText", (uint32_t)Z_mapeZ_inboundText(&mod));
+    }
     if (at < cap) at += diag_json(answer + at, cap - at);  // rules: where from, when, the BMR, the fetcher's status
     if (S.mode == MODE_CE) at = port_budget_keys(at, cap);
   }
@@ -1288,8 +1299,8 @@ int cmd_stats(int argc, char **argv) {
   // Read the object: mode, tun, pid, uptimeMs, counters (or error).
   json j = {reply, reply + got};
   char key[128], mode[32] = "", tunname[64] = "", errtext[512] = "";
-  static char budget[65536];
-  budget[0] = 0;
+  static char budget[65536], inbound[65536];
+  budget[0] = inbound[0] = 0;
   double pid = 0, up = 0;
   int n = 0, ok = 0;
   ws(&j);
@@ -1309,6 +1320,7 @@ int cmd_stats(int argc, char **argv) {
       else if (!strcmp(key, "pid")) r = jnumber(&j, &pid);
       else if (!strcmp(key, "uptimeMs")) r = jnumber(&j, &up);
       else if (!strcmp(key, "portBudgetText")) r = jstring(&j, budget, sizeof budget);
+      else if (!strcmp(key, "inboundText")) r = jstring(&j, inbound, sizeof inbound);
       else if (!strcmp(key, "counters")) {
         ws(&j);
         if (j.p >= j.end || *j.p++ != '{') { ok = 0; break; }
@@ -1364,6 +1376,8 @@ int cmd_stats(int argc, char **argv) {
   }
   printf("%s on %s (pid %.0f, up %.0f s)\n", mode, tunname, pid, floor(up / 1000 + 0.5));
   diag_print(reply);
+  // Texts the instance's module rendered: the same from either host.
+  fputs(inbound, stdout);
   fputs(budget, stdout);
   size_t l = format_counters(answer, sizeof answer, n, snames, sp, sb, all);
   fwrite(answer, 1, l, stdout);

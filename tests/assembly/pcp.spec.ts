@@ -4,7 +4,7 @@
 // with the module's own code; the configuration with map_helpers' Writer.
 import { W, MODE_CE } from "./map_helpers";
 import { init, start, process } from "../../assembly/datapath/process";
-import { pcpBufferPtr, pcpRequest, inboundJson } from "../../assembly/nat/pcp";
+import { pcpBufferPtr, pcpRequest, inboundJson, inboundText } from "../../assembly/nat/pcp";
 import { natFindMapping, natMappingPinned, NAT_TCP, NAT_UDP } from "../../assembly/nat/nat";
 import { counterPackets, D_PCP_MALFORMED, C_PCP_ERRORS } from "../../assembly/datapath/counters";
 import * as E from "../../assembly/map/errors";
@@ -153,5 +153,16 @@ describe("PCP (RFC 6887)", () => {
     expect<string>(s).toBe("{\"epoch\":0,\"address\":\"203.86.225.1\",\"mappings\":[" +
       "{\"kind\":\"static\",\"protocol\":\"udp\",\"external\":8756,\"internal\":\"192.168.1.10:53\",\"remaining\":null,\"sessions\":0}," +
       "{\"kind\":\"pcp\",\"protocol\":\"tcp\",\"external\":12852,\"internal\":\"192.168.1.10:22\",\"remaining\":600,\"sessions\":0}]}");
+  });
+
+  it("inboundText renders the pins as mape stats prints them", () => {
+    freshCe([17, P2, <i32>H1, 53]);
+    pcpMap(H1, 600, 6, 22, P3);
+    pcpRequest(60, H1);
+    const n = inboundText();
+    const s = String.UTF8.decodeUnsafe(textBufferPtr(), <usize>n);
+    expect<string>(s).toBe("  inbound ports   2 (epoch 0 s)\n" +
+      "    udp 8756   -> 192.168.1.10:53       static, 0 sessions\n" +
+      "    tcp 12852  -> 192.168.1.10:22       pcp, 600 s left, 0 sessions\n");
   });
 });

@@ -203,6 +203,7 @@ test(`mape ce on a TUN: encapsulates a LAN ping toward the BR, stats, SIGHUP, SI
     assert.equal(human.code, 0, human.stderr);
     assert.match(human.stdout, /\n {2}port set +ports +in use +free +sessions\n {2}tcp +15 /);
     assert.match(human.stdout, /^ce on mape0 \(pid \d+/);
+    assert.match(human.stdout, /\n {2}inbound ports {3}0 \(epoch \d+ s\)\n/, "the inbound ports, as the module renders them");
     assert.match(human.stdout, /\n {2}in-ipv4 +\d+ +\d+\n/);
     assert.doesNotMatch(human.stdout, / 0 +0\n/, "zero counters are left out");
     }
