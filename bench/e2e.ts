@@ -22,7 +22,8 @@
 
 import { fileURLToPath } from "node:url";
 import { buildTopology, removeTemps, setMode, INET1, type Mode, type Topology } from "../host/lab/topology.js";
-import { Services } from "../host/lab/services.js";
+import { join } from "node:path";
+import { Services, repoRoot } from "../host/lab/services.js";
 import { labMissing } from "../host/lab/run.js";
 import { PRESETS } from "../host/lab/presets.js";
 
@@ -45,6 +46,12 @@ export interface E2eRow {
   tcp1Mbps: number;
   tcp4Mbps: number;
   udp64Pps: number;
+  /**
+   * mape rows: how the CE's and the BR's TUN I/O went during the row (deltas
+   * of their host counters): read batches, TSO super-packets cut (and their
+   * bytes), super-packets dropped.
+   */
+  io?: Record<"ce" | "br", { readBatches: number; tsoPackets: number; tsoBytes: number; tsoDropped: number }>;
   errors: string[];
 }
 
@@ -77,10 +84,37 @@ function setOffload(t: Topology, on: boolean): void {
   t.lab.execSync(t.ns.lan, "ethtool", ["-K", "eth0", "tx", v, "tso", v, "gso", v]);
 }
 
+type IoCounters = { readBatches: number; tsoPackets: number; tsoBytes: number; tsoDropped: number };
+
+/** The TUN host counters of the `mape` serving mape0 in ns (zeros when it does not answer). */
+async function ioCounters(t: Topology, ns: string): Promise<IoCounters> {
+  const z = { readBatches: 0, tsoPackets: 0, tsoBytes: 0, tsoDropped: 0 };
+  try {
+    const r = await t.lab.exec(ns, process.execPath, [join(repoRoot(), "bin", "mape.js"), "stats", "--tun", "mape0", "--json", "--all"], 10_000);
+    const c = JSON.parse(r.stdout).counters as Record<string, { packets: number; bytes: number }>;
+    return {
+      readBatches: c["tun-read-batches"]?.packets ?? 0,
+      tsoPackets: c["tun-tso-packets"]?.packets ?? 0,
+      tsoBytes: c["tun-tso-packets"]?.bytes ?? 0,
+      tsoDropped: c["tun-tso-dropped"]?.packets ?? 0,
+    };
+  } catch {
+    return z;
+  }
+}
+
+const ioDelta = (a: IoCounters, b: IoCounters): IoCounters => ({
+  readBatches: b.readBatches - a.readBatches,
+  tsoPackets: b.tsoPackets - a.tsoPackets,
+  tsoBytes: b.tsoBytes - a.tsoBytes,
+  tsoDropped: b.tsoDropped - a.tsoDropped,
+});
+
 async function measure(t: Topology, mode: Mode, offload: boolean, seconds: number, basePort: number): Promise<E2eRow> {
   setMode(t, mode);
   setOffload(t, offload);
   const row: E2eRow = { mode, offload, tcp1Mbps: 0, tcp4Mbps: 0, udp64Pps: 0, errors: [] };
+  const before = mode === "mape" ? { ce: await ioCounters(t, t.ns.ce), br: await ioCounters(t, t.ns.br1) } : undefined;
   // Fixed client ports, distinct server ports: a 15-port CE reuses one
   // mapping per client port instead of leaving a port in TCP time-wait.
   try {
@@ -102,6 +136,7 @@ async function measure(t: Topology, mode: Mode, offload: boolean, seconds: numbe
   } catch (e) {
     row.errors.push((e as Error).message);
   }
+  if (before) row.io = { ce: ioDelta(before.ce, await ioCounters(t, t.ns.ce)), br: ioDelta(before.br, await ioCounters(t, t.ns.br1)) };
   return row;
 }
 
@@ -170,6 +205,14 @@ export function formatE2e(r: E2eResult): string[] {
       const rr = all[key] ?? {};
       out.push(`${`${name}, ${key.replace("-", " ")}`.padEnd(22)}${f(rr.tcp1Mbps).padStart(15)}${f(rr.tcp4Mbps).padStart(15)}${f(rr.udp64Pps).padStart(16)}`);
     }
+  }
+  for (const row of r.rows) {
+    if (!row.io) continue;
+    const io = (w: "ce" | "br"): string => {
+      const x = row.io![w];
+      return `${w.toUpperCase()} ${x.readBatches} read batches, ${x.tsoPackets} TSO super-packets cut (${(x.tsoBytes / 1e6).toFixed(1)} MB)${x.tsoDropped ? `, ${x.tsoDropped} dropped` : ""}`;
+    };
+    out.push(`  ${row.mode}, ${off(row.offload)}: ${io("ce")}; ${io("br")}`);
   }
   for (const row of r.rows) for (const e of row.errors) out.push(`  ${row.mode}, ${off(row.offload)}: ${e}`);
   return out;

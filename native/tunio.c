@@ -1,10 +1,13 @@
 // TUN batch I/O: see tunio.h. Used by native/tun.c (the Node addon) and the
-// router program; no allocation, no state.
+// router program; no allocation, no state but the per-thread tail of a
+// super-packet being cut (tso_tail).
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
-#include <linux/if.h>
 #include <linux/if_tun.h>
+#include <linux/netlink.h>
+#include <linux/rtnetlink.h>
+#include <net/if.h>
 #include <linux/virtio_net.h>
 #include <stdint.h>
 #include <string.h>
@@ -80,16 +83,38 @@ int tunio_mtu(const char *name, int *err) {
   return ifr.ifr_mtu;
 }
 
+// The one's-complement sum of len bytes (RFC 1071) added to `sum` (a value
+// in network order, not folded): eight bytes a step in host order, folded
+// and byte-swapped once at the end (the sum commutes with the swap).
 static uint32_t csum_add(const uint8_t *p, uint32_t len, uint32_t sum) {
-  uint64_t s = sum;
+  uint64_t s = 0;
+  while (len >= 8) {
+    uint64_t w;
+    memcpy(&w, p, 8);
+    s += w >> 32;
+    s += w & 0xffffffffu;
+    p += 8;
+    len -= 8;
+  }
   while (len >= 2) {
-    s += (uint32_t)(p[0] << 8 | p[1]);
+    uint16_t w;
+    memcpy(&w, p, 2);
+    s += w;
     p += 2;
     len -= 2;
   }
-  if (len) s += (uint32_t)(p[0] << 8);
-  while (s >> 32) s = (s & 0xffffffff) + (s >> 32);
-  return (uint32_t)s;
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+  if (len) s += p[0];
+#else
+  if (len) s += (uint32_t)p[0] << 8;
+#endif
+  while (s >> 16) s = (s & 0xffff) + (s >> 16);
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+  s = ((s & 0xff) << 8) | (s >> 8);
+#endif
+  uint64_t t = (uint64_t)sum + s;
+  while (t >> 32) t = (t & 0xffffffff) + (t >> 32);
+  return (uint32_t)t;
 }
 
 static uint16_t csum_fold(uint32_t s) {
@@ -237,17 +262,123 @@ static uint32_t write_vnet(int fd, uint8_t *buf, const int32_t *off, const int32
   return n;
 }
 
+// ---- TSO super-packets from the kernel (TUNSETOFFLOAD) ----
+//
+// With TUN_F_TSO4 the kernel hands over an IPv4 TCP packet of up to 64 KiB
+// with gso_type TCPV4 and gso_size = the MSS. It is cut here, before the
+// module, into the segments the kernel's own tcp_gso_segment would make:
+//
+//   super-packet  | IPv4 | TCP | payload 0 | payload 1 | ... | payload k-1 (short) |
+//   segment i     | IPv4 | TCP | payload i |
+//       IPv4  total length = hdr + its payload, id = id + i, header checksum
+//       TCP   seq = seq + i*MSS; CWR on the first only; FIN and PSH on the
+//             last only; the full checksum (pseudo-header, header, payload)
+//
+// The read lands the first 'cap' bytes in the slot and the rest in a
+// per-thread tail; segment 0 stays where it is (no copy), segments 1.. are
+// copied into the next slots.
+
+// The per-thread tail of a super-packet beyond its first slot.
+static __thread uint8_t tso_tail[GSO_MAX_BYTES + 1];
+
+// Copies len bytes from offset `at` of the two-part source (a, alen | b).
+static void copy2(uint8_t *dst, const uint8_t *a, uint32_t alen, const uint8_t *b, uint32_t at, uint32_t len) {
+  if (at < alen) {
+    uint32_t k = alen - at < len ? alen - at : len;
+    memcpy(dst, a + at, k);
+    dst += k;
+    len -= k;
+    at += k;
+  }
+  if (len) memcpy(dst, b + (at - alen), len);
+}
+
+// Writes segment i's headers (from the super-packet's `tmpl`) at p, whose
+// payload of plen bytes is already there, with both checksums.
+static void tso_fix(uint8_t *p, const uint8_t *tmpl, uint32_t ihl, uint32_t thl, uint32_t i, uint32_t k, uint32_t mss,
+                    uint32_t plen) {
+  uint32_t hdr = ihl + thl, len = hdr + plen;
+  if (p != tmpl) memcpy(p, tmpl, hdr);
+  wr16(p + 2, (uint16_t)len);
+  wr16(p + 4, (uint16_t)(rd16(tmpl + 4) + i));
+  wr16(p + 10, 0);
+  wr16(p + 10, (uint16_t)~csum_fold(csum_add(p, ihl, 0)));
+  uint8_t *t = p + ihl;
+  uint32_t seq = rd32(tmpl + ihl + 4) + i * mss;
+  t[4] = (uint8_t)(seq >> 24);
+  t[5] = (uint8_t)(seq >> 16);
+  t[6] = (uint8_t)(seq >> 8);
+  t[7] = (uint8_t)seq;
+  uint8_t fl = tmpl[ihl + 13];
+  if (i > 0) fl &= (uint8_t)~0x80;                     // CWR: the first segment only
+  if (i + 1 < k) fl &= (uint8_t)~(0x01 | 0x08);        // FIN, PSH: the last only
+  t[13] = fl;
+  wr16(t + 16, 0);
+  wr16(t + 16, (uint16_t)~csum_fold(csum_add(t, len - ihl, tcp4_pseudo(p, len - ihl))));
+}
+
+// Cuts the super-packet (a: its first alen bytes, in the slot off[0]; b: the
+// rest, blen bytes) into segments in slots 0..; returns how many, or 0 when
+// it cannot be cut (not IPv4 TCP, inconsistent lengths, more segments than
+// `room` slots, or a segment larger than its slot): the caller drops it.
+static uint32_t tso_split(const struct virtio_net_hdr *vh, uint8_t *buf, const int32_t *off, const int32_t *cap,
+                          int32_t *lens, uint32_t room, uint32_t alen, const uint8_t *b, uint32_t blen) {
+  uint8_t *a = buf + off[0];
+  uint32_t total = alen + blen, mss = vh->gso_size;
+  if ((vh->gso_type & (uint8_t)~VIRTIO_NET_HDR_GSO_ECN) != VIRTIO_NET_HDR_GSO_TCPV4 || mss == 0) return 0;
+  if (alen < 40 || (a[0] >> 4) != 4 || a[9] != 6 || (rd16(a + 6) & 0x3fff)) return 0;
+  uint32_t ihl = (uint32_t)(a[0] & 15) * 4;
+  if (ihl < 20 || rd16(a + 2) != total || alen < ihl + 20) return 0;
+  uint32_t thl = (uint32_t)(a[ihl + 12] >> 4) * 4, hdr = ihl + thl;
+  if (thl < 20 || alen < hdr || total <= hdr) return 0;
+  uint32_t payload = total - hdr, k = (payload + mss - 1) / mss;
+  if (k > room) return 0;
+  for (uint32_t i = 0; i < k; i++)
+    if ((uint32_t)cap[i] < hdr + (i + 1 < k ? mss : payload - i * mss)) return 0;
+  uint8_t tmpl[120];
+  memcpy(tmpl, a, hdr);
+  // Segments 1.. first: their payloads come from the slot's tail too.
+  for (uint32_t i = 1; i < k; i++) {
+    uint32_t plen = i + 1 < k ? mss : payload - i * mss;
+    uint8_t *p = buf + off[i];
+    copy2(p + hdr, a, alen, b, hdr + i * mss, plen);
+    tso_fix(p, tmpl, ihl, thl, i, k, mss, plen);
+    lens[i] = (int32_t)(hdr + plen);
+  }
+  uint32_t plen0 = k > 1 ? mss : payload;
+  memcpy(a, tmpl, hdr);
+  tso_fix(a, a, ihl, thl, 0, k, mss, plen0);
+  lens[0] = (int32_t)(hdr + plen0);
+  return k;
+}
+
+// Finishes a partial checksum (VIRTIO_NET_HDR_F_NEEDS_CSUM: the field holds
+// the pseudo-header sum; the kernel left the rest to the device).
+static void finish_csum(const struct virtio_net_hdr *vh, uint8_t *p, uint32_t len) {
+  uint32_t st = vh->csum_start, at = st + vh->csum_offset;
+  if (at + 2 > len) return;
+  uint16_t c = (uint16_t)~csum_fold(csum_add(p + st, len - st, 0));
+  p[at] = (uint8_t)(c >> 8);
+  p[at + 1] = (uint8_t)c;
+}
+
 // readBatch(fd, buf, offsets, capacities, lengths, count) -> n.
 // Reads packets until `count` are read or the device has none left (EAGAIN);
+// with TUNIO_TSO a super-packet fills as many slots as it has segments, and
+// no read starts with fewer than TUNIO_TSO_SEGS slots left (but the first).
 
 int32_t tunio_read_batch(int fd, uint8_t *buf, const int32_t *off, const int32_t *cap, int32_t *lens, uint32_t count,
-                         uint32_t flags, int *err) {
-  const int vnet = (flags & TUNIO_VNET) != 0;
+                         uint32_t flags, tunio_stats *st, int *err) {
+  const int vnet = (flags & TUNIO_VNET) != 0, tso = vnet && (flags & TUNIO_TSO) != 0;
   uint32_t n = 0;
   while (n < count) {
+    if (tso && n > 0 && count - n < TUNIO_TSO_SEGS) break;
     struct virtio_net_hdr vh;
     ssize_t r;
-    if (vnet) {
+    if (tso) {
+      struct iovec iov[3] = {{&vh, sizeof vh}, {buf + off[n], (size_t)cap[n]}, {tso_tail, sizeof tso_tail}};
+      r = readv(fd, iov, 3);
+    } else if (vnet) {
       struct iovec iov[2] = {{&vh, sizeof vh}, {buf + off[n], (size_t)cap[n]}};
       r = readv(fd, iov, 2);
     } else {
@@ -262,25 +393,82 @@ int32_t tunio_read_batch(int fd, uint8_t *buf, const int32_t *off, const int32_t
     }
     if (vnet) {
       r = r < (ssize_t)sizeof vh ? 0 : r - (ssize_t)sizeof vh;
-      if (r > cap[n]) r = cap[n];
-      // No offloads are negotiated (TUNSETOFFLOAD), so the kernel completes
-      // checksums and never hands over GSO packets; finish a partial
-      // checksum anyway should one come.
-      if ((vh.flags & VIRTIO_NET_HDR_F_NEEDS_CSUM) && vh.gso_type == VIRTIO_NET_HDR_GSO_NONE) {
-        uint32_t st = vh.csum_start, at = st + vh.csum_offset;
-        if (at + 2 <= (uint32_t)r) {
-          uint8_t *p = buf + off[n];
-          uint32_t sum = csum_add(p + st, (uint32_t)r - st, 0);
-          uint16_t c = (uint16_t)~csum_fold(sum);
-          p[at] = (uint8_t)(c >> 8);
-          p[at + 1] = (uint8_t)c;
+      if (vh.gso_type != VIRTIO_NET_HDR_GSO_NONE) {
+        // Only with TUNIO_TSO (offloads negotiated) does the kernel send these.
+        uint32_t alen = r > cap[n] ? (uint32_t)cap[n] : (uint32_t)r, blen = (uint32_t)r - alen;
+        uint32_t k = tso ? tso_split(&vh, buf, off + n, cap + n, lens + n, count - n, alen, tso_tail, blen) : 0;
+        if (st) {
+          if (k) {
+            st->tso_packets++;
+            st->tso_bytes += (uint64_t)r;
+          } else {
+            st->tso_dropped++;
+            st->tso_dropped_bytes += (uint64_t)r;
+          }
         }
+        n += k;
+        continue;
       }
+      if (r > cap[n]) r = cap[n];
+      if (vh.flags & VIRTIO_NET_HDR_F_NEEDS_CSUM) finish_csum(&vh, buf + off[n], (uint32_t)r);
     }
     lens[n] = (int32_t)(r > cap[n] ? cap[n] : r);
     n++;
   }
   return (int32_t)n;
+}
+
+// TUN_F_CSUM | TUN_F_TSO4 | TUN_F_TSO_ECN, and the device's gso_max_segs
+// lowered to TUNIO_TSO_SEGS (RTM_NEWLINK, IFLA_GSO_MAX_SEGS) so that one
+// super-packet never needs more slots than a read keeps free; the kernel
+// segments a larger one itself.
+int tunio_offload(int fd, const char *ifname, int *err) {
+  struct {
+    struct nlmsghdr nh;
+    struct ifinfomsg ifi;
+    struct rtattr ra;
+    uint32_t segs;
+  } req;
+  int idx = (int)if_nametoindex(ifname);
+  if (idx == 0) {
+    *err = errno;
+    return -1;
+  }
+  memset(&req, 0, sizeof req);
+  req.nh.nlmsg_len = sizeof req;
+  req.nh.nlmsg_type = RTM_NEWLINK;
+  req.nh.nlmsg_flags = NLM_F_REQUEST | NLM_F_ACK;
+  req.nh.nlmsg_seq = 1;
+  req.ifi.ifi_family = AF_UNSPEC;
+  req.ifi.ifi_index = idx;
+  req.ra.rta_type = IFLA_GSO_MAX_SEGS;
+  req.ra.rta_len = RTA_LENGTH(sizeof req.segs);
+  req.segs = TUNIO_TSO_SEGS;
+  int s = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE);
+  if (s < 0) {
+    *err = errno;
+    return -1;
+  }
+  struct sockaddr_nl sa = {.nl_family = AF_NETLINK};
+  int e = 0;
+  if (sendto(s, &req, sizeof req, 0, (struct sockaddr *)&sa, sizeof sa) < 0) e = errno;
+  if (!e) {
+    char ans[512];
+    ssize_t r = recv(s, ans, sizeof ans, 0);
+    struct nlmsghdr *h = (struct nlmsghdr *)ans;
+    if (r < 0) e = errno;
+    else if (r >= (ssize_t)sizeof *h && h->nlmsg_type == NLMSG_ERROR) e = -((struct nlmsgerr *)NLMSG_DATA(h))->error;
+  }
+  close(s);
+  if (e) {
+    *err = e;
+    return -1;
+  }
+  if (ioctl(fd, TUNSETOFFLOAD, (unsigned long)(TUN_F_CSUM | TUN_F_TSO4 | TUN_F_TSO_ECN)) < 0) {
+    *err = errno;
+    return -1;
+  }
+  return 0;
 }
 
 int32_t tunio_write_batch(int fd, uint8_t *buf, const int32_t *off, const int32_t *lens, uint32_t count, int32_t *res,
