@@ -659,14 +659,16 @@ export async function serve(opts: ServeOptions): Promise<number> {
   // off, and a batch must hold one super-packet's segments.
   const coalesceTcp = process.env.MAPE_TUN_COALESCE !== "0";
   const tso = coalesceTcp && process.env.MAPE_TUN_TSO !== "0" && dp.exports.batchMax() >= tsoSegments();
+  // The writes of a batch in one io_uring call (MAPE_TUN_URING=0: one writev each).
+  const uring = process.env.MAPE_TUN_URING !== "0";
   try {
-    dev = TunDevice.open(tunName, { coalesceTcp, tso });
+    dev = TunDevice.open(tunName, { coalesceTcp, tso, uring });
   } catch (e) {
     const err = e as NodeJS.ErrnoException;
     if (!tso || err.syscall !== "offload") throw new Error(tunOpenMessage(tunName, err));
     warn(`TUN ${tunName}: no TSO from the kernel (${err.message}): every segment is one read`);
     try {
-      dev = TunDevice.open(tunName, { coalesceTcp });
+      dev = TunDevice.open(tunName, { coalesceTcp, uring });
     } catch (e2) {
       throw new Error(tunOpenMessage(tunName, e2 as NodeJS.ErrnoException));
     }

@@ -30,6 +30,8 @@ interface NativeTun {
   BATCH_COALESCE_TCP4: number;
   /** Batch flag (read): offloads negotiated (offload()): TCPv4 super-packets are cut into MSS segments, one per slot. */
   BATCH_TSO: number;
+  /** Batch flag (write, with BATCH_VNET): the writes of a batch go through an io_uring, one system call for up to 64. */
+  BATCH_URING: number;
   /** Most segments one super-packet yields (the TUN's gso_max_segs); a read batch should have this many slots. */
   TSO_SEGS: number;
 }
@@ -113,6 +115,13 @@ export interface OpenOptions {
    * checksums. Throws (the errno's code) when the kernel refuses.
    */
   tso?: boolean;
+  /**
+   * With coalesceTcp (default on): writeBatch submits its writes through a
+   * per-thread io_uring, one system call for up to 64 writes instead of one
+   * each (plain writev where the kernel has no io_uring). A write the device
+   * would block then counts as refused (results[i] = -EAGAIN).
+   */
+  uring?: boolean;
 }
 
 /** Most segments one TSO super-packet is cut into (a read batch with TSO needs this many slots). */
@@ -174,7 +183,7 @@ export class TunDevice {
       }
       readFlags |= n.BATCH_TSO;
     }
-    return new TunDevice(r.fd, r.name, readFlags, n.BATCH_VNET | n.BATCH_COALESCE_TCP4);
+    return new TunDevice(r.fd, r.name, readFlags, n.BATCH_VNET | n.BATCH_COALESCE_TCP4 | (opts.uring ?? true ? n.BATCH_URING : 0));
   }
 
   /** The file descriptor (non-blocking); -1 once closed. */

@@ -16,7 +16,9 @@
 // the kernel's GRO or wireguard-go's), so the stack behind the TUN (routing,
 // forwarding, the receiver's TCP) handles one skb instead of dozens; on
 // read, TSO (after offload()): a TCPv4 super-packet from the kernel is cut
-// into MSS segments, one per slot (count should be at least TSO_SEGS).
+// into MSS segments, one per slot (count should be at least TSO_SEGS);
+// on write, URING: the batch's writes go through an io_uring (one system
+// call for up to 64 writes).
 //
 // The batch calls move up to `count` packets in ONE call from JS, straight
 // into (or out of) caller-chosen regions of `buf` (an ArrayBuffer such as the
@@ -349,6 +351,7 @@ static int check_regions(napi_env env, const int32_t *off, const int32_t *size, 
 #define BATCH_VNET TUNIO_VNET
 #define BATCH_COALESCE_TCP4 TUNIO_COALESCE_TCP4
 #define BATCH_TSO TUNIO_TSO
+#define BATCH_URING TUNIO_URING
 
 // offload(fd, name): TUNSETOFFLOAD (checksum, TSO4) and gso_max_segs
 // TSO_SEGS on the TUN `name` of fd (opened with IFF_VNET_HDR); throws with
@@ -504,6 +507,8 @@ static napi_value Init(napi_env env, napi_value exports) {
   CHECK(napi_set_named_property(env, exports, "BATCH_VNET", v));
   CHECK(napi_create_int32(env, BATCH_COALESCE_TCP4, &v));
   CHECK(napi_set_named_property(env, exports, "BATCH_COALESCE_TCP4", v));
+  CHECK(napi_create_int32(env, BATCH_URING, &v));
+  CHECK(napi_set_named_property(env, exports, "BATCH_URING", v));
   CHECK(napi_create_int32(env, BATCH_TSO, &v));
   CHECK(napi_set_named_property(env, exports, "BATCH_TSO", v));
   CHECK(napi_create_int32(env, TUNIO_TSO_SEGS, &v));

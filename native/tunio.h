@@ -36,6 +36,10 @@
 // Most segments one super-packet yields (the TUN's gso_max_segs); a read
 // starts only with this many slots left (unless it is the batch's first).
 #define TUNIO_TSO_SEGS 64
+// Write (with TUNIO_VNET): the batch's writes go through a per-thread
+// io_uring, one system call for up to 64 writes (writev where io_uring is
+// missing). A write the device would block counts as refused (-EAGAIN).
+#define TUNIO_URING 8
 
 // Super-packets read: cut, and dropped as impossible to cut (packets, bytes).
 typedef struct {

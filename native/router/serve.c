@@ -966,6 +966,9 @@ int cmd_serve(int mode, int argc, char **argv) {
   }
   S.rflags = coalesce ? TUNIO_VNET : 0;
   S.wflags = coalesce ? TUNIO_VNET | TUNIO_COALESCE_TCP4 : 0;
+  // The writes of a batch in one io_uring call (MAPE_TUN_URING=0: one writev each).
+  const char *ur = getenv("MAPE_TUN_URING");
+  if (coalesce && !(ur && !strcmp(ur, "0"))) S.wflags |= TUNIO_URING;
   // TSO super-packets from the kernel, cut in tunio.c (MAPE_TUN_TSO=0: off;
   // a batch must have room for one super-packet's segments).
   const char *tso = getenv("MAPE_TUN_TSO");
