@@ -61,6 +61,10 @@ int tunio_open(const char *name, int extra_flags, const char *path, char *ifname
     close(fd);
     return -2;
   }
+  // No offloads until tunio_offload asks for them: a persistent device keeps
+  // the offloads a previous owner negotiated, and would hand this reader
+  // super-packets (or partial checksums) it did not ask for.
+  (void)ioctl(fd, TUNSETOFFLOAD, 0UL);
   if (ifname) {
     memcpy(ifname, ifr.ifr_name, IFNAMSIZ);
     ifname[IFNAMSIZ - 1] = 0;

@@ -7,7 +7,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { existsSync, readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
-import type { ChildProcess } from "node:child_process";
+import { execFileSync, type ChildProcess } from "node:child_process";
 import { Lab, labUnavailable } from "../../host/netns.js";
 import { skipUnlessCI } from "./prereq.js";
 import { TunDevice, makeSlots, type Slots } from "../../host/tun.js";
@@ -112,7 +112,8 @@ type ChildJob =
   | { mode: "busy"; dev: string }
   | { mode: "lifecycle"; dev: string }
   | { mode: "misuse"; dev: string }
-  | { mode: "coalesce"; dev: string; uring: boolean };
+  | { mode: "coalesce"; dev: string; uring: boolean }
+  | { mode: "offload"; dev: string };
 
 interface EchoStats {
   packets: number;
@@ -301,6 +302,18 @@ function runChild(job: ChildJob): void {
       } finally {
         first.close();
       }
+      return;
+    }
+    case "offload": {
+      // TSO on a persistent device, then a reader that did not ask for it.
+      const tso = (): string | undefined => /^tcp-segmentation-offload: (\w+)/m.exec(execFileSync("ethtool", ["-k", job.dev], { encoding: "utf8" }))?.[1];
+      const a = TunDevice.open(job.dev, { coalesceTcp: true, tso: true });
+      const withTso = { tso: tso(), flag: a.tso, segs: /gso_max_segs (\d+)/.exec(execFileSync("ip", ["-d", "link", "show", "dev", job.dev], { encoding: "utf8" }))?.[1] };
+      a.close();
+      const b = TunDevice.open(job.dev, { coalesceTcp: true });
+      const without = { tso: tso(), flag: b.tso };
+      b.close();
+      say({ withTso, without });
       return;
     }
     case "misuse": {
@@ -553,6 +566,20 @@ function defineTests(): void {
       }
     });
   }
+
+  test("TunDevice tso: offloads negotiated (TSO on, gso_max_segs 64), and cleared for the next reader of a persistent device", { skip, timeout: 30_000 }, async () => {
+    const lab = new Lab();
+    try {
+      const ns = lab.netns("tso");
+      lab.tuntap(ns, "mtun0", 1500);
+      const { next } = startChild(lab, ns, { mode: "offload", dev: "mtun0" });
+      const r = await next();
+      assert.deepEqual(r.withTso, { tso: "on", flag: true, segs: "64" });
+      assert.deepEqual(r.without, { tso: "off", flag: false }, "a reader that did not ask for TSO gets no super-packets");
+    } finally {
+      lab.teardown();
+    }
+  });
 
   test("TunDevice.open: an over-long name fails before any system call", { skip: process.platform !== "linux" }, () => {
     assert.throws(() => TunDevice.open("x".repeat(16)), (e: NodeJS.ErrnoException) => {
