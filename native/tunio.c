@@ -193,9 +193,10 @@ typedef struct {
   int iovn;
   uint32_t n, k;  // its first packet, its packets
   uint32_t savedLen;
-  uint8_t saved[64];
+  uint8_t saved[120];  // IPv4 and TCP headers: up to 60 bytes each
   uint8_t *p;
 } wunit;
+_Static_assert(sizeof(((wunit *)0)->saved) >= 60 + 60, "room for the longest IPv4 + TCP headers");
 
 // Plans the write of packet n (and, with `coalesce`, of the run of
 // consecutive same-flow IPv4 TCP segments that follow it: all but the last

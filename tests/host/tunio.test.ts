@@ -23,7 +23,7 @@ test("tunio TSO: super-packets are cut into the kernel's segments, byte for byte
   try {
     const bin = join(work, "tunio_tso");
     const root = repoRoot();
-    const cc = spawnSync("gcc", ["-O2", "-Wall", "-Wextra", "-Werror", "-o", bin, join(root, "tests", "host", "tunio_tso.c"), join(root, "native", "tunio.c")], { encoding: "utf8" });
+    const cc = spawnSync("gcc", ["-O2", "-Wall", "-Wextra", "-Werror", "-fsanitize=address,undefined", "-fno-sanitize-recover=all", "-o", bin, join(root, "tests", "host", "tunio_tso.c"), join(root, "native", "tunio.c")], { encoding: "utf8" });
     assert.equal(cc.status, 0, `gcc: ${cc.stderr}`);
     const r = spawnSync(bin, [], { encoding: "utf8", timeout: 60_000 });
     assert.equal(r.status, 0, `tunio_tso: ${r.stderr}${r.stdout}`);

@@ -3,7 +3,8 @@
 // (one record per read, as a TUN gives), tunio_read_batch reads the other
 // end, and every segment is compared byte for byte with one built here from
 // the stream independently (headers field by field, checksums summed byte
-// by byte). Built and run by tests/host/tunio.test.ts; prints "ok <checks>"
+// by byte); and the write side's coalescing of segments with the longest
+// headers, through writev and io_uring. Built and run by tests/host/tunio.test.ts; prints "ok <checks>"
 // or the first differences and exits 1.
 #define _GNU_SOURCE
 #include <errno.h>
@@ -244,6 +245,52 @@ int main(void) {
   send_record(sv[0], &vh, pkt, l7 - 10);
   n = read_some(sv[1], 64, &sd);
   CHECK(n == 0 && sd.tso_dropped == 5, "a short super-packet: dropped (n %d, dropped %llu)", n, (unsigned long long)sd.tso_dropped);
+
+  // 5. The write side: two contiguous segments with the longest headers
+  // (60-byte IPv4, 60-byte TCP) coalesce into ONE record (a GSO packet:
+  // virtio_net_hdr TCPV4, the first headers with the run's total length,
+  // both payloads), through writev and through io_uring alike.
+  for (int uring = 0; uring < 2; uring++) {
+    uint8_t *s0 = buf + off[0], *s1 = buf + off[1];
+    for (int i = 0; i < 2; i++) {
+      uint8_t *q = i ? s1 : s0;
+      memset(q, 0, 120);
+      q[0] = 0x4f;  // IHL 15: 40 bytes of options (NOP)
+      memset(q + 20, 1, 40);
+      put16(q + 2, 120 + 500);
+      put16(q + 6, 0x4000);
+      q[8] = 64;
+      q[9] = 6;
+      memcpy(q + 12, (uint8_t[]){10, 0, 0, 1, 10, 0, 0, 2}, 8);
+      uint8_t *t = q + 60;
+      put16(t, 1000);
+      put16(t + 2, 2000);
+      put32(t + 4, 1 + 500 * (uint32_t)i);
+      put32(t + 8, 77);
+      t[12] = 15 << 4;  // 60-byte TCP header: 40 bytes of options (NOP)
+      t[13] = 0x10;
+      put16(t + 14, 100);
+      memset(t + 20, 1, 40);
+      memcpy(q + 120, payload + 500 * i, 500);
+      put16(q + 10, cksum(q, 60, 0));
+      uint32_t pseudo = (10 << 8) + 1 + (10 << 8) + 2 + 6 + 560;
+      put16(t + 16, cksum(t, 560, pseudo));
+      lens[i] = 620;
+    }
+    int32_t wres[2] = {0, 0};
+    int err = 0;
+    int32_t w = tunio_write_batch(sv[1], buf, off, lens, 2, wres, TUNIO_VNET | TUNIO_COALESCE_TCP4 | (uring ? TUNIO_URING : 0), &err);
+    CHECK(w == 2 && wres[0] == 620 && wres[1] == 620, "%s: write_batch %d (%d, %d)", uring ? "io_uring" : "writev", w, wres[0], wres[1]);
+    uint8_t rec[4096];
+    ssize_t rl = recv(sv[0], rec, sizeof rec, MSG_DONTWAIT);
+    struct virtio_net_hdr *rv = (struct virtio_net_hdr *)rec;
+    CHECK(rl == (ssize_t)(sizeof *rv + 1120), "%s: one record of %zd bytes, want %zu", uring ? "io_uring" : "writev", rl, sizeof *rv + 1120);
+    CHECK(rv->gso_type == VIRTIO_NET_HDR_GSO_TCPV4 && rv->gso_size == 500 && rv->hdr_len == 120, "%s: GSO header %u %u %u", uring ? "io_uring" : "writev",
+          rv->gso_type, rv->gso_size, rv->hdr_len);
+    const uint8_t *rp = rec + sizeof *rv;
+    CHECK(rl > 0 && (rp[2] << 8 | rp[3]) == 1120 && memcmp(rp + 120, payload, 1000) == 0, "%s: total length and both payloads", uring ? "io_uring" : "writev");
+    CHECK(recv(sv[0], rec, sizeof rec, MSG_DONTWAIT) < 0, "%s: nothing more written", uring ? "io_uring" : "writev");
+  }
 
   if (failures) {
     fprintf(stderr, "%d of %d checks failed\n", failures, checks);
