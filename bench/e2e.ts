@@ -22,7 +22,8 @@
 
 import { fileURLToPath } from "node:url";
 import { buildTopology, removeTemps, setMode, INET1, type Mode, type Topology } from "../host/lab/topology.js";
-import { Services } from "../host/lab/services.js";
+import { join } from "node:path";
+import { Services, repoRoot } from "../host/lab/services.js";
 import { labMissing } from "../host/lab/run.js";
 import { PRESETS } from "../host/lab/presets.js";
 
@@ -34,17 +35,31 @@ export interface E2eOptions {
   json?: boolean;
   /** Which `mape` runs the CE and the BRs (default node). */
   host?: "node" | "native";
+  /**
+   * Also measure the mape rows with the TUN I/O steps turned off, in the
+   * same namespaces (the data paths restarted with MAPE_TUN_URING=0, then
+   * also MAPE_TUN_TSO=0): what each step buys, in one run.
+   */
+  steps?: boolean;
   /** Where the table goes (default console.log). */
   print?: (line: string) => void;
 }
 
 export interface E2eRow {
   mode: Mode;
+  /** mape rows of --steps: which TUN I/O steps were off (e.g. "no io_uring"). */
+  variant?: string;
   /** The LAN host's TX offloads (checksum, TSO, GSO) on or off. */
   offload: boolean;
   tcp1Mbps: number;
   tcp4Mbps: number;
   udp64Pps: number;
+  /**
+   * mape rows: how the CE's and the BR's TUN I/O went during the row (deltas
+   * of their host counters): read batches, TSO super-packets cut (and their
+   * bytes), super-packets dropped.
+   */
+  io?: Record<"ce" | "br", { readBatches: number; tsoPackets: number; tsoBytes: number; tsoDropped: number }>;
   errors: string[];
 }
 
@@ -53,7 +68,10 @@ export interface E2eResult {
   seconds: number;
   host: "node" | "native";
   rows: E2eRow[];
-  /** Keyed by "offload-on" / "offload-off", then by figure. */
+  /**
+   * Keyed by "offload-on" / "offload-off" (with --steps also
+   * "<variant>, offload-on" …), then by figure.
+   */
   ratios: { mapeVsKernel: Record<string, Record<string, number>>; mapeVsNat44: Record<string, Record<string, number>> };
   unavailable?: string;
 }
@@ -77,10 +95,37 @@ function setOffload(t: Topology, on: boolean): void {
   t.lab.execSync(t.ns.lan, "ethtool", ["-K", "eth0", "tx", v, "tso", v, "gso", v]);
 }
 
+type IoCounters = { readBatches: number; tsoPackets: number; tsoBytes: number; tsoDropped: number };
+
+/** The TUN host counters of the `mape` serving mape0 in ns (zeros when it does not answer). */
+async function ioCounters(t: Topology, ns: string): Promise<IoCounters> {
+  const z = { readBatches: 0, tsoPackets: 0, tsoBytes: 0, tsoDropped: 0 };
+  try {
+    const r = await t.lab.exec(ns, process.execPath, [join(repoRoot(), "bin", "mape.js"), "stats", "--tun", "mape0", "--json", "--all"], 10_000);
+    const c = JSON.parse(r.stdout).counters as Record<string, { packets: number; bytes: number }>;
+    return {
+      readBatches: c["tun-read-batches"]?.packets ?? 0,
+      tsoPackets: c["tun-tso-packets"]?.packets ?? 0,
+      tsoBytes: c["tun-tso-packets"]?.bytes ?? 0,
+      tsoDropped: c["tun-tso-dropped"]?.packets ?? 0,
+    };
+  } catch {
+    return z;
+  }
+}
+
+const ioDelta = (a: IoCounters, b: IoCounters): IoCounters => ({
+  readBatches: b.readBatches - a.readBatches,
+  tsoPackets: b.tsoPackets - a.tsoPackets,
+  tsoBytes: b.tsoBytes - a.tsoBytes,
+  tsoDropped: b.tsoDropped - a.tsoDropped,
+});
+
 async function measure(t: Topology, mode: Mode, offload: boolean, seconds: number, basePort: number): Promise<E2eRow> {
   setMode(t, mode);
   setOffload(t, offload);
   const row: E2eRow = { mode, offload, tcp1Mbps: 0, tcp4Mbps: 0, udp64Pps: 0, errors: [] };
+  const before = mode === "mape" ? { ce: await ioCounters(t, t.ns.ce), br: await ioCounters(t, t.ns.br1) } : undefined;
   // Fixed client ports, distinct server ports: a 15-port CE reuses one
   // mapping per client port instead of leaving a port in TCP time-wait.
   try {
@@ -102,10 +147,46 @@ async function measure(t: Topology, mode: Mode, offload: boolean, seconds: numbe
   } catch (e) {
     row.errors.push((e as Error).message);
   }
+  if (before) row.io = { ce: ioDelta(before.ce, await ioCounters(t, t.ns.ce)), br: ioDelta(before.br, await ioCounters(t, t.ns.br1)) };
   return row;
 }
 
 const ratio = (a: number, b: number): number => (b > 0 ? a / b : 0);
+
+/** The TUN I/O steps --steps turns off, one more each time (env of the data paths). */
+const STEPS: { name: string; env: Record<string, string> }[] = [
+  { name: "no io_uring", env: { MAPE_TUN_URING: "0" } },
+  { name: "no io_uring, no TSO", env: { MAPE_TUN_URING: "0", MAPE_TUN_TSO: "0" } },
+];
+
+const STEP_ENV = ["MAPE_TUN_URING", "MAPE_TUN_TSO"];
+
+/** Stops the CEs and BRs, and starts them again with `env` (the other step variables unset). */
+async function restartDataPaths(svc: Services, env: Record<string, string>): Promise<void> {
+  const mine = svc.procs.filter((p) => p.name.startsWith("mape ") && p.child.exitCode === null && p.child.signalCode === null);
+  await Promise.all(
+    mine.map(
+      (p) =>
+        new Promise<void>((resolve) => {
+          const timer = setTimeout(() => {
+            p.child.kill("SIGKILL");
+          }, 5000);
+          p.child.once("exit", () => {
+            clearTimeout(timer);
+            resolve();
+          });
+          p.child.kill("SIGTERM");
+        }),
+    ),
+  );
+  for (const k of STEP_ENV) delete process.env[k];
+  Object.assign(process.env, env);
+  try {
+    await svc.startDataPaths();
+  } finally {
+    for (const k of STEP_ENV) delete process.env[k];
+  }
+}
 
 export async function runE2eBench(opts: E2eOptions = {}): Promise<E2eResult> {
   const seconds = opts.seconds ?? 4;
@@ -136,18 +217,32 @@ export async function runE2eBench(opts: E2eOptions = {}): Promise<E2eResult> {
         port = port + 3 > 5206 ? 5201 : port + 3;
       }
     }
+    if (opts.steps) {
+      for (const v of STEPS) {
+        await restartDataPaths(svc, v.env);
+        for (const offload of [true, false]) {
+          const row = await measure(t, "mape", offload, seconds, port);
+          row.variant = v.name;
+          result.rows.push(row);
+          port = port + 3 > 5206 ? 5201 : port + 3;
+        }
+      }
+      await restartDataPaths(svc, {});
+    }
   } finally {
     t.lab.teardown();
     removeTemps();
   }
-  for (const offload of [true, false]) {
-    const key = offload ? "offload-on" : "offload-off";
-    const by = (m: Mode): E2eRow => result.rows.find((r) => r.mode === m && r.offload === offload)!;
-    result.ratios.mapeVsKernel[key] = {};
-    result.ratios.mapeVsNat44[key] = {};
-    for (const k of ["tcp1Mbps", "tcp4Mbps", "udp64Pps"] as const) {
-      result.ratios.mapeVsKernel[key][k] = ratio(by("mape")[k], by("kernel")[k]);
-      result.ratios.mapeVsNat44[key][k] = ratio(by("mape")[k], by("nat44")[k]);
+  for (const variant of [undefined, ...(opts.steps ? STEPS.map((s) => s.name) : [])]) {
+    for (const offload of [true, false]) {
+      const key = `${variant ? `${variant}, ` : ""}${offload ? "offload-on" : "offload-off"}`;
+      const by = (m: Mode, v?: string): E2eRow => result.rows.find((r) => r.mode === m && r.offload === offload && r.variant === v)!;
+      result.ratios.mapeVsKernel[key] = {};
+      result.ratios.mapeVsNat44[key] = {};
+      for (const k of ["tcp1Mbps", "tcp4Mbps", "udp64Pps"] as const) {
+        result.ratios.mapeVsKernel[key][k] = ratio(by("mape", variant)[k], by("kernel")[k]);
+        result.ratios.mapeVsNat44[key][k] = ratio(by("mape", variant)[k], by("nat44")[k]);
+      }
     }
   }
   if (opts.json) print(JSON.stringify(result, null, 2));
@@ -156,28 +251,37 @@ export async function runE2eBench(opts: E2eOptions = {}): Promise<E2eResult> {
 }
 
 export function formatE2e(r: E2eResult): string[] {
+  const off = (o: boolean): string => (o ? "offload on" : "offload off");
+  const label = (row: E2eRow): string => `${row.mode}${row.variant ? ` (${row.variant})` : ""}, ${off(row.offload)}`;
+  const keys = Object.keys(r.ratios.mapeVsNat44);
+  const w = Math.max(22, ...r.rows.map((x) => label(x).length + 2), ...keys.map((k) => k.length + 14));
   const out = [
     `end-to-end (lab, rule ${r.preset}, ${r.seconds} s each, ${r.host} host; LAN host -> internet server through the CE and the BR)`,
-    `${"path".padEnd(22)}${"TCP x1 Mbit/s".padStart(15)}${"TCP x4 Mbit/s".padStart(15)}${"UDP 64 B pkt/s".padStart(16)}`,
+    `${"path".padEnd(w)}${"TCP x1 Mbit/s".padStart(15)}${"TCP x4 Mbit/s".padStart(15)}${"UDP 64 B pkt/s".padStart(16)}`,
   ];
-  const off = (o: boolean): string => (o ? "offload on" : "offload off");
   for (const row of r.rows) {
-    out.push(`${`${row.mode}, ${off(row.offload)}`.padEnd(22)}${row.tcp1Mbps.toFixed(0).padStart(15)}${row.tcp4Mbps.toFixed(0).padStart(15)}${Math.round(row.udp64Pps).toString().padStart(16)}`);
+    out.push(`${label(row).padEnd(w)}${row.tcp1Mbps.toFixed(0).padStart(15)}${row.tcp4Mbps.toFixed(0).padStart(15)}${Math.round(row.udp64Pps).toString().padStart(16)}`);
   }
   const f = (x: number | undefined): string => (x === undefined ? "-" : x.toFixed(3));
-  for (const key of ["offload-on", "offload-off"]) {
+  for (const key of keys) {
     for (const [name, all] of [["mape/kernel", r.ratios.mapeVsKernel], ["mape/nat44", r.ratios.mapeVsNat44]] as const) {
       const rr = all[key] ?? {};
-      out.push(`${`${name}, ${key.replace("-", " ")}`.padEnd(22)}${f(rr.tcp1Mbps).padStart(15)}${f(rr.tcp4Mbps).padStart(15)}${f(rr.udp64Pps).padStart(16)}`);
+      out.push(`${`${name}, ${key.replace("offload-", "offload ")}`.padEnd(w)}${f(rr.tcp1Mbps).padStart(15)}${f(rr.tcp4Mbps).padStart(15)}${f(rr.udp64Pps).padStart(16)}`);
     }
   }
-  for (const row of r.rows) for (const e of row.errors) out.push(`  ${row.mode}, ${off(row.offload)}: ${e}`);
+  for (const row of r.rows) {
+    if (!row.io) continue;
+    const io = (x: IoCounters, who: string): string =>
+      `${who} ${x.readBatches} read batches, ${x.tsoPackets} TSO super-packets cut (${(x.tsoBytes / 1e6).toFixed(1)} MB)${x.tsoDropped ? `, ${x.tsoDropped} dropped` : ""}`;
+    out.push(`  ${label(row)}: ${io(row.io.ce, "CE")}; ${io(row.io.br, "BR")}`);
+  }
+  for (const row of r.rows) for (const e of row.errors) out.push(`  ${label(row)}: ${e}`);
   return out;
 }
 
 /**
  * The options of `npm run bench -- --e2e …` / `node build/ts/bench/e2e.js …`:
- * [--json] [--seconds n] [--preset name] [--host node|native]. Throws on a
+ * [--json] [--steps] [--seconds n] [--preset name] [--host node|native]. Throws on a
  * bad --host.
  */
 export function e2eOptions(argv: string[]): E2eOptions {
@@ -187,7 +291,7 @@ export function e2eOptions(argv: string[]): E2eOptions {
   };
   const host = at("--host");
   if (host !== undefined && host !== "node" && host !== "native") throw new Error(`--host is node or native, not '${host}'`);
-  return { json: argv.includes("--json"), seconds: at("--seconds") ? Number(at("--seconds")) : undefined, preset: at("--preset"), host };
+  return { json: argv.includes("--json"), ...(argv.includes("--steps") ? { steps: true } : {}), seconds: at("--seconds") ? Number(at("--seconds")) : undefined, preset: at("--preset"), host };
 }
 
 /** Runs the bench from a command line; the exit status says whether every figure was measured. */

@@ -21,7 +21,7 @@ import { randomBytes } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { Engine } from "./engine.js";
 import { DataPath } from "./datapath.js";
-import { TunDevice, type Bytes, type Slots } from "./tun.js";
+import { TunDevice, tsoSegments, type Bytes, type Slots } from "./tun.js";
 import { ip, prepareTun } from "./netns.js";
 import { formatIPv6 } from "./ip.js";
 import { readConfigSource, type ConfigSource } from "./config/source.js";
@@ -44,6 +44,8 @@ export interface PacketDevice {
   writeBatch(buf: Bytes, slots: Pick<Slots, "offsets" | "lengths">, count: number, results?: Int32Array): number;
   /** Calls cb whenever packets are waiting; undefined stops. */
   onReadable(cb: ((err?: Error) => void) | undefined): void;
+  /** TSO super-packets read: cut (packets, bytes), dropped (packets, bytes); TunDevice has it. */
+  readonly tsoStats?: Float64Array;
 }
 
 /** Counters of the host side of the loop (the module counts everything else). */
@@ -56,6 +58,10 @@ export interface HostCounters {
   "tun-write-errors": number;
   /** Packets not written because the device would block (EAGAIN mid-batch). */
   "tun-write-blocked": number;
+  /** TSO super-packets from the kernel cut into segments (before the module; bytes as read). */
+  "tun-tso-packets": number;
+  /** TSO super-packets that could not be cut (not IPv4 TCP, bad lengths, a segment larger than a slot): dropped. */
+  "tun-tso-dropped": number;
 }
 
 /** The same counters with the bytes of the packets involved (as the module's counters). */
@@ -100,6 +106,8 @@ export class Runner {
     "tun-read-errors": { packets: 0, bytes: 0 },
     "tun-write-errors": { packets: 0, bytes: 0 },
     "tun-write-blocked": { packets: 0, bytes: 0 },
+    "tun-tso-packets": { packets: 0, bytes: 0 },
+    "tun-tso-dropped": { packets: 0, bytes: 0 },
   };
   /** Bound callbacks, made once (no closure per event). */
   private readonly onReadableCb = (err?: Error): void => this.readable(err);
@@ -192,6 +200,13 @@ export class Runner {
 
   /** The host-side counters (packets, bytes). */
   hostCounters(): Readonly<HostCounterValues> {
+    const t = this.dev.tsoStats;
+    if (t) {
+      this.host["tun-tso-packets"].packets = t[0];
+      this.host["tun-tso-packets"].bytes = t[1];
+      this.host["tun-tso-dropped"].packets = t[2];
+      this.host["tun-tso-dropped"].bytes = t[3];
+    }
     return this.host;
   }
 
@@ -636,13 +651,27 @@ export async function serve(opts: ServeOptions): Promise<number> {
   // ---- the TUN ----
   const existed = linkExists(tunName);
   let dev: TunDevice;
+  // TCP segments toward the stack are coalesced into GSO packets (one skb
+  // through routing, forwarding and the receiver instead of dozens; see
+  // docs/benchmark.md, End to end). MAPE_TUN_COALESCE=0 turns it off. With
+  // it, TSO super-packets from the kernel are cut before the module (one
+  // read per 64 KiB instead of one per segment); MAPE_TUN_TSO=0 turns that
+  // off, and a batch must hold one super-packet's segments.
+  const coalesceTcp = process.env.MAPE_TUN_COALESCE !== "0";
+  const tso = coalesceTcp && process.env.MAPE_TUN_TSO !== "0" && dp.exports.batchMax() >= tsoSegments();
+  // The writes of a batch in one io_uring call (MAPE_TUN_URING=0: one writev each).
+  const uring = process.env.MAPE_TUN_URING !== "0";
   try {
-    // TCP segments toward the stack are coalesced into GSO packets (one skb
-    // through routing, forwarding and the receiver instead of dozens; see
-    // docs/benchmark.md, End to end). MAPE_TUN_COALESCE=0 turns it off.
-    dev = TunDevice.open(tunName, { coalesceTcp: process.env.MAPE_TUN_COALESCE !== "0" });
+    dev = TunDevice.open(tunName, { coalesceTcp, tso, uring });
   } catch (e) {
-    throw new Error(tunOpenMessage(tunName, e as NodeJS.ErrnoException));
+    const err = e as NodeJS.ErrnoException;
+    if (!tso || err.syscall !== "offload") throw new Error(tunOpenMessage(tunName, err));
+    warn(`TUN ${tunName}: no TSO from the kernel (${err.message}): every segment is one read`);
+    try {
+      dev = TunDevice.open(tunName, { coalesceTcp, uring });
+    } catch (e2) {
+      throw new Error(tunOpenMessage(tunName, e2 as NodeJS.ErrnoException));
+    }
   }
   const added: TunRoute[] = [];
   let control: ControlServer | undefined;

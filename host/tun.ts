@@ -19,7 +19,8 @@ interface NativeTun {
   watch(fd: number, cb: (err?: Error) => void): unknown;
   unwatch(handle: unknown): void;
   setRef(handle: unknown, on: boolean): void;
-  readBatch(fd: number, buf: Bytes, offsets: Int32Array, capacities: Int32Array, lengths: Int32Array, count: number, flags?: number): number;
+  readBatch(fd: number, buf: Bytes, offsets: Int32Array, capacities: Int32Array, lengths: Int32Array, count: number, flags?: number, stats?: Float64Array): number;
+  offload(fd: number, name: string): void;
   writeBatch(fd: number, buf: Bytes, offsets: Int32Array, lengths: Int32Array, count: number, results?: Int32Array, flags?: number): number;
   IFF_MULTI_QUEUE: number;
   IFF_VNET_HDR: number;
@@ -27,6 +28,12 @@ interface NativeTun {
   BATCH_VNET: number;
   /** Batch flag (write): consecutive same-flow IPv4 TCP segments go as one GSO packet. */
   BATCH_COALESCE_TCP4: number;
+  /** Batch flag (read): offloads negotiated (offload()): TCPv4 super-packets are cut into MSS segments, one per slot. */
+  BATCH_TSO: number;
+  /** Batch flag (write, with BATCH_VNET): the writes of a batch go through an io_uring, one system call for up to 64. */
+  BATCH_URING: number;
+  /** Most segments one super-packet yields (the TUN's gso_max_segs); a read batch should have this many slots. */
+  TSO_SEGS: number;
 }
 
 /** A packet buffer: an ArrayBuffer (e.g. a wasm memory's) or a Uint8Array. */
@@ -97,9 +104,29 @@ export interface OpenOptions {
    * IFF_VNET_HDR, and on write coalesce consecutive segments of one IPv4 TCP
    * flow into one GSO super-packet (the kernel's GRO, done before the write):
    * the stack behind the TUN then routes, forwards and delivers one skb
-   * instead of dozens. Packets read are plain (no offloads are negotiated).
+   * instead of dozens.
    */
   coalesceTcp?: boolean;
+  /**
+   * With coalesceTcp: negotiate offloads (TUNSETOFFLOAD: checksum, TSO4;
+   * gso_max_segs TSO_SEGS) so the kernel hands over TCPv4 super-packets of
+   * up to 64 KiB in one read; readBatch cuts them into MSS segments, one per
+   * slot (a batch needs at least tsoSegments slots), and finishes partial
+   * checksums. Throws (the errno's code) when the kernel refuses.
+   */
+  tso?: boolean;
+  /**
+   * With coalesceTcp (default on): writeBatch submits its writes through a
+   * per-thread io_uring, one system call for up to 64 writes instead of one
+   * each (plain writev where the kernel has no io_uring). A write the device
+   * would block then counts as refused (results[i] = -EAGAIN).
+   */
+  uring?: boolean;
+}
+
+/** Most segments one TSO super-packet is cut into (a read batch with TSO needs this many slots). */
+export function tsoSegments(): number {
+  return addon().TSO_SEGS;
 }
 
 /** A Linux TUN device (IFF_TUN | IFF_NO_PI, non-blocking): IP packets in and out. */
@@ -111,6 +138,11 @@ export class TunDevice {
   /** Flags of the batch calls (BATCH_VNET, BATCH_COALESCE_TCP4). */
   private readonly readFlags: number;
   private readonly writeFlags: number;
+  /**
+   * Super-packets read with TSO: cut (packets, bytes) and dropped as
+   * impossible to cut (packets, bytes), added to by readBatch.
+   */
+  readonly tsoStats = new Float64Array(4);
 
   private constructor(fd: number, name: string, readFlags = 0, writeFlags = 0) {
     this.fdOrClosed = fd;
@@ -122,6 +154,11 @@ export class TunDevice {
   /** Whether writes coalesce TCP segments into GSO packets (opened with coalesceTcp). */
   get coalescing(): boolean {
     return this.writeFlags !== 0;
+  }
+
+  /** Whether reads cut TSO super-packets (opened with tso). */
+  get tso(): boolean {
+    return (this.readFlags & addon().BATCH_TSO) !== 0;
   }
 
   /**
@@ -136,7 +173,17 @@ export class TunDevice {
     const flags = (opts.multiQueue ? n.IFF_MULTI_QUEUE : 0) | (opts.coalesceTcp ? n.IFF_VNET_HDR : 0);
     const r = n.open(name, flags, opts.path);
     if (!opts.coalesceTcp) return new TunDevice(r.fd, r.name);
-    return new TunDevice(r.fd, r.name, n.BATCH_VNET, n.BATCH_VNET | n.BATCH_COALESCE_TCP4);
+    let readFlags = n.BATCH_VNET;
+    if (opts.tso) {
+      try {
+        n.offload(r.fd, r.name);
+      } catch (e) {
+        closeSync(r.fd);
+        throw e;
+      }
+      readFlags |= n.BATCH_TSO;
+    }
+    return new TunDevice(r.fd, r.name, readFlags, n.BATCH_VNET | n.BATCH_COALESCE_TCP4 | (opts.uring ?? true ? n.BATCH_URING : 0));
   }
 
   /** The file descriptor (non-blocking); -1 once closed. */
@@ -152,10 +199,12 @@ export class TunDevice {
   /**
    * Reads up to `count` packets (until the device has none left) into the
    * slots, in ONE native call; returns how many were read and sets
-   * slots.lengths[0..n). 0 means nothing is waiting.
+   * slots.lengths[0..n). 0 means nothing is waiting. With tso, a
+   * super-packet fills one slot per segment, and no read starts with fewer
+   * than tsoSegments() slots left but the first.
    */
   readBatch(buf: Bytes, slots: Slots, count = slots.offsets.length): number {
-    return addon().readBatch(this.open_(), buf, slots.offsets, slots.capacities, slots.lengths, count, this.readFlags);
+    return addon().readBatch(this.open_(), buf, slots.offsets, slots.capacities, slots.lengths, count, this.readFlags, this.tsoStats);
   }
 
   /**

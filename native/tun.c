@@ -5,7 +5,8 @@
 //   unwatch(handle)                             stop and close the poll
 //   setRef(handle, bool)                        whether the poll keeps the loop alive
 //   mtu(name)                 -> number         SIOCGIFMTU in the caller's namespace
-//   readBatch(fd, buf, offsets, capacities, lengths, count, flags?)  -> packets read
+//   offload(fd, name)                           TUNSETOFFLOAD (checksum, TSO4), gso_max_segs TSO_SEGS
+//   readBatch(fd, buf, offsets, capacities, lengths, count, flags?, stats?)  -> packets read
 //   writeBatch(fd, buf, offsets, lengths, count, results?, flags?)   -> packets consumed
 //
 // flags (the batch calls): VNET (the fd was opened with IFF_VNET_HDR: every
@@ -13,7 +14,11 @@
 // strip) and, on write, COALESCE_TCP4: consecutive IPv4 TCP segments of one
 // flow are written as ONE GSO super-packet (VIRTIO_NET_HDR_GSO_TCPV4, like
 // the kernel's GRO or wireguard-go's), so the stack behind the TUN (routing,
-// forwarding, the receiver's TCP) handles one skb instead of dozens.
+// forwarding, the receiver's TCP) handles one skb instead of dozens; on
+// read, TSO (after offload()): a TCPv4 super-packet from the kernel is cut
+// into MSS segments, one per slot (count should be at least TSO_SEGS);
+// on write, URING: the batch's writes go through an io_uring (one system
+// call for up to 64 writes).
 //
 // The batch calls move up to `count` packets in ONE call from JS, straight
 // into (or out of) caller-chosen regions of `buf` (an ArrayBuffer such as the
@@ -345,14 +350,39 @@ static int check_regions(napi_env env, const int32_t *off, const int32_t *size, 
 
 #define BATCH_VNET TUNIO_VNET
 #define BATCH_COALESCE_TCP4 TUNIO_COALESCE_TCP4
+#define BATCH_TSO TUNIO_TSO
+#define BATCH_URING TUNIO_URING
+
+// offload(fd, name): TUNSETOFFLOAD (checksum, TSO4) and gso_max_segs
+// TSO_SEGS on the TUN `name` of fd (opened with IFF_VNET_HDR); throws with
+// the errno.
+static napi_value Offload(napi_env env, napi_callback_info info) {
+  size_t argc = 2;
+  napi_value argv[2];
+  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  int32_t fd;
+  char name[IFNAMSIZ];
+  size_t len = 0;
+  if (argc < 2 || napi_get_value_int32(env, argv[0], &fd) != napi_ok ||
+      napi_get_value_string_utf8(env, argv[1], name, IFNAMSIZ, &len) != napi_ok) {
+    napi_throw_type_error(env, NULL, "tun.offload(fd, name)");
+    return NULL;
+  }
+  int err = 0;
+  if (tunio_offload(fd, name, &err) < 0) {
+    napi_throw(env, errno_error(env, err, "offload", "tun.offload(fd %d, \"%s\"): %s (%s)", fd, name, strerror(err), uv_err_name(-err)));
+    return NULL;
+  }
+  return NULL;
+}
 
 // readBatch(fd, buf, offsets, capacities, lengths, count) -> n.
 // Reads packets until `count` are read or the device has none left (EAGAIN);
 // lengths[i] receives the length of packet i. An error after some packets
 // returns those (the next call meets the error again); with none, it throws.
 static napi_value ReadBatch(napi_env env, napi_callback_info info) {
-  size_t argc = 7;
-  napi_value argv[7];
+  size_t argc = 8;
+  napi_value argv[8];
   CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
   int32_t fd;
   uint32_t count;
@@ -377,8 +407,27 @@ static napi_value ReadBatch(napi_env env, napi_callback_info info) {
     CHECK(napi_typeof(env, argv[6], &t));
     if (t == napi_number) CHECK(napi_get_value_uint32(env, argv[6], &flags));
   }
+  // stats (a Float64Array of 4, optional): super-packets cut (packets,
+  // bytes) and dropped (packets, bytes), added to.
+  double *stats = NULL;
+  if (argc >= 8) {
+    bool is = false;
+    napi_typedarray_type type;
+    size_t sn;
+    void *sp;
+    if (napi_is_typedarray(env, argv[7], &is) == napi_ok && is &&
+        napi_get_typedarray_info(env, argv[7], &type, &sn, &sp, NULL, NULL) == napi_ok && type == napi_float64_array && sn >= 4)
+      stats = sp;
+  }
+  tunio_stats st = {0, 0, 0, 0};
   int err = 0;
-  int32_t n = tunio_read_batch(fd, buf, off, cap, lens, count, flags, &err);
+  int32_t n = tunio_read_batch(fd, buf, off, cap, lens, count, flags, &st, &err);
+  if (stats) {
+    stats[0] += (double)st.tso_packets;
+    stats[1] += (double)st.tso_bytes;
+    stats[2] += (double)st.tso_dropped;
+    stats[3] += (double)st.tso_dropped_bytes;
+  }
   if (n < 0) {
     napi_throw(env, errno_error(env, err, "read", "tun.readBatch(fd %d): %s (%s)", fd, strerror(err), uv_err_name(-err)));
     return NULL;
@@ -444,6 +493,7 @@ static napi_value Init(napi_env env, napi_value exports) {
     {"watch", NULL, Watch, NULL, NULL, NULL, napi_enumerable, NULL},
     {"unwatch", NULL, Unwatch, NULL, NULL, NULL, napi_enumerable, NULL},
     {"setRef", NULL, SetRef, NULL, NULL, NULL, napi_enumerable, NULL},
+    {"offload", NULL, Offload, NULL, NULL, NULL, napi_enumerable, NULL},
     {"readBatch", NULL, ReadBatch, NULL, NULL, NULL, napi_enumerable, NULL},
     {"writeBatch", NULL, WriteBatch, NULL, NULL, NULL, napi_enumerable, NULL},
   };
@@ -457,6 +507,12 @@ static napi_value Init(napi_env env, napi_value exports) {
   CHECK(napi_set_named_property(env, exports, "BATCH_VNET", v));
   CHECK(napi_create_int32(env, BATCH_COALESCE_TCP4, &v));
   CHECK(napi_set_named_property(env, exports, "BATCH_COALESCE_TCP4", v));
+  CHECK(napi_create_int32(env, BATCH_URING, &v));
+  CHECK(napi_set_named_property(env, exports, "BATCH_URING", v));
+  CHECK(napi_create_int32(env, BATCH_TSO, &v));
+  CHECK(napi_set_named_property(env, exports, "BATCH_TSO", v));
+  CHECK(napi_create_int32(env, TUNIO_TSO_SEGS, &v));
+  CHECK(napi_set_named_property(env, exports, "TSO_SEGS", v));
   return exports;
 }
 

@@ -29,6 +29,22 @@
 
 #define TUNIO_VNET 1
 #define TUNIO_COALESCE_TCP4 2
+// Read: the fd negotiated offloads (tunio_offload): TCPv4 super-packets
+// are cut into MSS segments, one per slot (see tunio.c); a partial
+// checksum is finished.
+#define TUNIO_TSO 4
+// Most segments one super-packet yields (the TUN's gso_max_segs); a read
+// starts only with this many slots left (unless it is the batch's first).
+#define TUNIO_TSO_SEGS 64
+// Write (with TUNIO_VNET): the batch's writes go through a per-thread
+// io_uring, one system call for up to 64 writes (writev where io_uring is
+// missing). A write the device would block counts as refused (-EAGAIN).
+#define TUNIO_URING 8
+
+// Super-packets read: cut, and dropped as impossible to cut (packets, bytes).
+typedef struct {
+  uint64_t tso_packets, tso_bytes, tso_dropped, tso_dropped_bytes;
+} tunio_stats;
 
 int tunio_open(const char *name, int extra_flags, const char *path, char *ifname, int *err);
 /** What to do about an errno of open() or of TUNSETIFF (for messages). */
@@ -36,7 +52,10 @@ const char *tunio_open_hint(int err);
 const char *tunio_setiff_hint(int err);
 int tunio_mtu(const char *name, int *err);
 int32_t tunio_read_batch(int fd, uint8_t *buf, const int32_t *off, const int32_t *cap, int32_t *lens, uint32_t count,
-                         uint32_t flags, int *err);
+                         uint32_t flags, tunio_stats *st, int *err);
+/** TUNSETOFFLOAD (checksum, TSO4) and gso_max_segs TUNIO_TSO_SEGS on the
+ *  TUN `ifname` of fd (opened with IFF_VNET_HDR); 0, or -1 and err. */
+int tunio_offload(int fd, const char *ifname, int *err);
 int32_t tunio_write_batch(int fd, uint8_t *buf, const int32_t *off, const int32_t *lens, uint32_t count, int32_t *res,
                           uint32_t flags, int *err);
 

@@ -20,7 +20,7 @@ import { UsageError } from "./usage.js";
 export const summary = "build a MAP-E network in namespaces (LAN, CE, ISP, BR, internet) and test it with real clients";
 
 export const usage = `usage:
-  mape lab [--preset janog|rfc7597|v6plus] [--legacy-iid] [--auto]
+  mape lab [--preset janog|rfc7597|v6plus] [--legacy-iid] [--auto] [--offload]
            [--quick | --only <test>[,<test>...]] [--seconds <n>]
            [--mode mape|kernel|nat44] [--json] [--no-fallback] [--list]
            [--host node|native] [--ce-qemu mipsel|mips|aarch64]
@@ -41,6 +41,8 @@ Rules (--preset): janog (default: 2403:9200::/32, 203.86.225.0/28, EA 16,
 offset 4, BR 2403:9200:fff0::2, 15 ports a CE), rfc7597 (2001:db8::/40,
 192.0.2.0/24, EA 16, offset 6), v6plus (a v6plus-like 240-port rule).
 --legacy-iid: the pre-RFC interface id layout on both CEs.
+--offload: the LAN hosts keep TX checksum, TSO and GSO on (as users have
+them): the CEs read TSO super-packets and cut them (native/tunio.c).
 --auto: the CEs get no rule: they run 'mape ce --auto' and provision
 themselves from HB46PP: dnsmasq in isp answers the 4over6.info TXT record,
 a Node HTTPS server there (a lab CA made with openssl, trusted by the CEs
@@ -91,6 +93,9 @@ function parseArgs(argv: string[]): Args | undefined {
       }
       case "--legacy-iid":
         a.legacyIid = true;
+        break;
+      case "--offload":
+        a.offload = true;
         break;
       case "--auto":
         a.auto = true;

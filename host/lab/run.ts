@@ -38,6 +38,8 @@ export interface LabOptions {
   mode?: Mode;
   preset?: Preset;
   legacyIid?: boolean;
+  /** The LAN hosts keep their TX offloads on (TSO super-packets into the CEs). */
+  offload?: boolean;
   /** Only these tests (names), or the quick subset. */
   only?: string[];
   quick?: boolean;
@@ -150,7 +152,7 @@ export async function runLab(opts: LabOptions = {}): Promise<LabReport> {
   const lines: ReportLine[] = [];
   try {
     log(`lab: building namespaces (${mode}, ${preset.name})`);
-    t = buildTopology({ mode, preset, legacyIid: opts.legacyIid });
+    t = buildTopology({ mode, preset, legacyIid: opts.legacyIid, offload: opts.offload });
     // The Lab's own handlers (registered first) tear the namespaces down and
     // re-raise the signal; this one then removes the temporary files and
     // steps aside, so the re-raised signal ends the process.

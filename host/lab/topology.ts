@@ -51,6 +51,12 @@ export interface BuildOptions {
    * benchmark. (The lab proper keeps the ISP core IPv6-only.)
    */
   dual?: boolean;
+  /**
+   * Leave the LAN hosts' TX offloads (checksum, TSO, GSO) on, as a user has
+   * them: the CEs get TSO super-packets (`mape lab --offload`). By default
+   * they are off, so captures show complete checksums.
+   */
+  offload?: boolean;
 }
 
 /** Builds the namespaces, links, addresses and routes (no data path processes yet). */
@@ -72,7 +78,7 @@ export function buildTopology(opts: BuildOptions): Topology {
       ce2: lab.netns("ce2"),
     };
     const t: Topology = { lab, mode: opts.mode, preset, legacyIid, ns, ce1, ce2, ispCeLink: "ce1" };
-    wire(t, opts.dual ?? false);
+    wire(t, opts.dual ?? false, opts.offload ?? false);
     return t;
   } catch (e) {
     lab.teardown();
@@ -85,7 +91,7 @@ function noRpFilter(lab: Lab, ns: string): void {
   lab.sysctl(ns, "net.ipv4.conf.default.rp_filter", 0);
 }
 
-function wire(t: Topology, dual: boolean): void {
+function wire(t: Topology, dual: boolean, offload: boolean): void {
   const { lab, ns, mode, preset } = t;
   const kernel = mode !== "mape" || dual;
   for (const n of Object.values(ns)) noRpFilter(lab, n);
@@ -103,7 +109,7 @@ function wire(t: Topology, dual: boolean): void {
   // End hosts compute their own checksums: clean captures (TOOLCHAIN.md).
   for (const n of [ns.lan, ns.lan2]) {
     try {
-      lab.execSync(n, "ethtool", ["-K", "eth0", "tx", "off"]);
+      lab.execSync(n, "ethtool", offload ? ["-K", "eth0", "tx", "on", "tso", "on", "gso", "on"] : ["-K", "eth0", "tx", "off"]);
     } catch {
       // ethtool missing: captures may show partial checksums on the LAN only
     }

@@ -7,7 +7,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { existsSync, readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
-import type { ChildProcess } from "node:child_process";
+import { execFileSync, type ChildProcess } from "node:child_process";
 import { Lab, labUnavailable } from "../../host/netns.js";
 import { skipUnlessCI } from "./prereq.js";
 import { TunDevice, makeSlots, type Slots } from "../../host/tun.js";
@@ -112,7 +112,8 @@ type ChildJob =
   | { mode: "busy"; dev: string }
   | { mode: "lifecycle"; dev: string }
   | { mode: "misuse"; dev: string }
-  | { mode: "coalesce"; dev: string };
+  | { mode: "coalesce"; dev: string; uring: boolean }
+  | { mode: "offload"; dev: string };
 
 interface EchoStats {
   packets: number;
@@ -233,8 +234,8 @@ function tcp4Segment(seq: number, payload: number, psh: boolean): Uint8Array {
  * results, the link's rx packet count, and the resets the kernel sends back
  * (nothing listens on port 9), read through the vnet-header read path.
  */
-function runCoalesce(job: { dev: string }): void {
-  const dev = TunDevice.open(job.dev, { coalesceTcp: true });
+function runCoalesce(job: { dev: string; uring: boolean }): void {
+  const dev = TunDevice.open(job.dev, { coalesceTcp: true, uring: job.uring });
   const mem = new WebAssembly.Memory({ initial: 2, maximum: 2 });
   const bytes = new Uint8Array(mem.buffer);
   const slots = makeSlots(8, { base: 0, stride: 2048, headroom: 64 });
@@ -301,6 +302,18 @@ function runChild(job: ChildJob): void {
       } finally {
         first.close();
       }
+      return;
+    }
+    case "offload": {
+      // TSO on a persistent device, then a reader that did not ask for it.
+      const tso = (): string | undefined => /^tcp-segmentation-offload: (\w+)/m.exec(execFileSync("ethtool", ["-k", job.dev], { encoding: "utf8" }))?.[1];
+      const a = TunDevice.open(job.dev, { coalesceTcp: true, tso: true });
+      const withTso = { tso: tso(), flag: a.tso, segs: /gso_max_segs (\d+)/.exec(execFileSync("ip", ["-d", "link", "show", "dev", job.dev], { encoding: "utf8" }))?.[1] };
+      a.close();
+      const b = TunDevice.open(job.dev, { coalesceTcp: true });
+      const without = { tso: tso(), flag: b.tso };
+      b.close();
+      say({ withTso, without });
       return;
     }
     case "misuse": {
@@ -528,25 +541,41 @@ function defineTests(): void {
     }
   });
 
-  test("TunDevice coalesceTcp: contiguous TCP segments go as one GSO packet, a corrupt one alone; reads strip the vnet header", { skip, timeout: 30_000 }, async () => {
+  for (const uring of [true, false]) {
+    test(`TunDevice coalesceTcp (${uring ? "io_uring" : "writev"}): contiguous TCP segments go as one GSO packet, a corrupt one alone; reads strip the vnet header`, { skip, timeout: 30_000 }, async () => {
+      const lab = new Lab();
+      try {
+        const ns = lab.netns("gso");
+        lab.tuntap(ns, "mtun0", 1500);
+        const { child, next } = startChild(lab, ns, { mode: "coalesce", dev: "mtun0", uring });
+        assert.deepEqual(await next(), { ready: true });
+        lab.addr(ns, "lo", "198.51.100.1/32");
+        lab.up(ns, "mtun0");
+        lab.route(ns, "192.0.2.0/24", { dev: "mtun0", src: "198.51.100.1" });
+        child.stdin!.write("go\n");
+        const r = await next();
+        assert.equal(r.consumed, 4);
+        assert.deepEqual(r.results, r.lengths, "every packet written (merged ones get their own lengths)");
+        assert.equal(r.rxDelta, 2, "three merged into one GSO packet, the corrupt one alone");
+        // Nothing listens on port 9: the kernel resets, its sequence number the
+        // segments' acknowledgment (RFC 9293 §3.10.7.1), read back through the
+        // vnet-header read path.
+        assert.ok(r.resets.includes(String(0x12345678)), `a reset with seq 0x12345678 among ${JSON.stringify(r.resets)}`);
+      } finally {
+        lab.teardown();
+      }
+    });
+  }
+
+  test("TunDevice tso: offloads negotiated (TSO on, gso_max_segs 64), and cleared for the next reader of a persistent device", { skip, timeout: 30_000 }, async () => {
     const lab = new Lab();
     try {
-      const ns = lab.netns("gso");
+      const ns = lab.netns("tso");
       lab.tuntap(ns, "mtun0", 1500);
-      const { child, next } = startChild(lab, ns, { mode: "coalesce", dev: "mtun0" });
-      assert.deepEqual(await next(), { ready: true });
-      lab.addr(ns, "lo", "198.51.100.1/32");
-      lab.up(ns, "mtun0");
-      lab.route(ns, "192.0.2.0/24", { dev: "mtun0", src: "198.51.100.1" });
-      child.stdin!.write("go\n");
+      const { next } = startChild(lab, ns, { mode: "offload", dev: "mtun0" });
       const r = await next();
-      assert.equal(r.consumed, 4);
-      assert.deepEqual(r.results, r.lengths, "every packet written (merged ones get their own lengths)");
-      assert.equal(r.rxDelta, 2, "three merged into one GSO packet, the corrupt one alone");
-      // Nothing listens on port 9: the kernel resets, its sequence number the
-      // segments' acknowledgment (RFC 9293 §3.10.7.1), read back through the
-      // vnet-header read path.
-      assert.ok(r.resets.includes(String(0x12345678)), `a reset with seq 0x12345678 among ${JSON.stringify(r.resets)}`);
+      assert.deepEqual(r.withTso, { tso: "on", flag: true, segs: "64" });
+      assert.deepEqual(r.without, { tso: "off", flag: false }, "a reader that did not ask for TSO gets no super-packets");
     } finally {
       lab.teardown();
     }
