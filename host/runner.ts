@@ -19,6 +19,7 @@
 
 import { randomBytes } from "node:crypto";
 import { readFileSync } from "node:fs";
+import { constants as osConstants } from "node:os";
 import { Engine } from "./engine.js";
 import { DataPath } from "./datapath.js";
 import { TunDevice, tsoSegments, type Bytes, type Slots } from "./tun.js";
@@ -34,6 +35,8 @@ import { takeAutoFlags, autoProvisioner } from "./provision/auto.js";
 import { DnsProxy } from "./dnsproxy.js";
 import type { Provisioner } from "./provision/state.js";
 import { loadState, saveState, parseStateInterval, DEFAULT_STATE_INTERVAL_S, type ImageExports } from "./stateimage.js";
+
+const EAGAIN = osConstants.errno.EAGAIN;
 
 /** The device side of the loop: what TunDevice offers (a fake one in tests). */
 export interface PacketDevice {
@@ -242,11 +245,13 @@ export class Runner {
       return;
     }
     const lens = this.outSlots.lengths;
-    const errs = this.host["tun-write-errors"];
+    // A packet refused with EAGAIN (io_uring completes each write on its
+    // own, so a full queue refuses single packets mid-batch) is a blocked write.
     for (let j = 0; j < done; j++) {
       if (res[j] < 0) {
-        errs.packets++;
-        errs.bytes += lens[j];
+        const c = this.host[res[j] === -EAGAIN ? "tun-write-blocked" : "tun-write-errors"];
+        c.packets++;
+        c.bytes += lens[j];
       }
     }
     // A TUN write blocks only when the kernel's queue toward the stack is

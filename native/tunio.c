@@ -394,8 +394,9 @@ static uint32_t write_vnet_ring(int fd, uint8_t *buf, const int32_t *off, const 
 // plan_unit), one writev a unit, or a batch of them through io_uring with
 // `uring`. Returns packets consumed (fewer only on EAGAIN, or when the fd is
 // gone); *fatal is set (EBADF) when nothing could be written at all. Through
-// io_uring a write the device would block is counted as refused (-EAGAIN)
-// instead: the later ones of its batch may already be written.
+// io_uring a write the device would block comes back as its result -EAGAIN
+// (the hosts count it in tun-write-blocked): the later ones of its batch may
+// already be written.
 static uint32_t write_vnet(int fd, uint8_t *buf, const int32_t *off, const int32_t *lens, uint32_t count,
                            int32_t *res, int coalesce, int uring, int *fatal) {
 #if defined(__NR_io_uring_setup) && defined(__NR_io_uring_enter)

@@ -38,7 +38,7 @@
 #define TUNIO_TSO_SEGS 64
 // Write (with TUNIO_VNET): the batch's writes go through a per-thread
 // io_uring, one system call for up to 64 writes (writev where io_uring is
-// missing). A write the device would block counts as refused (-EAGAIN).
+// missing). A write the device would block comes back as -EAGAIN (tun-write-blocked).
 #define TUNIO_URING 8
 
 // Super-packets read: cut, and dropped as impossible to cut (packets, bytes).

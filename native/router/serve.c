@@ -668,10 +668,13 @@ static void write_outputs(int32_t m) {
     fatal_tun("writeBatch", err);
     return;
   }
+  // A packet refused with EAGAIN (io_uring completes each write on its own,
+  // so a full queue refuses single packets mid-batch) is a blocked write.
   for (int32_t j = 0; j < done; j++)
     if (out_res[j] < 0) {
-      S.host_p[TUN_WRITE_ERRORS]++;
-      S.host_b[TUN_WRITE_ERRORS] += (uint64_t)out_len[j];
+      int c = out_res[j] == -EAGAIN || out_res[j] == -EWOULDBLOCK ? TUN_WRITE_BLOCKED : TUN_WRITE_ERRORS;
+      S.host_p[c]++;
+      S.host_b[c] += (uint64_t)out_len[j];
     }
   if (done < m) count_unwritten(TUN_WRITE_BLOCKED, done, m);
 }

@@ -42,6 +42,8 @@ class FakeDevice implements PacketDevice {
   reads = 0;
   /** Indices (over all writes) the "kernel" refuses with -EINVAL. */
   refuse = new Set<number>();
+  /** Indices (over all writes) refused with -EAGAIN one by one, as io_uring completes them. */
+  refuseAgain = new Set<number>();
   /** Accept at most this many packets per writeBatch call (EAGAIN after). */
   writeRoom = Infinity;
   readError?: NodeJS.ErrnoException;
@@ -69,9 +71,10 @@ class FakeDevice implements PacketDevice {
     const mem = bytes(buf);
     const n = Math.min(count, this.writeRoom);
     for (let i = 0; i < n; i++) {
-      const refused = this.refuse.has(this.writes++);
+      const w = this.writes++;
+      const refused = this.refuse.has(w) || this.refuseAgain.has(w);
       if (!refused) this.written.push(mem.slice(slots.offsets[i], slots.offsets[i] + slots.lengths[i]));
-      if (results) results[i] = refused ? -22 : slots.lengths[i];
+      if (results) results[i] = this.refuse.has(w) ? -22 : this.refuseAgain.has(w) ? -11 : slots.lengths[i];
     }
     return n;
   }
@@ -143,6 +146,20 @@ test("Runner: write refusals and EAGAIN are counted with their bytes", () => {
   const outLen = 40 + lanUdp(0).length;
   assert.equal(h["tun-write-errors"].bytes, outLen);
   assert.equal(h["tun-write-blocked"].bytes, 2 * outLen);
+});
+
+test("Runner: a packet refused with EAGAIN mid-batch (io_uring) counts as blocked, not as an error", () => {
+  const dp = ceDataPath();
+  const dev = new FakeDevice();
+  for (let i = 0; i < 4; i++) dev.queue.push(lanUdp(i));
+  dev.refuseAgain.add(1);
+  dev.refuse.add(2);
+  const runner = new Runner(dp, dev, { clock: () => 5, tickMs: 0 });
+  runner.pump();
+  const h = runner.hostCounters();
+  assert.deepEqual(dev.written.map((p) => dissect(p).inner!.payload[1]), [0, 3], "the later packets of the batch are written");
+  assert.equal(h["tun-write-blocked"].packets, 1);
+  assert.equal(h["tun-write-errors"].packets, 1);
 });
 
 test("Runner: start watches the device, stop unwatches; a dead device stops the loop", () => {
