@@ -27,7 +27,7 @@ const gen = join(out, "gen");
 // opt: the optimisation of the module's C and the host. Every target takes
 // -O2: a router's CPU is the product's limit, and -Os keeps wasm2c's
 // bounds-checked load/store helpers out of line — a third less module code
-// for mipsel, at 2.5 times the time per packet (x86_64, same run; see
+// for mipsel, at 1.6 to 2.5 times the time per packet (x86_64; see
 // docs/benchmark.md, "The router program's size", for the per-lever sizes).
 // A firmware builder short of flash may pass -Os in MAPE_ROUTER_OPT.
 // The MIPS builds are non-PIC (-fno-pie -mno-shared -mplt: MIPS PIC goes
@@ -36,16 +36,33 @@ const gen = join(out, "gen");
 // build:wasm (scripts/merge-segments.mjs: wasm2c writes a bounds check and
 // a memcpy per segment, and gcc -O2 turns constant copies into stores of
 // immediates).
+// MAPE_ROUTER_MIPS16=1: the module of the MIPS builds in MIPS16e
+// (-mips16; the host stays MIPS32, -minterlink-mips16), which the 24Kc/74Kc
+// of ath79 and the 1004Kc of MT7621 run: 70 KB less for mipsel at -O2; the
+// pcap suite and the differential test pass under qemu-user. Not the
+// default: its cost per packet on a router's CPU is not measured here. The
+// host is never MIPS16e: then `mape pcap` writes 0 timestamps under
+// qemu-user (docs/benchmark.md).
 const OPT = process.env.MAPE_ROUTER_OPT ? process.env.MAPE_ROUTER_OPT.split(/\s+/).filter(Boolean) : ["-O2"];
-const MIPS = [...OPT, "-fno-pie", "-mno-shared", "-mplt"];
+// At -O2 the module's C of the MIPS builds also takes flags that trim gcc's
+// own growth without touching the inlining of wasm2c's load/store helpers:
+// 4 KB less for mipsel and, in the x86_64 callgrind proxy of the same
+// flags, fewer instructions per packet (docs/benchmark.md). mod: flags of
+// the module's C only (the host keeps the target's).
+const MIPS_TRIM = OPT.includes("-O2")
+  ? ["-fno-inline-small-functions", "-fno-partial-inlining", "-falign-functions=1", "-falign-jumps=1", "-falign-loops=1", "-falign-labels=1", "-fno-tree-vectorize"]
+  : [];
+const MIPS16 = process.env.MAPE_ROUTER_MIPS16 === "1";
+const MIPS = [...OPT, "-fno-pie", "-mno-shared", "-mplt", ...(MIPS16 ? ["-minterlink-mips16"] : [])];
+const MIPS_MOD = MIPS16 ? ["-mips16"] : MIPS_TRIM;
 export const TARGETS = {
   x86_64: { cc: "gcc", opt: OPT, defines: [] },
   // For the tests only: a call stack of 8 frames, so the module traps
   // (call stack exhausted) inside its own code and the host's trap exit
   // (one line, status 70) can be seen to work. Not installed anywhere.
   "x86_64-trap": { cc: "gcc", opt: ["-O2"], defines: ["-DWASM_RT_MAX_CALL_STACK_DEPTH=8"], noDynamic: true },
-  mipsel: { cc: "mipsel-linux-gnu-gcc", opt: MIPS, link: ["-no-pie"], defines: [] },
-  mips: { cc: "mips-linux-gnu-gcc", opt: MIPS, link: ["-no-pie"], defines: [] },
+  mipsel: { cc: "mipsel-linux-gnu-gcc", opt: MIPS, mod: MIPS_MOD, link: ["-no-pie"], defines: [] },
+  mips: { cc: "mips-linux-gnu-gcc", opt: MIPS, mod: MIPS_MOD, link: ["-no-pie"], defines: [] },
   aarch64: { cc: "aarch64-linux-gnu-gcc", opt: OPT, defines: [] },
 };
 
@@ -125,7 +142,7 @@ function build(target) {
   const newest = Math.max(...inputs.map(mtime));
   // The flags are an input too (MAPE_ROUTER_OPT): a build with others is stale.
   const flagsFile = join(dir, "flags");
-  const flags = t.opt.join(" ");
+  const flags = [...t.opt, ...(t.mod ?? [])].join(" ");
   const sameFlags = existsSync(flagsFile) && readFileSync(flagsFile, "utf8") === flags;
   if (sameFlags && mtime(exe) > newest && (t.noDynamic || mtime(dyn) > newest)) return { exe, dyn: t.noDynamic ? undefined : dyn };
   const common = [
@@ -136,7 +153,7 @@ function build(target) {
   ];
   const obj = join(dir, "mape.o");
   // The generated code: its warnings are wasm2c's, not ours.
-  run(t.cc, [...common, "-w", "-c", join(gen, "mape.c"), "-o", obj]);
+  run(t.cc, [...common, ...(t.mod ?? []), "-w", "-c", join(gen, "mape.c"), "-o", obj]);
   const host = [...common, "-Wall", "-Wextra", "-Wno-unused-parameter", "-Wno-format-truncation", ...HOST_SOURCES.map((s) => join(root, s)), obj, ...(t.link ?? []), "-Wl,--gc-sections"];
   run(t.cc, [...host, "-static", "-s", "-o", exe, "-lm"]);
   if (!t.noDynamic) run(t.cc, [...host, "-s", "-o", dyn, "-lm"]);
@@ -170,5 +187,5 @@ for (const t of wanted) {
   const { exe, dyn } = build(t);
   const st = statSync(exe).size;
   const dy = dyn ? statSync(dyn).size : undefined;
-  console.log(`router: ${exe.slice(root.length + 1)} ${st} bytes (${kib(st)}) stripped static${dy !== undefined ? `; ${dyn.slice(root.length + 1)} ${dy} bytes (${kib(dy)}) stripped dynamic` : ""}; ${moduleSize(t)} (${TARGETS[t].opt.join(" ")})`);
+  console.log(`router: ${exe.slice(root.length + 1)} ${st} bytes (${kib(st)}) stripped static${dy !== undefined ? `; ${dyn.slice(root.length + 1)} ${dy} bytes (${kib(dy)}) stripped dynamic` : ""}; ${moduleSize(t)} (${[...TARGETS[t].opt, ...(TARGETS[t].mod ?? [])].join(" ")})`);
 }
