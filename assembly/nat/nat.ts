@@ -60,19 +60,17 @@
 //
 // Memory (all carved from the arena in natInit; nothing allocated later):
 //
-//   session record, 56 bytes, index 1..maxSessions (0 = none)
-//    0       4       8     10     12     14   15   16
-//   +-------+-------+------+------+------+----+----+
-//   |intAddr|remAddr|intPt |extPt |remPt |prot|tcp |
-//   +-------+-------+------+------+------+----+----+
-//   16      20      24      28      32     36     38    39    40            48
-//   +-------+-------+-------+-------+-------+------+-----+-----+-------------+
-//   |mapping|nextOut|nextIn |lruPrev|lruNext|spare |class|flags| last (ms)   |
-//   +-------+-------+-------+-------+-------+------+-----+-----+-------------+
-//   48      52      56
-//   +-------+-------+
-//   |mapPrev|mapNext|   the mapping's sessions, a circular list in creation order
-//   +-------+-------+
+//   session record, 56 bytes, index 1..maxSessions (0 = none); the keys of
+//   both look-ups and what a packet refreshes are in its first 36 bytes
+//    0       4       8      10     12     14   15   16            24
+//   +-------+-------+------+------+------+----+----+-------------+
+//   |intAddr|remAddr|intPt |remPt |extPt |prot|tcp | last (ms)   |
+//   +-------+-------+------+------+------+----+----+-------------+
+//   24      28      32     34    35    36      40      44      48      52      56
+//   +-------+-------+------+-----+-----+-------+-------+-------+-------+-------+
+//   |nextOut|nextIn |spare |class|flags|mapping|lruPrev|lruNext|mapPrev|mapNext|
+//   +-------+-------+------+-----+-----+-------+-------+-------+-------+-------+
+//   mapPrev/mapNext: the mapping's sessions, a circular list in creation order.
 //   nextOut/nextIn chain the two hash indexes (nextOut links the free list
 //   of unused records). prot is the protocol index (0 TCP, 1 UDP, 2 ICMP).
 //
@@ -220,21 +218,25 @@ const S_SIZE: usize = 56;
 const S_INT_ADDR: usize = 0;
 const S_REM_ADDR: usize = 4;
 const S_INT_PORT: usize = 8;
-const S_EXT_PORT: usize = 10;
-const S_REM_PORT: usize = 12;
+const S_REM_PORT: usize = 10;
+const S_EXT_PORT: usize = 12;
 const S_PROTO: usize = 14;
 const S_TCP: usize = 15;
-const S_MAPPING: usize = 16;
-const S_NEXT_OUT: usize = 20;
-const S_NEXT_IN: usize = 24;
-const S_PREV_LRU: usize = 28;
-const S_NEXT_LRU: usize = 32;
-const S_SPARE: usize = 36;
-const S_CLASS: usize = 38;
-const S_FLAGS: usize = 39;
-const S_LAST: usize = 40;
+const S_LAST: usize = 16;
+const S_NEXT_OUT: usize = 24;
+const S_NEXT_IN: usize = 28;
+const S_SPARE: usize = 32;
+const S_CLASS: usize = 34;
+const S_FLAGS: usize = 35;
+const S_MAPPING: usize = 36;
+const S_PREV_LRU: usize = 40;
+const S_NEXT_LRU: usize = 44;
 const S_MAP_PREV: usize = 48;
 const S_MAP_NEXT: usize = 52;
+// The outbound key as two words: the u64 at 0 is (remAddr << 32 | intAddr); the u64
+// at 8 is intPort | remPort << 16 | extPort << 32 | proto << 48 | tcp << 56.
+const OUT_KEY_MASK: u64 = 0x00ff_0000_ffff_ffff;  // intPort, remPort, proto
+const ADDR_KEY_MASK: u64 = 0x00ff_ffff_0000_0000; // extPort, proto (ADF: any remote port)
 
 const M_SIZE: usize = 40;
 const M_INT_ADDR: usize = 0;
@@ -1094,11 +1096,11 @@ function sessionNew(m: u32, pi: u32, intAddr: u32, intPort: u32, remAddr: u32, r
 
 @inline function findOut(pi: u32, intAddr: u32, intPort: u32, remAddr: u32, remPort: u32): u32 {
   let s = load<u32>(outHeads + (<usize>(hashOut(pi, intAddr, intPort, remAddr, remPort) & sessMask) << 2));
+  const k0 = (<u64>remAddr << 32) | intAddr;
+  const k1 = <u64>(intPort | (remPort << 16)) | (<u64>pi << 48);
   while (s) {
     const p = sp(s);
-    if (load<u32>(p, S_INT_ADDR) == intAddr && load<u32>(p, S_REM_ADDR) == remAddr &&
-        <u32>load<u16>(p, S_INT_PORT) == intPort &&
-        <u32>load<u16>(p, S_REM_PORT) == remPort && <u32>load<u8>(p, S_PROTO) == pi) return s;
+    if (load<u64>(p) == k0 && (load<u64>(p, 8) & OUT_KEY_MASK) == k1) return s;
     s = load<u32>(p, S_NEXT_OUT);
   }
   return 0;
@@ -1127,10 +1129,11 @@ function sessionNew(m: u32, pi: u32, intAddr: u32, intPort: u32, remAddr: u32, r
  */
 function contactedSession(pi: u32, extPort: u32, remAddr: u32, now: u64): u32 {
   let s = load<u32>(inHeads + (<usize>(hashIn(pi, extPort, remAddr, 0) & sessMask) << 2));
+  const k1 = (<u64>extPort << 32) | (<u64>pi << 48);
   while (s) {
     const p = sp(s);
-    if (load<u32>(p, S_REM_ADDR) == remAddr && <u32>load<u16>(p, S_EXT_PORT) == extPort &&
-        <u32>load<u8>(p, S_PROTO) == pi && !sessionExpired(s, now)) return s;
+    if (load<u32>(p, S_REM_ADDR) == remAddr && (load<u64>(p, 8) & ADDR_KEY_MASK) == k1 &&
+        !sessionExpired(s, now)) return s;
     s = load<u32>(p, S_NEXT_IN);
   }
   return 0;
@@ -1440,15 +1443,20 @@ export function natOutbound(proto: i32, intAddr: u32, intPort: i32, remAddr: u32
   if (!ready) return NAT_E_NOT_READY;
   if (pi == 2) remPort = 0;
   now = advanceClock(now);
-  let s = findOut(pi, intAddr, intPort, remAddr, remPort);
-  if (s) {
-    if (!sessionExpired(s, now)) {
-      sessionHit(s, pi, true, tcpFlags, now);
-      return <i32>s;
-    }
+  // The fast path (a live session) stays small; everything else is outboundMiss.
+  const s = findOut(pi, intAddr, intPort, remAddr, remPort);
+  if (s == 0) return outboundMiss(pi, intAddr, intPort, remAddr, remPort, tcpFlags, now);
+  if (sessionExpired(s, now)) {
     sessionFree(s);
     count(NAT_C_SESSIONS_EXPIRED);
+    return outboundMiss(pi, intAddr, intPort, remAddr, remPort, tcpFlags, now);
   }
+  sessionHit(s, pi, true, tcpFlags, now);
+  return <i32>s;
+}
+
+/** natOutbound without a live session: a new one (and a mapping when the endpoint has none), or an error. */
+function outboundMiss(pi: i32, intAddr: u32, intPort: i32, remAddr: u32, remPort: i32, tcpFlags: i32, now: u64): i32 {
   if (!sessionSlot(now)) { count(NAT_C_REFUSED_FULL); return NAT_E_FULL; }
   let m = mappingFindInt(pi, intAddr, intPort);
   if (!m) {
