@@ -101,9 +101,15 @@ function shuffle<T>(a: T[], seed = 12345): T[] {
 const lanHost = (j: number): Uint8Array => Uint8Array.of(10, 1 + (j >> 16), (j >> 8) & 255, j & 255);
 const remote = (r: number): Uint8Array => Uint8Array.of(198, 18, (r >> 8) & 255, r & 255);
 
-/** A LAN UDP packet of IPv4 total length `size`; the payload is the same for every packet. */
+/**
+ * A LAN UDP packet of IPv4 total length `size`; the payload is the same for
+ * every packet. Endpoint j is host j & 1023, port 20000 + j: the NAT tracks
+ * at most 4,096 LAN hosts, so the new-session round's 16,384 mappings are
+ * 1,024 hosts × 16 ports (j < 1024: one endpoint per host, as the
+ * established cases use).
+ */
 function lanPacket(j: number, r: number, size: number): Uint8Array {
-  return P.udp4({ src: lanHost(j), dst: remote(r), srcPort: 20000 + (j & 1023), dstPort: 4433, payload: new Uint8Array(size - 28) });
+  return P.udp4({ src: lanHost(j & 1023), dst: remote(r), srcPort: 20000 + j, dstPort: 4433, payload: new Uint8Array(size - 28) });
 }
 
 /**

@@ -39,7 +39,10 @@
 //   refreshed since it was queued gets a second chance at the tail (so a
 //   packet only writes its own record), and expiry looks only at list
 //   heads: natExpire(now, budget) reclaims at most
-//   `budget` sessions per call. A session that natOutbound/natInbound find
+//   `budget` sessions per call. Once the hand has gone round a list it
+//   knows the earliest time any of its sessions can expire, and skips the
+//   list in O(1) until then (expireClass), so the per-batch call costs
+//   nothing while no session is due. A session that natOutbound/natInbound find
 //   expired is reclaimed on the spot, and the ADF check ignores expired
 //   sessions, so session timeouts are exact whatever the expiry cadence.
 // - Refresh (RFC 4787 REQ-6): outbound packets always refresh; inbound
@@ -57,19 +60,17 @@
 //
 // Memory (all carved from the arena in natInit; nothing allocated later):
 //
-//   session record, 56 bytes, index 1..maxSessions (0 = none)
-//    0       4       8     10     12     14   15   16
-//   +-------+-------+------+------+------+----+----+
-//   |intAddr|remAddr|intPt |extPt |remPt |prot|tcp |
-//   +-------+-------+------+------+------+----+----+
-//   16      20      24      28      32     36     38    39    40            48
-//   +-------+-------+-------+-------+-------+------+-----+-----+-------------+
-//   |mapping|nextOut|nextIn |lruPrev|lruNext|spare |class|flags| last (ms)   |
-//   +-------+-------+-------+-------+-------+------+-----+-----+-------------+
-//   48      52      56
-//   +-------+-------+
-//   |mapPrev|mapNext|   the mapping's sessions, a circular list in creation order
-//   +-------+-------+
+//   session record, 56 bytes, index 1..maxSessions (0 = none); the keys of
+//   both look-ups and what a packet refreshes are in its first 36 bytes
+//    0       4       8      10     12     14   15   16            24
+//   +-------+-------+------+------+------+----+----+-------------+
+//   |intAddr|remAddr|intPt |remPt |extPt |prot|tcp | last (ms)   |
+//   +-------+-------+------+------+------+----+----+-------------+
+//   24      28      32     34    35    36      40      44      48      52      56
+//   +-------+-------+------+-----+-----+-------+-------+-------+-------+-------+
+//   |nextOut|nextIn |spare |class|flags|mapping|lruPrev|lruNext|mapPrev|mapNext|
+//   +-------+-------+------+-----+-----+-------+-------+-------+-------+-------+
+//   mapPrev/mapNext: the mapping's sessions, a circular list in creation order.
 //   nextOut/nextIn chain the two hash indexes (nextOut links the free list
 //   of unused records). prot is the protocol index (0 TCP, 1 UDP, 2 ICMP).
 //
@@ -217,21 +218,25 @@ const S_SIZE: usize = 56;
 const S_INT_ADDR: usize = 0;
 const S_REM_ADDR: usize = 4;
 const S_INT_PORT: usize = 8;
-const S_EXT_PORT: usize = 10;
-const S_REM_PORT: usize = 12;
+const S_REM_PORT: usize = 10;
+const S_EXT_PORT: usize = 12;
 const S_PROTO: usize = 14;
 const S_TCP: usize = 15;
-const S_MAPPING: usize = 16;
-const S_NEXT_OUT: usize = 20;
-const S_NEXT_IN: usize = 24;
-const S_PREV_LRU: usize = 28;
-const S_NEXT_LRU: usize = 32;
-const S_SPARE: usize = 36;
-const S_CLASS: usize = 38;
-const S_FLAGS: usize = 39;
-const S_LAST: usize = 40;
+const S_LAST: usize = 16;
+const S_NEXT_OUT: usize = 24;
+const S_NEXT_IN: usize = 28;
+const S_SPARE: usize = 32;
+const S_CLASS: usize = 34;
+const S_FLAGS: usize = 35;
+const S_MAPPING: usize = 36;
+const S_PREV_LRU: usize = 40;
+const S_NEXT_LRU: usize = 44;
 const S_MAP_PREV: usize = 48;
 const S_MAP_NEXT: usize = 52;
+// The outbound key as two words: the u64 at 0 is (remAddr << 32 | intAddr); the u64
+// at 8 is intPort | remPort << 16 | extPort << 32 | proto << 48 | tcp << 56.
+const OUT_KEY_MASK: u64 = 0x00ff_0000_ffff_ffff;  // intPort, remPort, proto
+const ADDR_KEY_MASK: u64 = 0x00ff_ffff_0000_0000; // extPort, proto (ADF: any remote port)
 
 const M_SIZE: usize = 40;
 const M_INT_ADDR: usize = 0;
@@ -335,6 +340,13 @@ let hashKey1: u64 = 0;
 
 let clock: u64 = 0;          // monotonic: the largest `now` seen
 let expireCursor: i32 = 0;   // class natExpire looks at first
+// The expiry hand's state per class (expireClass): `due` is a time before
+// which no session of the class can have expired (so the hand skips it in
+// O(1)), `roundFirst` the first session the current round requeued (0: no
+// round), `roundMin` the earliest last-refresh time seen in the round.
+const hand = memory.data(CLASSES * 24, 8);   // per class: due u64 | roundMin u64 | roundFirst u32 | pad
+@inline function handDue(c: i32): u64 { return load<u64>(hand + <usize>c * 24); }
+@inline function handFirst(c: i32): u32 { return load<u32>(hand + <usize>c * 24, 16); }
 let filterMode: i32 = NAT_FILTER_APDF;
 let inPortMask: u32 = 0xffff;
 let inboundRefresh = true;
@@ -638,6 +650,8 @@ function makeRoom(m: u32, h: u32): void {
 function lruUnlink(s: u32): void {
   const p = sp(s);
   const c = <usize>load<u8>(p, S_CLASS);
+  // The hand's round cannot end at a session that left the list: start over.
+  if (handFirst(<i32>c) == s) store<u32>(hand + c * 24, 0, 16);
   const prev = load<u32>(p, S_PREV_LRU);
   const next = load<u32>(p, S_NEXT_LRU);
   if (prev) store<u32>(sp(prev), next, S_NEXT_LRU);
@@ -960,29 +974,77 @@ function expireSome(now: u64, budget: i32): i32 {
   let c = expireCursor;
   expireCursor = c + 1 == CLASSES ? 0 : c + 1;
   for (let i = 0; i < CLASSES && n < budget; i++, c = c + 1 == CLASSES ? 0 : c + 1) {
-    const t = timeoutOf(c);
-    let s = lruHead(c);
-    // Heads refreshed since they were queued get a second chance at the
-    // tail; that work is bounded too, so one call never walks a whole list.
-    // A pass stops when it meets the first session it requeued (the list
-    // has gone round once).
-    let requeue: i64 = (<i64>budget << 2) + 16;
-    let first: u32 = 0;
-    while (s != 0 && n < budget) {
-      if (now - load<u64>(sp(s), S_LAST) < t) {
-        if (s == first || requeue-- == 0 || lruTail(c) == s) break;
-        if (first == 0) first = s;
-        lruUnlink(s);
-        lruAppend(s, c);
-      } else {
-        sessionFree(s);
-        count(NAT_C_SESSIONS_EXPIRED);
-        n++;
-      }
-      s = lruHead(c);
-    }
+    if (now - handDue(c) < (<u64>1 << 63)) n += expireClass(c, now, budget - n); // now >= due (modular: restored times may wrap)
   }
   return n;
+}
+
+/**
+ * The expiry hand on class list c: reclaims expired heads (at most
+ * `budget`); a head refreshed since it was queued gets a second chance at
+ * the tail. The list is in queue order and a session's last refresh is never
+ * before its queueing, so once the hand has gone round the whole list (a
+ * round, carried across calls; at most 4 × budget + 16 requeues per call)
+ * nothing in it can expire before (the earliest refresh seen) + timeout:
+ * that is the class's `due`, and until then the hand skips the class in
+ * O(1). Sessions queued later were refreshed later (their own timeout ends
+ * after `due`); a session leaving the list restarts the round (lruUnlink);
+ * natSetTimeouts and a restore reset `due` (handReset).
+ */
+function expireClass(c: i32, now: u64, budget: i32): i32 {
+  const t = timeoutOf(c);
+  const h = hand + <usize>c * 24;
+  let n = 0;
+  let requeue: i64 = (<i64>budget << 2) + 16;
+  while (n < budget) {
+    const s = lruHead(c);
+    if (s == 0) {
+      // Empty: whatever comes is refreshed from now on.
+      store<u64>(h, now + t);
+      store<u32>(h, 0, 16);
+      break;
+    }
+    const last = load<u64>(sp(s), S_LAST);
+    if (now - last >= t) {
+      sessionFree(s);
+      count(NAT_C_SESSIONS_EXPIRED);
+      n++;
+      continue;
+    }
+    const first = load<u32>(h, 16);
+    if (s == first) {
+      // Gone round: every session now in the list was seen live (or queued
+      // after the round began). Those seen earliest may have expired since:
+      // then a new round starts at once.
+      const due = load<u64>(h, 8) + t;
+      store<u64>(h, due);
+      store<u32>(h, 0, 16);
+      if (due - now - 1 < (<u64>1 << 63)) break; // due > now (modular)
+      continue;
+    }
+    if (requeue-- == 0) break; // the round goes on at the next call
+    if (first == 0) {
+      store<u32>(h, s, 16);
+      store<u64>(h, last, 8);
+    } else if (now - last > now - load<u64>(h, 8)) {
+      store<u64>(h, last, 8);
+    }
+    if (lruTail(c) == s) {
+      // The only session left: the round is complete.
+      store<u64>(h, load<u64>(h, 8) + t);
+      store<u32>(h, 0, 16);
+      break;
+    }
+    lruUnlink(s);
+    lruAppend(s, c);
+    if (load<u32>(h, 16) == 0) { store<u32>(h, s, 16); store<u64>(h, last, 8); } // lruUnlink restarted it
+  }
+  return n;
+}
+
+/** Forgets what the expiry hand knows (timeouts changed, sessions restored with past refresh times). */
+function handReset(): void {
+  memory.fill(hand, 0, CLASSES * 24);
 }
 
 /** A free session record, reclaiming expired (or, if allowed, transitory) ones first; 0 when full. */
@@ -1034,11 +1096,11 @@ function sessionNew(m: u32, pi: u32, intAddr: u32, intPort: u32, remAddr: u32, r
 
 @inline function findOut(pi: u32, intAddr: u32, intPort: u32, remAddr: u32, remPort: u32): u32 {
   let s = load<u32>(outHeads + (<usize>(hashOut(pi, intAddr, intPort, remAddr, remPort) & sessMask) << 2));
+  const k0 = (<u64>remAddr << 32) | intAddr;
+  const k1 = <u64>(intPort | (remPort << 16)) | (<u64>pi << 48);
   while (s) {
     const p = sp(s);
-    if (load<u32>(p, S_INT_ADDR) == intAddr && load<u32>(p, S_REM_ADDR) == remAddr &&
-        <u32>load<u16>(p, S_INT_PORT) == intPort &&
-        <u32>load<u16>(p, S_REM_PORT) == remPort && <u32>load<u8>(p, S_PROTO) == pi) return s;
+    if (load<u64>(p) == k0 && (load<u64>(p, 8) & OUT_KEY_MASK) == k1) return s;
     s = load<u32>(p, S_NEXT_OUT);
   }
   return 0;
@@ -1067,10 +1129,11 @@ function sessionNew(m: u32, pi: u32, intAddr: u32, intPort: u32, remAddr: u32, r
  */
 function contactedSession(pi: u32, extPort: u32, remAddr: u32, now: u64): u32 {
   let s = load<u32>(inHeads + (<usize>(hashIn(pi, extPort, remAddr, 0) & sessMask) << 2));
+  const k1 = (<u64>extPort << 32) | (<u64>pi << 48);
   while (s) {
     const p = sp(s);
-    if (load<u32>(p, S_REM_ADDR) == remAddr && <u32>load<u16>(p, S_EXT_PORT) == extPort &&
-        <u32>load<u8>(p, S_PROTO) == pi && !sessionExpired(s, now)) return s;
+    if (load<u32>(p, S_REM_ADDR) == remAddr && (load<u64>(p, 8) & ADDR_KEY_MASK) == k1 &&
+        !sessionExpired(s, now)) return s;
     s = load<u32>(p, S_NEXT_IN);
   }
   return 0;
@@ -1191,6 +1254,7 @@ export function natReset(): void {
   memory.fill(hostHeads, 0, <usize>(hostMask + 1) << 2);
   memory.fill(lru, 0, CLASSES * 8);
   memory.fill(portHosts, 0, 12);
+  handReset();
   store<u64>(counters + (<usize>NAT_C_ACTIVE_SESSIONS << 3), 0);
   store<u64>(counters + (<usize>NAT_C_ACTIVE_MAPPINGS << 3), 0);
   hashKey0 = (<u64>random32() << 32) | random32();
@@ -1241,6 +1305,7 @@ export function natSetTimeouts(udp: i32, udpDns: i32, tcpEstablished: i32, tcpTr
   store<u64>(timeouts + (<usize>NAT_CLASS_TCP_EST << 3), <u64>tcpEstablished * 1000);
   store<u64>(timeouts + (<usize>NAT_CLASS_TCP_TRANS << 3), <u64>tcpTransitory * 1000);
   store<u64>(timeouts + (<usize>NAT_CLASS_ICMP << 3), <u64>icmp * 1000);
+  handReset(); // a shorter timeout makes sessions due sooner
   return true;
 }
 
@@ -1378,15 +1443,20 @@ export function natOutbound(proto: i32, intAddr: u32, intPort: i32, remAddr: u32
   if (!ready) return NAT_E_NOT_READY;
   if (pi == 2) remPort = 0;
   now = advanceClock(now);
-  let s = findOut(pi, intAddr, intPort, remAddr, remPort);
-  if (s) {
-    if (!sessionExpired(s, now)) {
-      sessionHit(s, pi, true, tcpFlags, now);
-      return <i32>s;
-    }
+  // The fast path (a live session) stays small; everything else is outboundMiss.
+  const s = findOut(pi, intAddr, intPort, remAddr, remPort);
+  if (s == 0) return outboundMiss(pi, intAddr, intPort, remAddr, remPort, tcpFlags, now);
+  if (sessionExpired(s, now)) {
     sessionFree(s);
     count(NAT_C_SESSIONS_EXPIRED);
+    return outboundMiss(pi, intAddr, intPort, remAddr, remPort, tcpFlags, now);
   }
+  sessionHit(s, pi, true, tcpFlags, now);
+  return <i32>s;
+}
+
+/** natOutbound without a live session: a new one (and a mapping when the endpoint has none), or an error. */
+function outboundMiss(pi: i32, intAddr: u32, intPort: i32, remAddr: u32, remPort: i32, tcpFlags: i32, now: u64): i32 {
   if (!sessionSlot(now)) { count(NAT_C_REFUSED_FULL); return NAT_E_FULL; }
   let m = mappingFindInt(pi, intAddr, intPort);
   if (!m) {
@@ -1907,6 +1977,7 @@ export function natRestoreSession(m: i32, remAddr: u32, remPort: i32, tcp: i32, 
   // Modular: a host clock that started near 0 makes `last` wrap, and every
   // use of it is a difference (now - last), so that is exact.
   store<u64>(p, remainingMs >= t ? now : now - (t - remainingMs), S_LAST);
+  handReset(); // a refresh time in the past: the hand's bounds no longer hold
   store<u16>(p, <u16>spare, S_SPARE);
   return <i32>s;
 }
@@ -1920,6 +1991,7 @@ export function natRestoreSession(m: i32, remAddr: u32, remPort: i32, tcp: i32, 
 export function natRestoreFinish(): void {
   if (!ready) return;
   for (let c = 0; c < CLASSES; c++) sortClass(c);
+  handReset();
 }
 
 /** Sorts class list c by idle time at the NAT clock, longest first (stable). */

@@ -315,6 +315,28 @@ describe("NAT timeouts and expiry", () => {
     expect<i32>(udp + icmp).toBe(15);
   });
 
+  it("the expiry hand: a round carried across small calls, then exact reclaim at each timeout", () => {
+    freshNat(4096, 0, 0, 0, 0);
+    for (let i = 0; i < 300; i++) natOutbound(NAT_UDP, H1, 1000 + i, R1, 80, 0, sec(0));
+    // Budget 1: each call requeues at most 20 live heads, so the round spans calls.
+    for (let k = 0; k < 3; k++) expect<i32>(natExpire(sec(10), 1)).toBe(0);
+    for (let i = 1; i < 300; i += 2) natOutbound(NAT_UDP, H1, 1000 + i, R1, 80, 0, sec(200));
+    expect<i32>(natExpire(sec(299), 1 << 30)).toBe(0);
+    expect<i32>(natExpire(sec(300), 1 << 30)).toBe(150);   // every one not refreshed, at once
+    expect<i32>(natExpire(sec(301), 1 << 30)).toBe(0);
+    expect<i32>(natExpire(sec(499), 1 << 30)).toBe(0);     // the refreshed ones are due at 500 s
+    expect<i32>(natExpire(sec(500), 1 << 30)).toBe(150);
+    expect<u64>(natCounter(NAT_C_ACTIVE_SESSIONS)).toBe(0);
+  });
+
+  it("a shorter timeout applies at once to the expiry hand's next call", () => {
+    freshNat(1024, 0, 0, 0, 0);
+    for (let i = 0; i < 10; i++) natOutbound(NAT_UDP, H1, 1000 + i, R1, 80, 0, sec(0));
+    expect<i32>(natExpire(sec(10), 100)).toBe(0);          // the hand has gone round: nothing due before 300 s
+    expect<bool>(natSetTimeouts(120, 30, 7440, 240, 60)).toBe(true);
+    expect<i32>(natExpire(sec(121), 100)).toBe(10);
+  });
+
   it("an exhausted set reclaims expired mappings on demand, without natExpire", () => {
     freshNat(1024, 0, 4, 12, 564);
     for (let i = 0; i < 15; i++) natOutbound(NAT_UDP, H1, 40000 + i, R1, 80, 0, sec(0));
