@@ -48,16 +48,17 @@ import {
 } from "../nat/nat";
 import { spare, emit } from "./slots";
 import {
-  HELD, pktPtr, pktLen, now, leave, ipv4Reason, martian, flowLabel, encapsulate,
+  HELD, TO_IPV6, TO_IPV4, forwarded, pktPtr, pktLen, now, leave, ipv4Reason, martian, flowLabel, encapsulate,
   fragmentAndEncapsulate, reassemble, echoReply6, sourceOkWithoutPort, ipv6Reason, takeHeld,
   releasedResult, noPortReason,
 } from "./stage";
 import {
   icmpMake, icmp4ErrorStart, icmp4ErrorSeal, icmpQuoteLen, icmpRateTake, icmpRefusedType, icmp4MtuFloor,
-  icmp6To4, quoteParse, quoteTunnel, quoteProto, quoteSrc, quoteDst, quoteSport, quoteDport, quotePorts,
+  icmp6To4, quoteParse, quoteTunnel,
   ICMP_KIND_TTL, ICMP_KIND_PMTU, ICMP_KIND_NAT,
 } from "./icmp";
 import { pmtuFor, pmtuLower, pmtuFloor } from "./pmtu";
+import { pkt, quote, parse4 } from "./parse";
 import { ftpControl, ftpFromLan, ftpFromWan, ftpLen } from "./ftp";
 import { greCheck, greCallId, setGreCallId, IP_PROTO_GRE, GRE_OK, GRE_BAD_VERSION, GRE_TOO_SHORT } from "../wire/gre";
 import { PPTP_PORT } from "../wire/pptp";
@@ -93,37 +94,6 @@ const NEXT_HOP: usize = memory.data(16, 16);
 
 /** The external address the NAPT uses (for an IPv4-prefix CE, the prefix's first address). */
 @inline function extAddr(): u32 { return domain.ceIPv4; }
-
-/** The ports of the L4 header at `l4` (TCP/UDP ports, ICMP echo id as both). */
-let l4Sport: i32 = 0;
-let l4Dport: i32 = 0;
-let l4Flags: i32 = 0;
-
-/**
- * Reads the ports of a first fragment or whole packet and checks the L4
- * header is there (for a first fragment only the header, not the length).
- * Returns 0 or a drop reason. `quoted` relaxes the checks for packets
- * quoted inside ICMP errors (only the first 8 bytes are promised).
- */
-function readPorts(proto: i32, l4: usize, l4len: i32, whole: bool): i32 {
-  l4Flags = 0;
-  if (proto == IP_PROTO_TCP) {
-    if (whole) { if (tcpCheck(l4, l4len) != TCP_OK) return D_IPV4_BAD_L4; }
-    else if (l4len < TCP_HEADER_LEN) return D_IPV4_BAD_L4;
-    l4Flags = tcpFlags(l4);
-  } else if (proto == IP_PROTO_UDP) {
-    if (l4len < 8) return D_IPV4_BAD_L4;
-    if (whole) {
-      const ul = <i32>bswap<u16>(load<u16>(l4, 4));
-      if (ul < 8 || ul > l4len) return D_IPV4_BAD_L4;
-    }
-  } else {
-    return noPortReason(proto); // ESP, AH named (stage.ts)
-  }
-  l4Sport = <i32>bswap<u16>(load<u16>(l4));
-  l4Dport = <i32>bswap<u16>(load<u16>(l4, 2));
-  return 0;
-}
 
 /** Rewrites the source address and port of an IPv4 packet (header at p, L4 at l4 or 0). */
 function rewriteSrc(p: usize, l4: usize, proto: i32, addr: u32, port: i32): void {
@@ -234,29 +204,27 @@ function icmpErrorToLan(orig: usize, origLen: i32, kind: i32, type: i32, code: i
  * answering Fragmentation Needed when it does not fit the tunnel.
  */
 export function ceFromLan(p: usize, len: i32): i32 {
-  const r = ipv4Check(p, len);
-  if (r != IPV4_OK) return ipv4Reason(r);
-  len = ipv4TotalLength(p);
-  const hl = ipv4HeaderLength(p);
-  const src = ipv4Src(p);
-  const dst = ipv4Dst(p);
+  const e = parse4(pkt, p, len);
+  if (e != 0) return e;
+  len = pkt.len;
+  const src = pkt.src;
+  const dst = pkt.dst;
   if (martian(dst) || martian(src) || isOwnIPv4(src)) return D_IPV4_MARTIAN;
   // RFC 1812 §5.3.1: a router does not forward a packet whose TTL runs out.
-  if (ipv4Ttl(p) <= 1) {
+  if (pkt.ttl <= 1) {
     icmpErrorToLan(p, len, ICMP_KIND_TTL, ICMP4_TIME_EXCEEDED, ICMP4_CODE_TTL_EXCEEDED, 0);
     return D_IPV4_TTL_EXPIRED;
   }
-  const proto = ipv4Protocol(p);
-  const fragOff = ipv4FragmentOffset(p);
-  const more = ipv4MoreFragments(p);
-  const id = ipv4Id(p);
-  const l4 = p + <usize>hl;
-  const l4len = len - hl;
   // RFC 791: every fragment but the last carries a multiple of 8 bytes, and
-  // no fragment reaches past 65535.
-  if ((more && (l4len & 7) != 0) || fragOff + l4len > 65535) return D_FRAGMENT_BAD;
+  // no fragment reaches past 65535 (parse.ts).
+  if (pkt.fragErr != 0) return pkt.fragErr;
+  const proto = pkt.proto;
+  const more = pkt.more;
+  const id = pkt.id;
+  const l4 = pkt.l4;
+  const l4len = pkt.l4len;
 
-  if (fragOff != 0) {
+  if (pkt.fragOff != 0) {
     // A later fragment: no ports; the first fragment decided the translation.
     if (!frag4Find(src, dst, id, proto, DIR_OUT, now)) {
       return frag4Hold(p, len, src, dst, id, proto, DIR_OUT, now) ? HELD : D_FRAGMENT_HOLD_FULL;
@@ -267,27 +235,27 @@ export function ceFromLan(p: usize, len: i32): i32 {
   let dport = 0;
   let sport = 0;
   if (proto == IP_PROTO_ICMP) {
-    if (l4len < ICMP4_HEADER_LEN) return D_IPV4_BAD_L4;
+    if (pkt.l4Err != 0) return pkt.l4Err;
     if (!more && icmp4Check(l4, l4len) != ICMP4_OK) return D_IPV4_BAD_L4;
-    const t = icmp4Type(l4);
+    const t = pkt.icmpType;
     const refused = icmpRefusedType(t); // Redirect, Source Quench: never forwarded (icmp.ts)
     if (refused != 0) return refused;
     if (icmp4IsError(t)) return more ? D_ICMP_UNSUPPORTED : icmpErrorFromLan(p, len, l4, l4len);
     if (t != ICMP4_ECHO_REQUEST) return D_ICMP_UNSUPPORTED;
-    sport = icmp4EchoId(l4);
-    l4Flags = 0;
+    sport = pkt.sport;
   } else if (proto == IP_PROTO_GRE && settings.pptp != 0) {
     // PPTP (datapath/pptp.ts): the server's call ID plays the destination
     // port (a mesh peer CE is chosen by it, as a BR routes it).
     const g = greCheck(l4, l4len);
     if (g != GRE_OK) return greReason(g);
     dport = greCallId(l4);
-    l4Flags = 0;
+  } else if (proto == IP_PROTO_TCP || proto == IP_PROTO_UDP) {
+    // A whole packet's TCP data offset / UDP length, a first fragment's ports (parse.ts).
+    if (pkt.l4Err != 0) return pkt.l4Err;
+    sport = pkt.sport;
+    dport = pkt.dport;
   } else {
-    const rr = readPorts(proto, l4, l4len, !more);
-    if (rr != 0) return rr;
-    sport = l4Sport;
-    dport = l4Dport;
+    return noPortReason(proto); // ESP, AH named (stage.ts)
   }
 
   // Too big for the tunnel with DF set: tell the sender before any state
@@ -303,7 +271,7 @@ export function ceFromLan(p: usize, len: i32): i32 {
   }
 
   if (proto == IP_PROTO_GRE) return greFromLan(p, len, l4, src, dst, dport, id, more, peer);
-  const s = natOutbound(proto, src, sport, dst, dport, l4Flags, now);
+  const s = natOutbound(proto, src, sport, dst, dport, pkt.tcpFlags, now);
   if (s <= 0) {
     // RFC 5508 REQ-8 (and RFC 4787 / RFC 5382 §5): a new flow the NAPT has
     // no port or session for is answered with Destination Unreachable,
@@ -337,7 +305,7 @@ export function ceFromLan(p: usize, len: i32): i32 {
   // MSS clamp (RFC 7597 §8.3.1 leaves it to the CE; the field needs it).
   // Only the packet's own bytes: a first fragment may end inside the
   // options (then an MSS option past its end is not clamped).
-  if (proto == IP_PROTO_TCP && (l4Flags & TCP_SYN) != 0 && settings.mssClamp != 0) {
+  if (proto == IP_PROTO_TCP && (pkt.tcpFlags & TCP_SYN) != 0 && settings.mssClamp != 0) {
     let mss = settings.mssClamp;
     if (mss == 1) mss = pmtuFor(NEXT_HOP, now) - IPV6_HEADER_LEN - IPV4_HEADER_LEN - TCP_HEADER_LEN;
     tcpClampMss(l4, mss, l4len);
@@ -349,8 +317,8 @@ export function ceFromLan(p: usize, len: i32): i32 {
   if (isOwnIPv4(dst)) return hairpin(p, len, l4, proto, dport, ext);
 
   const res = lanFinish(p, len, l4, proto, src, dst, dport, id, more);
-  if (res == 0 && peer) count(C_MESH, len);
-  if (more && res == 0) releaseHeld(src, dst, id, proto, DIR_OUT);
+  if (forwarded(res) && peer) count(C_MESH, len);
+  if (more && forwarded(res)) releaseHeld(src, dst, id, proto, DIR_OUT);
   return res;
 }
 
@@ -372,8 +340,8 @@ function greFromLan(p: usize, len: i32, l4: usize, src: u32, dst: u32, serverId:
   setIpv4SrcUpdate(p, extAddr());
   if (more) frag4Remember(src, dst, id, IP_PROTO_GRE, DIR_OUT, 0, serverId, now);
   const res = lanFinish(p, len, l4, IP_PROTO_GRE, src, dst, serverId, id, more);
-  if (res == 0 && peer) count(C_MESH, len);
-  if (more && res == 0) releaseHeld(src, dst, id, IP_PROTO_GRE, DIR_OUT);
+  if (forwarded(res) && peer) count(C_MESH, len);
+  if (more && forwarded(res)) releaseHeld(src, dst, id, IP_PROTO_GRE, DIR_OUT);
   return res;
 }
 
@@ -398,7 +366,7 @@ function greFromWan(outer: usize, p: usize, len: i32, l4: usize, l4len: i32, src
   setGreCallId(l4, pptpCallClientId(c));
   if (more) frag4Remember(src, dst, id, IP_PROTO_GRE, DIR_IN, ia, 0, now);
   const res = wanDeliver(p, len, 0, IP_PROTO_GRE, ia, 0);
-  if (more && res == 0) releaseHeld(src, dst, id, IP_PROTO_GRE, DIR_IN);
+  if (more && forwarded(res)) releaseHeld(src, dst, id, IP_PROTO_GRE, DIR_IN);
   return res;
 }
 
@@ -438,8 +406,7 @@ function lanFinish(p: usize, len: i32, l4: usize, proto: i32, src: u32, dst: u32
     return fragmentAndEncapsulate(p, len, mtu - IPV6_HEADER_LEN, label, ceMapAddressPtr(), NEXT_HOP);
   }
   leave(toNextHop(p, len, label), len + IPV6_HEADER_LEN);
-  count(C_OUT_IPV6, pktLen);
-  return 0;
+  return TO_IPV6;
 }
 
 function setIdUpdate(p: usize, id: i32): void {
@@ -478,14 +445,13 @@ function ceFromLanHeld(p: usize, len: i32): i32 {
  */
 function hairpin(p: usize, len: i32, l4: usize, proto: i32, dport: i32, ext: i32): i32 {
   if (portSetIndex(cePortSet, dport) < 0) return D_SECURITY_PORT;
-  const s = natInbound(proto, dport, extAddr(), ext, l4Flags, now);
+  const s = natInbound(proto, dport, extAddr(), ext, pkt.tcpFlags, now);
   if (s <= 0) return s == NAT_E_FILTERED ? D_NAT_FILTERED : D_NAT_NO_MAPPING;
   rewriteDst(p, l4, proto, natSessionIntAddr(s), natSessionIntPort(s));
   setIpv4TtlUpdate(p, ipv4Ttl(p) - 1);
   leave(p, len);
   count(C_HAIRPIN, len);
-  count(C_OUT_IPV4, len);
-  return 0;
+  return TO_IPV4;
 }
 
 /**
@@ -506,21 +472,21 @@ function icmpErrorFromLan(p: usize, len: i32, ic: usize, iclen: i32): i32 {
   const q = ic + ICMP4_HEADER_LEN;
   const qlen = iclen - ICMP4_HEADER_LEN;
   const qhl = quoteParse(q, qlen);
-  if (qhl == 0 || !quotePorts) return D_ICMP_BAD_QUOTE;
-  const qproto = quoteProto;
-  let qsport = quoteSport;
-  const qdport = quoteDport;
+  if (qhl == 0 || !quote.ports) return D_ICMP_BAD_QUOTE;
+  const qproto = quote.proto;
+  let qsport = quote.sport;
+  const qdport = quote.dport;
   // An echo our LAN host answered that made an error? Only echo ids map.
   if (qproto == IP_PROTO_ICMP) qsport = 0;
   // Hairpinned (quoted source = our own address): only TCP and UDP are
   // hairpinned (an echo request to our own address has no port set port,
   // ceFromLan drops it), and the source port must be one of ours.
-  const turn = isOwnIPv4(quoteSrc);
+  const turn = isOwnIPv4(quote.src);
   if (turn) {
     if (qproto == IP_PROTO_ICMP) return D_ICMP_BAD_QUOTE;
     if (portSetIndex(cePortSet, qsport) < 0) return D_SECURITY_PORT;
   }
-  const s = natFindSession(qproto, ipv4Dst(q), qdport, ipv4Src(q), qsport);
+  const s = natFindSession(qproto, quote.dst, qdport, quote.src, qsport);
   if (s <= 0) return D_NAT_NO_MAPPING;
   const ext = natSessionExtPort(s);
   let m = 0;
@@ -538,14 +504,12 @@ function icmpErrorFromLan(p: usize, len: i32, ic: usize, iclen: i32): i32 {
     icmp4FillChecksum(ic, iclen);
     leave(p, len);
     count(C_HAIRPIN, len);
-    count(C_OUT_IPV4, len);
-    return 0;
+    return TO_IPV4;
   }
   icmp4FillChecksum(ic, iclen);
   nextHop(ipv4Dst(p), qsport);
   leave(toNextHop(p, len, flowLabel(p, 0)), len + IPV6_HEADER_LEN);
-  count(C_OUT_IPV6, pktLen);
-  return 0;
+  return TO_IPV6;
 }
 
 /**
@@ -626,28 +590,26 @@ function outerSourceOk(outer: usize, innerSrc: u32, sport: i32): i32 {
 
 /** The IPv4 packet inside (outer header at `outer`). */
 function wanInner(outer: usize, p: usize, len: i32): i32 {
-  const r = ipv4Check(p, len);
-  if (r != IPV4_OK) return ipv4Reason(r);
-  len = ipv4TotalLength(p);
-  const hl = ipv4HeaderLength(p);
-  const src = ipv4Src(p);
-  const dst = ipv4Dst(p);
+  const e = parse4(pkt, p, len);
+  if (e != 0) return e;
+  len = pkt.len;
+  const src = pkt.src;
+  const dst = pkt.dst;
   if (!isOwnIPv4(dst)) return D_SECURITY_IPV4_DST;
   // RFC 1812 §5.3.7: never a martian source, whatever the filtering mode;
   // nor our own address when no other CE shares it (with a PSID, siblings
   // hold the same address: then only our own ports are refused, below).
   if (martian(src) || (domain.ceK == 0 && isOwnIPv4(src))) return D_IPV4_MARTIAN;
-  const proto = ipv4Protocol(p);
-  const fragOff = ipv4FragmentOffset(p);
-  const more = ipv4MoreFragments(p);
-  const id = ipv4Id(p);
-  const l4 = p + <usize>hl;
-  const l4len = len - hl;
-  if ((more && (l4len & 7) != 0) || fragOff + l4len > 65535) return D_FRAGMENT_BAD;
+  const proto = pkt.proto;
+  const more = pkt.more;
+  const id = pkt.id;
+  const l4 = pkt.l4;
+  const l4len = pkt.l4len;
+  if (pkt.fragErr != 0) return pkt.fragErr;
   // Refused now rather than after being held: a held fragment has its outcome.
-  if (ipv4Ttl(p) <= 1) return D_IPV4_TTL_EXPIRED;
+  if (pkt.ttl <= 1) return D_IPV4_TTL_EXPIRED;
 
-  if (fragOff != 0) {
+  if (pkt.fragOff != 0) {
     // Later fragment: the outer source is checked as far as it can be
     // without ports (a BR, or the peer CE holding the inner source
     // address); the port check came with the first fragment.
@@ -662,9 +624,9 @@ function wanInner(outer: usize, p: usize, len: i32): i32 {
   let sport = 0;
   let dport = 0;
   if (proto == IP_PROTO_ICMP) {
-    if (l4len < ICMP4_HEADER_LEN) return D_IPV4_BAD_L4;
+    if (pkt.l4Err != 0) return pkt.l4Err;
     if (!more && icmp4Check(l4, l4len) != ICMP4_OK) return D_IPV4_BAD_L4;
-    const t = icmp4Type(l4);
+    const t = pkt.icmpType;
     const refused = icmpRefusedType(t); // Redirect, Source Quench: never forwarded (icmp.ts)
     if (refused != 0) return refused;
     if (icmp4IsError(t)) {
@@ -672,15 +634,15 @@ function wanInner(outer: usize, p: usize, len: i32): i32 {
       return icmpErrorFromWan(outer, p, len, l4, l4len);
     }
     if (t != ICMP4_ECHO_REPLY) return D_ICMP_UNSUPPORTED;
-    dport = icmp4EchoId(l4);
-    l4Flags = 0;
+    dport = pkt.dport;
   } else if (proto == IP_PROTO_GRE && settings.pptp != 0) {
     return greFromWan(outer, p, len, l4, l4len, src, dst, id, more);
+  } else if (proto == IP_PROTO_TCP || proto == IP_PROTO_UDP) {
+    if (pkt.l4Err != 0) return pkt.l4Err;
+    sport = pkt.sport;
+    dport = pkt.dport;
   } else {
-    const rr = readPorts(proto, l4, l4len, !more);
-    if (rr != 0) return rr;
-    sport = l4Sport;
-    dport = l4Dport;
+    return noPortReason(proto); // ESP, AH named (stage.ts)
   }
   if (portSetIndex(cePortSet, dport) < 0) return D_SECURITY_PORT;
   // Our own address and one of our own ports: spoofed (a sibling CE sharing
@@ -696,7 +658,7 @@ function wanInner(outer: usize, p: usize, len: i32): i32 {
     const m = natFindMapping(proto, dport);
     if (m > 0 && natMappingIntAddr(m) == src) return D_IPV4_MARTIAN;
   }
-  const s = natInbound(proto, dport, src, sport, l4Flags, now);
+  const s = natInbound(proto, dport, src, sport, pkt.tcpFlags, now);
   if (s <= 0) {
     if (s == NAT_E_FILTERED) return D_NAT_FILTERED;
     if (s == NAT_E_FULL) return D_NAT_TABLE_FULL;
@@ -711,7 +673,7 @@ function wanInner(outer: usize, p: usize, len: i32): i32 {
   if (proto == IP_PROTO_TCP && sport == PPTP_PORT && settings.pptp != 0 && !more) pptpFromWan(l4, l4len, src, dport, now);
   if (more) frag4Remember(src, dst, id, proto, DIR_IN, ia, ip, now);
   const res = wanDeliver(p, len, l4, proto, ia, ip);
-  if (more && res == 0) releaseHeld(src, dst, id, proto, DIR_IN);
+  if (more && forwarded(res)) releaseHeld(src, dst, id, proto, DIR_IN);
   return res;
 }
 
@@ -721,8 +683,7 @@ function wanDeliver(p: usize, len: i32, l4: usize, proto: i32, addr: u32, port: 
   rewriteDst(p, l4, proto, addr, port);
   setIpv4TtlUpdate(p, ipv4Ttl(p) - 1);
   leave(p, len);
-  count(C_OUT_IPV4, len);
-  return 0;
+  return TO_IPV4;
 }
 
 function wanDeliverHeld(p: usize, len: i32): i32 {
@@ -743,11 +704,11 @@ function icmpErrorFromWan(outer: usize, p: usize, len: i32, ic: usize, iclen: i3
   const q = ic + ICMP4_HEADER_LEN;
   const qlen = iclen - ICMP4_HEADER_LEN;
   const qhl = quoteParse(q, qlen);
-  if (qhl == 0 || !quotePorts) return D_ICMP_BAD_QUOTE;
-  if (!isOwnIPv4(quoteSrc)) return D_SECURITY_IPV4_DST;
-  const qproto = quoteProto;
-  const qsport = quoteSport;
-  const qdport = qproto == IP_PROTO_ICMP ? 0 : quoteDport;
+  if (qhl == 0 || !quote.ports) return D_ICMP_BAD_QUOTE;
+  if (!isOwnIPv4(quote.src)) return D_SECURITY_IPV4_DST;
+  const qproto = quote.proto;
+  const qsport = quote.sport;
+  const qdport = qproto == IP_PROTO_ICMP ? 0 : quote.dport;
   if (portSetIndex(cePortSet, qsport) < 0) return D_SECURITY_PORT;
   // The error has no port of its own. Through a BR it may come from any
   // router (exempt); from a peer CE its source is that CE's address.
@@ -755,7 +716,7 @@ function icmpErrorFromWan(outer: usize, p: usize, len: i32, ic: usize, iclen: i3
   if (o != 0) return o;
   const m = natFindMapping(qproto, qsport);
   if (m <= 0) return D_NAT_NO_MAPPING;
-  if (!natFilterAdmits(qproto, qsport, quoteDst, qdport, now)) return D_ICMP_FILTERED;
+  if (!natFilterAdmits(qproto, qsport, quote.dst, qdport, now)) return D_ICMP_FILTERED;
   if (ipv4Ttl(p) <= 1) return D_IPV4_TTL_EXPIRED;
   const ia = natMappingIntAddr(m);
   translateQuoted(q, qhl, qlen, qproto, true, ia, natMappingIntPort(m));
@@ -764,8 +725,7 @@ function icmpErrorFromWan(outer: usize, p: usize, len: i32, ic: usize, iclen: i3
   setIpv4TtlUpdate(p, ipv4Ttl(p) - 1);
   icmp4FillChecksum(ic, iclen);
   leave(p, len);
-  count(C_OUT_IPV4, len);
-  return 0;
+  return TO_IPV4;
 }
 
 /** True when the 16 bytes at a are one of the domain's BR addresses. */
@@ -806,21 +766,21 @@ function icmp6FromWan(p: usize, len: i32, ic: usize, iclen: i32): i32 {
   const q6 = ic + ICMP6_HEADER_LEN;
   const q6len = iclen - ICMP6_HEADER_LEN;
   const qhl = quoteTunnel(q6, q6len);
-  if (qhl == 0 || !quotePorts || !ipv6AddrEqual(ipv6Src(q6), ceMapAddressPtr())) return D_ICMPV6_BAD_QUOTE;
+  if (qhl == 0 || !quote.ports || !ipv6AddrEqual(ipv6Src(q6), ceMapAddressPtr())) return D_ICMPV6_BAD_QUOTE;
   const q4 = q6 + IPV6_HEADER_LEN;
   const q4len = q6len - IPV6_HEADER_LEN;
-  const qproto = quoteProto;
-  const qsport = quoteSport;
-  const qdport = qproto == IP_PROTO_ICMP ? 0 : quoteDport;
-  if (!isOwnIPv4(quoteSrc) || portSetIndex(cePortSet, qsport) < 0) return D_ICMPV6_QUOTE_NOT_OURS;
-  nextHop(quoteDst, qdport); // as ceFromLan chose it
+  const qproto = quote.proto;
+  const qsport = quote.sport;
+  const qdport = qproto == IP_PROTO_ICMP ? 0 : quote.dport;
+  if (!isOwnIPv4(quote.src) || portSetIndex(cePortSet, qsport) < 0) return D_ICMPV6_QUOTE_NOT_OURS;
+  nextHop(quote.dst, qdport); // as ceFromLan chose it
   if (!ipv6AddrEqual(ipv6Dst(q6), NEXT_HOP)) return D_ICMPV6_QUOTE_ENDPOINT;
   if (t != ICMP6_PACKET_TOO_BIG && !isBr(ipv6Src(p)) && !ipv6AddrEqual(ipv6Src(p), NEXT_HOP)) {
     return D_ICMPV6_UNTRUSTED_SOURCE;
   }
   const m = natFindMapping(qproto, qsport);
   if (m <= 0) return D_NAT_NO_MAPPING;
-  if (!natFilterAdmits(qproto, qsport, quoteDst, qdport, now)) return D_ICMP_FILTERED;
+  if (!natFilterAdmits(qproto, qsport, quote.dst, qdport, now)) return D_ICMP_FILTERED;
   if (t == ICMP6_PACKET_TOO_BIG) {
     pmtuLower(NEXT_HOP, <i32>min<u32>(icmp6Mtu(ic), 65535), now);
     count(C_PTB_RECEIVED, len);
@@ -840,6 +800,5 @@ function icmp6FromWan(p: usize, len: i32, ic: usize, iclen: i32): i32 {
   translateQuoted(p + IPV4_HEADER_LEN + ICMP4_HEADER_LEN, qhl, qcopy, qproto, true, ia, natMappingIntPort(m));
   icmp4ErrorSeal(p, total);
   leave(p, total);
-  count(C_OUT_IPV4, total);
-  return 0;
+  return TO_IPV4;
 }
