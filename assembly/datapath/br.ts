@@ -87,7 +87,8 @@ import { lpmIPv4 } from "../map/lpm";
 import { Rule, ruleMapIPv6 } from "../map/rule";
 import {
   ipv4Check, ipv4HeaderLength, ipv4TotalLength, ipv4Src, ipv4Dst, ipv4Ttl, ipv4Protocol, ipv4Id,
-  ipv4DontFragment, ipv4MoreFragments, ipv4FragmentOffset, setIpv4TtlUpdate, IPV4_OK, IPV4_HEADER_LEN,
+  ipv4DontFragment, ipv4MoreFragments, ipv4FragmentOffset, setIpv4TtlUpdate, ipv4DecrementTtlDelta,
+  ipv4ChecksumApply, IPV4_OK, IPV4_HEADER_LEN,
   IP_PROTO_ICMP, IP_PROTO_TCP, IP_PROTO_UDP, IP_PROTO_IPIP, IP_PROTO_ICMPV6,
 } from "../wire/ipv4";
 import {
@@ -238,7 +239,7 @@ function toTunnel(p: usize, len: i32, l4: usize, errTo6: usize): i32 {
     return D_IPV4_DF_TOO_BIG;
   }
   const label = flowLabel(p, l4);
-  setIpv4TtlUpdate(p, ipv4Ttl(p) - 1);
+  ipv4ChecksumApply(p, ipv4DecrementTtlDelta(p));
   if (tooBig) return fragmentAndEncapsulate(p, len, mtu - IPV6_HEADER_LEN, label, brAddressPtr(0), TO_CE);
   leave(encapsulate(p, len, label, brAddressPtr(0), TO_CE), len + IPV6_HEADER_LEN);
   return TO_IPV6;
@@ -430,7 +431,7 @@ function fromCe(outer: usize, p: usize, len: i32): i32 {
 
 /** Hands the inner IPv4 packet to the internet: the start moves past the outer headers. */
 function decapsulate(p: usize, len: i32): i32 {
-  setIpv4TtlUpdate(p, ipv4Ttl(p) - 1);
+  ipv4ChecksumApply(p, ipv4DecrementTtlDelta(p));
   leave(p, len);
   return TO_IPV4;
 }

@@ -15,7 +15,8 @@ import { ruleMapIPv6 } from "../map/rule";
 import { portSetIndex, portSetPort } from "../map/portset";
 import {
   ipv4Check, ipv4HeaderLength, ipv4TotalLength, ipv4Src, ipv4Dst, ipv4Ttl, ipv4Protocol, ipv4Id,
-  ipv4DontFragment, ipv4MoreFragments, ipv4FragmentOffset, ipv4Checksum, setIpv4SrcUpdate,
+  ipv4DontFragment, ipv4MoreFragments, ipv4FragmentOffset, ipv4Checksum, setIpv4SrcUpdate, setIpv4SrcDelta,
+  setIpv4DstDelta, ipv4DecrementTtlDelta, setIpv4IdDelta, ipv4ChecksumApply,
   setIpv4DstUpdate, setIpv4TtlUpdate, setIpv4Id, setIpv4Checksum, IPV4_OK, IPV4_HEADER_LEN, IP_PROTO_ICMP,
   IP_PROTO_TCP, IP_PROTO_UDP, IP_PROTO_IPIP, IP_PROTO_ICMPV6,
 } from "../wire/ipv4";
@@ -84,22 +85,23 @@ const NEXT_HOP: usize = memory.data(16, 16);
 
 // ---- shared helpers ----------------------------------------------------------
 
-/** True when `a` is the CE's own address (or inside its prefix, RFC 7597 §5.2). */
+/** True when `a` is the CE's own address (or inside its prefix, RFC 7597 §5.2): mask set at install (map/provision.ts). */
 @inline function isOwnIPv4(a: u32): bool {
-  const len = domain.ceIPv4Len;
-  if (len >= 32) return a == domain.ceIPv4;
-  const mask = len == 0 ? 0 : ~((<u32>1 << (32 - len)) - 1);
-  return (a & mask) == (domain.ceIPv4 & mask);
+  return (a & domain.ceIPv4Mask) == domain.ceIPv4Net;
 }
 
 /** The external address the NAPT uses (for an IPv4-prefix CE, the prefix's first address). */
 @inline function extAddr(): u32 { return domain.ceIPv4; }
 
-/** Rewrites the source address and port of an IPv4 packet (header at p, L4 at l4 or 0). */
-function rewriteSrc(p: usize, l4: usize, proto: i32, addr: u32, port: i32): void {
+/**
+ * Rewrites the source address and port of an IPv4 packet (header at p, L4
+ * at l4 or 0) with its L4 checksum. The header checksum is left to the
+ * stage's one update: returns the address's delta (wire/ipv4.ts).
+ */
+function rewriteSrc(p: usize, l4: usize, proto: i32, addr: u32, port: i32): u32 {
   const oldAddr = ipv4Src(p);
-  setIpv4SrcUpdate(p, addr);
-  if (l4 == 0) return;
+  const d = setIpv4SrcDelta(p, addr);
+  if (l4 == 0) return d;
   if (proto == IP_PROTO_TCP) {
     const oldPort = <u16>bswap<u16>(load<u16>(l4));
     let c = checksumUpdate32(tcpChecksum(l4), oldAddr, addr);
@@ -117,13 +119,14 @@ function rewriteSrc(p: usize, l4: usize, proto: i32, addr: u32, port: i32): void
     setIcmp4EchoId(l4, port);
     setIcmp4Checksum(l4, checksumUpdate16(icmp4Checksum(l4), old, <u16>port));
   }
+  return d;
 }
 
-/** Rewrites the destination address and port of an IPv4 packet. */
-function rewriteDst(p: usize, l4: usize, proto: i32, addr: u32, port: i32): void {
+/** Rewrites the destination address and port of an IPv4 packet; returns the header checksum delta (as rewriteSrc). */
+function rewriteDst(p: usize, l4: usize, proto: i32, addr: u32, port: i32): u32 {
   const oldAddr = ipv4Dst(p);
-  setIpv4DstUpdate(p, addr);
-  if (l4 == 0) return;
+  const d = setIpv4DstDelta(p, addr);
+  if (l4 == 0) return d;
   if (proto == IP_PROTO_TCP) {
     const oldPort = <u16>bswap<u16>(load<u16>(l4, 2));
     let c = checksumUpdate32(tcpChecksum(l4), oldAddr, addr);
@@ -141,6 +144,7 @@ function rewriteDst(p: usize, l4: usize, proto: i32, addr: u32, port: i32): void
     setIcmp4EchoId(l4, port);
     setIcmp4Checksum(l4, checksumUpdate16(icmp4Checksum(l4), old, <u16>port));
   }
+  return d;
 }
 
 /**
@@ -229,15 +233,20 @@ export function ceFromLan(p: usize, len: i32): i32 {
     if (!frag4Find(src, dst, id, proto, DIR_OUT, now)) {
       return frag4Hold(p, len, src, dst, id, proto, DIR_OUT, now) ? HELD : D_FRAGMENT_HOLD_FULL;
     }
-    return lanFinish(p, len, 0, proto, src, dst, fragPort, id, true);
+    return lanFinish(p, len, 0, proto, src, dst, fragPort, id, true, 0, 0);
   }
 
   let dport = 0;
   let sport = 0;
   if (proto == IP_PROTO_ICMP) {
     if (pkt.l4Err != 0) return pkt.l4Err;
-    if (!more && icmp4Check(l4, l4len) != ICMP4_OK) return D_IPV4_BAD_L4;
     const t = pkt.icmpType;
+    // An echo's checksum is updated incrementally with its identifier
+    // (RFC 1624), so a corrupt one stays corrupt for the host that
+    // verifies it (RFC 1122 §3.2.2.6); a router need not sum the payload.
+    // Everything else is checked: an error's checksum is recomputed after
+    // its quote is translated, which must not hide corruption.
+    if (!more && t != ICMP4_ECHO_REQUEST && icmp4Check(l4, l4len) != ICMP4_OK) return D_IPV4_BAD_L4;
     const refused = icmpRefusedType(t); // Redirect, Source Quench: never forwarded (icmp.ts)
     if (refused != 0) return refused;
     if (icmp4IsError(t)) return more ? D_ICMP_UNSUPPORTED : icmpErrorFromLan(p, len, l4, l4len);
@@ -261,16 +270,17 @@ export function ceFromLan(p: usize, len: i32): i32 {
   // Too big for the tunnel with DF set: tell the sender before any state
   // is made (RFC 7597 §8.3.1, RFC 1191). The check is one compare unless a
   // Packet Too Big lowered the MTU toward some endpoint.
+  // The path MTU is looked up once per packet (pmtu.ts: no scan unless a
+  // Packet Too Big lowered some path) and used by the DF check, the FTP
+  // ALG's room, the MSS clamp and lanFinish.
   const peer = nextHop(dst, dport);
-  if (len + IPV6_HEADER_LEN > pmtuFloor) {
-    const mtu = pmtuFor(NEXT_HOP, now);
-    if (len + IPV6_HEADER_LEN > mtu && ipv4DontFragment(p)) {
-      icmpErrorToLan(p, len, ICMP_KIND_PMTU, ICMP4_DEST_UNREACHABLE, ICMP4_CODE_FRAGMENTATION_NEEDED, mtu - IPV6_HEADER_LEN);
-      return D_IPV4_DF_TOO_BIG;
-    }
+  const mtu = pmtuFor(NEXT_HOP, now);
+  if (len + IPV6_HEADER_LEN > mtu && ipv4DontFragment(p)) {
+    icmpErrorToLan(p, len, ICMP_KIND_PMTU, ICMP4_DEST_UNREACHABLE, ICMP4_CODE_FRAGMENTATION_NEEDED, mtu - IPV6_HEADER_LEN);
+    return D_IPV4_DF_TOO_BIG;
   }
 
-  if (proto == IP_PROTO_GRE) return greFromLan(p, len, l4, src, dst, dport, id, more, peer);
+  if (proto == IP_PROTO_GRE) return greFromLan(p, len, l4, src, dst, dport, id, more, peer, mtu);
   const s = natOutbound(proto, src, sport, dst, dport, pkt.tcpFlags, now);
   if (s <= 0) {
     // RFC 5508 REQ-8 (and RFC 4787 / RFC 5382 §5): a new flow the NAPT has
@@ -286,7 +296,7 @@ export function ceFromLan(p: usize, len: i32): i32 {
     return natOutboundReason(s);
   }
   const ext = natSessionExtPort(s);
-  rewriteSrc(p, l4, proto, extAddr(), ext);
+  const hd = rewriteSrc(p, l4, proto, extAddr(), ext); // header checksum: one update in lanFinish / hairpin
   // PPTP control connection: the client's call ID into our port set (datapath/pptp.ts).
   if (proto == IP_PROTO_TCP && dport == PPTP_PORT && settings.pptp != 0 && !more) {
     const a = pptpFromLan(l4, l4len, src, dst, ext, now);
@@ -296,7 +306,7 @@ export function ceFromLan(p: usize, len: i32): i32 {
   // FTP ALG (ftp.ts): PORT / EPRT / 227 lines get our address and a port of
   // the set; the segment may change length, its sequence number follows.
   if (proto == IP_PROTO_TCP && !more && ftpControl(sport, dport)) {
-    const room = pmtuFor(NEXT_HOP, now) - IPV6_HEADER_LEN - len;
+    const room = mtu - IPV6_HEADER_LEN - len;
     const f = ftpFromLan(p, len, l4, s, src, dport == settings.ftpPort, room, now);
     if (f != 0) return f;
     len = ftpLen;
@@ -307,16 +317,16 @@ export function ceFromLan(p: usize, len: i32): i32 {
   // options (then an MSS option past its end is not clamped).
   if (proto == IP_PROTO_TCP && (pkt.tcpFlags & TCP_SYN) != 0 && settings.mssClamp != 0) {
     let mss = settings.mssClamp;
-    if (mss == 1) mss = pmtuFor(NEXT_HOP, now) - IPV6_HEADER_LEN - IPV4_HEADER_LEN - TCP_HEADER_LEN;
+    if (mss == 1) mss = mtu - IPV6_HEADER_LEN - IPV4_HEADER_LEN - TCP_HEADER_LEN;
     tcpClampMss(l4, mss, l4len);
   }
 
   if (more) frag4Remember(src, dst, id, proto, DIR_OUT, 0, dport, now);
 
   // Hairpin (RFC 4787 REQ-9): to our own address and one of our ports.
-  if (isOwnIPv4(dst)) return hairpin(p, len, l4, proto, dport, ext);
+  if (isOwnIPv4(dst)) return hairpin(p, len, l4, proto, dport, ext, hd);
 
-  const res = lanFinish(p, len, l4, proto, src, dst, dport, id, more);
+  const res = lanFinish(p, len, l4, proto, src, dst, dport, id, more, hd, mtu);
   if (forwarded(res) && peer) count(C_MESH, len);
   if (more && forwarded(res)) releaseHeld(src, dst, id, proto, DIR_OUT);
   return res;
@@ -335,11 +345,11 @@ function greReason(g: i32): i32 {
  * any protocol (the call ID is remembered as the port).
  */
 function greFromLan(p: usize, len: i32, l4: usize, src: u32, dst: u32, serverId: i32, id: i32,
-                    more: bool, peer: bool): i32 {
+                    more: bool, peer: bool, mtu: i32): i32 {
   if (isOwnIPv4(dst) || pptpCallByServerId(src, dst, serverId, now) < 0) return D_PPTP_NO_CALL;
-  setIpv4SrcUpdate(p, extAddr());
+  const hd = setIpv4SrcDelta(p, extAddr());
   if (more) frag4Remember(src, dst, id, IP_PROTO_GRE, DIR_OUT, 0, serverId, now);
-  const res = lanFinish(p, len, l4, IP_PROTO_GRE, src, dst, serverId, id, more);
+  const res = lanFinish(p, len, l4, IP_PROTO_GRE, src, dst, serverId, id, more, hd, mtu);
   if (forwarded(res) && peer) count(C_MESH, len);
   if (more && forwarded(res)) releaseHeld(src, dst, id, IP_PROTO_GRE, DIR_OUT);
   return res;
@@ -385,19 +395,25 @@ function natOutboundReason(e: i32): i32 {
 /**
  * Last steps toward the tunnel, also for later fragments: TTL, source
  * address (later fragments only; the first was NAPTed), fragment id, MTU,
- * encapsulation. `src` is the internal source the packet came with.
+ * encapsulation. `src` is the internal source the packet came with. `hd`
+ * is the header checksum delta of what the caller changed (the NAPT's
+ * address); with the TTL and a fragment's ID it is applied in one update.
+ * `mtu` is the path MTU toward NEXT_HOP the caller looked up, 0 when it
+ * did not (later fragments: their next hop is chosen here).
  */
 function lanFinish(p: usize, len: i32, l4: usize, proto: i32, src: u32, dst: u32, dport: i32,
-                   id: i32, isFragment: bool): i32 {
-  if (l4 == 0) setIpv4SrcUpdate(p, extAddr());
-  setIpv4TtlUpdate(p, ipv4Ttl(p) - 1);
+                   id: i32, isFragment: bool, hd: u32, mtu: i32): i32 {
+  let d = hd;
+  if (l4 == 0) d += setIpv4SrcDelta(p, extAddr());
+  d += ipv4DecrementTtlDelta(p);
   if (l4 == 0) nextHop(dst, dport);
+  if (mtu == 0) mtu = pmtuFor(NEXT_HOP, now);
   const label = flowLabel(p, isFragment ? 0 : l4); // one label for every fragment of a packet (RFC 6437 §3)
-  const mtu = len + IPV6_HEADER_LEN > pmtuFloor ? pmtuFor(NEXT_HOP, now) : pmtuFloor;
   const tooBig = len + IPV6_HEADER_LEN > mtu;
   // RFC 7597 §8.3.3: every IPv4 fragment that leaves, ours or the host's
   // (by default a packet too big leaves whole, in IPv6 fragments: stage.ts).
-  if (isFragment || (tooBig && settings.innerFragmentation != 0)) setIdUpdate(p, sharedFragmentId(src, id));
+  if (isFragment || (tooBig && settings.innerFragmentation != 0)) d += setIpv4IdDelta(p, sharedFragmentId(src, id));
+  ipv4ChecksumApply(p, d);
   if (tooBig) {
     if (ipv4DontFragment(p)) {
       // A later fragment with DF cannot happen legally; a first fragment was checked above.
@@ -407,13 +423,6 @@ function lanFinish(p: usize, len: i32, l4: usize, proto: i32, src: u32, dst: u32
   }
   leave(toNextHop(p, len, label), len + IPV6_HEADER_LEN);
   return TO_IPV6;
-}
-
-function setIdUpdate(p: usize, id: i32): void {
-  const old = <u16>ipv4Id(p);
-  if (old == <u16>id) return;
-  setIpv4Id(p, id);
-  setIpv4Checksum(p, checksumUpdate16(ipv4Checksum(p), old, <u16>id));
 }
 
 /** Runs the held later fragments of a key whose first fragment just passed. */
@@ -434,7 +443,7 @@ function releaseHeld(src: u32, dst: u32, id: i32, proto: i32, dir: i32): void {
 }
 
 function ceFromLanHeld(p: usize, len: i32): i32 {
-  return lanFinish(p, len, 0, ipv4Protocol(p), ipv4Src(p), ipv4Dst(p), fragPort, ipv4Id(p), true);
+  return lanFinish(p, len, 0, ipv4Protocol(p), ipv4Src(p), ipv4Dst(p), fragPort, ipv4Id(p), true, 0, 0);
 }
 
 /**
@@ -443,12 +452,14 @@ function ceFromLanHeld(p: usize, len: i32): i32 {
  * WAN, and send it back to the LAN (RFC 4787 REQ-9: with the external
  * source address and port).
  */
-function hairpin(p: usize, len: i32, l4: usize, proto: i32, dport: i32, ext: i32): i32 {
+function hairpin(p: usize, len: i32, l4: usize, proto: i32, dport: i32, ext: i32, hd: u32): i32 {
   if (portSetIndex(cePortSet, dport) < 0) return D_SECURITY_PORT;
   const s = natInbound(proto, dport, extAddr(), ext, pkt.tcpFlags, now);
   if (s <= 0) return s == NAT_E_FILTERED ? D_NAT_FILTERED : D_NAT_NO_MAPPING;
-  rewriteDst(p, l4, proto, natSessionIntAddr(s), natSessionIntPort(s));
-  setIpv4TtlUpdate(p, ipv4Ttl(p) - 1);
+  // One header checksum update: the NAPT's source (hd), destination, TTL.
+  let d = hd + rewriteDst(p, l4, proto, natSessionIntAddr(s), natSessionIntPort(s));
+  d += ipv4DecrementTtlDelta(p);
+  ipv4ChecksumApply(p, d);
   leave(p, len);
   count(C_HAIRPIN, len);
   return TO_IPV4;
@@ -625,8 +636,13 @@ function wanInner(outer: usize, p: usize, len: i32): i32 {
   let dport = 0;
   if (proto == IP_PROTO_ICMP) {
     if (pkt.l4Err != 0) return pkt.l4Err;
-    if (!more && icmp4Check(l4, l4len) != ICMP4_OK) return D_IPV4_BAD_L4;
     const t = pkt.icmpType;
+    // An echo's checksum is updated incrementally with its identifier
+    // (RFC 1624), so a corrupt one stays corrupt for the host that
+    // verifies it (RFC 1122 §3.2.2.6); a router need not sum the payload.
+    // Everything else is checked: an error's checksum is recomputed after
+    // its quote is translated, which must not hide corruption.
+    if (!more && t != ICMP4_ECHO_REPLY && icmp4Check(l4, l4len) != ICMP4_OK) return D_IPV4_BAD_L4;
     const refused = icmpRefusedType(t); // Redirect, Source Quench: never forwarded (icmp.ts)
     if (refused != 0) return refused;
     if (icmp4IsError(t)) {
@@ -680,8 +696,9 @@ function wanInner(outer: usize, p: usize, len: i32): i32 {
 /** Rewrites toward the internal host and hands the IPv4 packet to the LAN. */
 function wanDeliver(p: usize, len: i32, l4: usize, proto: i32, addr: u32, port: i32): i32 {
   if (ipv4Ttl(p) <= 1) return D_IPV4_TTL_EXPIRED;
-  rewriteDst(p, l4, proto, addr, port);
-  setIpv4TtlUpdate(p, ipv4Ttl(p) - 1);
+  // One header checksum update: the address and the TTL.
+  const d = rewriteDst(p, l4, proto, addr, port) + ipv4DecrementTtlDelta(p);
+  ipv4ChecksumApply(p, d);
   leave(p, len);
   return TO_IPV4;
 }

@@ -95,7 +95,7 @@ export const quote: Packet = changetype<Packet>(memory.data(PKT_BYTES, 16));
  * Returns 0, or the drop reason of a header that cannot be trusted (then
  * nothing else in r is valid).
  */
-export function parse4(r: Packet, p: usize, len: i32): i32 {
+@inline export function parse4(r: Packet, p: usize, len: i32): i32 {
   const c = ipv4Check(p, len);
   if (c != IPV4_OK) return ipv4Reason(c);
   len = ipv4TotalLength(p);

@@ -9,7 +9,7 @@
 // pktPtr / pktLen), HELD when the module keeps it, or the one drop reason
 // (a D_* counter).
 import { settings } from "../settings";
-import { Rule, ruleMapIPv6, ipv6Hi } from "../map/rule";
+import { Rule, ruleMapIPv6, ipv6Hi, ruleFirstPort, rulePsidOfIPv6 } from "../map/rule";
 import {
   ipv4Src, ipv4Dst, ipv4Protocol, ipv4Tos, ipv4HeaderLength, ipv4FragmentOffset, ipv4MoreFragments,
   setIpv4VersionIhl, setIpv4Tos, setIpv4TotalLength, setIpv4Id, setIpv4Fragment, setIpv4Ttl,
@@ -354,15 +354,10 @@ const PEER6: usize = memory.data(16, 16);
  */
 export function sourceOkWithoutPort(outerSrc: usize, rule: Rule, src: u32, out: usize): bool {
   let port = 0;
-  const k = rule.psidLength;
-  if (k > 0) {
-    let psid = rule.psid;
-    if (!rule.explicitPsid) {
-      psid = <i32>((ipv6Hi(outerSrc) >>> <u64>rule.eaShift) & ((<u64>1 << <u64>rule.eaPsidBits) - 1));
-    }
-    const a = rule.psidOffset;
-    // The first port of that PSID's set: A = 1 (or 0 when a = 0), j = 0.
-    port = (a > 0 ? 1 << (16 - a) : 0) | (psid << (16 - a - k));
+  if (rule.psidLength > 0) {
+    // Shifts and masks computed at install (map/rule.ts ruleFinish).
+    const psid = rule.explicitPsid ? rule.psid : rulePsidOfIPv6(rule, ipv6Hi(outerSrc));
+    port = ruleFirstPort(rule, psid);
   }
   return ruleMapIPv6(rule, src, port, out) && ipv6AddrEqual(out, outerSrc);
 }

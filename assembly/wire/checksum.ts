@@ -122,6 +122,33 @@ export function checksumUpdate32(hc: u16, old: u32, now: u32): u16 {
 }
 
 /**
+ * The RFC 1624 term of one 16-bit field change (~m + m'), 0 when it does
+ * not change: several changes of one header add their deltas and fold
+ * once (checksumApplyDelta), so a header whose address, TTL and ID all
+ * change gets one update, not three. In ones complement the sum of the
+ * terms is the sum of the single updates, so the result is the same.
+ */
+// @ts-ignore: decorator
+@inline
+export function checksumDelta16(old: u16, now: u16): u32 {
+  return old == now ? 0 : (<u32>~old & 0xFFFF) + <u32>now;
+}
+
+/** The RFC 1624 term of one 32-bit field change (an IPv4 address), 0 when unchanged. */
+// @ts-ignore: decorator
+@inline
+export function checksumDelta32(old: u32, now: u32): u32 {
+  return old == now ? 0 : (~old >> 16) + (~old & 0xFFFF) + (now >> 16) + (now & 0xFFFF);
+}
+
+/** The checksum `hc` after the summed deltas (RFC 1624 eqn. 3, one fold); `hc` when there are none. */
+// @ts-ignore: decorator
+@inline
+export function checksumApplyDelta(hc: u16, delta: u32): u16 {
+  return delta == 0 ? hc : checksumFold((<u32>~hc & 0xFFFF) + delta);
+}
+
+/**
  * New checksum after the 16 bytes at `oldAddr` are replaced by the 16
  * bytes at `newAddr` (an IPv6 address in a pseudo header, or in a packet
  * quoted by ICMPv6). Both buffers must be readable: call before copying.
