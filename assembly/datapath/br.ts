@@ -1,10 +1,13 @@
 // The border relay (BR) data path: stateless MAP-E (RFC 7597 §7–§8) for
 // every rule of the domain, one packet at a time. `process`
 // (datapath/process.ts) calls brFromIPv4 for IPv4 from the internet and
-// brFromIPv6 for IPv6 from the CEs. Each returns 0 when the packet leaves
-// (pktPtr / pktLen say where it now starts: encapsulation moves the start
-// back into the headroom, decapsulation moves it forward), HELD when the
-// module keeps it, or the one drop reason (a D_* counter).
+// brFromIPv6 for IPv6 from the CEs. Each returns its next hop when the
+// packet leaves — TO_IPV6 or TO_IPV4 (stage.ts); pktPtr / pktLen say where
+// it now starts: encapsulation moves the start back into the headroom,
+// decapsulation moves it forward — HELD when the module keeps it, or the
+// one drop reason (a D_* counter). IPv4 packets are parsed once into the
+// record of parse.ts, the same parse (and RFC 791 fragment checks) the CE
+// makes.
 //
 //   IPv4 from the internet                     IPv6 from a CE
 //   ----------------------                     --------------
@@ -262,7 +265,7 @@ export function brFromIPv4(p: usize, len: i32): i32 {
   const r = lpmIPv4(dst);
   if (r < 0) return D_BR_NO_RULE;
   // RFC 1812 §5.3.1: a router does not forward a packet whose TTL runs out.
-  if (pkt.ttl <= 1) return D_IPV4_TTL_EXPIRED;
+  if (ipv4Ttl(p) <= 1) return D_IPV4_TTL_EXPIRED;
   // RFC 791 (parse.ts), as the CE checks it: a fragment with MF set carries
   // a multiple of 8 bytes, no fragment reaches past 65535.
   if (pkt.fragErr != 0) return pkt.fragErr;
@@ -393,7 +396,7 @@ function fromCe(outer: usize, p: usize, len: i32): i32 {
         if (!sourceOkWithoutPort(outerSrc, srule, src, EXPECT)) return D_SECURITY_IPV6_SRC;
         if (needD) {
           // Checked before holding, so a released fragment cannot fail on it.
-          if (pkt.ttl <= 1) return D_IPV4_TTL_EXPIRED;
+          if (ipv4Ttl(p) <= 1) return D_IPV4_TTL_EXPIRED;
           return frag4Hold(p, len, src, dst, id, proto, DIR_BR_UP, now) ? HELD : D_FRAGMENT_HOLD_FULL;
         }
         checked = true;
@@ -420,7 +423,7 @@ function fromCe(outer: usize, p: usize, len: i32): i32 {
       return D_SECURITY_IPV6_SRC;
     }
   }
-  if (pkt.ttl <= 1) return D_IPV4_TTL_EXPIRED;
+  if (ipv4Ttl(p) <= 1) return D_IPV4_TTL_EXPIRED;
   const first = pkt.first && (needS || needD);
   if (first) frag4Remember(src, dst, id, proto, DIR_BR_UP, <u32>sport, dport, now);
   const isFrag = fragOff != 0 || more;

@@ -1,10 +1,13 @@
 // The customer edge (CE) data path: NAPT44 into the CE's port set plus
 // IPv4-in-IPv6 encapsulation (RFC 7597 §8, RFC 2473), for one packet at a
 // time. `process` (datapath/process.ts) calls ceFromLan for IPv4 input and
-// ceFromWan for IPv6 input. Each returns 0 when the packet leaves (pktPtr /
-// pktLen say where it now starts and how long it is: encapsulation moves
-// the start back into the headroom, decapsulation moves it forward), HELD
-// when the module keeps it, or the one drop reason (a D_* counter).
+// ceFromWan for IPv6 input. Each returns its next hop when the packet
+// leaves — TO_IPV6 or TO_IPV4 (stage.ts); pktPtr / pktLen say where it now
+// starts and how long it is: encapsulation moves the start back into the
+// headroom, decapsulation moves it forward — HELD when the module keeps it,
+// or the one drop reason (a D_* counter). Every IPv4 packet (from the LAN,
+// inside a tunnel, quoted by an ICMP error) is parsed once into a record
+// (parse.ts) that the steps below read.
 //
 // Input is untrusted: every header passes its …Check before an accessor
 // reads it, and every length below comes from a checked header.
@@ -215,7 +218,7 @@ export function ceFromLan(p: usize, len: i32): i32 {
   const dst = pkt.dst;
   if (martian(dst) || martian(src) || isOwnIPv4(src)) return D_IPV4_MARTIAN;
   // RFC 1812 §5.3.1: a router does not forward a packet whose TTL runs out.
-  if (pkt.ttl <= 1) {
+  if (ipv4Ttl(p) <= 1) {
     icmpErrorToLan(p, len, ICMP_KIND_TTL, ICMP4_TIME_EXCEEDED, ICMP4_CODE_TTL_EXCEEDED, 0);
     return D_IPV4_TTL_EXPIRED;
   }
@@ -618,7 +621,7 @@ function wanInner(outer: usize, p: usize, len: i32): i32 {
   const l4len = pkt.l4len;
   if (pkt.fragErr != 0) return pkt.fragErr;
   // Refused now rather than after being held: a held fragment has its outcome.
-  if (pkt.ttl <= 1) return D_IPV4_TTL_EXPIRED;
+  if (ipv4Ttl(p) <= 1) return D_IPV4_TTL_EXPIRED;
 
   if (pkt.fragOff != 0) {
     // Later fragment: the outer source is checked as far as it can be

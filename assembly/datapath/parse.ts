@@ -9,24 +9,22 @@
 // lengths do not cover; quote4 reads only the header and the 8 bytes RFC 792
 // promises after it (quotes are attacker-controlled and usually truncated).
 //
-//   packet record (PKT_BYTES = 72), one per use: PKT (the packet being
-//   handled) and QUOTE (the packet an ICMP error quotes)
-//   +--------+--------+--------+--------+--------+--------+--------+--------+
+//   packet record (PKT_BYTES = 64), one per use: `pkt` (the packet being
+//   handled) and `quote` (the packet an ICMP error quotes)
+//   +-----------------+-----------------+-----------------+-----------------+
 //   | src u32         | dst u32         | l4 usize        | len i32         |  0
 //   +-----------------+-----------------+-----------------+-----------------+
-//   | l4len i32       | hl i32          | proto i32       | ttl i32         | 16
+//   | l4len i32       | proto i32       | id i32          | fragOff i32     | 16
 //   +-----------------+-----------------+-----------------+-----------------+
-//   | id i32          | fragOff i32     | sport i32       | dport i32       | 32
+//   | sport i32       | dport i32       | tcpFlags i32    | icmpType i32    | 32
 //   +-----------------+-----------------+-----------------+-----------------+
-//   | tcpFlags i32    | icmpType i32    | portsErr i32    | l4Err i32       | 48
-//   +-----------------+-----------------+-----------------+-----------------+
-//   | fragErr i32     | more | df | ports | first | 64 .. 72
-//   +-----------------+------+----+-------+-------+
+//   | portsErr i32    | l4Err i32       | fragErr i32     |more|df |ports|   | 48
+//   +-----------------+-----------------+-----------------+----+---+-----+---+
 //
 //   len        Total Length (bytes after it are link padding, not the packet)
 //   l4, l4len  the payload after the header (a quote: what the quote holds)
-//   fragOff    fragment offset in bytes; more / df the MF / DF flags;
-//              first = a first fragment (offset 0, MF set)
+//   fragOff    fragment offset in bytes; more / df the MF / DF flags
+//              (`first`: a first fragment, offset 0 and MF set)
 //   sport, dport  TCP / UDP ports; ICMP echo: the identifier in both;
 //              valid when `ports` (offset 0 and a protocol with ports)
 //   tcpFlags   the TCP flag byte (0 for anything else)
@@ -59,9 +57,7 @@ export class Packet {
   l4: usize = 0;
   len: i32 = 0;
   l4len: i32 = 0;
-  hl: i32 = 0;
   proto: i32 = 0;
-  ttl: i32 = 0;
   id: i32 = 0;
   fragOff: i32 = 0;
   sport: i32 = 0;
@@ -74,10 +70,11 @@ export class Packet {
   more: bool = false;
   df: bool = false;
   ports: bool = false;
-  first: bool = false;
+  /** A first fragment: offset 0, MF set. */
+  @inline get first(): bool { return this.fragOff == 0 && this.more; }
 }
 
-const PKT_BYTES: i32 = 72;
+const PKT_BYTES: i32 = 64;
 // The record must fit the region drawn above (checked at compile time).
 // @ts-ignore: a compile-time static assertion
 if (<i32>offsetof<Packet>() > PKT_BYTES) ERROR("Packet record larger than PKT_BYTES");
@@ -140,16 +137,13 @@ export function quote4(r: Packet, q: usize, qlen: i32): i32 {
   r.dst = ipv4Dst(p);
   r.l4 = l4;
   r.l4len = l4len;
-  r.hl = hl;
   r.proto = proto;
-  r.ttl = ipv4Ttl(p);
   r.id = ipv4Id(p);
   const fragOff = <i32>(ff & IPV4_FRAGMENT_MASK) << 3;
   const more = (ff & IPV4_FLAG_MF) != 0;
   r.fragOff = fragOff;
   r.more = more;
   r.df = (ff & IPV4_FLAG_DF) != 0;
-  r.first = fragOff == 0 && more;
   // Each path below writes every L4 field once.
   let sport = 0;
   let dport = 0;
