@@ -33,7 +33,8 @@ import {
   tcpFlags, tcpChecksum, setTcpChecksum, tcpCheck, tcpClampMss, TCP_SYN, TCP_OK, TCP_HEADER_LEN,
 } from "../wire/tcp";
 import {
-  checksumUpdate16, checksumUpdate32, udpChecksumUpdate16, udpChecksumUpdate32,
+  checksumUpdate16, checksumUpdate32, udpChecksumUpdate16, udpChecksumUpdate32, checksumUpdateAddrPort,
+  udpChecksumUpdateAddrPort,
 } from "../wire/checksum";
 import {
   icmp4Type, icmp4Check, icmp4IsError, icmp4EchoId, setIcmp4EchoId, icmp4Checksum, setIcmp4Checksum,
@@ -107,16 +108,12 @@ function rewriteSrc(p: usize, l4: usize, proto: i32, addr: u32, port: i32): u32 
   if (l4 == 0) return d;
   if (proto == IP_PROTO_TCP) {
     const oldPort = <u16>bswap<u16>(load<u16>(l4));
-    let c = checksumUpdate32(tcpChecksum(l4), oldAddr, addr);
-    c = checksumUpdate16(c, oldPort, <u16>port);
     store<u16>(l4, bswap<u16>(<u16>port));
-    setTcpChecksum(l4, c);
+    setTcpChecksum(l4, checksumUpdateAddrPort(tcpChecksum(l4), oldAddr, addr, oldPort, <u16>port));
   } else if (proto == IP_PROTO_UDP) {
     const oldPort = <u16>bswap<u16>(load<u16>(l4));
-    let c = udpChecksumUpdate32(udpChecksum(l4), oldAddr, addr);
-    c = udpChecksumUpdate16(c, oldPort, <u16>port);
     store<u16>(l4, bswap<u16>(<u16>port));
-    setUdpChecksum(l4, c);
+    setUdpChecksum(l4, udpChecksumUpdateAddrPort(udpChecksum(l4), oldAddr, addr, oldPort, <u16>port));
   } else if (proto == IP_PROTO_ICMP) {
     const old = <u16>icmp4EchoId(l4);
     setIcmp4EchoId(l4, port);
@@ -132,16 +129,12 @@ function rewriteDst(p: usize, l4: usize, proto: i32, addr: u32, port: i32): u32 
   if (l4 == 0) return d;
   if (proto == IP_PROTO_TCP) {
     const oldPort = <u16>bswap<u16>(load<u16>(l4, 2));
-    let c = checksumUpdate32(tcpChecksum(l4), oldAddr, addr);
-    c = checksumUpdate16(c, oldPort, <u16>port);
     store<u16>(l4, bswap<u16>(<u16>port), 2);
-    setTcpChecksum(l4, c);
+    setTcpChecksum(l4, checksumUpdateAddrPort(tcpChecksum(l4), oldAddr, addr, oldPort, <u16>port));
   } else if (proto == IP_PROTO_UDP) {
     const oldPort = <u16>bswap<u16>(load<u16>(l4, 2));
-    let c = udpChecksumUpdate32(udpChecksum(l4), oldAddr, addr);
-    c = udpChecksumUpdate16(c, oldPort, <u16>port);
     store<u16>(l4, bswap<u16>(<u16>port), 2);
-    setUdpChecksum(l4, c);
+    setUdpChecksum(l4, udpChecksumUpdateAddrPort(udpChecksum(l4), oldAddr, addr, oldPort, <u16>port));
   } else if (proto == IP_PROTO_ICMP) {
     const old = <u16>icmp4EchoId(l4);
     setIcmp4EchoId(l4, port);

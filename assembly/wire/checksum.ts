@@ -122,6 +122,20 @@ export function checksumUpdate32(hc: u16, old: u32, now: u32): u16 {
 }
 
 /**
+ * New checksum after an IPv4 address and a port change together (NAPT, a
+ * TCP checksum over the pseudo header): one fold for both. Equal to
+ * checksumUpdate32 then checksumUpdate16 (ones-complement sums commute,
+ * and the address term is never 0, so no intermediate zero can differ).
+ */
+// @ts-ignore: decorator
+@inline
+export function checksumUpdateAddrPort(hc: u16, oldAddr: u32, addr: u32, oldPort: u16, port: u16): u16 {
+  return checksumFold((<u32>~hc & 0xFFFF)
+    + (~oldAddr >> 16) + (~oldAddr & 0xFFFF) + (addr >> 16) + (addr & 0xFFFF)
+    + (<u32>~oldPort & 0xFFFF) + <u32>port);
+}
+
+/**
  * The RFC 1624 term of one 16-bit field change (~m + m'), 0 when it does
  * not change: several changes of one header add their deltas and fold
  * once (checksumApplyDelta), so a header whose address, TTL and ID all
@@ -231,6 +245,14 @@ export function udpChecksumUpdate16(hc: u16, old: u16, now: u16): u16 {
 export function udpChecksumUpdate32(hc: u16, old: u32, now: u32): u16 {
   if (hc == 0) return 0;
   return udpChecksumFinish(checksumUpdate32(hc, old, now));
+}
+
+/** checksumUpdateAddrPort for a UDP checksum: 0 ("none") stays 0, a result of 0 is sent as 0xFFFF. */
+// @ts-ignore: decorator
+@inline
+export function udpChecksumUpdateAddrPort(hc: u16, oldAddr: u32, addr: u32, oldPort: u16, port: u16): u16 {
+  if (hc == 0) return 0;
+  return udpChecksumFinish(checksumUpdateAddrPort(hc, oldAddr, addr, oldPort, port));
 }
 
 /** Incremental update of a UDP checksum for a 16-byte address change; 0 stays 0. */
