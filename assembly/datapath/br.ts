@@ -1,10 +1,13 @@
 // The border relay (BR) data path: stateless MAP-E (RFC 7597 §7–§8) for
 // every rule of the domain, one packet at a time. `process`
 // (datapath/process.ts) calls brFromIPv4 for IPv4 from the internet and
-// brFromIPv6 for IPv6 from the CEs. Each returns 0 when the packet leaves
-// (pktPtr / pktLen say where it now starts: encapsulation moves the start
-// back into the headroom, decapsulation moves it forward), HELD when the
-// module keeps it, or the one drop reason (a D_* counter).
+// brFromIPv6 for IPv6 from the CEs. Each returns its next hop when the
+// packet leaves — TO_IPV6 or TO_IPV4 (stage.ts); pktPtr / pktLen say where
+// it now starts: encapsulation moves the start back into the headroom,
+// decapsulation moves it forward — HELD when the module keeps it, or the
+// one drop reason (a D_* counter). IPv4 packets are parsed once into the
+// record of parse.ts, the same parse (and RFC 791 fragment checks) the CE
+// makes.
 //
 //   IPv4 from the internet                     IPv6 from a CE
 //   ----------------------                     --------------
@@ -87,7 +90,8 @@ import { lpmIPv4 } from "../map/lpm";
 import { Rule, ruleMapIPv6 } from "../map/rule";
 import {
   ipv4Check, ipv4HeaderLength, ipv4TotalLength, ipv4Src, ipv4Dst, ipv4Ttl, ipv4Protocol, ipv4Id,
-  ipv4DontFragment, ipv4MoreFragments, ipv4FragmentOffset, setIpv4TtlUpdate, IPV4_OK, IPV4_HEADER_LEN,
+  ipv4DontFragment, ipv4MoreFragments, ipv4FragmentOffset, setIpv4TtlUpdate, ipv4DecrementTtlDelta,
+  ipv4ChecksumApply, IPV4_OK, IPV4_HEADER_LEN,
   IP_PROTO_ICMP, IP_PROTO_TCP, IP_PROTO_UDP, IP_PROTO_IPIP, IP_PROTO_ICMPV6,
 } from "../wire/ipv4";
 import {
@@ -107,18 +111,19 @@ import {
 } from "../wire/icmp6";
 import { spare, emit } from "./slots";
 import { pmtuFor, pmtuLower, pmtuFloor } from "./pmtu";
+import { pkt, quote, parse4 } from "./parse";
 import {
   frag4Remember, frag4Find, frag4Hold, frag4NextHeld, frag4HeldLen, fragAddr, fragPort,
 } from "./frag4";
 
 import {
-  HELD, pktPtr, pktLen, now, leave, ipv4Reason, martian, flowLabel, encapsulate,
+  HELD, TO_IPV6, TO_IPV4, forwarded, pktPtr, pktLen, now, leave, ipv4Reason, martian, flowLabel, encapsulate,
   fragmentAndEncapsulate, reassemble, echoReply6, sourceOkWithoutPort, ipv6Reason, takeHeld,
   releasedResult, noPortReason,
 } from "./stage";
 import {
   icmpMake, icmp4ErrorStart, icmp4ErrorSeal, icmpQuoteLen, icmpRateTake, icmpRefusedType, icmp6To4,
-  quoteParse, quoteTunnel, quoteSrc, quoteDst, quoteSport, quoteDport, quotePorts, ICMP_KIND_PMTU,
+  quoteParse, quoteTunnel, ICMP_KIND_PMTU,
 } from "./icmp";
 import {
   count, drop, C_OUT_IPV4, C_OUT_IPV6, C_HAIRPIN, C_ICMP_GENERATED, C_PTB_RECEIVED, D_IPV4_BAD_L4,
@@ -152,53 +157,44 @@ function brIndexOf(a: usize): i32 {
 
 // ---- ports --------------------------------------------------------------------
 
-/** Results of readPorts: the port the source side owns, the one the destination side owns. */
-let srcSidePort: i32 = 0;
-let dstSidePort: i32 = 0;
-/** For an ICMP error (its quoted addresses are in icmp.ts's quote record: it went the other way). */
-let isIcmpError: bool = false;
-
 /**
- * Reads the ports of a whole packet or first fragment (table in the file
- * header). Only what is needed to find the CE is checked: the BR is a
- * router, the end hosts check the rest. Returns 0 or a drop reason.
+ * The ports that name each side of the packet in the record (table in the
+ * file header), checked only as far as finding the CE needs: the BR is a
+ * router, the end hosts check the rest. Afterwards pkt.sport is the port
+ * the source side owns and pkt.dport the one the destination side owns
+ * (-1: none, PPTP's GRE from a CE); for an ICMP error they come from its
+ * quote (parse.ts quote4, into `quote`: it went the other way). Returns 0
+ * or a drop reason.
  */
-function readPorts(proto: i32, l4: usize, l4len: i32): i32 {
-  isIcmpError = false;
-  if (proto == IP_PROTO_TCP || proto == IP_PROTO_UDP) {
-    if (l4len < (proto == IP_PROTO_TCP ? TCP_HEADER_LEN : 8)) return D_IPV4_BAD_L4;
-    srcSidePort = <i32>bswap<u16>(load<u16>(l4));
-    dstSidePort = <i32>bswap<u16>(load<u16>(l4, 2));
-    return 0;
-  }
+function sidePorts(): i32 {
+  const proto = pkt.proto;
+  if (proto == IP_PROTO_TCP || proto == IP_PROTO_UDP) return pkt.portsErr;
   if (proto == IP_PROTO_GRE && settings.brPptp != 0) {
     // PPTP (file header): the call ID names the receiving side only.
-    const g = greCheck(l4, l4len);
+    const g = greCheck(pkt.l4, pkt.l4len);
     if (g != GRE_OK) return g == GRE_BAD_VERSION || g == GRE_TOO_SHORT ? D_PPTP_GRE_VERSION : D_PPTP_GRE_BAD_HEADER;
-    srcSidePort = -1;
-    dstSidePort = greCallId(l4);
+    pkt.sport = -1;
+    pkt.dport = greCallId(pkt.l4);
     return 0;
   }
   if (proto != IP_PROTO_ICMP) return noPortReason(proto); // ESP, AH named (stage.ts)
-  if (l4len < ICMP4_HEADER_LEN) return D_IPV4_BAD_L4;
-  const t = icmp4Type(l4);
-  if (t == ICMP4_ECHO_REQUEST || t == ICMP4_ECHO_REPLY) {
-    srcSidePort = icmp4EchoId(l4);
-    dstSidePort = srcSidePort;
-    return 0;
-  }
+  if (pkt.portsErr != 0) return pkt.portsErr;
+  if (pkt.ports) return 0; // echo request / reply: the identifier names both sides
+  const t = pkt.icmpType;
   const refused = icmpRefusedType(t); // Redirect, Source Quench: never forwarded (icmp.ts)
   if (refused != 0) return refused;
   if (!icmp4IsError(t)) return D_ICMP_UNSUPPORTED;
-  // The quote (icmp.ts quoteParse): an IPv4 header and at least 8 bytes of
-  // what followed it, with ports (TCP, UDP, an echo's identifier).
-  if (quoteParse(l4 + ICMP4_HEADER_LEN, l4len - ICMP4_HEADER_LEN) == 0 || !quotePorts) return D_ICMP_BAD_QUOTE;
+  // The quote: an IPv4 header and at least 8 bytes of what followed it,
+  // with ports (TCP, UDP, an echo's identifier).
+  if (quoteParse(pkt.l4 + ICMP4_HEADER_LEN, pkt.l4len - ICMP4_HEADER_LEN) == 0 || !quote.ports) return D_ICMP_BAD_QUOTE;
   // The quote went the other way: its destination is this packet's source side.
-  srcSidePort = quoteDport;
-  dstSidePort = quoteSport;
-  isIcmpError = true;
+  pkt.sport = quote.dport;
+  pkt.dport = quote.sport;
   return 0;
 }
+
+/** True for an ICMP error (after sidePorts: its ports are its quote's). */
+@inline function isIcmpError(): bool { return icmp4IsError(pkt.icmpType); }
 
 // The source check of a later fragment (no port) is stage.ts
 // sourceOkWithoutPort (shared with the CE); ICMP errors, their quotes and
@@ -246,11 +242,10 @@ function toTunnel(p: usize, len: i32, l4: usize, errTo6: usize): i32 {
     return D_IPV4_DF_TOO_BIG;
   }
   const label = flowLabel(p, l4);
-  setIpv4TtlUpdate(p, ipv4Ttl(p) - 1);
+  ipv4ChecksumApply(p, ipv4DecrementTtlDelta(p));
   if (tooBig) return fragmentAndEncapsulate(p, len, mtu - IPV6_HEADER_LEN, label, brAddressPtr(0), TO_CE);
   leave(encapsulate(p, len, label, brAddressPtr(0), TO_CE), len + IPV6_HEADER_LEN);
-  count(C_OUT_IPV6, pktLen);
-  return 0;
+  return TO_IPV6;
 }
 
 // ---- IPv4 from the internet --------------------------------------------------------
@@ -261,23 +256,25 @@ function toTunnel(p: usize, len: i32, l4: usize, errTo6: usize): i32 {
  * (RFC 7597 §8.2).
  */
 export function brFromIPv4(p: usize, len: i32): i32 {
-  const c = ipv4Check(p, len);
-  if (c != IPV4_OK) return ipv4Reason(c);
-  len = ipv4TotalLength(p);
-  const src = ipv4Src(p);
-  const dst = ipv4Dst(p);
+  const c = parse4(pkt, p, len);
+  if (c != 0) return c;
+  len = pkt.len;
+  const src = pkt.src;
+  const dst = pkt.dst;
   if (martian(src) || martian(dst)) return D_IPV4_MARTIAN;
   const r = lpmIPv4(dst);
   if (r < 0) return D_BR_NO_RULE;
   // RFC 1812 §5.3.1: a router does not forward a packet whose TTL runs out.
   if (ipv4Ttl(p) <= 1) return D_IPV4_TTL_EXPIRED;
+  // RFC 791 (parse.ts), as the CE checks it: a fragment with MF set carries
+  // a multiple of 8 bytes, no fragment reaches past 65535.
+  if (pkt.fragErr != 0) return pkt.fragErr;
   const rule = ruleAt(r);
-  const proto = ipv4Protocol(p);
-  const fragOff = ipv4FragmentOffset(p);
-  const more = ipv4MoreFragments(p);
-  const id = ipv4Id(p);
-  const hl = ipv4HeaderLength(p);
-  const l4 = p + <usize>hl;
+  const proto = pkt.proto;
+  const fragOff = pkt.fragOff;
+  const more = pkt.more;
+  const id = pkt.id;
+  const l4 = pkt.l4;
   const shared = rule.psidLength > 0;
   let port = 0;
   if (fragOff != 0) {
@@ -289,18 +286,18 @@ export function brFromIPv4(p: usize, len: i32): i32 {
       port = fragPort;
     }
   } else if (shared) {
-    const e = readPorts(proto, l4, len - hl);
+    const e = sidePorts();
     if (e != 0) return e;
     // An error about a packet the CE sent quotes the CE's address as source.
-    if (isIcmpError && quoteSrc != dst) return D_ICMP_BAD_QUOTE;
-    port = dstSidePort;
+    if (isIcmpError() && quote.src != dst) return D_ICMP_BAD_QUOTE;
+    port = pkt.dport;
   }
   // Below 2^(16-a) (the ports no CE gets) or a PSID no CE of the rule holds.
   if (!ruleMapIPv6(rule, dst, port, TO_CE)) return D_BR_PORT_OUTSIDE;
-  const first = fragOff == 0 && more && shared;
+  const first = pkt.first && shared;
   if (first) frag4Remember(src, dst, id, proto, DIR_BR_DOWN, 0, port, now);
   const res = toTunnel(p, len, fragOff != 0 || more ? 0 : l4, 0);
-  if (first && res == 0) releaseHeld(src, dst, id, proto, DIR_BR_DOWN, rule, 0, port);
+  if (first && forwarded(res)) releaseHeld(src, dst, id, proto, DIR_BR_DOWN, rule, 0, port);
   return res;
 }
 
@@ -365,25 +362,26 @@ export function brFromIPv6(p: usize, len: i32): i32 {
  * decapsulate.
  */
 function fromCe(outer: usize, p: usize, len: i32): i32 {
-  const c = ipv4Check(p, len);
-  if (c != IPV4_OK) return ipv4Reason(c);
-  len = ipv4TotalLength(p);
-  const src = ipv4Src(p);
-  const dst = ipv4Dst(p);
+  const c = parse4(pkt, p, len);
+  if (c != 0) return c;
+  len = pkt.len;
+  const src = pkt.src;
+  const dst = pkt.dst;
   const rs = lpmIPv4(src);
   // The inner source names no CE the BR serves.
   if (rs < 0) return D_SECURITY_IPV6_SRC_UNKNOWN;
   if (martian(dst)) return D_IPV4_MARTIAN;
+  // RFC 791 (parse.ts), as the CE checks it.
+  if (pkt.fragErr != 0) return pkt.fragErr;
   const srule = ruleAt(rs);
   const rd = lpmIPv4(dst);
   const needS = srule.psidLength > 0;
   const needD = rd >= 0 && ruleAt(rd).psidLength > 0;
-  const proto = ipv4Protocol(p);
-  const fragOff = ipv4FragmentOffset(p);
-  const more = ipv4MoreFragments(p);
-  const id = ipv4Id(p);
-  const hl = ipv4HeaderLength(p);
-  const l4 = p + <usize>hl;
+  const proto = pkt.proto;
+  const fragOff = pkt.fragOff;
+  const more = pkt.more;
+  const id = pkt.id;
+  const l4 = pkt.l4;
   const outerSrc = ipv6Src(outer);
   let sport = 0;
   let dport = 0;
@@ -405,15 +403,15 @@ function fromCe(outer: usize, p: usize, len: i32): i32 {
       }
     }
   } else if (needS || needD) {
-    const e = readPorts(proto, l4, len - hl);
+    const e = sidePorts();
     if (e != 0) return e;
-    if (isIcmpError) {
+    if (isIcmpError()) {
       // The quote is a packet the CE received (and, for a hairpin, one the other CE sent).
-      if (needS && quoteDst != src) return D_ICMP_BAD_QUOTE;
-      if (needD && quoteSrc != dst) return D_ICMP_BAD_QUOTE;
+      if (needS && quote.dst != src) return D_ICMP_BAD_QUOTE;
+      if (needD && quote.src != dst) return D_ICMP_BAD_QUOTE;
     }
-    sport = srcSidePort;
-    dport = dstSidePort;
+    sport = pkt.sport;
+    dport = pkt.dport;
   }
   // RFC 7597 §8.1: the outer source must be the MAP address of the CE that
   // owns the inner source address and port; anything else is spoofed.
@@ -426,20 +424,19 @@ function fromCe(outer: usize, p: usize, len: i32): i32 {
     }
   }
   if (ipv4Ttl(p) <= 1) return D_IPV4_TTL_EXPIRED;
-  const first = fragOff == 0 && more && (needS || needD);
+  const first = pkt.first && (needS || needD);
   if (first) frag4Remember(src, dst, id, proto, DIR_BR_UP, <u32>sport, dport, now);
   const isFrag = fragOff != 0 || more;
   const res = rd >= 0 ? hairpin(p, len, ruleAt(rd), dst, dport, isFrag ? 0 : l4) : decapsulate(p, len);
-  if (first && res == 0 && needD) releaseHeld(src, dst, id, proto, DIR_BR_UP, srule, sport, dport);
+  if (first && forwarded(res) && needD) releaseHeld(src, dst, id, proto, DIR_BR_UP, srule, sport, dport);
   return res;
 }
 
 /** Hands the inner IPv4 packet to the internet: the start moves past the outer headers. */
 function decapsulate(p: usize, len: i32): i32 {
-  setIpv4TtlUpdate(p, ipv4Ttl(p) - 1);
+  ipv4ChecksumApply(p, ipv4DecrementTtlDelta(p));
   leave(p, len);
-  count(C_OUT_IPV4, len);
-  return 0;
+  return TO_IPV4;
 }
 
 /**
@@ -450,7 +447,7 @@ function decapsulate(p: usize, len: i32): i32 {
 function hairpin(p: usize, len: i32, drule: Rule, dst: u32, dport: i32, l4: usize): i32 {
   if (!ruleMapIPv6(drule, dst, dport, TO_CE)) return D_BR_PORT_OUTSIDE;
   const res = toTunnel(p, len, l4, EXPECT);
-  if (res == 0) count(C_HAIRPIN, len);
+  if (forwarded(res)) count(C_HAIRPIN, len);
   return res;
 }
 
@@ -496,16 +493,16 @@ function icmp6ToBr(p: usize, len: i32, ic: usize, iclen: i32, b: i32): i32 {
   if (quoteTunnel(q6, q6len) == 0 || brIndexOf(ipv6Src(q6)) < 0) return D_ICMPV6_BAD_QUOTE;
   const q4 = q6 + IPV6_HEADER_LEN;
   const q4len = q6len - IPV6_HEADER_LEN;
-  const qsrc = quoteSrc;
-  const qdst = quoteDst;
+  const qsrc = quote.src;
+  const qdst = quote.dst;
   if (martian(qsrc)) return D_ICMPV6_BAD_QUOTE;
   const r = lpmIPv4(qdst);
   if (r < 0) return D_ICMPV6_QUOTE_NOT_OURS;
   const rule = ruleAt(r);
   const qdst6 = ipv6Dst(q6);
-  if (rule.psidLength > 0 && !quotePorts) {
+  if (rule.psidLength > 0 && !quote.ports) {
     if (!sourceOkWithoutPort(qdst6, rule, qdst, TO_CE)) return D_ICMPV6_QUOTE_ENDPOINT;
-  } else if (!ruleMapIPv6(rule, qdst, rule.psidLength > 0 ? quoteDport : 0, TO_CE) ||
+  } else if (!ruleMapIPv6(rule, qdst, rule.psidLength > 0 ? quote.dport : 0, TO_CE) ||
              !ipv6AddrEqual(TO_CE, qdst6)) {
     return D_ICMPV6_QUOTE_ENDPOINT;
   }
@@ -522,6 +519,5 @@ function icmp6ToBr(p: usize, len: i32, ic: usize, iclen: i32, b: i32): i32 {
   const total = icmp4ErrorStart(p, qdst, qsrc, (map >>> 8) & 0xFF, map & 0xFF, mtu, q4, icmpQuoteLen(q4len));
   icmp4ErrorSeal(p, total);
   leave(p, total);
-  count(C_OUT_IPV4, total);
-  return 0;
+  return TO_IPV4;
 }

@@ -1,10 +1,13 @@
 // The customer edge (CE) data path: NAPT44 into the CE's port set plus
 // IPv4-in-IPv6 encapsulation (RFC 7597 §8, RFC 2473), for one packet at a
 // time. `process` (datapath/process.ts) calls ceFromLan for IPv4 input and
-// ceFromWan for IPv6 input. Each returns 0 when the packet leaves (pktPtr /
-// pktLen say where it now starts and how long it is: encapsulation moves
-// the start back into the headroom, decapsulation moves it forward), HELD
-// when the module keeps it, or the one drop reason (a D_* counter).
+// ceFromWan for IPv6 input. Each returns its next hop when the packet
+// leaves — TO_IPV6 or TO_IPV4 (stage.ts); pktPtr / pktLen say where it now
+// starts and how long it is: encapsulation moves the start back into the
+// headroom, decapsulation moves it forward — HELD when the module keeps it,
+// or the one drop reason (a D_* counter). Every IPv4 packet (from the LAN,
+// inside a tunnel, quoted by an ICMP error) is parsed once into a record
+// (parse.ts) that the steps below read.
 //
 // Input is untrusted: every header passes its …Check before an accessor
 // reads it, and every length below comes from a checked header.
@@ -15,7 +18,8 @@ import { ruleMapIPv6 } from "../map/rule";
 import { portSetIndex, portSetPort } from "../map/portset";
 import {
   ipv4Check, ipv4HeaderLength, ipv4TotalLength, ipv4Src, ipv4Dst, ipv4Ttl, ipv4Protocol, ipv4Id,
-  ipv4DontFragment, ipv4MoreFragments, ipv4FragmentOffset, ipv4Checksum, setIpv4SrcUpdate,
+  ipv4DontFragment, ipv4MoreFragments, ipv4FragmentOffset, ipv4Checksum, setIpv4SrcUpdate, setIpv4SrcDelta,
+  setIpv4DstDelta, ipv4DecrementTtlDelta, setIpv4IdDelta, ipv4ChecksumApply,
   setIpv4DstUpdate, setIpv4TtlUpdate, setIpv4Id, setIpv4Checksum, IPV4_OK, IPV4_HEADER_LEN, IP_PROTO_ICMP,
   IP_PROTO_TCP, IP_PROTO_UDP, IP_PROTO_IPIP, IP_PROTO_ICMPV6,
 } from "../wire/ipv4";
@@ -29,7 +33,8 @@ import {
   tcpFlags, tcpChecksum, setTcpChecksum, tcpCheck, tcpClampMss, TCP_SYN, TCP_OK, TCP_HEADER_LEN,
 } from "../wire/tcp";
 import {
-  checksumUpdate16, checksumUpdate32, udpChecksumUpdate16, udpChecksumUpdate32,
+  checksumUpdate16, checksumUpdate32, udpChecksumUpdate16, udpChecksumUpdate32, checksumUpdateAddrPort,
+  udpChecksumUpdateAddrPort,
 } from "../wire/checksum";
 import {
   icmp4Type, icmp4Check, icmp4IsError, icmp4EchoId, setIcmp4EchoId, icmp4Checksum, setIcmp4Checksum,
@@ -48,16 +53,17 @@ import {
 } from "../nat/nat";
 import { spare, emit } from "./slots";
 import {
-  HELD, pktPtr, pktLen, now, leave, ipv4Reason, martian, flowLabel, encapsulate,
+  HELD, TO_IPV6, TO_IPV4, forwarded, pktPtr, pktLen, now, leave, ipv4Reason, martian, flowLabel, encapsulate,
   fragmentAndEncapsulate, reassemble, echoReply6, sourceOkWithoutPort, ipv6Reason, takeHeld,
   releasedResult, noPortReason,
 } from "./stage";
 import {
   icmpMake, icmp4ErrorStart, icmp4ErrorSeal, icmpQuoteLen, icmpRateTake, icmpRefusedType, icmp4MtuFloor,
-  icmp6To4, quoteParse, quoteTunnel, quoteProto, quoteSrc, quoteDst, quoteSport, quoteDport, quotePorts,
+  icmp6To4, quoteParse, quoteTunnel,
   ICMP_KIND_TTL, ICMP_KIND_PMTU, ICMP_KIND_NAT,
 } from "./icmp";
 import { pmtuFor, pmtuLower, pmtuFloor } from "./pmtu";
+import { pkt, quote, parse4 } from "./parse";
 import { ftpControl, ftpFromLan, ftpFromWan, ftpLen } from "./ftp";
 import { greCheck, greCallId, setGreCallId, IP_PROTO_GRE, GRE_OK, GRE_BAD_VERSION, GRE_TOO_SHORT } from "../wire/gre";
 import { PPTP_PORT } from "../wire/pptp";
@@ -83,94 +89,58 @@ const NEXT_HOP: usize = memory.data(16, 16);
 
 // ---- shared helpers ----------------------------------------------------------
 
-/** True when `a` is the CE's own address (or inside its prefix, RFC 7597 §5.2). */
+/** True when `a` is the CE's own address (or inside its prefix, RFC 7597 §5.2): mask set at install (map/provision.ts). */
 @inline function isOwnIPv4(a: u32): bool {
-  const len = domain.ceIPv4Len;
-  if (len >= 32) return a == domain.ceIPv4;
-  const mask = len == 0 ? 0 : ~((<u32>1 << (32 - len)) - 1);
-  return (a & mask) == (domain.ceIPv4 & mask);
+  return (a & domain.ceIPv4Mask) == domain.ceIPv4Net;
 }
 
 /** The external address the NAPT uses (for an IPv4-prefix CE, the prefix's first address). */
 @inline function extAddr(): u32 { return domain.ceIPv4; }
 
-/** The ports of the L4 header at `l4` (TCP/UDP ports, ICMP echo id as both). */
-let l4Sport: i32 = 0;
-let l4Dport: i32 = 0;
-let l4Flags: i32 = 0;
-
 /**
- * Reads the ports of a first fragment or whole packet and checks the L4
- * header is there (for a first fragment only the header, not the length).
- * Returns 0 or a drop reason. `quoted` relaxes the checks for packets
- * quoted inside ICMP errors (only the first 8 bytes are promised).
+ * Rewrites the source address and port of an IPv4 packet (header at p, L4
+ * at l4 or 0) with its L4 checksum. The header checksum is left to the
+ * stage's one update: returns the address's delta (wire/ipv4.ts).
  */
-function readPorts(proto: i32, l4: usize, l4len: i32, whole: bool): i32 {
-  l4Flags = 0;
-  if (proto == IP_PROTO_TCP) {
-    if (whole) { if (tcpCheck(l4, l4len) != TCP_OK) return D_IPV4_BAD_L4; }
-    else if (l4len < TCP_HEADER_LEN) return D_IPV4_BAD_L4;
-    l4Flags = tcpFlags(l4);
-  } else if (proto == IP_PROTO_UDP) {
-    if (l4len < 8) return D_IPV4_BAD_L4;
-    if (whole) {
-      const ul = <i32>bswap<u16>(load<u16>(l4, 4));
-      if (ul < 8 || ul > l4len) return D_IPV4_BAD_L4;
-    }
-  } else {
-    return noPortReason(proto); // ESP, AH named (stage.ts)
-  }
-  l4Sport = <i32>bswap<u16>(load<u16>(l4));
-  l4Dport = <i32>bswap<u16>(load<u16>(l4, 2));
-  return 0;
-}
-
-/** Rewrites the source address and port of an IPv4 packet (header at p, L4 at l4 or 0). */
-function rewriteSrc(p: usize, l4: usize, proto: i32, addr: u32, port: i32): void {
+function rewriteSrc(p: usize, l4: usize, proto: i32, addr: u32, port: i32): u32 {
   const oldAddr = ipv4Src(p);
-  setIpv4SrcUpdate(p, addr);
-  if (l4 == 0) return;
+  const d = setIpv4SrcDelta(p, addr);
+  if (l4 == 0) return d;
   if (proto == IP_PROTO_TCP) {
     const oldPort = <u16>bswap<u16>(load<u16>(l4));
-    let c = checksumUpdate32(tcpChecksum(l4), oldAddr, addr);
-    c = checksumUpdate16(c, oldPort, <u16>port);
     store<u16>(l4, bswap<u16>(<u16>port));
-    setTcpChecksum(l4, c);
+    setTcpChecksum(l4, checksumUpdateAddrPort(tcpChecksum(l4), oldAddr, addr, oldPort, <u16>port));
   } else if (proto == IP_PROTO_UDP) {
     const oldPort = <u16>bswap<u16>(load<u16>(l4));
-    let c = udpChecksumUpdate32(udpChecksum(l4), oldAddr, addr);
-    c = udpChecksumUpdate16(c, oldPort, <u16>port);
     store<u16>(l4, bswap<u16>(<u16>port));
-    setUdpChecksum(l4, c);
+    setUdpChecksum(l4, udpChecksumUpdateAddrPort(udpChecksum(l4), oldAddr, addr, oldPort, <u16>port));
   } else if (proto == IP_PROTO_ICMP) {
     const old = <u16>icmp4EchoId(l4);
     setIcmp4EchoId(l4, port);
     setIcmp4Checksum(l4, checksumUpdate16(icmp4Checksum(l4), old, <u16>port));
   }
+  return d;
 }
 
-/** Rewrites the destination address and port of an IPv4 packet. */
-function rewriteDst(p: usize, l4: usize, proto: i32, addr: u32, port: i32): void {
+/** Rewrites the destination address and port of an IPv4 packet; returns the header checksum delta (as rewriteSrc). */
+function rewriteDst(p: usize, l4: usize, proto: i32, addr: u32, port: i32): u32 {
   const oldAddr = ipv4Dst(p);
-  setIpv4DstUpdate(p, addr);
-  if (l4 == 0) return;
+  const d = setIpv4DstDelta(p, addr);
+  if (l4 == 0) return d;
   if (proto == IP_PROTO_TCP) {
     const oldPort = <u16>bswap<u16>(load<u16>(l4, 2));
-    let c = checksumUpdate32(tcpChecksum(l4), oldAddr, addr);
-    c = checksumUpdate16(c, oldPort, <u16>port);
     store<u16>(l4, bswap<u16>(<u16>port), 2);
-    setTcpChecksum(l4, c);
+    setTcpChecksum(l4, checksumUpdateAddrPort(tcpChecksum(l4), oldAddr, addr, oldPort, <u16>port));
   } else if (proto == IP_PROTO_UDP) {
     const oldPort = <u16>bswap<u16>(load<u16>(l4, 2));
-    let c = udpChecksumUpdate32(udpChecksum(l4), oldAddr, addr);
-    c = udpChecksumUpdate16(c, oldPort, <u16>port);
     store<u16>(l4, bswap<u16>(<u16>port), 2);
-    setUdpChecksum(l4, c);
+    setUdpChecksum(l4, udpChecksumUpdateAddrPort(udpChecksum(l4), oldAddr, addr, oldPort, <u16>port));
   } else if (proto == IP_PROTO_ICMP) {
     const old = <u16>icmp4EchoId(l4);
     setIcmp4EchoId(l4, port);
     setIcmp4Checksum(l4, checksumUpdate16(icmp4Checksum(l4), old, <u16>port));
   }
+  return d;
 }
 
 /**
@@ -234,76 +204,80 @@ function icmpErrorToLan(orig: usize, origLen: i32, kind: i32, type: i32, code: i
  * answering Fragmentation Needed when it does not fit the tunnel.
  */
 export function ceFromLan(p: usize, len: i32): i32 {
-  const r = ipv4Check(p, len);
-  if (r != IPV4_OK) return ipv4Reason(r);
-  len = ipv4TotalLength(p);
-  const hl = ipv4HeaderLength(p);
-  const src = ipv4Src(p);
-  const dst = ipv4Dst(p);
+  const e = parse4(pkt, p, len);
+  if (e != 0) return e;
+  len = pkt.len;
+  const src = pkt.src;
+  const dst = pkt.dst;
   if (martian(dst) || martian(src) || isOwnIPv4(src)) return D_IPV4_MARTIAN;
   // RFC 1812 §5.3.1: a router does not forward a packet whose TTL runs out.
   if (ipv4Ttl(p) <= 1) {
     icmpErrorToLan(p, len, ICMP_KIND_TTL, ICMP4_TIME_EXCEEDED, ICMP4_CODE_TTL_EXCEEDED, 0);
     return D_IPV4_TTL_EXPIRED;
   }
-  const proto = ipv4Protocol(p);
-  const fragOff = ipv4FragmentOffset(p);
-  const more = ipv4MoreFragments(p);
-  const id = ipv4Id(p);
-  const l4 = p + <usize>hl;
-  const l4len = len - hl;
   // RFC 791: every fragment but the last carries a multiple of 8 bytes, and
-  // no fragment reaches past 65535.
-  if ((more && (l4len & 7) != 0) || fragOff + l4len > 65535) return D_FRAGMENT_BAD;
+  // no fragment reaches past 65535 (parse.ts).
+  if (pkt.fragErr != 0) return pkt.fragErr;
+  const proto = pkt.proto;
+  const more = pkt.more;
+  const id = pkt.id;
+  const l4 = pkt.l4;
+  const l4len = pkt.l4len;
 
-  if (fragOff != 0) {
+  if (pkt.fragOff != 0) {
     // A later fragment: no ports; the first fragment decided the translation.
     if (!frag4Find(src, dst, id, proto, DIR_OUT, now)) {
       return frag4Hold(p, len, src, dst, id, proto, DIR_OUT, now) ? HELD : D_FRAGMENT_HOLD_FULL;
     }
-    return lanFinish(p, len, 0, proto, src, dst, fragPort, id, true);
+    return lanFinish(p, len, 0, proto, src, dst, fragPort, id, true, 0, 0);
   }
 
   let dport = 0;
   let sport = 0;
   if (proto == IP_PROTO_ICMP) {
-    if (l4len < ICMP4_HEADER_LEN) return D_IPV4_BAD_L4;
-    if (!more && icmp4Check(l4, l4len) != ICMP4_OK) return D_IPV4_BAD_L4;
-    const t = icmp4Type(l4);
+    if (pkt.l4Err != 0) return pkt.l4Err;
+    const t = pkt.icmpType;
+    // An echo's checksum is updated incrementally with its identifier
+    // (RFC 1624), so a corrupt one stays corrupt for the host that
+    // verifies it (RFC 1122 §3.2.2.6); a router need not sum the payload.
+    // Everything else is checked: an error's checksum is recomputed after
+    // its quote is translated, which must not hide corruption.
+    if (!more && t != ICMP4_ECHO_REQUEST && icmp4Check(l4, l4len) != ICMP4_OK) return D_IPV4_BAD_L4;
     const refused = icmpRefusedType(t); // Redirect, Source Quench: never forwarded (icmp.ts)
     if (refused != 0) return refused;
     if (icmp4IsError(t)) return more ? D_ICMP_UNSUPPORTED : icmpErrorFromLan(p, len, l4, l4len);
     if (t != ICMP4_ECHO_REQUEST) return D_ICMP_UNSUPPORTED;
-    sport = icmp4EchoId(l4);
-    l4Flags = 0;
+    sport = pkt.sport;
   } else if (proto == IP_PROTO_GRE && settings.pptp != 0) {
     // PPTP (datapath/pptp.ts): the server's call ID plays the destination
     // port (a mesh peer CE is chosen by it, as a BR routes it).
     const g = greCheck(l4, l4len);
     if (g != GRE_OK) return greReason(g);
     dport = greCallId(l4);
-    l4Flags = 0;
+  } else if (proto == IP_PROTO_TCP || proto == IP_PROTO_UDP) {
+    // A whole packet's TCP data offset / UDP length, a first fragment's ports (parse.ts).
+    if (pkt.l4Err != 0) return pkt.l4Err;
+    sport = pkt.sport;
+    dport = pkt.dport;
   } else {
-    const rr = readPorts(proto, l4, l4len, !more);
-    if (rr != 0) return rr;
-    sport = l4Sport;
-    dport = l4Dport;
+    return noPortReason(proto); // ESP, AH named (stage.ts)
   }
 
   // Too big for the tunnel with DF set: tell the sender before any state
   // is made (RFC 7597 §8.3.1, RFC 1191). The check is one compare unless a
   // Packet Too Big lowered the MTU toward some endpoint.
+  // The path MTU is looked up once per packet (pmtu.ts: no scan unless a
+  // Packet Too Big lowered some path) and used by the DF check, the FTP
+  // ALG's room, the MSS clamp and lanFinish.
   const peer = nextHop(dst, dport);
-  if (len + IPV6_HEADER_LEN > pmtuFloor) {
-    const mtu = pmtuFor(NEXT_HOP, now);
-    if (len + IPV6_HEADER_LEN > mtu && ipv4DontFragment(p)) {
-      icmpErrorToLan(p, len, ICMP_KIND_PMTU, ICMP4_DEST_UNREACHABLE, ICMP4_CODE_FRAGMENTATION_NEEDED, mtu - IPV6_HEADER_LEN);
-      return D_IPV4_DF_TOO_BIG;
-    }
+  const mtu = pmtuFor(NEXT_HOP, now);
+  if (len + IPV6_HEADER_LEN > mtu && ipv4DontFragment(p)) {
+    icmpErrorToLan(p, len, ICMP_KIND_PMTU, ICMP4_DEST_UNREACHABLE, ICMP4_CODE_FRAGMENTATION_NEEDED, mtu - IPV6_HEADER_LEN);
+    return D_IPV4_DF_TOO_BIG;
   }
 
-  if (proto == IP_PROTO_GRE) return greFromLan(p, len, l4, src, dst, dport, id, more, peer);
-  const s = natOutbound(proto, src, sport, dst, dport, l4Flags, now);
+  if (proto == IP_PROTO_GRE) return greFromLan(p, len, l4, src, dst, dport, id, more, peer, mtu);
+  const s = natOutbound(proto, src, sport, dst, dport, pkt.tcpFlags, now);
   if (s <= 0) {
     // RFC 5508 REQ-8 (and RFC 4787 / RFC 5382 §5): a new flow the NAPT has
     // no port or session for is answered with Destination Unreachable,
@@ -318,7 +292,7 @@ export function ceFromLan(p: usize, len: i32): i32 {
     return natOutboundReason(s);
   }
   const ext = natSessionExtPort(s);
-  rewriteSrc(p, l4, proto, extAddr(), ext);
+  const hd = rewriteSrc(p, l4, proto, extAddr(), ext); // header checksum: one update in lanFinish / hairpin
   // PPTP control connection: the client's call ID into our port set (datapath/pptp.ts).
   if (proto == IP_PROTO_TCP && dport == PPTP_PORT && settings.pptp != 0 && !more) {
     const a = pptpFromLan(l4, l4len, src, dst, ext, now);
@@ -328,7 +302,7 @@ export function ceFromLan(p: usize, len: i32): i32 {
   // FTP ALG (ftp.ts): PORT / EPRT / 227 lines get our address and a port of
   // the set; the segment may change length, its sequence number follows.
   if (proto == IP_PROTO_TCP && !more && ftpControl(sport, dport)) {
-    const room = pmtuFor(NEXT_HOP, now) - IPV6_HEADER_LEN - len;
+    const room = mtu - IPV6_HEADER_LEN - len;
     const f = ftpFromLan(p, len, l4, s, src, dport == settings.ftpPort, room, now);
     if (f != 0) return f;
     len = ftpLen;
@@ -337,20 +311,20 @@ export function ceFromLan(p: usize, len: i32): i32 {
   // MSS clamp (RFC 7597 §8.3.1 leaves it to the CE; the field needs it).
   // Only the packet's own bytes: a first fragment may end inside the
   // options (then an MSS option past its end is not clamped).
-  if (proto == IP_PROTO_TCP && (l4Flags & TCP_SYN) != 0 && settings.mssClamp != 0) {
+  if (proto == IP_PROTO_TCP && (pkt.tcpFlags & TCP_SYN) != 0 && settings.mssClamp != 0) {
     let mss = settings.mssClamp;
-    if (mss == 1) mss = pmtuFor(NEXT_HOP, now) - IPV6_HEADER_LEN - IPV4_HEADER_LEN - TCP_HEADER_LEN;
+    if (mss == 1) mss = mtu - IPV6_HEADER_LEN - IPV4_HEADER_LEN - TCP_HEADER_LEN;
     tcpClampMss(l4, mss, l4len);
   }
 
   if (more) frag4Remember(src, dst, id, proto, DIR_OUT, 0, dport, now);
 
   // Hairpin (RFC 4787 REQ-9): to our own address and one of our ports.
-  if (isOwnIPv4(dst)) return hairpin(p, len, l4, proto, dport, ext);
+  if (isOwnIPv4(dst)) return hairpin(p, len, l4, proto, dport, ext, hd);
 
-  const res = lanFinish(p, len, l4, proto, src, dst, dport, id, more);
-  if (res == 0 && peer) count(C_MESH, len);
-  if (more && res == 0) releaseHeld(src, dst, id, proto, DIR_OUT);
+  const res = lanFinish(p, len, l4, proto, src, dst, dport, id, more, hd, mtu);
+  if (forwarded(res) && peer) count(C_MESH, len);
+  if (more && forwarded(res)) releaseHeld(src, dst, id, proto, DIR_OUT);
   return res;
 }
 
@@ -367,13 +341,13 @@ function greReason(g: i32): i32 {
  * any protocol (the call ID is remembered as the port).
  */
 function greFromLan(p: usize, len: i32, l4: usize, src: u32, dst: u32, serverId: i32, id: i32,
-                    more: bool, peer: bool): i32 {
+                    more: bool, peer: bool, mtu: i32): i32 {
   if (isOwnIPv4(dst) || pptpCallByServerId(src, dst, serverId, now) < 0) return D_PPTP_NO_CALL;
-  setIpv4SrcUpdate(p, extAddr());
+  const hd = setIpv4SrcDelta(p, extAddr());
   if (more) frag4Remember(src, dst, id, IP_PROTO_GRE, DIR_OUT, 0, serverId, now);
-  const res = lanFinish(p, len, l4, IP_PROTO_GRE, src, dst, serverId, id, more);
-  if (res == 0 && peer) count(C_MESH, len);
-  if (more && res == 0) releaseHeld(src, dst, id, IP_PROTO_GRE, DIR_OUT);
+  const res = lanFinish(p, len, l4, IP_PROTO_GRE, src, dst, serverId, id, more, hd, mtu);
+  if (forwarded(res) && peer) count(C_MESH, len);
+  if (more && forwarded(res)) releaseHeld(src, dst, id, IP_PROTO_GRE, DIR_OUT);
   return res;
 }
 
@@ -398,7 +372,7 @@ function greFromWan(outer: usize, p: usize, len: i32, l4: usize, l4len: i32, src
   setGreCallId(l4, pptpCallClientId(c));
   if (more) frag4Remember(src, dst, id, IP_PROTO_GRE, DIR_IN, ia, 0, now);
   const res = wanDeliver(p, len, 0, IP_PROTO_GRE, ia, 0);
-  if (more && res == 0) releaseHeld(src, dst, id, IP_PROTO_GRE, DIR_IN);
+  if (more && forwarded(res)) releaseHeld(src, dst, id, IP_PROTO_GRE, DIR_IN);
   return res;
 }
 
@@ -417,19 +391,25 @@ function natOutboundReason(e: i32): i32 {
 /**
  * Last steps toward the tunnel, also for later fragments: TTL, source
  * address (later fragments only; the first was NAPTed), fragment id, MTU,
- * encapsulation. `src` is the internal source the packet came with.
+ * encapsulation. `src` is the internal source the packet came with. `hd`
+ * is the header checksum delta of what the caller changed (the NAPT's
+ * address); with the TTL and a fragment's ID it is applied in one update.
+ * `mtu` is the path MTU toward NEXT_HOP the caller looked up, 0 when it
+ * did not (later fragments: their next hop is chosen here).
  */
 function lanFinish(p: usize, len: i32, l4: usize, proto: i32, src: u32, dst: u32, dport: i32,
-                   id: i32, isFragment: bool): i32 {
-  if (l4 == 0) setIpv4SrcUpdate(p, extAddr());
-  setIpv4TtlUpdate(p, ipv4Ttl(p) - 1);
+                   id: i32, isFragment: bool, hd: u32, mtu: i32): i32 {
+  let d = hd;
+  if (l4 == 0) d += setIpv4SrcDelta(p, extAddr());
+  d += ipv4DecrementTtlDelta(p);
   if (l4 == 0) nextHop(dst, dport);
+  if (mtu == 0) mtu = pmtuFor(NEXT_HOP, now);
   const label = flowLabel(p, isFragment ? 0 : l4); // one label for every fragment of a packet (RFC 6437 §3)
-  const mtu = len + IPV6_HEADER_LEN > pmtuFloor ? pmtuFor(NEXT_HOP, now) : pmtuFloor;
   const tooBig = len + IPV6_HEADER_LEN > mtu;
   // RFC 7597 §8.3.3: every IPv4 fragment that leaves, ours or the host's
   // (by default a packet too big leaves whole, in IPv6 fragments: stage.ts).
-  if (isFragment || (tooBig && settings.innerFragmentation != 0)) setIdUpdate(p, sharedFragmentId(src, id));
+  if (isFragment || (tooBig && settings.innerFragmentation != 0)) d += setIpv4IdDelta(p, sharedFragmentId(src, id));
+  ipv4ChecksumApply(p, d);
   if (tooBig) {
     if (ipv4DontFragment(p)) {
       // A later fragment with DF cannot happen legally; a first fragment was checked above.
@@ -438,15 +418,7 @@ function lanFinish(p: usize, len: i32, l4: usize, proto: i32, src: u32, dst: u32
     return fragmentAndEncapsulate(p, len, mtu - IPV6_HEADER_LEN, label, ceMapAddressPtr(), NEXT_HOP);
   }
   leave(toNextHop(p, len, label), len + IPV6_HEADER_LEN);
-  count(C_OUT_IPV6, pktLen);
-  return 0;
-}
-
-function setIdUpdate(p: usize, id: i32): void {
-  const old = <u16>ipv4Id(p);
-  if (old == <u16>id) return;
-  setIpv4Id(p, id);
-  setIpv4Checksum(p, checksumUpdate16(ipv4Checksum(p), old, <u16>id));
+  return TO_IPV6;
 }
 
 /** Runs the held later fragments of a key whose first fragment just passed. */
@@ -467,7 +439,7 @@ function releaseHeld(src: u32, dst: u32, id: i32, proto: i32, dir: i32): void {
 }
 
 function ceFromLanHeld(p: usize, len: i32): i32 {
-  return lanFinish(p, len, 0, ipv4Protocol(p), ipv4Src(p), ipv4Dst(p), fragPort, ipv4Id(p), true);
+  return lanFinish(p, len, 0, ipv4Protocol(p), ipv4Src(p), ipv4Dst(p), fragPort, ipv4Id(p), true, 0, 0);
 }
 
 /**
@@ -476,16 +448,17 @@ function ceFromLanHeld(p: usize, len: i32): i32 {
  * WAN, and send it back to the LAN (RFC 4787 REQ-9: with the external
  * source address and port).
  */
-function hairpin(p: usize, len: i32, l4: usize, proto: i32, dport: i32, ext: i32): i32 {
+function hairpin(p: usize, len: i32, l4: usize, proto: i32, dport: i32, ext: i32, hd: u32): i32 {
   if (portSetIndex(cePortSet, dport) < 0) return D_SECURITY_PORT;
-  const s = natInbound(proto, dport, extAddr(), ext, l4Flags, now);
+  const s = natInbound(proto, dport, extAddr(), ext, pkt.tcpFlags, now);
   if (s <= 0) return s == NAT_E_FILTERED ? D_NAT_FILTERED : D_NAT_NO_MAPPING;
-  rewriteDst(p, l4, proto, natSessionIntAddr(s), natSessionIntPort(s));
-  setIpv4TtlUpdate(p, ipv4Ttl(p) - 1);
+  // One header checksum update: the NAPT's source (hd), destination, TTL.
+  let d = hd + rewriteDst(p, l4, proto, natSessionIntAddr(s), natSessionIntPort(s));
+  d += ipv4DecrementTtlDelta(p);
+  ipv4ChecksumApply(p, d);
   leave(p, len);
   count(C_HAIRPIN, len);
-  count(C_OUT_IPV4, len);
-  return 0;
+  return TO_IPV4;
 }
 
 /**
@@ -506,21 +479,21 @@ function icmpErrorFromLan(p: usize, len: i32, ic: usize, iclen: i32): i32 {
   const q = ic + ICMP4_HEADER_LEN;
   const qlen = iclen - ICMP4_HEADER_LEN;
   const qhl = quoteParse(q, qlen);
-  if (qhl == 0 || !quotePorts) return D_ICMP_BAD_QUOTE;
-  const qproto = quoteProto;
-  let qsport = quoteSport;
-  const qdport = quoteDport;
+  if (qhl == 0 || !quote.ports) return D_ICMP_BAD_QUOTE;
+  const qproto = quote.proto;
+  let qsport = quote.sport;
+  const qdport = quote.dport;
   // An echo our LAN host answered that made an error? Only echo ids map.
   if (qproto == IP_PROTO_ICMP) qsport = 0;
   // Hairpinned (quoted source = our own address): only TCP and UDP are
   // hairpinned (an echo request to our own address has no port set port,
   // ceFromLan drops it), and the source port must be one of ours.
-  const turn = isOwnIPv4(quoteSrc);
+  const turn = isOwnIPv4(quote.src);
   if (turn) {
     if (qproto == IP_PROTO_ICMP) return D_ICMP_BAD_QUOTE;
     if (portSetIndex(cePortSet, qsport) < 0) return D_SECURITY_PORT;
   }
-  const s = natFindSession(qproto, ipv4Dst(q), qdport, ipv4Src(q), qsport);
+  const s = natFindSession(qproto, quote.dst, qdport, quote.src, qsport);
   if (s <= 0) return D_NAT_NO_MAPPING;
   const ext = natSessionExtPort(s);
   let m = 0;
@@ -538,14 +511,12 @@ function icmpErrorFromLan(p: usize, len: i32, ic: usize, iclen: i32): i32 {
     icmp4FillChecksum(ic, iclen);
     leave(p, len);
     count(C_HAIRPIN, len);
-    count(C_OUT_IPV4, len);
-    return 0;
+    return TO_IPV4;
   }
   icmp4FillChecksum(ic, iclen);
   nextHop(ipv4Dst(p), qsport);
   leave(toNextHop(p, len, flowLabel(p, 0)), len + IPV6_HEADER_LEN);
-  count(C_OUT_IPV6, pktLen);
-  return 0;
+  return TO_IPV6;
 }
 
 /**
@@ -626,28 +597,26 @@ function outerSourceOk(outer: usize, innerSrc: u32, sport: i32): i32 {
 
 /** The IPv4 packet inside (outer header at `outer`). */
 function wanInner(outer: usize, p: usize, len: i32): i32 {
-  const r = ipv4Check(p, len);
-  if (r != IPV4_OK) return ipv4Reason(r);
-  len = ipv4TotalLength(p);
-  const hl = ipv4HeaderLength(p);
-  const src = ipv4Src(p);
-  const dst = ipv4Dst(p);
+  const e = parse4(pkt, p, len);
+  if (e != 0) return e;
+  len = pkt.len;
+  const src = pkt.src;
+  const dst = pkt.dst;
   if (!isOwnIPv4(dst)) return D_SECURITY_IPV4_DST;
   // RFC 1812 §5.3.7: never a martian source, whatever the filtering mode;
   // nor our own address when no other CE shares it (with a PSID, siblings
   // hold the same address: then only our own ports are refused, below).
   if (martian(src) || (domain.ceK == 0 && isOwnIPv4(src))) return D_IPV4_MARTIAN;
-  const proto = ipv4Protocol(p);
-  const fragOff = ipv4FragmentOffset(p);
-  const more = ipv4MoreFragments(p);
-  const id = ipv4Id(p);
-  const l4 = p + <usize>hl;
-  const l4len = len - hl;
-  if ((more && (l4len & 7) != 0) || fragOff + l4len > 65535) return D_FRAGMENT_BAD;
+  const proto = pkt.proto;
+  const more = pkt.more;
+  const id = pkt.id;
+  const l4 = pkt.l4;
+  const l4len = pkt.l4len;
+  if (pkt.fragErr != 0) return pkt.fragErr;
   // Refused now rather than after being held: a held fragment has its outcome.
   if (ipv4Ttl(p) <= 1) return D_IPV4_TTL_EXPIRED;
 
-  if (fragOff != 0) {
+  if (pkt.fragOff != 0) {
     // Later fragment: the outer source is checked as far as it can be
     // without ports (a BR, or the peer CE holding the inner source
     // address); the port check came with the first fragment.
@@ -662,9 +631,14 @@ function wanInner(outer: usize, p: usize, len: i32): i32 {
   let sport = 0;
   let dport = 0;
   if (proto == IP_PROTO_ICMP) {
-    if (l4len < ICMP4_HEADER_LEN) return D_IPV4_BAD_L4;
-    if (!more && icmp4Check(l4, l4len) != ICMP4_OK) return D_IPV4_BAD_L4;
-    const t = icmp4Type(l4);
+    if (pkt.l4Err != 0) return pkt.l4Err;
+    const t = pkt.icmpType;
+    // An echo's checksum is updated incrementally with its identifier
+    // (RFC 1624), so a corrupt one stays corrupt for the host that
+    // verifies it (RFC 1122 §3.2.2.6); a router need not sum the payload.
+    // Everything else is checked: an error's checksum is recomputed after
+    // its quote is translated, which must not hide corruption.
+    if (!more && t != ICMP4_ECHO_REPLY && icmp4Check(l4, l4len) != ICMP4_OK) return D_IPV4_BAD_L4;
     const refused = icmpRefusedType(t); // Redirect, Source Quench: never forwarded (icmp.ts)
     if (refused != 0) return refused;
     if (icmp4IsError(t)) {
@@ -672,15 +646,15 @@ function wanInner(outer: usize, p: usize, len: i32): i32 {
       return icmpErrorFromWan(outer, p, len, l4, l4len);
     }
     if (t != ICMP4_ECHO_REPLY) return D_ICMP_UNSUPPORTED;
-    dport = icmp4EchoId(l4);
-    l4Flags = 0;
+    dport = pkt.dport;
   } else if (proto == IP_PROTO_GRE && settings.pptp != 0) {
     return greFromWan(outer, p, len, l4, l4len, src, dst, id, more);
+  } else if (proto == IP_PROTO_TCP || proto == IP_PROTO_UDP) {
+    if (pkt.l4Err != 0) return pkt.l4Err;
+    sport = pkt.sport;
+    dport = pkt.dport;
   } else {
-    const rr = readPorts(proto, l4, l4len, !more);
-    if (rr != 0) return rr;
-    sport = l4Sport;
-    dport = l4Dport;
+    return noPortReason(proto); // ESP, AH named (stage.ts)
   }
   if (portSetIndex(cePortSet, dport) < 0) return D_SECURITY_PORT;
   // Our own address and one of our own ports: spoofed (a sibling CE sharing
@@ -696,7 +670,7 @@ function wanInner(outer: usize, p: usize, len: i32): i32 {
     const m = natFindMapping(proto, dport);
     if (m > 0 && natMappingIntAddr(m) == src) return D_IPV4_MARTIAN;
   }
-  const s = natInbound(proto, dport, src, sport, l4Flags, now);
+  const s = natInbound(proto, dport, src, sport, pkt.tcpFlags, now);
   if (s <= 0) {
     if (s == NAT_E_FILTERED) return D_NAT_FILTERED;
     if (s == NAT_E_FULL) return D_NAT_TABLE_FULL;
@@ -711,18 +685,18 @@ function wanInner(outer: usize, p: usize, len: i32): i32 {
   if (proto == IP_PROTO_TCP && sport == PPTP_PORT && settings.pptp != 0 && !more) pptpFromWan(l4, l4len, src, dport, now);
   if (more) frag4Remember(src, dst, id, proto, DIR_IN, ia, ip, now);
   const res = wanDeliver(p, len, l4, proto, ia, ip);
-  if (more && res == 0) releaseHeld(src, dst, id, proto, DIR_IN);
+  if (more && forwarded(res)) releaseHeld(src, dst, id, proto, DIR_IN);
   return res;
 }
 
 /** Rewrites toward the internal host and hands the IPv4 packet to the LAN. */
 function wanDeliver(p: usize, len: i32, l4: usize, proto: i32, addr: u32, port: i32): i32 {
   if (ipv4Ttl(p) <= 1) return D_IPV4_TTL_EXPIRED;
-  rewriteDst(p, l4, proto, addr, port);
-  setIpv4TtlUpdate(p, ipv4Ttl(p) - 1);
+  // One header checksum update: the address and the TTL.
+  const d = rewriteDst(p, l4, proto, addr, port) + ipv4DecrementTtlDelta(p);
+  ipv4ChecksumApply(p, d);
   leave(p, len);
-  count(C_OUT_IPV4, len);
-  return 0;
+  return TO_IPV4;
 }
 
 function wanDeliverHeld(p: usize, len: i32): i32 {
@@ -743,11 +717,11 @@ function icmpErrorFromWan(outer: usize, p: usize, len: i32, ic: usize, iclen: i3
   const q = ic + ICMP4_HEADER_LEN;
   const qlen = iclen - ICMP4_HEADER_LEN;
   const qhl = quoteParse(q, qlen);
-  if (qhl == 0 || !quotePorts) return D_ICMP_BAD_QUOTE;
-  if (!isOwnIPv4(quoteSrc)) return D_SECURITY_IPV4_DST;
-  const qproto = quoteProto;
-  const qsport = quoteSport;
-  const qdport = qproto == IP_PROTO_ICMP ? 0 : quoteDport;
+  if (qhl == 0 || !quote.ports) return D_ICMP_BAD_QUOTE;
+  if (!isOwnIPv4(quote.src)) return D_SECURITY_IPV4_DST;
+  const qproto = quote.proto;
+  const qsport = quote.sport;
+  const qdport = qproto == IP_PROTO_ICMP ? 0 : quote.dport;
   if (portSetIndex(cePortSet, qsport) < 0) return D_SECURITY_PORT;
   // The error has no port of its own. Through a BR it may come from any
   // router (exempt); from a peer CE its source is that CE's address.
@@ -755,7 +729,7 @@ function icmpErrorFromWan(outer: usize, p: usize, len: i32, ic: usize, iclen: i3
   if (o != 0) return o;
   const m = natFindMapping(qproto, qsport);
   if (m <= 0) return D_NAT_NO_MAPPING;
-  if (!natFilterAdmits(qproto, qsport, quoteDst, qdport, now)) return D_ICMP_FILTERED;
+  if (!natFilterAdmits(qproto, qsport, quote.dst, qdport, now)) return D_ICMP_FILTERED;
   if (ipv4Ttl(p) <= 1) return D_IPV4_TTL_EXPIRED;
   const ia = natMappingIntAddr(m);
   translateQuoted(q, qhl, qlen, qproto, true, ia, natMappingIntPort(m));
@@ -764,8 +738,7 @@ function icmpErrorFromWan(outer: usize, p: usize, len: i32, ic: usize, iclen: i3
   setIpv4TtlUpdate(p, ipv4Ttl(p) - 1);
   icmp4FillChecksum(ic, iclen);
   leave(p, len);
-  count(C_OUT_IPV4, len);
-  return 0;
+  return TO_IPV4;
 }
 
 /** True when the 16 bytes at a are one of the domain's BR addresses. */
@@ -806,21 +779,21 @@ function icmp6FromWan(p: usize, len: i32, ic: usize, iclen: i32): i32 {
   const q6 = ic + ICMP6_HEADER_LEN;
   const q6len = iclen - ICMP6_HEADER_LEN;
   const qhl = quoteTunnel(q6, q6len);
-  if (qhl == 0 || !quotePorts || !ipv6AddrEqual(ipv6Src(q6), ceMapAddressPtr())) return D_ICMPV6_BAD_QUOTE;
+  if (qhl == 0 || !quote.ports || !ipv6AddrEqual(ipv6Src(q6), ceMapAddressPtr())) return D_ICMPV6_BAD_QUOTE;
   const q4 = q6 + IPV6_HEADER_LEN;
   const q4len = q6len - IPV6_HEADER_LEN;
-  const qproto = quoteProto;
-  const qsport = quoteSport;
-  const qdport = qproto == IP_PROTO_ICMP ? 0 : quoteDport;
-  if (!isOwnIPv4(quoteSrc) || portSetIndex(cePortSet, qsport) < 0) return D_ICMPV6_QUOTE_NOT_OURS;
-  nextHop(quoteDst, qdport); // as ceFromLan chose it
+  const qproto = quote.proto;
+  const qsport = quote.sport;
+  const qdport = qproto == IP_PROTO_ICMP ? 0 : quote.dport;
+  if (!isOwnIPv4(quote.src) || portSetIndex(cePortSet, qsport) < 0) return D_ICMPV6_QUOTE_NOT_OURS;
+  nextHop(quote.dst, qdport); // as ceFromLan chose it
   if (!ipv6AddrEqual(ipv6Dst(q6), NEXT_HOP)) return D_ICMPV6_QUOTE_ENDPOINT;
   if (t != ICMP6_PACKET_TOO_BIG && !isBr(ipv6Src(p)) && !ipv6AddrEqual(ipv6Src(p), NEXT_HOP)) {
     return D_ICMPV6_UNTRUSTED_SOURCE;
   }
   const m = natFindMapping(qproto, qsport);
   if (m <= 0) return D_NAT_NO_MAPPING;
-  if (!natFilterAdmits(qproto, qsport, quoteDst, qdport, now)) return D_ICMP_FILTERED;
+  if (!natFilterAdmits(qproto, qsport, quote.dst, qdport, now)) return D_ICMP_FILTERED;
   if (t == ICMP6_PACKET_TOO_BIG) {
     pmtuLower(NEXT_HOP, <i32>min<u32>(icmp6Mtu(ic), 65535), now);
     count(C_PTB_RECEIVED, len);
@@ -840,6 +813,5 @@ function icmp6FromWan(p: usize, len: i32, ic: usize, iclen: i32): i32 {
   translateQuoted(p + IPV4_HEADER_LEN + ICMP4_HEADER_LEN, qhl, qcopy, qproto, true, ia, natMappingIntPort(m));
   icmp4ErrorSeal(p, total);
   leave(p, total);
-  count(C_OUT_IPV4, total);
-  return 0;
+  return TO_IPV4;
 }

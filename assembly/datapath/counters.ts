@@ -283,6 +283,14 @@ export function countN(c: i32, n: i32, bytes: i32): void {
   store<u64>(p, load<u64>(p, 8) + <u64>bytes, 8);
 }
 
+/** Adds a batch's sums (`n` packets, `bytes` bytes) to counter `c` (process.ts). */
+@inline
+export function countBatch(c: i32, n: i32, bytes: u64): void {
+  const p = COUNTERS + (<usize>c << 4);
+  store<u64>(p, load<u64>(p) + <u64>n);
+  store<u64>(p, load<u64>(p, 8) + bytes, 8);
+}
+
 /** Drops a packet for one named reason. Every drop goes through here. */
 @inline
 export function drop(reason: i32, len: i32): void {

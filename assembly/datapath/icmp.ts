@@ -38,6 +38,7 @@ import {
 } from "../wire/icmp6";
 import { IPV6_HEADER_LEN, ipv6NextHeader } from "../wire/ipv6";
 import { spare } from "./slots";
+import { quote, quote4 } from "./parse";
 import { now, martian } from "./stage";
 import {
   count, C_ICMP_GENERATED, C_ICMP_RATE_LIMITED, D_ICMP_REDIRECT, D_ICMP_SOURCE_QUENCH,
@@ -46,56 +47,12 @@ import {
 // ---- the quote of an ICMP error ----------------------------------------------------
 
 /**
- * The header length of the IPv4 packet quoted (qlen bytes at q) inside an
- * ICMP error, or 0 when the quote cannot be used: not IPv4, a bad IHL, or
- * less than the header plus the 8 bytes of ports RFC 792 promises. Quotes
- * are attacker-controlled and usually truncated; nothing past this is read.
- */
-export function quotedIpv4(q: usize, qlen: i32): i32 {
-  if (qlen < IPV4_HEADER_LEN + 8 || (load<u8>(q) >> 4) != 4) return 0;
-  const qhl = <i32>(load<u8>(q) & 15) << 2;
-  return qhl < IPV4_HEADER_LEN || qlen < qhl + 8 ? 0 : qhl;
-}
-
-/** The quote record quoteParse fills (one parse per quote, as the packet record). */
-export let quoteHl: i32 = 0;
-export let quoteProto: i32 = 0;
-export let quoteSrc: u32 = 0;
-export let quoteDst: u32 = 0;
-/** TCP/UDP ports; for ICMP echo the identifier in both. Valid when quotePorts. */
-export let quoteSport: i32 = 0;
-export let quoteDport: i32 = 0;
-/** False for a quoted non-first fragment or a protocol without ports (then only addresses are known). */
-export let quotePorts: bool = false;
-
-/**
- * Parses the IPv4 packet quoted at q (qlen bytes) into the quote record.
- * Returns its header length, or 0 when the quote cannot be used: see
- * quotedIpv4, and a quoted ICMP message other than an echo (an error about
- * an ICMP error is never sent, RFC 1812 §4.3.2.7, so such a quote is forged).
+ * Parses the IPv4 packet quoted at q (qlen bytes) into the quote record
+ * (parse.ts quote4, the parse every IPv4 packet gets). Returns its header
+ * length, or 0 when the quote cannot be used.
  */
 export function quoteParse(q: usize, qlen: i32): i32 {
-  const qhl = quotedIpv4(q, qlen);
-  if (qhl == 0) return 0;
-  quoteHl = qhl;
-  quoteProto = ipv4Protocol(q);
-  quoteSrc = ipv4Src(q);
-  quoteDst = ipv4Dst(q);
-  quotePorts = false;
-  if (ipv4FragmentOffset(q) != 0) return qhl;
-  const ql4 = q + <usize>qhl;
-  if (quoteProto == IP_PROTO_TCP || quoteProto == IP_PROTO_UDP) {
-    quoteSport = <i32>bswap<u16>(load<u16>(ql4));
-    quoteDport = <i32>bswap<u16>(load<u16>(ql4, 2));
-    quotePorts = true;
-  } else if (quoteProto == IP_PROTO_ICMP) {
-    const t = icmp4Type(ql4);
-    if (t != ICMP4_ECHO_REQUEST && t != ICMP4_ECHO_REPLY) return 0;
-    quoteSport = icmp4EchoId(ql4);
-    quoteDport = quoteSport;
-    quotePorts = true;
-  }
-  return qhl;
+  return quote4(quote, q, qlen);
 }
 
 /**

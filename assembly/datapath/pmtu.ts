@@ -31,8 +31,18 @@ function refloor(now: u64): void {
   pmtuFloor = f;
 }
 
-/** MTU of the path to the IPv6 address at `dst`. */
-export function pmtuFor(dst: usize, now: u64): i32 {
+/**
+ * MTU of the path to the IPv6 address at `dst`. The floor is below the
+ * configured MTU exactly when some entry is live (pmtuLower stores only
+ * lower values and refloors), so without one this is two loads and a
+ * compare, no scan.
+ */
+@inline export function pmtuFor(dst: usize, now: u64): i32 {
+  return pmtuFloor == tunnelMtu ? tunnelMtu : pmtuScan(dst, now);
+}
+
+/** pmtuFor's scan of the table. */
+function pmtuScan(dst: usize, now: u64): i32 {
   for (let i = 0; i < PMTU_ENTRIES; i++) {
     const e = TABLE + <usize>(i << 5);
     const m = load<i32>(e, 16);

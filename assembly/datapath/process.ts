@@ -17,7 +17,7 @@ import {
   slotsInit, slotsBytes, slotsBegin, slotPtr, slotN, inLens, emit, outN, outputOffsetsPtr, outputLengthsPtr,
 } from "./slots";
 import { ceFromLan, ceFromWan } from "./ce";
-import { flushLater, setNow, fragmentIdSeed, pktPtr, pktLen, HELD } from "./stage";
+import { flushLater, setNow, fragmentIdSeed, pktPtr, pktLen, HELD, TO_IPV6, TO_IPV4 } from "./stage";
 import { brFromIPv4, brFromIPv6 } from "./br";
 import { frag4Reset, frag4Expire, expiredBytes } from "./frag4";
 import { pptpReset } from "../nat/pptp";
@@ -26,7 +26,8 @@ import { pmtuReset } from "./pmtu";
 import { pinsForget, pinsStart, pinsClear, pinsExpire } from "../nat/pins";
 import { dnsInit, dnsBytes } from "../dns/proxy";
 import {
-  count, countN, drop, countersReset, C_IN_IPV4, C_IN_IPV6, C_FWD_TO_IPV6, C_FWD_TO_IPV4, C_HELD,
+  count, countN, countBatch, drop, countersReset, C_IN_IPV4, C_IN_IPV6, C_FWD_TO_IPV6, C_FWD_TO_IPV4,
+  C_OUT_IPV6, C_OUT_IPV4, C_HELD,
   C_EXPIRED_FRAGMENTS, D_UNKNOWN_VERSION, D_NOT_CONFIGURED, D_BATCH_OVERFLOW, C_CLOCK_ADJUSTED,
 } from "./counters";
 
@@ -196,22 +197,35 @@ export function process(n: i32, nowMs: f64): i32 {
     if (held) countN(C_EXPIRED_FRAGMENTS, held, expiredBytes);
     reasm6Expire(now);
   }
+  // The per-packet outcomes that every forwarded packet has (in-*,
+  // forwarded-to-*, out-* of the packet that leaves) are summed in locals
+  // and counted once per batch; drops and statistics count as they happen.
   const cap = SLOT_SIZE - HEADROOM;
+  let in4: i32 = 0, in6: i32 = 0, to6: i32 = 0, to4: i32 = 0;
+  let in4b: u64 = 0, in6b: u64 = 0, to6b: u64 = 0, to4b: u64 = 0, out6b: u64 = 0, out4b: u64 = 0;
   for (let i = 0; i < n; i++) {
     const p = slotPtr(i) + HEADROOM;
     let len = load<i32>(inLens + (<usize>i << 2));
     if (len < 0) len = 0;
     if (len > cap) len = cap;
     const v = len > 0 ? <i32>(load<u8>(p) >> 4) : 0;
-    if (v == 4) count(C_IN_IPV4, len);
-    else if (v == 6) count(C_IN_IPV6, len);
+    if (v == 4) { in4++; in4b += <u64>len; }
+    else if (v == 6) { in6++; in6b += <u64>len; }
     else { drop(D_UNKNOWN_VERSION, len); continue; }
     if (!live) { drop(D_NOT_CONFIGURED, len); continue; }
     let r: i32;
     if (ce) r = v == 4 ? ceFromLan(p, len) : ceFromWan(p, len);
     else r = v == 4 ? brFromIPv4(p, len) : brFromIPv6(p, len);
-    if (r == 0) {
-      count((load<u8>(pktPtr) >> 4) == 6 ? C_FWD_TO_IPV6 : C_FWD_TO_IPV4, len);
+    // The stage's next hop says where the packet went (stage.ts).
+    if (r == TO_IPV6) {
+      to6++;
+      to6b += <u64>len;
+      out6b += <u64>pktLen;
+      emit(pktPtr, pktLen);
+    } else if (r == TO_IPV4) {
+      to4++;
+      to4b += <u64>len;
+      out4b += <u64>pktLen;
       emit(pktPtr, pktLen);
     } else if (r == HELD) {
       count(C_HELD, len);
@@ -220,5 +234,11 @@ export function process(n: i32, nowMs: f64): i32 {
     }
     flushLater();
   }
+  countBatch(C_IN_IPV4, in4, in4b);
+  countBatch(C_IN_IPV6, in6, in6b);
+  countBatch(C_FWD_TO_IPV6, to6, to6b);
+  countBatch(C_FWD_TO_IPV4, to4, to4b);
+  countBatch(C_OUT_IPV6, to6, out6b);
+  countBatch(C_OUT_IPV4, to4, out4b);
   return outN;
 }

@@ -5,10 +5,11 @@
 // source check for packets without a port. ICMP (errors, quotes, the rate
 // limiter) is icmp.ts.
 //
-// A stage returns 0 when the packet leaves (pktPtr / pktLen), HELD when the
-// module keeps it, or the one drop reason (a D_* counter).
+// A stage returns its next hop when the packet leaves (TO_IPV6 / TO_IPV4;
+// pktPtr / pktLen), HELD when the module keeps it, or the one drop reason
+// (a D_* counter).
 import { settings } from "../settings";
-import { Rule, ruleMapIPv6, ipv6Hi } from "../map/rule";
+import { Rule, ruleMapIPv6, ipv6Hi, ruleFirstPort, rulePsidOfIPv6 } from "../map/rule";
 import {
   ipv4Src, ipv4Dst, ipv4Protocol, ipv4Tos, ipv4HeaderLength, ipv4FragmentOffset, ipv4MoreFragments,
   setIpv4VersionIhl, setIpv4Tos, setIpv4TotalLength, setIpv4Id, setIpv4Fragment, setIpv4Ttl,
@@ -29,15 +30,27 @@ import {
 import { domain, brAddressPtr } from "../map/provision";
 import { lpmIPv6 } from "../map/lpm";
 import {
-  count, countN, C_OUT_IPV6, C_FRAGMENTS_OUT, C_REASSEMBLED, C_RELEASED, C_RELEASED_DROPPED,
+  count, countN, C_OUT_IPV6, C_OUT_IPV4, C_FRAGMENTS_OUT, C_REASSEMBLED, C_RELEASED, C_RELEASED_DROPPED,
   D_IPV4_TRUNCATED, D_IPV4_BAD_VERSION, D_IPV4_BAD_IHL, D_IPV4_BAD_LENGTH, D_IPV4_BAD_CHECKSUM,
   D_IPV4_DF_TOO_BIG, D_IPV6_FRAGMENT_BAD, D_IPV6_FRAGMENT_TABLE_FULL, D_IPV6_FRAGMENT_TOO_BIG,
   D_IPV6_TRUNCATED, D_IPV6_BAD_VERSION, D_IPV6_BAD_LENGTH, D_SECURITY_IPV6_SRC_UNKNOWN,
   D_IPV4_UNSUPPORTED_PROTOCOL, D_IPV4_ESP, D_IPV4_AH,
 } from "./counters";
 
-/** Returned by a stage when the module keeps the packet. */
+/**
+ * What a stage returns: where the packet goes next (TO_IPV6, TO_IPV4: it
+ * leaves at pktPtr / pktLen), HELD when the module keeps it, or the one
+ * drop reason (a D_* counter, > 0). The caller counts the packet that
+ * leaves in out-ipv6 / out-ipv4 (process, or releasedResult for a released
+ * fragment); what a stage makes besides it (further fragments, ICMP errors)
+ * it counts itself.
+ */
 export const HELD: i32 = -1;
+export const TO_IPV6: i32 = -2;
+export const TO_IPV4: i32 = -3;
+
+/** True when a stage result is a next hop (the packet leaves). */
+@inline export function forwarded(r: i32): bool { return r < HELD; }
 
 /** Where the packet starts and how long it is after a stage returned 0. */
 export let pktPtr: usize = 0;
@@ -228,8 +241,7 @@ function fragmentOuter(p: usize, len: i32, maxInner: i32, label: i32, src6: usiz
   leave(fragmentHeaders(p, chunk, 0, true, id, tc, label, src6, dst6), chunk + head);
   countN(C_FRAGMENTS_OUT, pieces, bytes);
   countN(C_OUT_IPV6, pieces, bytes);
-  count(C_OUT_IPV6, pktLen);
-  return 0;
+  return TO_IPV6;
 }
 
 /** Writes the IPv6 and Fragment headers in front of the n data bytes at q; returns the start. */
@@ -278,8 +290,7 @@ function fragmentInner(p: usize, len: i32, maxInner: i32, label: i32, src6: usiz
   setIpv4Fragment(p, false, true, baseOff);
   ipv4FillChecksum(p);
   leave(encapsulate(p, hl + chunk, label, src6, dst6), hl + chunk + IPV6_HEADER_LEN);
-  count(C_OUT_IPV6, pktLen);
-  return 0;
+  return TO_IPV6;
 }
 
 /** A BR address of the domain, or an address inside a rule of the lpm index (CE: FMRs; BR: all). */
@@ -324,8 +335,7 @@ export function echoReply6(p: usize, len: i32, ic: usize, iclen: i32, self: usiz
   setIcmp6Type(ic, ICMP6_ECHO_REPLY);
   icmp6FillChecksum(ic, iclen, ipv6Src(p), ipv6Dst(p));
   leave(p, len);
-  count(C_OUT_IPV6, len);
-  return 0;
+  return TO_IPV6;
 }
 const PEER6: usize = memory.data(16, 16);
 
@@ -344,15 +354,10 @@ const PEER6: usize = memory.data(16, 16);
  */
 export function sourceOkWithoutPort(outerSrc: usize, rule: Rule, src: u32, out: usize): bool {
   let port = 0;
-  const k = rule.psidLength;
-  if (k > 0) {
-    let psid = rule.psid;
-    if (!rule.explicitPsid) {
-      psid = <i32>((ipv6Hi(outerSrc) >>> <u64>rule.eaShift) & ((<u64>1 << <u64>rule.eaPsidBits) - 1));
-    }
-    const a = rule.psidOffset;
-    // The first port of that PSID's set: A = 1 (or 0 when a = 0), j = 0.
-    port = (a > 0 ? 1 << (16 - a) : 0) | (psid << (16 - a - k));
+  if (rule.psidLength > 0) {
+    // Shifts and masks computed at install (map/rule.ts ruleFinish).
+    const psid = rule.explicitPsid ? rule.psid : rulePsidOfIPv6(rule, ipv6Hi(outerSrc));
+    port = ruleFirstPort(rule, psid);
   }
   return ruleMapIPv6(rule, src, port, out) && ipv6AddrEqual(out, outerSrc);
 }
@@ -379,6 +384,8 @@ export function takeHeld(i: i32): usize {
  * "held" when it arrived.
  */
 export function releasedResult(r: i32, len: i32): void {
-  if (r == 0) emitLater(pktPtr, pktLen);
-  else if (r > 0) count(C_RELEASED_DROPPED, len);
+  if (forwarded(r)) {
+    count(r == TO_IPV6 ? C_OUT_IPV6 : C_OUT_IPV4, pktLen);
+    emitLater(pktPtr, pktLen);
+  } else if (r > 0) count(C_RELEASED_DROPPED, len);
 }

@@ -45,7 +45,7 @@ import { Settings, settings, stagingSettings, settingsDefaults, settingsCopy,
   settingRow, settingWidth, settingApply, MODE_BR, MODE_CALC, MODE_CE, LOCAL_DNS_UPSTREAM } from "../settings";
 import { PortSet, portSetInit } from "./portset";
 import { Rule, RULE_BYTES, ruleSet, ruleFinish, ruleEaBits, ruleIPv4FromEa,
-  rulePsidFromEa, ruleInterfaceId, ruleContains6, mask64 } from "./rule";
+  rulePsidFromEa, ruleInterfaceId, ruleContains6, mask64, mask32 } from "./rule";
 import { lpmBuild } from "./lpm";
 import * as E from "./errors";
 import { LOCAL_FORWARD, forwardStage, forwardStageReset, forwardOutsideSet, forwardStagedOffset,
@@ -95,6 +95,9 @@ export class Domain {
   ceA: i32 = 0;
   ceK: i32 = 0;
   cePsid: i32 = 0;
+  /** Mask of the ceIPv4Len bits, and the CE's address masked by it (set at install: isOwnIPv4 is one AND). */
+  ceIPv4Mask: u32 = 0;
+  ceIPv4Net: u32 = 0;
 }
 
 const DOMAIN_BYTES: usize = offsetof<Domain>();
@@ -504,6 +507,8 @@ function computeCe(): void {
   }
   staging.ceIPv4 = ipv4;
   staging.ceIPv4Len = rule.ceIPv4Len;
+  staging.ceIPv4Mask = mask32(rule.ceIPv4Len);
+  staging.ceIPv4Net = ipv4 & staging.ceIPv4Mask;
   staging.ceA = rule.psidOffset;
   staging.ceK = rule.psidLength;
   staging.cePsid = psid;

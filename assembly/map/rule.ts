@@ -97,6 +97,12 @@ export class Rule {
   eaShift: i32 = 0;
   /** r + p': 32 for a full or shared address, less for a prefix CE. */
   ceIPv4Len: i32 = 0;
+  /** The first port of PSID 0's set (A = 1, j = 0): 2^(16-a), or 0 when a = 0. */
+  psidPortBase: i32 = 0;
+  /** 16 - a - k: where the PSID sits in a port. */
+  psidPortShift: i32 = 0;
+  /** Mask of q bits (the PSID bits carried in the EA bits, right-aligned). */
+  eaPsidMask: u64 = 0;
 }
 
 /** Bytes of one rule record (the table stride). */
@@ -171,8 +177,27 @@ export function ruleFinish(rule: Rule): void {
   rule.ceMask = mask32(r + pSuffix);
   rule.explicitPsid = o == 0 && rule.psidLength > 0 ? 1 : 0;
   if (rule.explicitPsid == 0) rule.psid = 0;
+  const a = rule.psidOffset;
+  rule.psidPortBase = a > 0 ? 1 << (16 - a) : 0;
+  rule.psidPortShift = rule.psidLength > 0 ? 16 - a - rule.psidLength : 0;
+  rule.eaPsidMask = (<u64>1 << <u64>rule.eaPsidBits) - 1;
   store<u64>(changetype<usize>(rule) + offsetof<Rule>("prefix6Net0"), bswap<u64>(rule.prefix6Hi));
   store<u64>(changetype<usize>(rule) + offsetof<Rule>("prefix6Net1"), bswap<u64>(rule.prefix6Lo));
+}
+
+/**
+ * The first port of `psid`'s set under the rule (A = 1, or 0 when a = 0;
+ * j = 0: RFC 7597 §5.1), from the values ruleFinish computed.
+ */
+@inline
+export function ruleFirstPort(rule: Rule, psid: i32): i32 {
+  return rule.psidPortBase | (psid << rule.psidPortShift);
+}
+
+/** The PSID carried in the EA bits of a MAP IPv6 address's upper 64 bits (host order). */
+@inline
+export function rulePsidOfIPv6(rule: Rule, hi: u64): i32 {
+  return <i32>((hi >>> <u64>rule.eaShift) & rule.eaPsidMask);
 }
 
 /** The EA bits of an end-user prefix (upper 64 bits, host order) under a rule. */

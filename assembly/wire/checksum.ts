@@ -122,6 +122,47 @@ export function checksumUpdate32(hc: u16, old: u32, now: u32): u16 {
 }
 
 /**
+ * New checksum after an IPv4 address and a port change together (NAPT, a
+ * TCP checksum over the pseudo header): one fold for both. Equal to
+ * checksumUpdate32 then checksumUpdate16 (ones-complement sums commute,
+ * and the address term is never 0, so no intermediate zero can differ).
+ */
+// @ts-ignore: decorator
+@inline
+export function checksumUpdateAddrPort(hc: u16, oldAddr: u32, addr: u32, oldPort: u16, port: u16): u16 {
+  return checksumFold((<u32>~hc & 0xFFFF)
+    + (~oldAddr >> 16) + (~oldAddr & 0xFFFF) + (addr >> 16) + (addr & 0xFFFF)
+    + (<u32>~oldPort & 0xFFFF) + <u32>port);
+}
+
+/**
+ * The RFC 1624 term of one 16-bit field change (~m + m'), 0 when it does
+ * not change: several changes of one header add their deltas and fold
+ * once (checksumApplyDelta), so a header whose address, TTL and ID all
+ * change gets one update, not three. In ones complement the sum of the
+ * terms is the sum of the single updates, so the result is the same.
+ */
+// @ts-ignore: decorator
+@inline
+export function checksumDelta16(old: u16, now: u16): u32 {
+  return old == now ? 0 : (<u32>~old & 0xFFFF) + <u32>now;
+}
+
+/** The RFC 1624 term of one 32-bit field change (an IPv4 address), 0 when unchanged. */
+// @ts-ignore: decorator
+@inline
+export function checksumDelta32(old: u32, now: u32): u32 {
+  return old == now ? 0 : (~old >> 16) + (~old & 0xFFFF) + (now >> 16) + (now & 0xFFFF);
+}
+
+/** The checksum `hc` after the summed deltas (RFC 1624 eqn. 3, one fold); `hc` when there are none. */
+// @ts-ignore: decorator
+@inline
+export function checksumApplyDelta(hc: u16, delta: u32): u16 {
+  return delta == 0 ? hc : checksumFold((<u32>~hc & 0xFFFF) + delta);
+}
+
+/**
  * New checksum after the 16 bytes at `oldAddr` are replaced by the 16
  * bytes at `newAddr` (an IPv6 address in a pseudo header, or in a packet
  * quoted by ICMPv6). Both buffers must be readable: call before copying.
@@ -204,6 +245,14 @@ export function udpChecksumUpdate16(hc: u16, old: u16, now: u16): u16 {
 export function udpChecksumUpdate32(hc: u16, old: u32, now: u32): u16 {
   if (hc == 0) return 0;
   return udpChecksumFinish(checksumUpdate32(hc, old, now));
+}
+
+/** checksumUpdateAddrPort for a UDP checksum: 0 ("none") stays 0, a result of 0 is sent as 0xFFFF. */
+// @ts-ignore: decorator
+@inline
+export function udpChecksumUpdateAddrPort(hc: u16, oldAddr: u32, addr: u32, oldPort: u16, port: u16): u16 {
+  if (hc == 0) return 0;
+  return udpChecksumFinish(checksumUpdateAddrPort(hc, oldAddr, addr, oldPort, port));
 }
 
 /** Incremental update of a UDP checksum for a 16-byte address change; 0 stays 0. */

@@ -19,7 +19,8 @@
 // `ipv4Check(p, len)` must return IPV4_OK before any accessor is used.
 // Accessors and setters never check bounds. Values are in host order;
 // `p` points at the first byte of the header.
-import { checksumAdd, checksumFold, checksumUpdate16, checksumUpdate32 } from "./checksum";
+import { checksumAdd, checksumFold, checksumUpdate16, checksumUpdate32, checksumDelta16, checksumDelta32,
+  checksumApplyDelta } from "./checksum";
 
 export const IPV4_VERSION_IHL: i32 = 0;
 export const IPV4_TOS: i32 = 1;
@@ -210,6 +211,59 @@ export function ipv4FillChecksum(p: usize): void {
     setIpv4Checksum(p, checksumUpdate32(ipv4Checksum(p), old, v));
     setIpv4Dst(p, v);
   }
+}
+
+// Setters that leave the header checksum to ONE later update: each returns
+// its RFC 1624 delta (checksum.ts checksumDelta16/32); add the deltas of
+// every field a stage changes and call ipv4ChecksumApply once.
+
+/** Sets the source address; returns its checksum delta. */
+// @ts-ignore: decorator
+@inline export function setIpv4SrcDelta(p: usize, v: u32): u32 {
+  const d = checksumDelta32(ipv4Src(p), v);
+  setIpv4Src(p, v);
+  return d;
+}
+
+/** Sets the destination address; returns its checksum delta. */
+// @ts-ignore: decorator
+@inline export function setIpv4DstDelta(p: usize, v: u32): u32 {
+  const d = checksumDelta32(ipv4Dst(p), v);
+  setIpv4Dst(p, v);
+  return d;
+}
+
+/** Sets the TTL; returns the checksum delta of its 16-bit word (shared with Protocol). */
+// @ts-ignore: decorator
+@inline export function setIpv4TtlDelta(p: usize, ttl: i32): u32 {
+  const old = load<u16>(p, IPV4_TTL);
+  setIpv4Ttl(p, ttl);
+  return checksumDelta16(bswap<u16>(old), bswap<u16>(load<u16>(p, IPV4_TTL)));
+}
+
+/**
+ * Decrements the TTL (caller checked TTL > 1); returns the checksum delta,
+ * a constant: the word TTL·256 + Protocol drops by 256, and ~m + m' =
+ * 0xFFFF − m + (m − 0x100) = 0xFEFF (RFC 1624 eqn. 3; no wrap for TTL ≥ 1).
+ */
+// @ts-ignore: decorator
+@inline export function ipv4DecrementTtlDelta(p: usize): u32 {
+  store<u8>(p, load<u8>(p, IPV4_TTL) - 1, IPV4_TTL);
+  return 0xFEFF;
+}
+
+/** Sets the Identification; returns its checksum delta. */
+// @ts-ignore: decorator
+@inline export function setIpv4IdDelta(p: usize, id: i32): u32 {
+  const d = checksumDelta16(<u16>ipv4Id(p), <u16>id);
+  setIpv4Id(p, id);
+  return d;
+}
+
+/** Applies the summed deltas of the …Delta setters to the header checksum (one update). */
+// @ts-ignore: decorator
+@inline export function ipv4ChecksumApply(p: usize, delta: u32): void {
+  if (delta != 0) setIpv4Checksum(p, checksumApplyDelta(ipv4Checksum(p), delta));
 }
 
 /** Sets Total Length and updates the header checksum incrementally. */

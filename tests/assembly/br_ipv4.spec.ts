@@ -6,11 +6,11 @@ import { canonIPv6 } from "./map_helpers";
 import { buildIpv4Udp, buildIpv4IcmpEcho, buildIpv4IcmpError, ip4, PKT_A, PKT_B, firstDiff, copyBytes } from "./builders";
 import { ipv6NextHeader, ipv6HopLimit, ipv6PayloadLength, ipv6TrafficClass } from "../../assembly/wire/ipv6";
 import { ipv4Src, ipv4Dst, ipv4TotalLength, ipv4Protocol, ipv4FragmentOffset, ipv4MoreFragments, ipv4Check,
-  IPV4_OK } from "../../assembly/wire/ipv4";
+  setIpv4Fragment, ipv4FillChecksum, IPV4_OK } from "../../assembly/wire/ipv4";
 import { icmp4Type, icmp4Code, icmp4Mtu, icmp4Check, ICMP4_OK } from "../../assembly/wire/icmp4";
 import { C_FWD_TO_IPV6, C_HELD, C_RELEASED, C_ICMP_GENERATED, C_FRAGMENTS_OUT, C_OUT_IPV4,
   D_BR_NO_RULE, D_BR_PORT_OUTSIDE, D_IPV4_TTL_EXPIRED, D_IPV4_DF_TOO_BIG, D_ICMP_BAD_QUOTE,
-  D_IPV4_UNSUPPORTED_PROTOCOL } from "../../assembly/datapath/counters";
+  D_IPV4_UNSUPPORTED_PROTOCOL, D_FRAGMENT_BAD } from "../../assembly/datapath/counters";
 
 const HOST: u32 = ip4(198, 51, 100, 7);
 const CE_A: u32 = ip4(203, 86, 225, 1);
@@ -169,6 +169,29 @@ describe("BR: IPv4 fragments to a CE", () => {
     setLen(0, fragmentOf(input(0), PKT_A, 64, 44));
     expect<i32>(run(1, 1600)).toBe(1);
     expect<string>(outDst6(0)).toBe(canonIPv6(CE_A_RFC));
+    expect<i32>(unbalanced()).toBe(0);
+  });
+  // RFC 791, the same checks the CE makes (datapath/parse.ts): until the BR
+  // parsed with the CE's function it tunnelled both of these.
+  it("a first fragment whose data is not a multiple of 8 is drop-fragment-bad", () => {
+    expect<i32>(setupBr()).toBe(0);
+    buildIpv4Udp(PKT_A, HOST, CE_A, 53, 4660, 100);
+    setLen(0, fragmentOf(input(0), PKT_A, 0, 20)); // MF set, 20 data bytes
+    expect<i32>(run(1)).toBe(0);
+    expect<i32>(packets(D_FRAGMENT_BAD)).toBe(1);
+    expect<i32>(packets(C_FWD_TO_IPV6)).toBe(0);
+    expect<i32>(unbalanced()).toBe(0);
+  });
+
+  it("a later fragment that reaches past 65535 is drop-fragment-bad", () => {
+    expect<i32>(setupBr()).toBe(0);
+    buildIpv4Udp(PKT_A, HOST, CE_A, 53, 4660, 100);
+    setLen(0, fragmentOf(input(0), PKT_A, 0, 64));
+    setLen(1, fragmentOf(input(1), PKT_A, 64, 44));
+    setIpv4Fragment(input(1), false, false, 65528); // last piece at 65528: 44 bytes run past 65535
+    ipv4FillChecksum(input(1));
+    expect<i32>(run(2)).toBe(1);
+    expect<i32>(packets(D_FRAGMENT_BAD)).toBe(1);
     expect<i32>(unbalanced()).toBe(0);
   });
 });

@@ -15,7 +15,7 @@ import { counterPackets, countersReset,
   D_NAT_FILTERED, D_NAT_TABLE_FULL, C_MESH, C_HELD, C_ICMP_RATE_LIMITED, C_HAIRPIN, C_OUT_IPV6,
   D_SECURITY_PORT as D_PORT, D_ICMPV6_UNSUPPORTED, D_IPV4_MARTIAN, D_ICMP_REDIRECT, D_ICMP_SOURCE_QUENCH,
   D_ICMP_FILTERED, D_ICMPV6_UNTRUSTED_SOURCE, D_ICMPV6_QUOTE_ENDPOINT, D_ICMPV6_QUOTE_NOT_OURS,
-  C_ICMP_MTU_FLOOR, C_PTB_RECEIVED, C_FWD_TO_IPV4 as C_TO_LAN,
+  C_ICMP_MTU_FLOOR, C_PTB_RECEIVED, C_FWD_TO_IPV4 as C_TO_LAN, D_IPV4_BAD_L4,
 } from "../../assembly/datapath/counters";
 import { ICMP_PER_SECOND, ICMP_PER_HOST, ICMP4_MTU_FLOOR } from "../../assembly/datapath/icmp";
 import { ipv4Src, ipv4Dst, ipv4Ttl, ipv4ComputeChecksum, ipv4Checksum, ipv4TotalLength, setIpv4Ttl,
@@ -615,5 +615,36 @@ describe("CE: hostile ICMP from the WAN", () => {
     expect<i32>(run1(buildIpv6IcmpError(PKT_A, brAddr, ceAddr, 1, 0, 0, PKT_B + 512, t))).toBe(0);
     expect<u64>(counterPackets(D_ICMP_FILTERED)).toBe(1);
     expect<u64>(counterPackets(C_ICMP_GENERATED)).toBe(0);
+  });
+});
+
+// The ICMP checksum (datapath/ce.ts): an echo is translated with an
+// incremental update (RFC 1624), so a wrong checksum stays wrong by the same
+// amount for the host that verifies it, and the payload is not summed; an
+// ICMP error, whose checksum the CE recomputes after translating its quote,
+// is still verified and its drop counted.
+describe("CE: ICMP checksums", () => {
+  it("an echo request with a wrong checksum leaves translated, its checksum still wrong", () => {
+    configureCe();
+    const len = buildIpv4IcmpEcho(PKT_A, LAN_HOST, REMOTE, 8, 0x1234, 1, 16);
+    store<u8>(PKT_A + 30, load<u8>(PKT_A + 30) ^ 0xff); // a payload byte, checksum left as it was
+    expect<i32>(icmp4Check(PKT_A + 20, len - 20)).not.toBe(ICMP4_OK);
+    expect<i32>(run1(len)).toBe(1);
+    const o = out(0) + 40;
+    expect<u32>(ipv4Src(o)).toBe(OUR_V4);
+    expect<i32>(icmp4Check(o + 20, len - 20)).not.toBe(ICMP4_OK);
+    // Restoring the byte makes the translated message verify: only the corruption is left.
+    store<u8>(o + 30, load<u8>(o + 30) ^ 0xff);
+    expect<i32>(icmp4Check(o + 20, len - 20)).toBe(ICMP4_OK);
+    expect<u64>(counterPackets(C_FWD_TO_IPV6)).toBe(1);
+  });
+
+  it("an ICMP error with a wrong checksum is drop-ipv4-bad-l4", () => {
+    configureCe();
+    const q = buildIpv4Udp(PKT_B, REMOTE, LAN_HOST, 53, 4660, 20);
+    const len = buildIpv4IcmpError(PKT_A, LAN_HOST, REMOTE, 3, 3, 0, PKT_B, q);
+    store<u8>(PKT_A + 40, load<u8>(PKT_A + 40) ^ 0xff);
+    expect<i32>(run1(len)).toBe(0);
+    expect<u64>(counterPackets(D_IPV4_BAD_L4)).toBe(1);
   });
 });

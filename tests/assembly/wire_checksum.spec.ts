@@ -1,6 +1,8 @@
 import { checksumAdd, checksumFold, checksumReduce, checksumOf, checksumUpdate16, checksumUpdate32,
   checksumUpdateIpv6Address, checksumUpdate16At, pseudoHeaderSum4, pseudoHeaderSum6,
-  udpChecksumFinish, udpChecksumUpdate16, udpChecksumUpdate32, udpChecksumUpdateIpv6Address } from "../../assembly/wire/checksum";
+  udpChecksumFinish, udpChecksumUpdate16, udpChecksumUpdate32, udpChecksumUpdateIpv6Address,
+  checksumDelta16, checksumDelta32, checksumApplyDelta, checksumUpdateAddrPort,
+  udpChecksumUpdateAddrPort } from "../../assembly/wire/checksum";
 import { PKT_A, PKT_B, ADDR_A, ADDR_B, ip6 } from "./builders";
 
 // RFC 1071 §3 numerical example.
@@ -166,5 +168,49 @@ describe("checksum: UDP zero checksum (RFC 768)", () => {
     expect<u16>(udpChecksumUpdate16(0xDD2F, 0x5555, 0x3285)).toBe(0xFFFF);
     // and 0xFFFF (a computed zero) is a valid starting value
     expect<u16>(udpChecksumUpdate16(0xFFFF, 0x3285, 0x5555)).toBe(checksumUpdate16(0xFFFF, 0x3285, 0x5555));
+  });
+});
+
+// One update for several changes (the data path's NAPT and TTL): the same
+// checksum, bit for bit, as one update per field, including the 0 / 0xFFFF
+// corners (hc and fields drawn from the corners half of the time).
+function corner16(): u16 {
+  const r = rand();
+  if ((r & 3) == 0) return 0;
+  if ((r & 3) == 1) return 0xFFFF;
+  return <u16>(r >>> 8);
+}
+function addr(): u32 { return (rand() & 7) == 0 ? ((rand() & 1) ? 0xFFFFFFFF : 0) : rand(); }
+
+describe("checksum: several changes, one update", () => {
+  it("checksumUpdateAddrPort equals checksumUpdate32 then checksumUpdate16", () => {
+    let wrong = 0;
+    for (let i = 0; i < 20000; i++) {
+      const hc = corner16();
+      const oa = addr(), na = addr();
+      const op = corner16(), np = <u16>(1 + (rand() % 0xFFFF)); // the NAPT never writes port 0
+      if (checksumUpdateAddrPort(hc, oa, na, op, np) != checksumUpdate16(checksumUpdate32(hc, oa, na), op, np)) wrong++;
+      if (udpChecksumUpdateAddrPort(hc, oa, na, op, np) != udpChecksumUpdate16(udpChecksumUpdate32(hc, oa, na), op, np)) wrong++;
+    }
+    expect<i32>(wrong).toBe(0);
+  });
+
+  it("summed deltas applied once equal one update per changed field", () => {
+    let wrong = 0;
+    for (let i = 0; i < 20000; i++) {
+      const hc = <u16>(rand() % 0xFFFF); // a header checksum: never the all-zero-sum 0xFFFF
+      const oa = addr(), na = addr();
+      const ot = <u16>(0x200 | (rand() & 0xFDFF)), nt = <u16>(ot - 0x100); // TTL word, TTL >= 2, decremented
+      const oi = corner16(), ni = corner16();
+      let seq = hc;
+      if (oa != na) seq = checksumUpdate32(seq, oa, na);
+      seq = checksumUpdate16(seq, ot, nt);
+      if (oi != ni) seq = checksumUpdate16(seq, oi, ni);
+      const one = checksumApplyDelta(hc, checksumDelta32(oa, na) + checksumDelta16(ot, nt) + checksumDelta16(oi, ni));
+      if (one != seq) wrong++;
+    }
+    expect<i32>(wrong).toBe(0);
+    // The TTL decrement's term is the constant of wire/ipv4.ts ipv4DecrementTtlDelta.
+    expect<u32>(checksumDelta16(0x4011, 0x3F11)).toBe(0xFEFF);
   });
 });
