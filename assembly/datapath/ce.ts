@@ -164,17 +164,22 @@ function sharedFragmentId(src: u32, id: i32): i32 {
 }
 
 /**
- * Chooses the tunnel endpoint for IPv4 destination dst:port: a peer CE when
- * a forwarding rule covers dst (mesh, RFC 7597 §5.3), else the BR.
- * Returns true for a peer.
+ * The tunnel endpoint for IPv4 destination dst:port: a peer CE when a
+ * forwarding rule covers dst (mesh, RFC 7597 §5.3) — its address made in
+ * NEXT_HOP — else the BR, whose address is read where the domain keeps it
+ * (nothing copied per packet). Returns the address's pointer.
  */
-function nextHop(dst: u32, dport: i32): bool {
+function hopFor(dst: u32, dport: i32): usize {
   const r = lpmIPv4(dst);
-  if (r >= 0 && !isOwnIPv4(dst)) {
-    if (ruleMapIPv6(ruleAt(r), dst, dport, NEXT_HOP)) return true;
-  }
-  ipv6AddrCopy(NEXT_HOP, brAddressPtr(0));
-  return false;
+  if (r >= 0 && !isOwnIPv4(dst) && ruleMapIPv6(ruleAt(r), dst, dport, NEXT_HOP)) return NEXT_HOP;
+  return brAddressPtr(0);
+}
+
+/** hopFor with the endpoint always in NEXT_HOP (the ICMP paths compare against it); true for a peer. */
+function nextHop(dst: u32, dport: i32): bool {
+  const h = hopFor(dst, dport);
+  if (h != NEXT_HOP) ipv6AddrCopy(NEXT_HOP, h);
+  return h == NEXT_HOP;
 }
 
 // ---- ICMPv4 errors made by the CE --------------------------------------------
@@ -229,7 +234,7 @@ export function ceFromLan(p: usize, len: i32): i32 {
     if (!frag4Find(src, dst, id, proto, DIR_OUT, now)) {
       return frag4Hold(p, len, src, dst, id, proto, DIR_OUT, now) ? HELD : D_FRAGMENT_HOLD_FULL;
     }
-    return lanFinish(p, len, 0, proto, src, dst, fragPort, id, true, 0, 0);
+    return lanLaterFragment(p, len, src, dst, fragPort, id);
   }
 
   let dport = 0;
@@ -269,14 +274,14 @@ export function ceFromLan(p: usize, len: i32): i32 {
   // The path MTU is looked up once per packet (pmtu.ts: no scan unless a
   // Packet Too Big lowered some path) and used by the DF check, the FTP
   // ALG's room, the MSS clamp and lanFinish.
-  const peer = nextHop(dst, dport);
-  const mtu = pmtuFor(NEXT_HOP, now);
+  const hop = hopFor(dst, dport);
+  const mtu = pmtuFor(hop, now);
   if (len + IPV6_HEADER_LEN > mtu && ipv4DontFragment(p)) {
     icmpErrorToLan(p, len, ICMP_KIND_PMTU, ICMP4_DEST_UNREACHABLE, ICMP4_CODE_FRAGMENTATION_NEEDED, mtu - IPV6_HEADER_LEN);
     return D_IPV4_DF_TOO_BIG;
   }
 
-  if (proto == IP_PROTO_GRE) return greFromLan(p, len, l4, src, dst, dport, id, more, peer, mtu);
+  if (proto == IP_PROTO_GRE) return greFromLan(p, len, l4, src, dst, dport, id, more, hop, mtu);
   const s = natOutbound(proto, src, sport, dst, dport, pkt.tcpFlags, now);
   if (s <= 0) {
     // RFC 5508 REQ-8 (and RFC 4787 / RFC 5382 §5): a new flow the NAPT has
@@ -322,8 +327,8 @@ export function ceFromLan(p: usize, len: i32): i32 {
   // Hairpin (RFC 4787 REQ-9): to our own address and one of our ports.
   if (isOwnIPv4(dst)) return hairpin(p, len, l4, proto, dport, ext, hd);
 
-  const res = lanFinish(p, len, l4, proto, src, dst, dport, id, more, hd, mtu);
-  if (forwarded(res) && peer) count(C_MESH, len);
+  const res = lanTunnel(p, len, l4, src, id, more, hd, hop, mtu);
+  if (forwarded(res) && hop == NEXT_HOP) count(C_MESH, len);
   if (more && forwarded(res)) releaseHeld(src, dst, id, proto, DIR_OUT);
   return res;
 }
@@ -341,12 +346,12 @@ function greReason(g: i32): i32 {
  * any protocol (the call ID is remembered as the port).
  */
 function greFromLan(p: usize, len: i32, l4: usize, src: u32, dst: u32, serverId: i32, id: i32,
-                    more: bool, peer: bool, mtu: i32): i32 {
+                    more: bool, hop: usize, mtu: i32): i32 {
   if (isOwnIPv4(dst) || pptpCallByServerId(src, dst, serverId, now) < 0) return D_PPTP_NO_CALL;
   const hd = setIpv4SrcDelta(p, extAddr());
   if (more) frag4Remember(src, dst, id, IP_PROTO_GRE, DIR_OUT, 0, serverId, now);
-  const res = lanFinish(p, len, l4, IP_PROTO_GRE, src, dst, serverId, id, more, hd, mtu);
-  if (forwarded(res) && peer) count(C_MESH, len);
+  const res = lanFinish(p, len, l4, src, id, more, hd, hop, mtu);
+  if (forwarded(res) && hop == NEXT_HOP) count(C_MESH, len);
   if (more && forwarded(res)) releaseHeld(src, dst, id, IP_PROTO_GRE, DIR_OUT);
   return res;
 }
@@ -389,21 +394,19 @@ function natOutboundReason(e: i32): i32 {
 }
 
 /**
- * Last steps toward the tunnel, also for later fragments: TTL, source
- * address (later fragments only; the first was NAPTed), fragment id, MTU,
- * encapsulation. `src` is the internal source the packet came with. `hd`
- * is the header checksum delta of what the caller changed (the NAPT's
- * address); with the TTL and a fragment's ID it is applied in one update.
- * `mtu` is the path MTU toward NEXT_HOP the caller looked up, 0 when it
- * did not (later fragments: their next hop is chosen here).
+ * Last steps toward the tunnel: TTL, a fragment's ID, one header checksum
+ * update, then encapsulation toward `hop` (hopFor) or, too big for `mtu`
+ * (its path MTU), fragmentation. `src` / `id` are the internal source and
+ * the ID the packet came with (RFC 7597 §8.3.3 derives the new ID from
+ * them). `hd` is the header checksum delta of what the caller changed (the
+ * NAPT's address); with the TTL and a fragment's ID it is applied once.
+ * `l4` is 0 for a later fragment. Inlined into ceFromLan's path; the rare
+ * paths call lanFinish.
  */
-function lanFinish(p: usize, len: i32, l4: usize, proto: i32, src: u32, dst: u32, dport: i32,
-                   id: i32, isFragment: bool, hd: u32, mtu: i32): i32 {
-  let d = hd;
-  if (l4 == 0) d += setIpv4SrcDelta(p, extAddr());
-  d += ipv4DecrementTtlDelta(p);
-  if (l4 == 0) nextHop(dst, dport);
-  if (mtu == 0) mtu = pmtuFor(NEXT_HOP, now);
+// @ts-ignore: decorator
+@inline function lanTunnel(p: usize, len: i32, l4: usize, src: u32, id: i32, isFragment: bool, hd: u32,
+                           hop: usize, mtu: i32): i32 {
+  let d = hd + ipv4DecrementTtlDelta(p);
   const label = flowLabel(p, isFragment ? 0 : l4); // one label for every fragment of a packet (RFC 6437 §3)
   const tooBig = len + IPV6_HEADER_LEN > mtu;
   // RFC 7597 §8.3.3: every IPv4 fragment that leaves, ours or the host's
@@ -415,10 +418,27 @@ function lanFinish(p: usize, len: i32, l4: usize, proto: i32, src: u32, dst: u32
       // A later fragment with DF cannot happen legally; a first fragment was checked above.
       return D_IPV4_DF_TOO_BIG;
     }
-    return fragmentAndEncapsulate(p, len, mtu - IPV6_HEADER_LEN, label, ceMapAddressPtr(), NEXT_HOP);
+    return fragmentAndEncapsulate(p, len, mtu - IPV6_HEADER_LEN, label, ceMapAddressPtr(), hop);
   }
-  leave(toNextHop(p, len, label), len + IPV6_HEADER_LEN);
+  leave(encapsulate(p, len, label, ceMapAddressPtr(), hop), len + IPV6_HEADER_LEN);
   return TO_IPV6;
+}
+
+/** lanTunnel, not inlined: PPTP's GRE and later fragments. */
+function lanFinish(p: usize, len: i32, l4: usize, src: u32, id: i32, isFragment: bool, hd: u32,
+                   hop: usize, mtu: i32): i32 {
+  return lanTunnel(p, len, l4, src, id, isFragment, hd, hop, mtu);
+}
+
+/**
+ * A later fragment (no ports: its first fragment decided the translation,
+ * `dport` is the port the fragment cache remembered) toward the tunnel:
+ * its source address, next hop and path MTU are found here.
+ */
+function lanLaterFragment(p: usize, len: i32, src: u32, dst: u32, dport: i32, id: i32): i32 {
+  const hd = setIpv4SrcDelta(p, extAddr());
+  const hop = hopFor(dst, dport);
+  return lanFinish(p, len, 0, src, id, true, hd, hop, pmtuFor(hop, now));
 }
 
 /** Runs the held later fragments of a key whose first fragment just passed. */
@@ -439,7 +459,7 @@ function releaseHeld(src: u32, dst: u32, id: i32, proto: i32, dir: i32): void {
 }
 
 function ceFromLanHeld(p: usize, len: i32): i32 {
-  return lanFinish(p, len, 0, ipv4Protocol(p), ipv4Src(p), ipv4Dst(p), fragPort, ipv4Id(p), true, 0, 0);
+  return lanLaterFragment(p, len, ipv4Src(p), ipv4Dst(p), fragPort, ipv4Id(p));
 }
 
 /**

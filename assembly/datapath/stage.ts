@@ -17,7 +17,7 @@ import {
   IPV4_BAD_VERSION, IPV4_BAD_IHL, IPV4_BAD_TOTAL_LENGTH, IPV4_HEADER_LEN, IP_PROTO_IPIP, IP_PROTO_ICMP,
 } from "../wire/ipv4";
 import {
-  setIpv6VersionClassFlow, setIpv6PayloadLength, setIpv6NextHeader, setIpv6HopLimit, setIpv6Src,
+  setIpv6Fixed, setIpv6HopLimit, setIpv6Src,
   setIpv6Dst, ipv6Src, ipv6Dst, ipv6AddrCopy, ipv6AddrEqual, setIpv6Frag, IPV6_HEADER_LEN, IPV6_TOO_SHORT,
   IPV6_BAD_VERSION, IPV6_FRAG_HEADER_LEN, IPV6_NH_FRAGMENT,
 } from "../wire/ipv6";
@@ -160,10 +160,7 @@ export function encapsulate(p: usize, len: i32, label: i32, src6: usize, dst6: u
 
 /** One outer IPv6 header at o: payload `payloadLen` bytes of next header `nh`. */
 function outerHeader(o: usize, payloadLen: i32, nh: i32, tc: i32, label: i32, src6: usize, dst6: usize): void {
-  setIpv6VersionClassFlow(o, tc, label);
-  setIpv6PayloadLength(o, payloadLen);
-  setIpv6NextHeader(o, nh);
-  setIpv6HopLimit(o, settings.hopLimit);
+  setIpv6Fixed(o, tc, label, payloadLen, nh, settings.hopLimit);
   setIpv6Src(o, src6);
   setIpv6Dst(o, dst6);
 }

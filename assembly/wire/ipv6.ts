@@ -118,6 +118,18 @@ export const IPV6_EXT_FRAGMENT_TWICE: i32 = 23;
 @inline export function setIpv6NextHeader(p: usize, v: i32): void { store<u8>(p, <u8>v, IPV6_NEXT_HEADER); }
 // @ts-ignore: decorator
 @inline export function setIpv6HopLimit(p: usize, v: i32): void { store<u8>(p, <u8>v, IPV6_HOP_LIMIT); }
+/**
+ * Writes the first 8 bytes — version 6, traffic class, flow label, payload
+ * length, next header, hop limit — in one store (a new header: the
+ * encapsulation writes these together for every packet).
+ */
+// @ts-ignore: decorator
+@inline export function setIpv6Fixed(p: usize, trafficClass: i32, flowLabel: i32, payloadLength: i32,
+                                     nextHeader: i32, hopLimit: i32): void {
+  const w0 = bswap<u32>(<u32>(0x60000000 | ((trafficClass & 0xFF) << 20) | (flowLabel & 0xFFFFF)));
+  const w1 = <u32>bswap<u16>(<u16>payloadLength) | (<u32>(nextHeader & 0xFF) << 16) | (<u32>(hopLimit & 0xFF) << 24);
+  store<u64>(p, <u64>w0 | (<u64>w1 << 32));
+}
 /** Copies 16 bytes from `a` into the source address. */
 // @ts-ignore: decorator
 @inline export function setIpv6Src(p: usize, a: usize): void { ipv6AddrCopy(p + IPV6_SRC, a); }
