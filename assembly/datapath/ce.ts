@@ -522,17 +522,18 @@ function icmpErrorFromLan(p: usize, len: i32, ic: usize, iclen: i32): i32 {
     if (m <= 0) return D_NAT_NO_MAPPING;
   }
   translateQuoted(q, qhl, qlen, qproto, false, extAddr(), ext);
-  setIpv4SrcUpdate(p, extAddr());
-  setIpv4TtlUpdate(p, ipv4Ttl(p) - 1);
+  // The error's own header: source, TTL (and a hairpin's destination) in one checksum update.
+  let d = setIpv4SrcDelta(p, extAddr()) + ipv4DecrementTtlDelta(p);
   if (turn) {
     const ia = natMappingIntAddr(m);
     translateQuoted(q, qhl, qlen, qproto, true, ia, natMappingIntPort(m));
-    setIpv4DstUpdate(p, ia);
+    ipv4ChecksumApply(p, d + setIpv4DstDelta(p, ia));
     icmp4FillChecksum(ic, iclen);
     leave(p, len);
     count(C_HAIRPIN, len);
     return TO_IPV4;
   }
+  ipv4ChecksumApply(p, d);
   icmp4FillChecksum(ic, iclen);
   nextHop(ipv4Dst(p), qsport);
   leave(toNextHop(p, len, flowLabel(p, 0)), len + IPV6_HEADER_LEN);
