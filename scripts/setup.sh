@@ -12,7 +12,8 @@ cd "$(dirname "$0")/.."
 # qemu-user-static runs its non-x86 builds; clang + libFuzzer fuzz the
 # translated module, valgrind counts instructions for the benchmark;
 # shellcheck checks the OpenWrt handler; natpmpc / upnpc are real port-mapping
-# clients; openssl makes the lab's certificates.
+# clients; openssl makes the lab's certificates; libxdp-dev and libbpf-dev
+# build the AF_XDP-against-TUN bench (bench/xdpio.c).
 PACKAGES=(
   tshark tcpdump iproute2 iputils-ping traceroute curl bind9-dnsutils dnsmasq-base
   vsftpd busybox iperf3 coturn stun-client stun-server nftables ethtool
@@ -20,7 +21,7 @@ PACKAGES=(
   wabt gcc-mipsel-linux-gnu gcc-mips-linux-gnu gcc-aarch64-linux-gnu
   libc6-dev-mipsel-cross libc6-dev-mips-cross libc6-dev-arm64-cross qemu-user-static
   clang libclang-rt-14-dev valgrind shellcheck natpmpc miniupnpc
-  musl-tools
+  musl-tools libxdp-dev libbpf-dev
 )
 
 if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
