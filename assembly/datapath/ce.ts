@@ -15,7 +15,7 @@ import { settings } from "../settings";
 import { domain, cePortSet, ceMapAddressPtr, brAddressPtr, ruleAt } from "../map/provision";
 import { lpmIPv4, lpmIPv6 } from "../map/lpm";
 import { ruleMapIPv6 } from "../map/rule";
-import { portSetIndex, portSetPort } from "../map/portset";
+import { portSetIndex, portSetPort, portSetHas } from "../map/portset";
 import {
   ipv4Check, ipv4HeaderLength, ipv4TotalLength, ipv4Src, ipv4Dst, ipv4Ttl, ipv4Protocol, ipv4Id,
   ipv4DontFragment, ipv4MoreFragments, ipv4FragmentOffset, ipv4Checksum, setIpv4SrcUpdate, setIpv4SrcDelta,
@@ -656,10 +656,10 @@ function wanInner(outer: usize, p: usize, len: i32): i32 {
   } else {
     return noPortReason(proto); // ESP, AH named (stage.ts)
   }
-  if (portSetIndex(cePortSet, dport) < 0) return D_SECURITY_PORT;
+  if (!portSetHas(cePortSet, dport)) return D_SECURITY_PORT;
   // Our own address and one of our own ports: spoofed (a sibling CE sharing
   // the address has other ports).
-  if (isOwnIPv4(src) && portSetIndex(cePortSet, sport) >= 0) return D_IPV4_MARTIAN;
+  if (isOwnIPv4(src) && portSetHas(cePortSet, sport)) return D_IPV4_MARTIAN;
   const o = outerSourceOk(outer, src, sport);
   if (o != 0) return o;
   // A LAN address as the source from the WAN: the address of the host it
@@ -722,7 +722,7 @@ function icmpErrorFromWan(outer: usize, p: usize, len: i32, ic: usize, iclen: i3
   const qproto = quote.proto;
   const qsport = quote.sport;
   const qdport = qproto == IP_PROTO_ICMP ? 0 : quote.dport;
-  if (portSetIndex(cePortSet, qsport) < 0) return D_SECURITY_PORT;
+  if (!portSetHas(cePortSet, qsport)) return D_SECURITY_PORT;
   // The error has no port of its own. Through a BR it may come from any
   // router (exempt); from a peer CE its source is that CE's address.
   const o = outerSourceOk(outer, ipv4Src(p), -1);
@@ -785,7 +785,7 @@ function icmp6FromWan(p: usize, len: i32, ic: usize, iclen: i32): i32 {
   const qproto = quote.proto;
   const qsport = quote.sport;
   const qdport = qproto == IP_PROTO_ICMP ? 0 : quote.dport;
-  if (!isOwnIPv4(quote.src) || portSetIndex(cePortSet, qsport) < 0) return D_ICMPV6_QUOTE_NOT_OURS;
+  if (!isOwnIPv4(quote.src) || !portSetHas(cePortSet, qsport)) return D_ICMPV6_QUOTE_NOT_OURS;
   nextHop(quote.dst, qdport); // as ceFromLan chose it
   if (!ipv6AddrEqual(ipv6Dst(q6), NEXT_HOP)) return D_ICMPV6_QUOTE_ENDPOINT;
   if (t != ICMP6_PACKET_TOO_BIG && !isBr(ipv6Src(p)) && !ipv6AddrEqual(ipv6Src(p), NEXT_HOP)) {
