@@ -15,7 +15,7 @@ import { settings } from "../settings";
 import { domain, cePortSet, ceMapAddressPtr, brAddressPtr, ruleAt } from "../map/provision";
 import { lpmIPv4, lpmIPv6 } from "../map/lpm";
 import { ruleMapIPv6 } from "../map/rule";
-import { portSetIndex, portSetPort } from "../map/portset";
+import { portSetIndex, portSetPort, portSetHas } from "../map/portset";
 import {
   ipv4Check, ipv4HeaderLength, ipv4TotalLength, ipv4Src, ipv4Dst, ipv4Ttl, ipv4Protocol, ipv4Id,
   ipv4DontFragment, ipv4MoreFragments, ipv4FragmentOffset, ipv4Checksum, setIpv4SrcUpdate, setIpv4SrcDelta,
@@ -83,6 +83,12 @@ import {
   D_ICMPV6_UNTRUSTED_SOURCE, D_ICMPV6_QUOTE_NOT_OURS, D_ICMPV6_QUOTE_ENDPOINT, D_ICMPV6_RATE_LIMITED,
   C_ICMP_MTU_FLOOR, D_PPTP_GRE_VERSION, D_PPTP_GRE_BAD_HEADER, D_PPTP_NO_CALL, C_NAT_REFUSED_ICMP,
 } from "./counters";
+
+// The WAN → LAN established path's own imports.
+import { setIpv4Dst } from "../wire/ipv4";
+import { setUdpDstPort } from "../wire/udp";
+import { setTcpDstPort } from "../wire/tcp";
+import { checksumDelta32 } from "../wire/checksum";
 
 /** Next hop of an encapsulated packet: 16 bytes. */
 const NEXT_HOP: usize = memory.data(16, 16);
@@ -603,9 +609,17 @@ export function ceFromWan(p: usize, len: i32): i32 {
  * outer source must be the MAP address of the peer CE that holds the inner
  * source address, the PSID read from the outer source's own EA bits.
  */
-function outerSourceOk(outer: usize, innerSrc: u32, sport: i32): i32 {
+// @ts-ignore: decorator
+@inline function outerSourceOk(outer: usize, innerSrc: u32, sport: i32): i32 {
+  // Nearly every packet comes from the (first) BR: that compare inline.
+  if (domain.brCount > 0 && ipv6AddrEqual(ipv6Src(outer), brAddressPtr(0))) return 0;
+  return outerSourceCheck(outer, innerSrc, sport);
+}
+
+/** outerSourceOk past its first compare: the other BRs, then a peer CE's address. */
+function outerSourceCheck(outer: usize, innerSrc: u32, sport: i32): i32 {
   const src = ipv6Src(outer);
-  for (let i = 0; i < domain.brCount; i++) {
+  for (let i = 1; i < domain.brCount; i++) {
     if (ipv6AddrEqual(src, brAddressPtr(i))) return 0;
   }
   if (lpmIPv6(src) < 0) return D_SECURITY_IPV6_SRC_UNKNOWN;
@@ -677,10 +691,10 @@ function wanInner(outer: usize, p: usize, len: i32): i32 {
   } else {
     return noPortReason(proto); // ESP, AH named (stage.ts)
   }
-  if (portSetIndex(cePortSet, dport) < 0) return D_SECURITY_PORT;
+  if (!portSetHas(cePortSet, dport)) return D_SECURITY_PORT;
   // Our own address and one of our own ports: spoofed (a sibling CE sharing
   // the address has other ports).
-  if (isOwnIPv4(src) && portSetIndex(cePortSet, sport) >= 0) return D_IPV4_MARTIAN;
+  if (isOwnIPv4(src) && portSetHas(cePortSet, sport)) return D_IPV4_MARTIAN;
   const o = outerSourceOk(outer, src, sport);
   if (o != 0) return o;
   // A LAN address as the source from the WAN: the address of the host it
@@ -705,7 +719,7 @@ function wanInner(outer: usize, p: usize, len: i32): i32 {
   // PPTP control connection: our call ID back to the client's (datapath/pptp.ts).
   if (proto == IP_PROTO_TCP && sport == PPTP_PORT && settings.pptp != 0 && !more) pptpFromWan(l4, l4len, src, dport, now);
   if (more) frag4Remember(src, dst, id, proto, DIR_IN, ia, ip, now);
-  const res = wanDeliver(p, len, l4, proto, ia, ip);
+  const res = wanDeliverSession(p, len, ia, ip);
   if (more && forwarded(res)) releaseHeld(src, dst, id, proto, DIR_IN);
   return res;
 }
@@ -716,6 +730,35 @@ function wanDeliver(p: usize, len: i32, l4: usize, proto: i32, addr: u32, port: 
   // One header checksum update: the address and the TTL.
   const d = rewriteDst(p, l4, proto, addr, port) + ipv4DecrementTtlDelta(p);
   ipv4ChecksumApply(p, d);
+  leave(p, len);
+  return TO_IPV4;
+}
+
+/**
+ * wanDeliver for the packet parsed into `pkt` (a whole packet or a first
+ * fragment) once the NAPT found its session: wanInner checked its TTL, and
+ * the old destination address and port are the record's. The same sums as
+ * rewriteDst + wanDeliver (the same bytes): the L4 checksum gets the
+ * address and the port in one fold, the header checksum one update for the
+ * address and the TTL.
+ */
+function wanDeliverSession(p: usize, len: i32, addr: u32, port: i32): i32 {
+  const l4 = pkt.l4;
+  const proto = pkt.proto;
+  const oldAddr = pkt.dst;
+  const oldPort = <u16>pkt.dport; // an echo reply's identifier (parse.ts)
+  setIpv4Dst(p, addr);
+  if (proto == IP_PROTO_UDP) {
+    setUdpDstPort(l4, port);
+    setUdpChecksum(l4, udpChecksumUpdateAddrPort(udpChecksum(l4), oldAddr, addr, oldPort, <u16>port));
+  } else if (proto == IP_PROTO_TCP) {
+    setTcpDstPort(l4, port);
+    setTcpChecksum(l4, checksumUpdateAddrPort(tcpChecksum(l4), oldAddr, addr, oldPort, <u16>port));
+  } else if (proto == IP_PROTO_ICMP) {
+    setIcmp4EchoId(l4, port);
+    setIcmp4Checksum(l4, checksumUpdate16(icmp4Checksum(l4), oldPort, <u16>port));
+  }
+  ipv4ChecksumApply(p, checksumDelta32(oldAddr, addr) + ipv4DecrementTtlDelta(p));
   leave(p, len);
   return TO_IPV4;
 }
@@ -743,7 +786,7 @@ function icmpErrorFromWan(outer: usize, p: usize, len: i32, ic: usize, iclen: i3
   const qproto = quote.proto;
   const qsport = quote.sport;
   const qdport = qproto == IP_PROTO_ICMP ? 0 : quote.dport;
-  if (portSetIndex(cePortSet, qsport) < 0) return D_SECURITY_PORT;
+  if (!portSetHas(cePortSet, qsport)) return D_SECURITY_PORT;
   // The error has no port of its own. Through a BR it may come from any
   // router (exempt); from a peer CE its source is that CE's address.
   const o = outerSourceOk(outer, ipv4Src(p), -1);
@@ -806,7 +849,7 @@ function icmp6FromWan(p: usize, len: i32, ic: usize, iclen: i32): i32 {
   const qproto = quote.proto;
   const qsport = quote.sport;
   const qdport = qproto == IP_PROTO_ICMP ? 0 : quote.dport;
-  if (!isOwnIPv4(quote.src) || portSetIndex(cePortSet, qsport) < 0) return D_ICMPV6_QUOTE_NOT_OURS;
+  if (!isOwnIPv4(quote.src) || !portSetHas(cePortSet, qsport)) return D_ICMPV6_QUOTE_NOT_OURS;
   nextHop(quote.dst, qdport); // as ceFromLan chose it
   if (!ipv6AddrEqual(ipv6Dst(q6), NEXT_HOP)) return D_ICMPV6_QUOTE_ENDPOINT;
   if (t != ICMP6_PACKET_TOO_BIG && !isBr(ipv6Src(p)) && !ipv6AddrEqual(ipv6Src(p), NEXT_HOP)) {

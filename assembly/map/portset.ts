@@ -30,6 +30,15 @@ export class PortSet {
   aMin: i32 = 0;
   /** Number of ports in the set. */
   count: i32 = 0;
+  /**
+   * Membership in two compares (portSetHas, per packet), set by
+   * portSetInit: the PSID field in place ((2^k - 1) << m) and its value
+   * (PSID << m), and the smallest port of the set's first A (2^(16-a)
+   * when a > 0, else 0).
+   */
+  psidMask: i32 = 0;
+  psidBits: i32 = 0;
+  minPort: i32 = 0;
 }
 
 /** Fills `s` for offset a, PSID length k and a PSID. Caller checks a + k <= 16. */
@@ -41,6 +50,9 @@ export function portSetInit(s: PortSet, offset: i32, psidLength: i32, psid: i32)
   s.psid = psidLength > 0 ? psid & ((1 << psidLength) - 1) : 0;
   s.aMin = offset > 0 ? 1 : 0;
   s.count = ((1 << offset) - s.aMin) << m;
+  s.psidMask = ((1 << psidLength) - 1) << m;
+  s.psidBits = s.psid << m;
+  s.minPort = offset > 0 ? 1 << (16 - offset) : 0;
 }
 
 /** The port at index i (0 <= i < count). */
@@ -60,6 +72,16 @@ export function portSetIndex(s: PortSet, port: i32): i32 {
   if (A < s.aMin) return -1;
   if (((port >>> m) & ((1 << s.psidLength) - 1)) != s.psid) return -1;
   return ((A - s.aMin) << m) | (port & ((1 << m) - 1));
+}
+
+/**
+ * True when the port is in the set: portSetIndex(s, port) >= 0 without the
+ * index (the PSID bits lie in the low 16 bits, m + k <= 16; A >= aMin is
+ * port >= 2^(16-a)).
+ */
+@inline
+export function portSetHas(s: PortSet, port: i32): bool {
+  return (port & s.psidMask) == s.psidBits && (port & 0xffff) >= s.minPort;
 }
 
 /** The PSID a port carries under offset a and length k; -1 below 2^(16-a). */

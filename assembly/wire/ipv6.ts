@@ -241,7 +241,31 @@ export let ipv6FragmentId: u32 = 0;
  * chains are attacker-controlled and the work per packet must be bounded.
  * Returns IPV6_OK or an IPV6_EXT_* reason; results in the globals above.
  */
-export function ipv6Upper(p: usize, len: i32): i32 {
+// @ts-ignore: decorator
+@inline export function ipv6Upper(p: usize, len: i32): i32 {
+  const nh = <i32>load<u8>(p, IPV6_NEXT_HEADER);
+  if (ipv6IsWalked(nh)) return ipv6UpperWalk(p, len);
+  // No extension header (nearly every packet): the fixed header's Next
+  // Header is the upper layer; the walk below would stop at once with the
+  // same results, without reading any byte past the fixed header.
+  ipv6UpperOffset = IPV6_HEADER_LEN;
+  ipv6UpperProtocol = nh;
+  ipv6UpperProtocolAt = IPV6_NEXT_HEADER;
+  ipv6FragHeaderAt = 0;
+  ipv6FragmentOffset = 0;
+  ipv6FragmentMore = false;
+  ipv6FragmentId = 0;
+  return IPV6_OK;
+}
+
+/** The extension headers ipv6Upper walks (anything else is the upper layer). */
+// @ts-ignore: decorator
+@inline function ipv6IsWalked(nh: i32): bool {
+  return nh == IPV6_NH_HOP_BY_HOP || nh == IPV6_NH_ROUTING || nh == IPV6_NH_DEST_OPTS || nh == IPV6_NH_FRAGMENT;
+}
+
+/** ipv6Upper when the fixed header is followed by an extension header. */
+function ipv6UpperWalk(p: usize, len: i32): i32 {
   let nh = <i32>load<u8>(p, IPV6_NEXT_HEADER);
   let at = IPV6_NEXT_HEADER;
   let off = IPV6_HEADER_LEN;
@@ -250,8 +274,7 @@ export function ipv6Upper(p: usize, len: i32): i32 {
   ipv6FragmentMore = false;
   ipv6FragmentId = 0;
   for (let i = 0; ; i++) {
-    if (nh != IPV6_NH_HOP_BY_HOP && nh != IPV6_NH_ROUTING
-        && nh != IPV6_NH_DEST_OPTS && nh != IPV6_NH_FRAGMENT) break;
+    if (!ipv6IsWalked(nh)) break;
     if (i == IPV6_MAX_EXT_HEADERS) return IPV6_EXT_TOO_MANY;
     // Every extension header is a multiple of 8 bytes, at least 8.
     if (off + 8 > len) return IPV6_EXT_TRUNCATED;

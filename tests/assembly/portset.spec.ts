@@ -1,4 +1,4 @@
-import { PortSet, portSetInit, portSetPort, portSetIndex, psidOfPort,
+import { PortSet, portSetInit, portSetPort, portSetIndex, portSetHas, psidOfPort,
   portSetRangeCount, portSetRangeFirst, portSetRangeLast } from "../../assembly/map/portset";
 
 const s = new PortSet();
@@ -53,5 +53,23 @@ describe("port set (RFC 7597 §5.1)", () => {
     expect<i32>(s.count).toBe(4096);
     expect<i32>(portSetPort(s, 0)).toBe(3 << 12);
     expect<i32>(psidOfPort(0, 4, 0x3fff)).toBe(3);
+  });
+
+  it("portSetHas is portSetIndex >= 0 for every port, PSID and offset shape", () => {
+    // (a, k, PSID): the RFC example, k = 0, a = 0, a whole-16-bit PSID,
+    // the zeroed set of a CE without a BMR; ports past 16 bits too.
+    const shapes: StaticArray<i32> = [6, 8, 0x34, 6, 0, 0, 0, 4, 3, 0, 16, 0xBEEF, 4, 12, 564, 0, 0, 0, 15, 1, 1];
+    let wrong = 0;
+    for (let c = 0; c < shapes.length; c += 3) {
+      portSetInit(s, shapes[c], shapes[c + 1], shapes[c + 2]);
+      for (let p = -2; p < 65536 + 70000; p++) {
+        if (portSetHas(s, p) != (portSetIndex(s, p) >= 0)) wrong++;
+      }
+    }
+    memory.fill(changetype<usize>(s), 0, offsetof<PortSet>());
+    for (let p = 0; p < 65536; p++) {
+      if (portSetHas(s, p) != (portSetIndex(s, p) >= 0)) wrong++;
+    }
+    expect<i32>(wrong).toBe(0);
   });
 });
