@@ -20,7 +20,7 @@ import {
   ipv4Check, ipv4HeaderLength, ipv4TotalLength, ipv4Src, ipv4Dst, ipv4Ttl, ipv4Protocol, ipv4Id,
   ipv4DontFragment, ipv4MoreFragments, ipv4FragmentOffset, ipv4Checksum, setIpv4SrcUpdate, setIpv4SrcDelta,
   setIpv4DstDelta, ipv4DecrementTtlDelta, setIpv4IdDelta, ipv4ChecksumApply,
-  setIpv4DstUpdate, setIpv4TtlUpdate, setIpv4Id, setIpv4Checksum, IPV4_OK, IPV4_HEADER_LEN, IP_PROTO_ICMP,
+  setIpv4DstUpdate, setIpv4Id, setIpv4Checksum, IPV4_OK, IPV4_HEADER_LEN, IP_PROTO_ICMP,
   IP_PROTO_TCP, IP_PROTO_UDP, IP_PROTO_IPIP, IP_PROTO_ICMPV6,
 } from "../wire/ipv4";
 import {
@@ -798,8 +798,7 @@ function icmpErrorFromWan(outer: usize, p: usize, len: i32, ic: usize, iclen: i3
   const ia = natMappingIntAddr(m);
   translateQuoted(q, qhl, qlen, qproto, true, ia, natMappingIntPort(m));
   if (icmp4MtuFloor(ic)) count(C_ICMP_MTU_FLOOR, len);
-  setIpv4DstUpdate(p, ia);
-  setIpv4TtlUpdate(p, ipv4Ttl(p) - 1);
+  ipv4ChecksumApply(p, setIpv4DstDelta(p, ia) + ipv4DecrementTtlDelta(p)); // one header update (TTL > 1: checked above)
   icmp4FillChecksum(ic, iclen);
   leave(p, len);
   return TO_IPV4;
