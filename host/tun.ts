@@ -122,6 +122,13 @@ export interface OpenOptions {
    * would block then counts as refused (results[i] = -EAGAIN).
    */
   uring?: boolean;
+  /**
+   * With coalesceTcp (default on): readBatch submits its reads through the
+   * same io_uring, up to 64 reads per system call, each straight into its
+   * slot (with tso up to 8, a super-packet's room apart); plain readv where
+   * the kernel has no io_uring.
+   */
+  uringRead?: boolean;
 }
 
 /** Most segments one TSO super-packet is cut into (a read batch with TSO needs this many slots). */
@@ -140,9 +147,10 @@ export class TunDevice {
   private readonly writeFlags: number;
   /**
    * Super-packets read with TSO: cut (packets, bytes) and dropped as
-   * impossible to cut (packets, bytes), added to by readBatch.
+   * impossible to cut (packets, bytes), then read system calls made (read,
+   * readv, or io_uring_enter for reads), added to by readBatch.
    */
-  readonly tsoStats = new Float64Array(4);
+  readonly tsoStats = new Float64Array(5);
 
   private constructor(fd: number, name: string, readFlags = 0, writeFlags = 0) {
     this.fdOrClosed = fd;
@@ -173,7 +181,7 @@ export class TunDevice {
     const flags = (opts.multiQueue ? n.IFF_MULTI_QUEUE : 0) | (opts.coalesceTcp ? n.IFF_VNET_HDR : 0);
     const r = n.open(name, flags, opts.path);
     if (!opts.coalesceTcp) return new TunDevice(r.fd, r.name);
-    let readFlags = n.BATCH_VNET;
+    let readFlags = n.BATCH_VNET | (opts.uringRead ?? true ? n.BATCH_URING : 0);
     if (opts.tso) {
       try {
         n.offload(r.fd, r.name);

@@ -17,8 +17,8 @@
 // forwarding, the receiver's TCP) handles one skb instead of dozens; on
 // read, TSO (after offload()): a TCPv4 super-packet from the kernel is cut
 // into MSS segments, one per slot (count should be at least TSO_SEGS);
-// on write, URING: the batch's writes go through an io_uring (one system
-// call for up to 64 writes).
+// URING: the batch's writes (and, in the read flags, its reads) go through
+// an io_uring (one system call for up to 64 writes or reads).
 //
 // The batch calls move up to `count` packets in ONE call from JS, straight
 // into (or out of) caller-chosen regions of `buf` (an ArrayBuffer such as the
@@ -407,19 +407,22 @@ static napi_value ReadBatch(napi_env env, napi_callback_info info) {
     CHECK(napi_typeof(env, argv[6], &t));
     if (t == napi_number) CHECK(napi_get_value_uint32(env, argv[6], &flags));
   }
-  // stats (a Float64Array of 4, optional): super-packets cut (packets,
-  // bytes) and dropped (packets, bytes), added to.
+  // stats (a Float64Array of 4 or 5, optional): super-packets cut (packets,
+  // bytes) and dropped (packets, bytes), then read system calls made, added to.
   double *stats = NULL;
+  size_t nstats = 0;
   if (argc >= 8) {
     bool is = false;
     napi_typedarray_type type;
     size_t sn;
     void *sp;
     if (napi_is_typedarray(env, argv[7], &is) == napi_ok && is &&
-        napi_get_typedarray_info(env, argv[7], &type, &sn, &sp, NULL, NULL) == napi_ok && type == napi_float64_array && sn >= 4)
+        napi_get_typedarray_info(env, argv[7], &type, &sn, &sp, NULL, NULL) == napi_ok && type == napi_float64_array && sn >= 4) {
       stats = sp;
+      nstats = sn;
+    }
   }
-  tunio_stats st = {0, 0, 0, 0};
+  tunio_stats st = {0};
   int err = 0;
   int32_t n = tunio_read_batch(fd, buf, off, cap, lens, count, flags, &st, &err);
   if (stats) {
@@ -427,6 +430,7 @@ static napi_value ReadBatch(napi_env env, napi_callback_info info) {
     stats[1] += (double)st.tso_bytes;
     stats[2] += (double)st.tso_dropped;
     stats[3] += (double)st.tso_dropped_bytes;
+    if (nstats >= 5) stats[4] += (double)st.read_calls;
   }
   if (n < 0) {
     napi_throw(env, errno_error(env, err, "read", "tun.readBatch(fd %d): %s (%s)", fd, strerror(err), uv_err_name(-err)));

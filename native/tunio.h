@@ -39,11 +39,17 @@
 // Write (with TUNIO_VNET): the batch's writes go through a per-thread
 // io_uring, one system call for up to 64 writes (writev where io_uring is
 // missing). A write the device would block comes back as -EAGAIN (tun-write-blocked).
+// Read: the batch's reads go through the same ring, up to 64 READV entries
+// (each straight into its slot) per system call; with TUNIO_TSO up to 8,
+// TUNIO_TSO_SEGS slots apart (readv where io_uring is missing, or when the
+// slots' capacities differ). The fd must be non-blocking (tunio_open).
 #define TUNIO_URING 8
 
-// Super-packets read: cut, and dropped as impossible to cut (packets, bytes).
+// Super-packets read: cut, and dropped as impossible to cut (packets,
+// bytes); read system calls made (read/readv, or io_uring_enter for reads).
 typedef struct {
   uint64_t tso_packets, tso_bytes, tso_dropped, tso_dropped_bytes;
+  uint64_t read_calls;
 } tunio_stats;
 
 int tunio_open(const char *name, int extra_flags, const char *path, char *ifname, int *err);
