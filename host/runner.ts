@@ -181,7 +181,10 @@ export class Runner {
    */
   pump(): number {
     let total = 0;
-    for (let b = 0; b < this.maxBatches; b++) {
+    // Reads staged by the device (tsoStats[5]) have no readable event: read
+    // on while some wait, past maxBatches too (each such call leaves fewer).
+    const t = this.dev.tsoStats;
+    for (let b = 0; b < this.maxBatches || (t !== undefined && t[5] > 0); b++) {
       let n: number;
       try {
         n = this.dev.readBatch(this.buf, this.inSlots, this.batch);
@@ -189,11 +192,13 @@ export class Runner {
         this.readError(e as NodeJS.ErrnoException);
         break;
       }
-      if (n <= 0) break;
+      const staged = t !== undefined && t.length > 5 && t[5] > 0;
+      if (n <= 0 && !staged) break;
+      if (n <= 0) continue;
       this.host["tun-read-batches"].packets++;
       total += n;
       this.write(this.dp.process(n, this.clock()));
-      if (n < this.batch) break;
+      if (n < this.batch && !staged) break;
     }
     return total;
   }

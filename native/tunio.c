@@ -482,6 +482,19 @@ static void tso_fix(uint8_t *p, const uint8_t *tmpl, uint32_t ihl, uint32_t thl,
   wr16(t + 16, (uint16_t)~csum_fold(csum_add(t, len - ihl, tcp4_pseudo(p, len - ihl))));
 }
 
+// How many segments the super-packet (vh; a: its first alen of total bytes)
+// cuts into, or 0 when it cannot be cut (not IPv4 TCP, inconsistent lengths).
+static uint32_t tso_segments(const struct virtio_net_hdr *vh, const uint8_t *a, uint32_t alen, uint32_t total) {
+  uint32_t mss = vh->gso_size;
+  if ((vh->gso_type & (uint8_t)~VIRTIO_NET_HDR_GSO_ECN) != VIRTIO_NET_HDR_GSO_TCPV4 || mss == 0) return 0;
+  if (alen < 40 || (a[0] >> 4) != 4 || a[9] != 6 || (rd16(a + 6) & 0x3fff)) return 0;
+  uint32_t ihl = (uint32_t)(a[0] & 15) * 4;
+  if (ihl < 20 || rd16(a + 2) != total || alen < ihl + 20) return 0;
+  uint32_t thl = (uint32_t)(a[ihl + 12] >> 4) * 4, hdr = ihl + thl;
+  if (thl < 20 || alen < hdr || total <= hdr) return 0;
+  return (total - hdr + mss - 1) / mss;
+}
+
 // Cuts the super-packet (a: its first alen bytes, in the slot off[0]; b: the
 // rest, blen bytes) into segments in slots 0..; returns how many, or 0 when
 // it cannot be cut (not IPv4 TCP, inconsistent lengths, more segments than
@@ -490,14 +503,10 @@ static uint32_t tso_split(const struct virtio_net_hdr *vh, uint8_t *buf, const i
                           int32_t *lens, uint32_t room, uint32_t alen, const uint8_t *b, uint32_t blen) {
   uint8_t *a = buf + off[0];
   uint32_t total = alen + blen, mss = vh->gso_size;
-  if ((vh->gso_type & (uint8_t)~VIRTIO_NET_HDR_GSO_ECN) != VIRTIO_NET_HDR_GSO_TCPV4 || mss == 0) return 0;
-  if (alen < 40 || (a[0] >> 4) != 4 || a[9] != 6 || (rd16(a + 6) & 0x3fff)) return 0;
-  uint32_t ihl = (uint32_t)(a[0] & 15) * 4;
-  if (ihl < 20 || rd16(a + 2) != total || alen < ihl + 20) return 0;
-  uint32_t thl = (uint32_t)(a[ihl + 12] >> 4) * 4, hdr = ihl + thl;
-  if (thl < 20 || alen < hdr || total <= hdr) return 0;
-  uint32_t payload = total - hdr, k = (payload + mss - 1) / mss;
-  if (k > room) return 0;
+  uint32_t k = tso_segments(vh, a, alen, total);
+  if (k == 0 || k > room) return 0;
+  uint32_t ihl = (uint32_t)(a[0] & 15) * 4, thl = (uint32_t)(a[ihl + 12] >> 4) * 4, hdr = ihl + thl;
+  uint32_t payload = total - hdr;
   for (uint32_t i = 0; i < k; i++)
     if ((uint32_t)cap[i] < hdr + (i + 1 < k ? mss : payload - i * mss)) return 0;
   uint8_t tmpl[120];
@@ -569,19 +578,27 @@ static uint32_t read_done(const struct virtio_net_hdr *vh, ssize_t r, uint8_t *b
 // URING_UNITS, so an idle device costs few empty reads.
 //
 // With TUNIO_TSO any read may be a super-packet of up to TUNIO_TSO_SEGS
-// segments: entry i then reads into slot n + i*TUNIO_TSO_SEGS with its own
-// tail of the staging area (URING_TSO_READS tails of 64 KiB, mapped once
-// per thread), and the packets are moved down to the next free slot as
-// they are cut, so the batch stays dense and in order.
+// segments, more than the batch may have slots left for: entry i then
+// reads into entry i of a staging area (URING_STAGED entries of 64 KiB,
+// mapped once per thread on the first such read, never while packets flow
+// after), and the packets are copied (cut) into the slots in order. What
+// does not fit waits there, in order, for the next call on the same fd
+// (rheld; tunio_forget drops it when the fd is closed); meanwhile another
+// fd of the thread reads with readv.
 #if defined(__NR_io_uring_setup) && defined(__NR_io_uring_enter)
 #define URING_READS_MIN 4
-#define URING_TSO_READS 8
-#define TAIL_BYTES (GSO_MAX_BYTES + 1)
+#define URING_STAGED 32
+#define STAGE_BYTES (GSO_MAX_BYTES + 1)
+_Static_assert(URING_STAGED <= URING_UNITS, "a round of staged reads fits the ring");
 
 static __thread struct virtio_net_hdr rvh[URING_UNITS];
 static __thread struct iovec riov[URING_UNITS][3];
+static __thread long rres[URING_UNITS];  // the round's results (bytes or -errno)
 static __thread uint32_t rwant = URING_READS_MIN;
-static __thread uint8_t *rtails;  // URING_TSO_READS tails, mapped on the first TSO ring read
+static __thread uint8_t *rstage;  // URING_STAGED entries of STAGE_BYTES
+// Staged reads not yet delivered: entries rnext..rend of the last round, from fd rheld (-1: none).
+static __thread int rheld = -1;
+static __thread uint32_t rnext, rend;
 
 // Submits nr READV entries (riov[i], iovn each) with RWF_NOWAIT, so that
 // each completes inline: with a packet, or -EAGAIN when the queue is empty
@@ -654,75 +671,142 @@ static int ring_read(int fd, uint32_t nr, int iovn, long *results) {
   return 0;
 }
 
-// tunio_read_batch through the ring: rounds of reads until `count` packets,
-// the device has none left, or (TSO) fewer than TUNIO_TSO_SEGS slots are
-// left. Returns n as tunio_read_batch, or -2 when the ring could not be used
-// before anything was read (the caller reads with readv instead).
+// Delivers staged entries rnext..rend (read from fd) into slots n..count in
+// order; an entry whose segments do not fit the slots left stays staged
+// (unless nothing is in the batch yet: it is cut or dropped as readv's
+// path would). Returns the new n; *dry when a read found the queue empty,
+// *fail (an errno) when one failed and nothing is in the batch.
+static uint32_t deliver_staged(int fd, uint8_t *buf, const int32_t *off, const int32_t *cap, int32_t *lens, uint32_t n,
+                               uint32_t count, int vnet, int tso, tunio_stats *st, int *dry, int *fail) {
+  while (rnext < rend && n < count) {
+    uint32_t i = rnext;
+    long r = rres[i];
+    if (r < 0) {
+      rnext++;
+      if (r == -EAGAIN || r == -EWOULDBLOCK || r == -EINTR || r == -ECANCELED) {
+        *dry = 1;
+        continue;
+      }
+      *dry = 1;  // the next call meets the error again
+      if (n == 0) *fail = (int)-r;
+      rnext = rend;
+      break;
+    }
+    const uint8_t *p = rstage + (size_t)i * STAGE_BYTES;
+    uint32_t len = vnet ? (r < (long)sizeof rvh[i] ? 0 : (uint32_t)r - (uint32_t)sizeof rvh[i]) : (uint32_t)r;
+    uint32_t alen = len > (uint32_t)cap[n] ? (uint32_t)cap[n] : len;
+    if (tso && rvh[i].gso_type != VIRTIO_NET_HDR_GSO_NONE && n > 0 && tso_segments(&rvh[i], p, alen, len) > count - n) break;
+    memcpy(buf + off[n], p, alen);
+    n += read_done(&rvh[i], r, buf, off, cap, lens, n, count, vnet, tso, p + alen, st);
+    rnext++;
+  }
+  if (rnext >= rend) rheld = -1;
+  (void)fd;
+  return n;
+}
+
+// The staged reads that hold a packet (or an error to report) for fd.
+static uint64_t staged_for(int fd) {
+  uint64_t k = 0;
+  if (rheld == fd)
+    for (uint32_t i = rnext; i < rend; i++) k += rres[i] != -EAGAIN && rres[i] != -EWOULDBLOCK && rres[i] != -ECANCELED && rres[i] != -EINTR;
+  if (k == 0 && rheld == fd) rheld = -1;
+  return k;
+}
+
+// tunio_read_batch through the ring: rounds of reads until `count` packets
+// or the device has none left. Returns n as tunio_read_batch, or -2 when
+// the ring could not be used before anything was read (the caller reads
+// with readv instead).
 static int32_t read_batch_ring(int fd, uint8_t *buf, const int32_t *off, const int32_t *cap, int32_t *lens, uint32_t count,
                                int vnet, int tso, tunio_stats *st, int *err) {
-  // A packet is moved down to the next free slot: the slots must be alike.
-  for (uint32_t i = 1; i < count; i++)
+  if (rheld >= 0 && rheld != fd) return -2;  // the staging area waits for another fd
+  // Without TSO a packet may move down to the next free slot: slots alike.
+  for (uint32_t i = 1; !tso && i < count; i++)
     if (cap[i] != cap[0]) return -2;
-  if (tso && !rtails) {
-    void *m = mmap(NULL, (size_t)URING_TSO_READS * TAIL_BYTES, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  if (tso && !rstage) {
+    void *m = mmap(NULL, (size_t)URING_STAGED * STAGE_BYTES, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
     if (m == MAP_FAILED) return -2;
-    rtails = m;
+    rstage = m;
   }
-  const uint32_t stride = tso ? TUNIO_TSO_SEGS : 1;
   uint32_t n = 0;
-  long results[URING_UNITS];
-  while (n < count) {
-    uint32_t room = count - n, nr;
-    if (tso) {
-      if (n > 0 && room < TUNIO_TSO_SEGS) break;
-      nr = room / TUNIO_TSO_SEGS;
-      if (nr == 0) nr = 1;
-      if (nr > URING_TSO_READS) nr = URING_TSO_READS;
-    } else {
-      nr = room < rwant ? room : rwant;
+  int dry = 0, fail = 0;
+  if (rheld == fd) {
+    // Only what waits: each such call leaves fewer staged (st->staged), so
+    // a host that reads on while some are staged comes to an end.
+    n = deliver_staged(fd, buf, off, cap, lens, 0, count, vnet, tso, st, &dry, &fail);
+    uint64_t sg = staged_for(fd);
+    if (st) st->staged = sg;
+    if (fail) {
+      *err = fail;
+      return -1;
     }
+    return (int32_t)n;
+  }
+  while (n < count) {
+    uint32_t room = count - n, nr = room < rwant ? room : rwant;
+    if (tso && nr > URING_STAGED) nr = URING_STAGED;
     int iovn = 0;
     for (uint32_t i = 0; i < nr; i++) {
-      uint32_t s = n + i * stride;
       iovn = 0;
       if (vnet) riov[i][iovn++] = (struct iovec){&rvh[i], sizeof rvh[i]};
-      riov[i][iovn++] = (struct iovec){buf + off[s], (size_t)cap[s]};
-      if (tso) riov[i][iovn++] = (struct iovec){rtails + (size_t)i * TAIL_BYTES, TAIL_BYTES};
+      if (tso) riov[i][iovn++] = (struct iovec){rstage + (size_t)i * STAGE_BYTES, STAGE_BYTES};
+      else riov[i][iovn++] = (struct iovec){buf + off[n + i], (size_t)cap[n + i]};
     }
-    if (ring_read(fd, nr, iovn, results) < 0) return n ? (int32_t)n : -2;
+    if (ring_read(fd, nr, iovn, rres) < 0) return n ? (int32_t)n : -2;
     if (st) st->read_calls++;
-    if (rstate < 0 && n == 0 && results[0] != -EAGAIN && results[0] <= 0) return -2;  // refused: readv reads it
-    uint32_t got = 0, n0 = n;
-    int dry = 0;
-    for (uint32_t i = 0; i < nr; i++) {
-      long r = results[i];
-      if (r < 0) {
-        if (r == -EAGAIN || r == -EWOULDBLOCK || r == -EINTR || r == -ECANCELED) {
-          dry = 1;
-          continue;
-        }
-        if (n == 0 && got == 0) {
-          *err = (int)-r;
-          return -1;
-        }
-        dry = 1;  // the next call meets the error again
-        break;
+    if (rstate < 0 && n == 0 && rres[0] != -EAGAIN && rres[0] <= 0) return -2;  // refused: readv reads it
+    uint32_t got = 0;
+    for (uint32_t i = 0; i < nr; i++) got += rres[i] >= 0;
+    // Twice what this round found (a full round: twice its size), within bounds.
+    uint32_t w = (got == nr ? nr : got) * 2;
+    rwant = w < URING_READS_MIN ? URING_READS_MIN : w > URING_UNITS ? URING_UNITS : w;
+    if (tso) {
+      rheld = fd;
+      rnext = 0;
+      rend = nr;
+      n = deliver_staged(fd, buf, off, cap, lens, n, count, vnet, tso, st, &dry, &fail);
+      uint64_t sg = staged_for(fd);
+    if (st) st->staged = sg;
+      if (fail) {
+        *err = fail;
+        return -1;
       }
-      got++;
-      uint32_t s = n0 + i * stride;
-      if (s != n) memcpy(buf + off[n], buf + off[s], (size_t)(r > cap[s] ? cap[s] : r));
-      n += read_done(&rvh[i], r, buf, off, cap, lens, n, count, vnet, tso, tso ? rtails + (size_t)i * TAIL_BYTES : NULL, st);
-    }
-    if (!tso) {
-      // Twice what this round found (a full round: twice its size), within bounds.
-      uint32_t w = (got == nr ? nr : got) * 2;
-      rwant = w < URING_READS_MIN ? URING_READS_MIN : w > URING_UNITS ? URING_UNITS : w;
+      if (rheld == fd) break;  // the batch is full: the rest waits for the next call
+    } else {
+      // Straight into slots n..n+nr: a read that found nothing leaves a gap,
+      // closed by moving the later packets down (in order).
+      uint32_t n0 = n;
+      for (uint32_t i = 0; i < nr; i++) {
+        long r = rres[i];
+        if (r < 0) {
+          dry = 1;
+          if (r == -EAGAIN || r == -EWOULDBLOCK || r == -EINTR || r == -ECANCELED) continue;
+          if (n == 0) {
+            *err = (int)-r;
+            return -1;
+          }
+          break;  // the next call meets the error again
+        }
+        uint32_t s = n0 + i;
+        if (s != n) memcpy(buf + off[n], buf + off[s], (size_t)(r > cap[s] ? cap[s] : r));
+        n += read_done(&rvh[i], r, buf, off, cap, lens, n, count, vnet, 0, NULL, st);
+      }
     }
     if (dry) break;
   }
   return (int32_t)n;
 }
+
 #endif
+
+void tunio_forget(int fd) {
+#if defined(__NR_io_uring_setup) && defined(__NR_io_uring_enter)
+  if (rheld == fd) rheld = -1;
+#else
+  (void)fd;
+#endif
+}
 
 // readBatch(fd, buf, offsets, capacities, lengths, count) -> n.
 // Reads packets until `count` are read or the device has none left (EAGAIN);

@@ -680,7 +680,9 @@ static void write_outputs(int32_t m) {
 }
 
 static void pump(void) {
-  for (int b = 0; b < 64 && !S.finish; b++) {
+  uint64_t staged = 0;
+  // Past 64 batches only while reads wait staged (each such call leaves fewer).
+  for (int b = 0; (b < 64 || staged) && !S.finish; b++) {
     int err = 0;
     tunio_stats st = {0};
     int32_t n = tunio_read_batch(S.tun_fd, mem_data(), in_off, in_cap, in_len, (uint32_t)S.batch, S.rflags, &st, &err);
@@ -689,17 +691,19 @@ static void pump(void) {
     S.host_p[TUN_TSO_DROPPED] += st.tso_dropped;
     S.host_b[TUN_TSO_DROPPED] += st.tso_dropped_bytes;
     S.host_p[TUN_READ_CALLS] += st.read_calls;
+    staged = st.staged;
     if (n < 0) {
       S.host_p[TUN_READ_ERRORS]++;
       if (err == EBADF || err == EBADFD || err == ENODEV || err == ENXIO) fatal_tun("readBatch", err);
       return;
     }
-    if (n == 0) return;
+    if (n == 0 && !staged) return;
+    if (n == 0) continue;
     S.host_p[TUN_READ_BATCHES]++;
     for (int32_t i = 0; i < n; i++) mem_set_u32(geo.in_lengths + 4 * (uint32_t)i, (uint32_t)in_len[i]);
     mod_where = "process";
     write_outputs((int32_t)Z_mapeZ_process(&mod, (uint32_t)n, now_ms()));
-    if (n < S.batch) return;
+    if (n < S.batch && !staged) return;
   }
 }
 

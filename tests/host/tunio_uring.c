@@ -7,7 +7,9 @@
 //               go on in the next call, the device running dry; with TSO a
 //               stream of plain packets and super-packets read through the
 //               ring and through readv gives the same packets in the same
-//               order; slots of different capacities (readv instead); a
+//               order; what does not fit waits staged for the next call
+//               on its fd, another fd reads meanwhile, tunio_forget drops
+//               it; slots of different capacities (readv instead); a
 //               closed fd (EBADF); fewer system calls than packets.
 //   tun         (root) a real TUN in a network namespace of its own: UDP
 //               datagrams routed into it are read through the ring with
@@ -254,6 +256,59 @@ static void tso_stream(void) {
   close(b[1]);
 }
 
+// What does not fit waits, staged, for the next call on its fd; meanwhile
+// another fd reads (with readv), and tunio_forget drops it.
+static void staged_waits(void) {
+  int a[2], b[2];
+  pair(a);
+  pair(b);
+  static uint8_t p[70000];
+  struct virtio_net_hdr vh;
+  const uint32_t flags = TUNIO_VNET | TUNIO_TSO | TUNIO_URING;
+  for (int pass = 0; pass < 2; pass++) {
+    // A plain segment, a super-packet of 64, a plain one: one round reads
+    // all three; a batch of 64 has room for the first only.
+    size_t l = tcp_record(p, &vh, 7, 300, 1000);
+    send_record(a[0], &vh, p, l);
+    l = tcp_record(p, &vh, 8, 63500, 1000);
+    send_record(a[0], &vh, p, l);
+    l = tcp_record(p, &vh, 9, 400, 1000);
+    send_record(a[0], &vh, p, l);
+    tunio_stats st = {0};
+    int err;
+    int32_t n = read_batch(a[1], 64, flags, &st, &err);
+    CHECK(n == 1 && lens[0] == IHL + THL + 300, "pass %d: the first batch takes the plain segment only: %d (length %d)", pass, n, lens[0]);
+    CHECK(st.read_calls == 1, "pass %d: one round read all three: %llu calls", pass, (unsigned long long)st.read_calls);
+    CHECK(st.staged == 2, "pass %d: two reads staged, %llu said", pass, (unsigned long long)st.staged);
+    // Another fd of the thread meanwhile: its packets arrive (through readv).
+    memset(&vh, 0, sizeof vh);
+    uint8_t q[2048];
+    send_record(b[0], &vh, q, plain_record(q, 5));
+    n = read_batch(b[1], 64, flags, &st, &err);
+    CHECK(n == 1, "pass %d: another fd while one has packets staged: %d", pass, n);
+    check_plain(n, 5, "another fd");
+    if (pass == 0) {
+      n = read_batch(a[1], 128, flags, &st, &err);
+      CHECK(n == 65, "the staged super-packet and the plain one after it: %d, want 65", n);
+      CHECK(st.staged == 0, "nothing staged after: %llu", (unsigned long long)st.staged);
+      CHECK(n == 65 && lens[0] == IHL + THL + 1000 && lens[63] == IHL + THL + 500 && lens[64] == IHL + THL + 400,
+            "staged: segment lengths %d .. %d, then %d", lens[0], lens[63], lens[64]);
+      CHECK(buf[off[64] + 4] == 0 && buf[off[64] + 5] == 9, "the plain one after the super-packet is record 9");
+      CHECK(st.tso_packets == 1 && st.tso_dropped == 0, "staged super-packet cut once: %llu, dropped %llu", (unsigned long long)st.tso_packets,
+            (unsigned long long)st.tso_dropped);
+    } else {
+      // Closed: what was staged is dropped, not handed to the next fd.
+      tunio_forget(a[1]);
+      n = read_batch(a[1], 128, flags, &st, &err);
+      CHECK(n == 0, "after tunio_forget nothing staged is delivered: %d", n);
+    }
+  }
+  close(a[0]);
+  close(a[1]);
+  close(b[0]);
+  close(b[1]);
+}
+
 // Slots of different capacities: the ring moves packets between slots, so
 // it steps aside (readv), and the packets still arrive.
 static void mixed_capacities(void) {
@@ -362,6 +417,7 @@ int main(int argc, char **argv) {
     plain_stream(TUNIO_VNET, "vnet");
     plain_stream(0, "no vnet");
     tso_stream();
+    staged_waits();
     mixed_capacities();
     closed_fd();
   }
