@@ -37,8 +37,9 @@ export interface E2eOptions {
   host?: "node" | "native";
   /**
    * Also measure the mape rows with the TUN I/O steps turned off, in the
-   * same namespaces (the data paths restarted with MAPE_TUN_URING=0, then
-   * also MAPE_TUN_TSO=0): what each step buys, in one run.
+   * same namespaces (the data paths restarted with MAPE_TUN_URING_READ=0,
+   * then MAPE_TUN_URING=0, then also MAPE_TUN_TSO=0): what each step buys,
+   * in one run.
    */
   steps?: boolean;
   /** Where the table goes (default console.log). */
@@ -59,7 +60,7 @@ export interface E2eRow {
    * of their host counters): read batches, TSO super-packets cut (and their
    * bytes), super-packets dropped.
    */
-  io?: Record<"ce" | "br", { readBatches: number; tsoPackets: number; tsoBytes: number; tsoDropped: number }>;
+  io?: Record<"ce" | "br", { readBatches: number; readCalls: number; tsoPackets: number; tsoBytes: number; tsoDropped: number }>;
   errors: string[];
 }
 
@@ -95,16 +96,17 @@ function setOffload(t: Topology, on: boolean): void {
   t.lab.execSync(t.ns.lan, "ethtool", ["-K", "eth0", "tx", v, "tso", v, "gso", v]);
 }
 
-type IoCounters = { readBatches: number; tsoPackets: number; tsoBytes: number; tsoDropped: number };
+type IoCounters = { readBatches: number; readCalls: number; tsoPackets: number; tsoBytes: number; tsoDropped: number };
 
 /** The TUN host counters of the `mape` serving mape0 in ns (zeros when it does not answer). */
 async function ioCounters(t: Topology, ns: string): Promise<IoCounters> {
-  const z = { readBatches: 0, tsoPackets: 0, tsoBytes: 0, tsoDropped: 0 };
+  const z = { readBatches: 0, readCalls: 0, tsoPackets: 0, tsoBytes: 0, tsoDropped: 0 };
   try {
     const r = await t.lab.exec(ns, process.execPath, [join(repoRoot(), "bin", "mape.js"), "stats", "--tun", "mape0", "--json", "--all"], 10_000);
     const c = JSON.parse(r.stdout).counters as Record<string, { packets: number; bytes: number }>;
     return {
       readBatches: c["tun-read-batches"]?.packets ?? 0,
+      readCalls: c["tun-read-calls"]?.packets ?? 0,
       tsoPackets: c["tun-tso-packets"]?.packets ?? 0,
       tsoBytes: c["tun-tso-packets"]?.bytes ?? 0,
       tsoDropped: c["tun-tso-dropped"]?.packets ?? 0,
@@ -116,6 +118,7 @@ async function ioCounters(t: Topology, ns: string): Promise<IoCounters> {
 
 const ioDelta = (a: IoCounters, b: IoCounters): IoCounters => ({
   readBatches: b.readBatches - a.readBatches,
+  readCalls: b.readCalls - a.readCalls,
   tsoPackets: b.tsoPackets - a.tsoPackets,
   tsoBytes: b.tsoBytes - a.tsoBytes,
   tsoDropped: b.tsoDropped - a.tsoDropped,
@@ -155,11 +158,12 @@ const ratio = (a: number, b: number): number => (b > 0 ? a / b : 0);
 
 /** The TUN I/O steps --steps turns off, one more each time (env of the data paths). */
 const STEPS: { name: string; env: Record<string, string> }[] = [
+  { name: "no io_uring reads", env: { MAPE_TUN_URING_READ: "0" } },
   { name: "no io_uring", env: { MAPE_TUN_URING: "0" } },
   { name: "no io_uring, no TSO", env: { MAPE_TUN_URING: "0", MAPE_TUN_TSO: "0" } },
 ];
 
-const STEP_ENV = ["MAPE_TUN_URING", "MAPE_TUN_TSO"];
+const STEP_ENV = ["MAPE_TUN_URING", "MAPE_TUN_URING_READ", "MAPE_TUN_TSO"];
 
 /** Stops the CEs and BRs, and starts them again with `env` (the other step variables unset). */
 async function restartDataPaths(svc: Services, env: Record<string, string>): Promise<void> {
@@ -272,7 +276,7 @@ export function formatE2e(r: E2eResult): string[] {
   for (const row of r.rows) {
     if (!row.io) continue;
     const io = (x: IoCounters, who: string): string =>
-      `${who} ${x.readBatches} read batches, ${x.tsoPackets} TSO super-packets cut (${(x.tsoBytes / 1e6).toFixed(1)} MB)${x.tsoDropped ? `, ${x.tsoDropped} dropped` : ""}`;
+      `${who} ${x.readBatches} read batches, ${x.readCalls} read calls, ${x.tsoPackets} TSO super-packets cut (${(x.tsoBytes / 1e6).toFixed(1)} MB)${x.tsoDropped ? `, ${x.tsoDropped} dropped` : ""}`;
     out.push(`  ${label(row)}: ${io(row.io.ce, "CE")}; ${io(row.io.br, "BR")}`);
   }
   for (const row of r.rows) for (const e of row.errors) out.push(`  ${label(row)}: ${e}`);

@@ -65,6 +65,8 @@ export interface HostCounters {
   "tun-tso-packets": number;
   /** TSO super-packets that could not be cut (not IPv4 TCP, bad lengths, a segment larger than a slot): dropped. */
   "tun-tso-dropped": number;
+  /** Read system calls (read/readv, or io_uring_enter for a round of reads); with tun-read-batches and the module's packets in, the reads' cost per packet. */
+  "tun-read-calls": number;
 }
 
 /** The same counters with the bytes of the packets involved (as the module's counters). */
@@ -111,6 +113,7 @@ export class Runner {
     "tun-write-blocked": { packets: 0, bytes: 0 },
     "tun-tso-packets": { packets: 0, bytes: 0 },
     "tun-tso-dropped": { packets: 0, bytes: 0 },
+    "tun-read-calls": { packets: 0, bytes: 0 },
   };
   /** Bound callbacks, made once (no closure per event). */
   private readonly onReadableCb = (err?: Error): void => this.readable(err);
@@ -178,7 +181,10 @@ export class Runner {
    */
   pump(): number {
     let total = 0;
-    for (let b = 0; b < this.maxBatches; b++) {
+    // Reads staged by the device (tsoStats[5]) have no readable event: read
+    // on while some wait, past maxBatches too (each such call leaves fewer).
+    const t = this.dev.tsoStats;
+    for (let b = 0; b < this.maxBatches || (t !== undefined && t[5] > 0); b++) {
       let n: number;
       try {
         n = this.dev.readBatch(this.buf, this.inSlots, this.batch);
@@ -186,11 +192,13 @@ export class Runner {
         this.readError(e as NodeJS.ErrnoException);
         break;
       }
-      if (n <= 0) break;
+      const staged = t !== undefined && t.length > 5 && t[5] > 0;
+      if (n <= 0 && !staged) break;
+      if (n <= 0) continue;
       this.host["tun-read-batches"].packets++;
       total += n;
       this.write(this.dp.process(n, this.clock()));
-      if (n < this.batch) break;
+      if (n < this.batch && !staged) break;
     }
     return total;
   }
@@ -209,6 +217,7 @@ export class Runner {
       this.host["tun-tso-packets"].bytes = t[1];
       this.host["tun-tso-dropped"].packets = t[2];
       this.host["tun-tso-dropped"].bytes = t[3];
+      if (t.length >= 5) this.host["tun-read-calls"].packets = t[4];
     }
     return this.host;
   }
@@ -664,16 +673,19 @@ export async function serve(opts: ServeOptions): Promise<number> {
   // off, and a batch must hold one super-packet's segments.
   const coalesceTcp = process.env.MAPE_TUN_COALESCE !== "0";
   const tso = coalesceTcp && process.env.MAPE_TUN_TSO !== "0" && dp.exports.batchMax() >= tsoSegments();
-  // The writes of a batch in one io_uring call (MAPE_TUN_URING=0: one writev each).
+  // The writes of a batch in one io_uring call (MAPE_TUN_URING=0: one writev
+  // each), and its reads, up to 64 per call (MAPE_TUN_URING_READ=0, or
+  // MAPE_TUN_URING=0: one readv each).
   const uring = process.env.MAPE_TUN_URING !== "0";
+  const uringRead = uring && process.env.MAPE_TUN_URING_READ !== "0";
   try {
-    dev = TunDevice.open(tunName, { coalesceTcp, tso, uring });
+    dev = TunDevice.open(tunName, { coalesceTcp, tso, uring, uringRead });
   } catch (e) {
     const err = e as NodeJS.ErrnoException;
     if (!tso || err.syscall !== "offload") throw new Error(tunOpenMessage(tunName, err));
     warn(`TUN ${tunName}: no TSO from the kernel (${err.message}): every segment is one read`);
     try {
-      dev = TunDevice.open(tunName, { coalesceTcp, uring });
+      dev = TunDevice.open(tunName, { coalesceTcp, uring, uringRead });
     } catch (e2) {
       throw new Error(tunOpenMessage(tunName, e2 as NodeJS.ErrnoException));
     }

@@ -21,6 +21,8 @@ interface NativeTun {
   setRef(handle: unknown, on: boolean): void;
   readBatch(fd: number, buf: Bytes, offsets: Int32Array, capacities: Int32Array, lengths: Int32Array, count: number, flags?: number, stats?: Float64Array): number;
   offload(fd: number, name: string): void;
+  /** Drops what a BATCH_URING read left staged for fd (before closing it). */
+  forget(fd: number): void;
   writeBatch(fd: number, buf: Bytes, offsets: Int32Array, lengths: Int32Array, count: number, results?: Int32Array, flags?: number): number;
   IFF_MULTI_QUEUE: number;
   IFF_VNET_HDR: number;
@@ -122,6 +124,14 @@ export interface OpenOptions {
    * would block then counts as refused (results[i] = -EAGAIN).
    */
   uring?: boolean;
+  /**
+   * With coalesceTcp (default on): readBatch submits its reads through the
+   * same io_uring, up to 64 reads per system call, each straight into its
+   * slot (with tso up to 32 into a staging area, copied or cut into the
+   * slots; what does not fit is delivered by the next call); plain readv
+   * where the kernel has no io_uring.
+   */
+  uringRead?: boolean;
 }
 
 /** Most segments one TSO super-packet is cut into (a read batch with TSO needs this many slots). */
@@ -140,9 +150,12 @@ export class TunDevice {
   private readonly writeFlags: number;
   /**
    * Super-packets read with TSO: cut (packets, bytes) and dropped as
-   * impossible to cut (packets, bytes), added to by readBatch.
+   * impossible to cut (packets, bytes), then read system calls made (read,
+   * readv, or io_uring_enter for reads), added to by readBatch; [5] the
+   * reads still staged after the last readBatch (set): call it again, no
+   * readable event announces them.
    */
-  readonly tsoStats = new Float64Array(4);
+  readonly tsoStats = new Float64Array(6);
 
   private constructor(fd: number, name: string, readFlags = 0, writeFlags = 0) {
     this.fdOrClosed = fd;
@@ -173,7 +186,7 @@ export class TunDevice {
     const flags = (opts.multiQueue ? n.IFF_MULTI_QUEUE : 0) | (opts.coalesceTcp ? n.IFF_VNET_HDR : 0);
     const r = n.open(name, flags, opts.path);
     if (!opts.coalesceTcp) return new TunDevice(r.fd, r.name);
-    let readFlags = n.BATCH_VNET;
+    let readFlags = n.BATCH_VNET | (opts.uringRead ?? true ? n.BATCH_URING : 0);
     if (opts.tso) {
       try {
         n.offload(r.fd, r.name);
@@ -243,6 +256,7 @@ export class TunDevice {
   close(): void {
     if (this.fdOrClosed < 0) return;
     this.onReadable(undefined);
+    if (this.readFlags & addon().BATCH_URING) addon().forget(this.fdOrClosed);
     closeSync(this.fdOrClosed);
     this.fdOrClosed = -1;
   }

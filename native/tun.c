@@ -17,8 +17,8 @@
 // forwarding, the receiver's TCP) handles one skb instead of dozens; on
 // read, TSO (after offload()): a TCPv4 super-packet from the kernel is cut
 // into MSS segments, one per slot (count should be at least TSO_SEGS);
-// on write, URING: the batch's writes go through an io_uring (one system
-// call for up to 64 writes).
+// URING: the batch's writes (and, in the read flags, its reads) go through
+// an io_uring (one system call for up to 64 writes or reads).
 //
 // The batch calls move up to `count` packets in ONE call from JS, straight
 // into (or out of) caller-chosen regions of `buf` (an ArrayBuffer such as the
@@ -376,6 +376,21 @@ static napi_value Offload(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
+// forget(fd): drops what a URING read left staged for fd (before closing it:
+// a later fd of the same number must not get this device's packets).
+static napi_value Forget(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1];
+  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  int32_t fd;
+  if (argc < 1 || napi_get_value_int32(env, argv[0], &fd) != napi_ok) {
+    napi_throw_type_error(env, NULL, "tun.forget(fd)");
+    return NULL;
+  }
+  tunio_forget(fd);
+  return NULL;
+}
+
 // readBatch(fd, buf, offsets, capacities, lengths, count) -> n.
 // Reads packets until `count` are read or the device has none left (EAGAIN);
 // lengths[i] receives the length of packet i. An error after some packets
@@ -407,19 +422,24 @@ static napi_value ReadBatch(napi_env env, napi_callback_info info) {
     CHECK(napi_typeof(env, argv[6], &t));
     if (t == napi_number) CHECK(napi_get_value_uint32(env, argv[6], &flags));
   }
-  // stats (a Float64Array of 4, optional): super-packets cut (packets,
-  // bytes) and dropped (packets, bytes), added to.
+  // stats (a Float64Array of 4 to 6, optional): super-packets cut (packets,
+  // bytes) and dropped (packets, bytes), then read system calls made, added
+  // to; [5] set to the reads still staged for fd (read again: no readable
+  // event announces them).
   double *stats = NULL;
+  size_t nstats = 0;
   if (argc >= 8) {
     bool is = false;
     napi_typedarray_type type;
     size_t sn;
     void *sp;
     if (napi_is_typedarray(env, argv[7], &is) == napi_ok && is &&
-        napi_get_typedarray_info(env, argv[7], &type, &sn, &sp, NULL, NULL) == napi_ok && type == napi_float64_array && sn >= 4)
+        napi_get_typedarray_info(env, argv[7], &type, &sn, &sp, NULL, NULL) == napi_ok && type == napi_float64_array && sn >= 4) {
       stats = sp;
+      nstats = sn;
+    }
   }
-  tunio_stats st = {0, 0, 0, 0};
+  tunio_stats st = {0};
   int err = 0;
   int32_t n = tunio_read_batch(fd, buf, off, cap, lens, count, flags, &st, &err);
   if (stats) {
@@ -427,6 +447,8 @@ static napi_value ReadBatch(napi_env env, napi_callback_info info) {
     stats[1] += (double)st.tso_bytes;
     stats[2] += (double)st.tso_dropped;
     stats[3] += (double)st.tso_dropped_bytes;
+    if (nstats >= 5) stats[4] += (double)st.read_calls;
+    if (nstats >= 6) stats[5] = (double)st.staged;
   }
   if (n < 0) {
     napi_throw(env, errno_error(env, err, "read", "tun.readBatch(fd %d): %s (%s)", fd, strerror(err), uv_err_name(-err)));
@@ -495,6 +517,7 @@ static napi_value Init(napi_env env, napi_value exports) {
     {"setRef", NULL, SetRef, NULL, NULL, NULL, napi_enumerable, NULL},
     {"offload", NULL, Offload, NULL, NULL, NULL, napi_enumerable, NULL},
     {"readBatch", NULL, ReadBatch, NULL, NULL, NULL, napi_enumerable, NULL},
+    {"forget", NULL, Forget, NULL, NULL, NULL, napi_enumerable, NULL},
     {"writeBatch", NULL, WriteBatch, NULL, NULL, NULL, napi_enumerable, NULL},
   };
   CHECK(napi_define_properties(env, exports, sizeof props / sizeof props[0], props));

@@ -482,6 +482,19 @@ static void tso_fix(uint8_t *p, const uint8_t *tmpl, uint32_t ihl, uint32_t thl,
   wr16(t + 16, (uint16_t)~csum_fold(csum_add(t, len - ihl, tcp4_pseudo(p, len - ihl))));
 }
 
+// How many segments the super-packet (vh; a: its first alen of total bytes)
+// cuts into, or 0 when it cannot be cut (not IPv4 TCP, inconsistent lengths).
+static uint32_t tso_segments(const struct virtio_net_hdr *vh, const uint8_t *a, uint32_t alen, uint32_t total) {
+  uint32_t mss = vh->gso_size;
+  if ((vh->gso_type & (uint8_t)~VIRTIO_NET_HDR_GSO_ECN) != VIRTIO_NET_HDR_GSO_TCPV4 || mss == 0) return 0;
+  if (alen < 40 || (a[0] >> 4) != 4 || a[9] != 6 || (rd16(a + 6) & 0x3fff)) return 0;
+  uint32_t ihl = (uint32_t)(a[0] & 15) * 4;
+  if (ihl < 20 || rd16(a + 2) != total || alen < ihl + 20) return 0;
+  uint32_t thl = (uint32_t)(a[ihl + 12] >> 4) * 4, hdr = ihl + thl;
+  if (thl < 20 || alen < hdr || total <= hdr) return 0;
+  return (total - hdr + mss - 1) / mss;
+}
+
 // Cuts the super-packet (a: its first alen bytes, in the slot off[0]; b: the
 // rest, blen bytes) into segments in slots 0..; returns how many, or 0 when
 // it cannot be cut (not IPv4 TCP, inconsistent lengths, more segments than
@@ -490,14 +503,10 @@ static uint32_t tso_split(const struct virtio_net_hdr *vh, uint8_t *buf, const i
                           int32_t *lens, uint32_t room, uint32_t alen, const uint8_t *b, uint32_t blen) {
   uint8_t *a = buf + off[0];
   uint32_t total = alen + blen, mss = vh->gso_size;
-  if ((vh->gso_type & (uint8_t)~VIRTIO_NET_HDR_GSO_ECN) != VIRTIO_NET_HDR_GSO_TCPV4 || mss == 0) return 0;
-  if (alen < 40 || (a[0] >> 4) != 4 || a[9] != 6 || (rd16(a + 6) & 0x3fff)) return 0;
-  uint32_t ihl = (uint32_t)(a[0] & 15) * 4;
-  if (ihl < 20 || rd16(a + 2) != total || alen < ihl + 20) return 0;
-  uint32_t thl = (uint32_t)(a[ihl + 12] >> 4) * 4, hdr = ihl + thl;
-  if (thl < 20 || alen < hdr || total <= hdr) return 0;
-  uint32_t payload = total - hdr, k = (payload + mss - 1) / mss;
-  if (k > room) return 0;
+  uint32_t k = tso_segments(vh, a, alen, total);
+  if (k == 0 || k > room) return 0;
+  uint32_t ihl = (uint32_t)(a[0] & 15) * 4, thl = (uint32_t)(a[ihl + 12] >> 4) * 4, hdr = ihl + thl;
+  uint32_t payload = total - hdr;
   for (uint32_t i = 0; i < k; i++)
     if ((uint32_t)cap[i] < hdr + (i + 1 < k ? mss : payload - i * mss)) return 0;
   uint8_t tmpl[120];
@@ -527,14 +536,293 @@ static void finish_csum(const struct virtio_net_hdr *vh, uint8_t *p, uint32_t le
   p[at + 1] = (uint8_t)c;
 }
 
+// What one read of r bytes (the virtio_net_hdr included with vnet) into
+// slot n (its first cap[n] bytes; with TSO the rest in `tail`) makes of
+// slots n..: returns how many slots it filled (0: a counted drop).
+static uint32_t read_done(const struct virtio_net_hdr *vh, ssize_t r, uint8_t *buf, const int32_t *off, const int32_t *cap,
+                          int32_t *lens, uint32_t n, uint32_t count, int vnet, int tso, const uint8_t *tail, tunio_stats *st) {
+  if (vnet) {
+    r = r < (ssize_t)sizeof *vh ? 0 : r - (ssize_t)sizeof *vh;
+    if (vh->gso_type != VIRTIO_NET_HDR_GSO_NONE) {
+      // Only with TUNIO_TSO (offloads negotiated) does the kernel send these.
+      uint32_t alen = r > cap[n] ? (uint32_t)cap[n] : (uint32_t)r, blen = (uint32_t)r - alen;
+      uint32_t k = tso ? tso_split(vh, buf, off + n, cap + n, lens + n, count - n, alen, tail, blen) : 0;
+      if (st) {
+        if (k) {
+          st->tso_packets++;
+          st->tso_bytes += (uint64_t)r;
+        } else {
+          st->tso_dropped++;
+          st->tso_dropped_bytes += (uint64_t)r;
+        }
+      }
+      return k;
+    }
+    if (r > cap[n]) r = cap[n];
+    if (vh->flags & VIRTIO_NET_HDR_F_NEEDS_CSUM) finish_csum(vh, buf + off[n], (uint32_t)r);
+  }
+  lens[n] = (int32_t)(r > cap[n] ? cap[n] : r);
+  return 1;
+}
+
+// ---- io_uring: a batch of reads in one system call (TUNIO_URING on read) ----
+//
+// A TUN hands over one packet per read; with no GSO type for IPv4-in-IPv6
+// the tunnel side is one read per 1.3 KB packet, each a system call. With
+// TUNIO_URING the reads go as IORING_OP_READV entries of one io_uring_enter
+// on the same per-thread ring as the writes: entry i reads straight into
+// its slot (no copy), issued inline in order; on the non-blocking fd one
+// that finds the queue empty completes with -EAGAIN (io_uring honours
+// O_NONBLOCK: no poll is armed, nothing is left in flight). How many go per
+// call adapts: twice what the last call found, from URING_READS_MIN up to
+// URING_UNITS, so an idle device costs few empty reads.
+//
+// With TUNIO_TSO any read may be a super-packet of up to TUNIO_TSO_SEGS
+// segments, more than the batch may have slots left for: entry i then
+// reads into entry i of a staging area (URING_STAGED entries of 64 KiB,
+// mapped once per thread on the first such read, never while packets flow
+// after), and the packets are copied (cut) into the slots in order. What
+// does not fit waits there, in order, for the next call on the same fd
+// (rheld; tunio_forget drops it when the fd is closed); meanwhile another
+// fd of the thread reads with readv.
+#if defined(__NR_io_uring_setup) && defined(__NR_io_uring_enter)
+#define URING_READS_MIN 4
+#define URING_STAGED 32
+#define STAGE_BYTES (GSO_MAX_BYTES + 1)
+_Static_assert(URING_STAGED <= URING_UNITS, "a round of staged reads fits the ring");
+
+static __thread struct virtio_net_hdr rvh[URING_UNITS];
+static __thread struct iovec riov[URING_UNITS][3];
+static __thread long rres[URING_UNITS];  // the round's results (bytes or -errno)
+static __thread uint32_t rwant = URING_READS_MIN;
+static __thread uint8_t *rstage;  // URING_STAGED entries of STAGE_BYTES
+// Staged reads not yet delivered: entries rnext..rend of the last round, from fd rheld (-1: none).
+static __thread int rheld = -1;
+static __thread uint32_t rnext, rend;
+
+// Submits nr READV entries (riov[i], iovn each) with RWF_NOWAIT, so that
+// each completes inline: with a packet, or -EAGAIN when the queue is empty
+// (O_NONBLOCK alone is not enough: io_uring would arm a poll and read the
+// next packet whenever it comes, into a slot the caller has reused). An
+// entry still in flight after the call (a kernel or file that does not
+// honour RWF_NOWAIT) is cancelled and waited for, and the ring's reads are
+// not used again (rstate). Returns 0 (results[i] = bytes or -errno), or -1
+// when the ring failed (the ring is not used again).
+static __thread int rstate;  // 0 reads through the ring, -1 not (readv)
+#define CANCEL_TAG UINT64_MAX
+static int ring_read(int fd, uint32_t nr, int iovn, long *results) {
+  unsigned tail = *ring.sq_tail, mask = *ring.sq_mask;
+  for (uint32_t i = 0; i < nr; i++) {
+    unsigned idx = tail & mask;
+    struct io_uring_sqe *e = &ring.sqes[idx];
+    memset(e, 0, sizeof *e);
+    e->opcode = IORING_OP_READV;
+    e->fd = fd;
+    e->addr = (uint64_t)(uintptr_t)riov[i];
+    e->len = (uint32_t)iovn;
+    e->rw_flags = RWF_NOWAIT;
+    e->user_data = i;
+    ring.sq_array[idx] = idx;
+    tail++;
+    results[i] = -EAGAIN;
+  }
+  __atomic_store_n(ring.sq_tail, tail, __ATOMIC_RELEASE);
+  uint32_t reaped = 0, want = nr;
+  int cancelled = 0;
+  for (int spins = 0; reaped < want; spins++) {
+    if (spins == 1000) {
+      ring.state = -1;
+      rstate = -1;
+      return -1;
+    }
+    unsigned pending = tail - __atomic_load_n(ring.sq_head, __ATOMIC_ACQUIRE);
+    // First without waiting; then, with the cancel submitted, for the rest.
+    long r = syscall(__NR_io_uring_enter, ring.fd, pending, cancelled ? want - reaped : 0, IORING_ENTER_GETEVENTS, NULL, 0);
+    if (r < 0 && errno != EINTR && errno != EAGAIN && errno != EBUSY) {
+      ring.state = -1;
+      rstate = -1;
+      return -1;
+    }
+    unsigned head = *ring.cq_head, ctail = __atomic_load_n(ring.cq_tail, __ATOMIC_ACQUIRE);
+    for (; head != ctail; head++) {
+      struct io_uring_cqe *c = &ring.cqes[head & *ring.cq_mask];
+      if (c->user_data < nr) results[c->user_data] = c->res;
+      reaped++;
+    }
+    __atomic_store_n(ring.cq_head, head, __ATOMIC_RELEASE);
+    if (reaped < want && !cancelled && __atomic_load_n(ring.sq_head, __ATOMIC_ACQUIRE) == tail) {
+      unsigned idx = tail & mask;
+      struct io_uring_sqe *e = &ring.sqes[idx];
+      memset(e, 0, sizeof *e);
+      e->opcode = IORING_OP_ASYNC_CANCEL;
+      e->fd = fd;
+      e->cancel_flags = IORING_ASYNC_CANCEL_FD | IORING_ASYNC_CANCEL_ALL;
+      e->user_data = CANCEL_TAG;
+      ring.sq_array[idx] = idx;
+      tail++;
+      __atomic_store_n(ring.sq_tail, tail, __ATOMIC_RELEASE);
+      cancelled = 1;
+      want++;
+      rstate = -1;
+    }
+  }
+  for (uint32_t i = 0; i < nr; i++)
+    if (results[i] == -EOPNOTSUPP || results[i] == -EINVAL) rstate = -1;  // no RWF_NOWAIT here: readv from now on
+  return 0;
+}
+
+// Delivers staged entries rnext..rend (read from fd) into slots n..count in
+// order; an entry whose segments do not fit the slots left stays staged
+// (unless nothing is in the batch yet: it is cut or dropped as readv's
+// path would). Returns the new n; *dry when a read found the queue empty,
+// *fail (an errno) when one failed and nothing is in the batch.
+static uint32_t deliver_staged(int fd, uint8_t *buf, const int32_t *off, const int32_t *cap, int32_t *lens, uint32_t n,
+                               uint32_t count, int vnet, int tso, tunio_stats *st, int *dry, int *fail) {
+  while (rnext < rend && n < count) {
+    uint32_t i = rnext;
+    long r = rres[i];
+    if (r < 0) {
+      rnext++;
+      if (r == -EAGAIN || r == -EWOULDBLOCK || r == -EINTR || r == -ECANCELED) {
+        *dry = 1;
+        continue;
+      }
+      *dry = 1;  // the next call meets the error again
+      if (n == 0) *fail = (int)-r;
+      rnext = rend;
+      break;
+    }
+    const uint8_t *p = rstage + (size_t)i * STAGE_BYTES;
+    uint32_t len = vnet ? (r < (long)sizeof rvh[i] ? 0 : (uint32_t)r - (uint32_t)sizeof rvh[i]) : (uint32_t)r;
+    uint32_t alen = len > (uint32_t)cap[n] ? (uint32_t)cap[n] : len;
+    if (tso && rvh[i].gso_type != VIRTIO_NET_HDR_GSO_NONE && n > 0 && tso_segments(&rvh[i], p, alen, len) > count - n) break;
+    memcpy(buf + off[n], p, alen);
+    n += read_done(&rvh[i], r, buf, off, cap, lens, n, count, vnet, tso, p + alen, st);
+    rnext++;
+  }
+  if (rnext >= rend) rheld = -1;
+  (void)fd;
+  return n;
+}
+
+// The staged reads that hold a packet (or an error to report) for fd.
+static uint64_t staged_for(int fd) {
+  uint64_t k = 0;
+  if (rheld == fd)
+    for (uint32_t i = rnext; i < rend; i++) k += rres[i] != -EAGAIN && rres[i] != -EWOULDBLOCK && rres[i] != -ECANCELED && rres[i] != -EINTR;
+  if (k == 0 && rheld == fd) rheld = -1;
+  return k;
+}
+
+// tunio_read_batch through the ring: rounds of reads until `count` packets
+// or the device has none left. Returns n as tunio_read_batch, or -2 when
+// the ring could not be used before anything was read (the caller reads
+// with readv instead).
+static int32_t read_batch_ring(int fd, uint8_t *buf, const int32_t *off, const int32_t *cap, int32_t *lens, uint32_t count,
+                               int vnet, int tso, tunio_stats *st, int *err) {
+  if (rheld >= 0 && rheld != fd) return -2;  // the staging area waits for another fd
+  // Without TSO a packet may move down to the next free slot: slots alike.
+  for (uint32_t i = 1; !tso && i < count; i++)
+    if (cap[i] != cap[0]) return -2;
+  if (tso && !rstage) {
+    void *m = mmap(NULL, (size_t)URING_STAGED * STAGE_BYTES, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (m == MAP_FAILED) return -2;
+    rstage = m;
+  }
+  uint32_t n = 0;
+  int dry = 0, fail = 0;
+  if (rheld == fd) {
+    // Only what waits: each such call leaves fewer staged (st->staged), so
+    // a host that reads on while some are staged comes to an end.
+    n = deliver_staged(fd, buf, off, cap, lens, 0, count, vnet, tso, st, &dry, &fail);
+    uint64_t sg = staged_for(fd);
+    if (st) st->staged = sg;
+    if (fail) {
+      *err = fail;
+      return -1;
+    }
+    return (int32_t)n;
+  }
+  while (n < count) {
+    uint32_t room = count - n, nr = room < rwant ? room : rwant;
+    if (tso && nr > URING_STAGED) nr = URING_STAGED;
+    int iovn = 0;
+    for (uint32_t i = 0; i < nr; i++) {
+      iovn = 0;
+      if (vnet) riov[i][iovn++] = (struct iovec){&rvh[i], sizeof rvh[i]};
+      if (tso) riov[i][iovn++] = (struct iovec){rstage + (size_t)i * STAGE_BYTES, STAGE_BYTES};
+      else riov[i][iovn++] = (struct iovec){buf + off[n + i], (size_t)cap[n + i]};
+    }
+    if (ring_read(fd, nr, iovn, rres) < 0) return n ? (int32_t)n : -2;
+    if (st) st->read_calls++;
+    if (rstate < 0 && n == 0 && rres[0] != -EAGAIN && rres[0] <= 0) return -2;  // refused: readv reads it
+    uint32_t got = 0;
+    for (uint32_t i = 0; i < nr; i++) got += rres[i] >= 0;
+    // Twice what this round found (a full round: twice its size), within bounds.
+    uint32_t w = (got == nr ? nr : got) * 2;
+    rwant = w < URING_READS_MIN ? URING_READS_MIN : w > URING_UNITS ? URING_UNITS : w;
+    if (tso) {
+      rheld = fd;
+      rnext = 0;
+      rend = nr;
+      n = deliver_staged(fd, buf, off, cap, lens, n, count, vnet, tso, st, &dry, &fail);
+      uint64_t sg = staged_for(fd);
+    if (st) st->staged = sg;
+      if (fail) {
+        *err = fail;
+        return -1;
+      }
+      if (rheld == fd) break;  // the batch is full: the rest waits for the next call
+    } else {
+      // Straight into slots n..n+nr: a read that found nothing leaves a gap,
+      // closed by moving the later packets down (in order).
+      uint32_t n0 = n;
+      for (uint32_t i = 0; i < nr; i++) {
+        long r = rres[i];
+        if (r < 0) {
+          dry = 1;
+          if (r == -EAGAIN || r == -EWOULDBLOCK || r == -EINTR || r == -ECANCELED) continue;
+          if (n == 0) {
+            *err = (int)-r;
+            return -1;
+          }
+          break;  // the next call meets the error again
+        }
+        uint32_t s = n0 + i;
+        if (s != n) memcpy(buf + off[n], buf + off[s], (size_t)(r > cap[s] ? cap[s] : r));
+        n += read_done(&rvh[i], r, buf, off, cap, lens, n, count, vnet, 0, NULL, st);
+      }
+    }
+    if (dry) break;
+  }
+  return (int32_t)n;
+}
+
+#endif
+
+void tunio_forget(int fd) {
+#if defined(__NR_io_uring_setup) && defined(__NR_io_uring_enter)
+  if (rheld == fd) rheld = -1;
+#else
+  (void)fd;
+#endif
+}
+
 // readBatch(fd, buf, offsets, capacities, lengths, count) -> n.
 // Reads packets until `count` are read or the device has none left (EAGAIN);
 // with TUNIO_TSO a super-packet fills as many slots as it has segments, and
 // no read starts with fewer than TUNIO_TSO_SEGS slots left (but the first).
+// With TUNIO_URING the reads go through the per-thread io_uring (above).
 
 int32_t tunio_read_batch(int fd, uint8_t *buf, const int32_t *off, const int32_t *cap, int32_t *lens, uint32_t count,
                          uint32_t flags, tunio_stats *st, int *err) {
   const int vnet = (flags & TUNIO_VNET) != 0, tso = vnet && (flags & TUNIO_TSO) != 0;
+#if defined(__NR_io_uring_setup) && defined(__NR_io_uring_enter)
+  if ((flags & TUNIO_URING) && count > 1 && rstate == 0 && ring_ready()) {
+    int32_t r = read_batch_ring(fd, buf, off, cap, lens, count, vnet, tso, st, err);
+    if (r != -2) return r;
+  }
+#endif
   uint32_t n = 0;
   while (n < count) {
     if (tso && n > 0 && count - n < TUNIO_TSO_SEGS) break;
@@ -549,6 +837,7 @@ int32_t tunio_read_batch(int fd, uint8_t *buf, const int32_t *off, const int32_t
     } else {
       r = read(fd, buf + off[n], (size_t)cap[n]);
     }
+    if (st) st->read_calls++;
     if (r < 0) {
       int e = errno;
       if (e == EINTR) continue;
@@ -556,29 +845,7 @@ int32_t tunio_read_batch(int fd, uint8_t *buf, const int32_t *off, const int32_t
       *err = e;
       return -1;
     }
-    if (vnet) {
-      r = r < (ssize_t)sizeof vh ? 0 : r - (ssize_t)sizeof vh;
-      if (vh.gso_type != VIRTIO_NET_HDR_GSO_NONE) {
-        // Only with TUNIO_TSO (offloads negotiated) does the kernel send these.
-        uint32_t alen = r > cap[n] ? (uint32_t)cap[n] : (uint32_t)r, blen = (uint32_t)r - alen;
-        uint32_t k = tso ? tso_split(&vh, buf, off + n, cap + n, lens + n, count - n, alen, tso_tail, blen) : 0;
-        if (st) {
-          if (k) {
-            st->tso_packets++;
-            st->tso_bytes += (uint64_t)r;
-          } else {
-            st->tso_dropped++;
-            st->tso_dropped_bytes += (uint64_t)r;
-          }
-        }
-        n += k;
-        continue;
-      }
-      if (r > cap[n]) r = cap[n];
-      if (vh.flags & VIRTIO_NET_HDR_F_NEEDS_CSUM) finish_csum(&vh, buf + off[n], (uint32_t)r);
-    }
-    lens[n] = (int32_t)(r > cap[n] ? cap[n] : r);
-    n++;
+    n += read_done(&vh, r, buf, off, cap, lens, n, count, vnet, tso, tso_tail, st);
   }
   return (int32_t)n;
 }

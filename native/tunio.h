@@ -39,11 +39,22 @@
 // Write (with TUNIO_VNET): the batch's writes go through a per-thread
 // io_uring, one system call for up to 64 writes (writev where io_uring is
 // missing). A write the device would block comes back as -EAGAIN (tun-write-blocked).
+// Read: the batch's reads go through the same ring, up to 64 READV entries
+// per system call, each straight into its slot; with TUNIO_TSO up to 32
+// into a per-thread staging area, copied (cut) into the slots, and what
+// does not fit waits there for the next call on the fd (readv where
+// io_uring is missing; readv for another fd of the thread meanwhile).
 #define TUNIO_URING 8
 
-// Super-packets read: cut, and dropped as impossible to cut (packets, bytes).
+// Super-packets read: cut, and dropped as impossible to cut (packets,
+// bytes); read system calls made (read/readv, or io_uring_enter for reads);
+// and, set (not added to) by a TUNIO_URING read, the reads still staged for
+// the fd after the call: no readable event announces them, so the host
+// calls again (a call that starts with some staged delivers only those).
 typedef struct {
   uint64_t tso_packets, tso_bytes, tso_dropped, tso_dropped_bytes;
+  uint64_t read_calls;
+  uint64_t staged;
 } tunio_stats;
 
 int tunio_open(const char *name, int extra_flags, const char *path, char *ifname, int *err);
@@ -56,6 +67,10 @@ int32_t tunio_read_batch(int fd, uint8_t *buf, const int32_t *off, const int32_t
 /** TUNSETOFFLOAD (checksum, TSO4) and gso_max_segs TUNIO_TSO_SEGS on the
  *  TUN `ifname` of fd (opened with IFF_VNET_HDR); 0, or -1 and err. */
 int tunio_offload(int fd, const char *ifname, int *err);
+/** Drops what a TUNIO_URING read left staged for fd (call it before closing
+ *  the fd, on the thread that read it: a new fd of that number must not
+ *  get the old device's packets). */
+void tunio_forget(int fd);
 int32_t tunio_write_batch(int fd, uint8_t *buf, const int32_t *off, const int32_t *lens, uint32_t count, int32_t *res,
                           uint32_t flags, int *err);
 

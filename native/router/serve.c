@@ -397,10 +397,10 @@ static void control_close(int fd, const char *path) {
 // ---------------------------------------------------------------------------
 // The instance.
 
-#define HOST_COUNTERS 6
+#define HOST_COUNTERS 7
 static const char *const host_counter_names[HOST_COUNTERS] = {"tun-read-batches", "tun-read-errors", "tun-write-errors", "tun-write-blocked",
-                                                              "tun-tso-packets", "tun-tso-dropped"};
-enum { TUN_READ_BATCHES, TUN_READ_ERRORS, TUN_WRITE_ERRORS, TUN_WRITE_BLOCKED, TUN_TSO_PACKETS, TUN_TSO_DROPPED };
+                                                              "tun-tso-packets", "tun-tso-dropped", "tun-read-calls"};
+enum { TUN_READ_BATCHES, TUN_READ_ERRORS, TUN_WRITE_ERRORS, TUN_WRITE_BLOCKED, TUN_TSO_PACKETS, TUN_TSO_DROPPED, TUN_READ_CALLS };
 
 #define MAX_CLIENTS 8
 #define MAX_REQUEST 256
@@ -680,25 +680,30 @@ static void write_outputs(int32_t m) {
 }
 
 static void pump(void) {
-  for (int b = 0; b < 64 && !S.finish; b++) {
+  uint64_t staged = 0;
+  // Past 64 batches only while reads wait staged (each such call leaves fewer).
+  for (int b = 0; (b < 64 || staged) && !S.finish; b++) {
     int err = 0;
-    tunio_stats st = {0, 0, 0, 0};
+    tunio_stats st = {0};
     int32_t n = tunio_read_batch(S.tun_fd, mem_data(), in_off, in_cap, in_len, (uint32_t)S.batch, S.rflags, &st, &err);
     S.host_p[TUN_TSO_PACKETS] += st.tso_packets;
     S.host_b[TUN_TSO_PACKETS] += st.tso_bytes;
     S.host_p[TUN_TSO_DROPPED] += st.tso_dropped;
     S.host_b[TUN_TSO_DROPPED] += st.tso_dropped_bytes;
+    S.host_p[TUN_READ_CALLS] += st.read_calls;
+    staged = st.staged;
     if (n < 0) {
       S.host_p[TUN_READ_ERRORS]++;
       if (err == EBADF || err == EBADFD || err == ENODEV || err == ENXIO) fatal_tun("readBatch", err);
       return;
     }
-    if (n == 0) return;
+    if (n == 0 && !staged) return;
+    if (n == 0) continue;
     S.host_p[TUN_READ_BATCHES]++;
     for (int32_t i = 0; i < n; i++) mem_set_u32(geo.in_lengths + 4 * (uint32_t)i, (uint32_t)in_len[i]);
     mod_where = "process";
     write_outputs((int32_t)Z_mapeZ_process(&mod, (uint32_t)n, now_ms()));
-    if (n < S.batch) return;
+    if (n < S.batch && !staged) return;
   }
 }
 
@@ -980,9 +985,14 @@ int cmd_serve(int mode, int argc, char **argv) {
   }
   S.rflags = coalesce ? TUNIO_VNET : 0;
   S.wflags = coalesce ? TUNIO_VNET | TUNIO_COALESCE_TCP4 : 0;
-  // The writes of a batch in one io_uring call (MAPE_TUN_URING=0: one writev each).
-  const char *ur = getenv("MAPE_TUN_URING");
-  if (coalesce && !(ur && !strcmp(ur, "0"))) S.wflags |= TUNIO_URING;
+  // The writes of a batch in one io_uring call (MAPE_TUN_URING=0: one writev
+  // each), and its reads, up to 64 per call (MAPE_TUN_URING_READ=0, or
+  // MAPE_TUN_URING=0: one readv each).
+  const char *ur = getenv("MAPE_TUN_URING"), *urr = getenv("MAPE_TUN_URING_READ");
+  if (coalesce && !(ur && !strcmp(ur, "0"))) {
+    S.wflags |= TUNIO_URING;
+    if (!(urr && !strcmp(urr, "0"))) S.rflags |= TUNIO_URING;
+  }
   // TSO super-packets from the kernel, cut in tunio.c (MAPE_TUN_TSO=0: off;
   // a batch must have room for one super-packet's segments).
   const char *tso = getenv("MAPE_TUN_TSO");

@@ -171,7 +171,7 @@ int main(void) {
   setsockopt(sv[0], SOL_SOCKET, SO_SNDBUF, &bufsz, sizeof bufsz);
   setsockopt(sv[1], SOL_SOCKET, SO_RCVBUF, &bufsz, sizeof bufsz);
   struct virtio_net_hdr vh;
-  tunio_stats st = {0, 0, 0, 0};
+  tunio_stats st = {0};
 
   // 1. 5000 bytes at MSS 1448: three full segments and a short one; the
   // super-packet (5052 bytes) runs past its 1984-byte slot into the tail.
@@ -222,7 +222,7 @@ int main(void) {
   // 3. What cannot be cut is dropped and counted, and the read goes on:
   // TCPv6 GSO, UDP GSO, a segment larger than its slot, more segments than
   // the batch has slots. A plain packet after them arrives.
-  tunio_stats sd = {0, 0, 0, 0};
+  tunio_stats sd = {0};
   size_t l4 = super_packet(pkt, &vh, &a3, payload, 3000, 1448);
   vh.gso_type = VIRTIO_NET_HDR_GSO_TCPV6;
   send_record(sv[0], &vh, pkt, l4);
