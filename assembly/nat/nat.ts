@@ -460,15 +460,12 @@ function hostGet(intAddr: u32, found: u32): u32 {
   if (h) hostFree = load<u32>(hp(h), H_NEXT);
   else h = ++hostTop;
   const p = hp(h);
-  store<u32>(p, intAddr, H_ADDR);
-  store<u32>(p, 0, H_SESSIONS);
-  store<u32>(p, 0, H_MAP_HEAD);
-  store<u32>(p, 0, H_PORTS);
-  store<u32>(p, 0, H_PORTS + 4);
-  store<u32>(p, 0, H_PORTS + 8);
-  store<u32>(p, 0, H_REFUSED);
   const head = hostHeads + (<usize>(hashHost(intAddr) & hostMask) << 2);
-  store<u32>(p, load<u32>(head), H_NEXT);
+  // Four words: address, no sessions | no mappings, chain next | no ports, no ports | nothing refused.
+  store<u64>(p, <u64>intAddr, H_ADDR);
+  store<u64>(p, <u64>load<u32>(head) << 32, H_MAP_HEAD);
+  store<u64>(p, 0, H_PORTS);
+  store<u64>(p, 0, H_PORTS + 8);
   store<u32>(head, h);
   return h;
 }
@@ -632,12 +629,13 @@ function makeRoom(m: u32, h: u32): void {
 /**
  * makeRoom when a limit is reached, else nothing: the common case (no
  * limit, or room under both) costs two compares and no store. A limit of 0
- * (none) wraps to the largest u32, which no count reaches.
+ * (none) wraps to the largest u32, which no count reaches. Returns m's host.
  */
-@inline function roomFor(m: u32): void {
+@inline function roomFor(m: u32): u32 {
   const mpp = mp(m);
   const h = load<u32>(mpp, M_HOST);
   if (load<u32>(mpp, M_SESSIONS) > perMappingMax - 1 || load<u32>(hp(h), H_SESSIONS) > perHostMax - 1) makeRoom(m, h);
+  return h;
 }
 
 @inline function sessionLive(s: u32): bool {
@@ -740,31 +738,43 @@ function bitmapsFill(): void {
   }
 }
 
-/** Takes a free set index for protocol pi: the internal port's when possible, else random. -1 when none. */
-function portTake(pi: i32, intPort: i32): i32 {
-  let free = freeCountOf(pi);
+/**
+ * Takes a free port of the set for protocol pi: the internal port when
+ * possible (no index-to-port conversion then), else one drawn at random.
+ * -1 when none.
+ */
+@inline function portTake(pi: i32, intPort: i32): i32 {
+  const free = freeCountOf(pi);
   if (free <= 0) return -1;
   const bm = bitmapOf(pi);
   let i = preservePorts ? portSetIndex(ports, intPort) : -1;
-  if (i < 0 || !bitTest(bm, i)) {
-    const n = ports.count;
-    const start = <i32>((<u64>random32() * <u64>n) >> 32);
-    const words = (n + 63) >>> 6;
-    let w = start >>> 6;
-    let word = load<u64>(bm + (<usize>w << 3)) & (<u64>-1 << <u64>(start & 63));
-    i = -1;
-    // Bits past `n` are never set, so the probe needs no range check; one
-    // extra round revisits the start word's low bits.
-    for (let k = 0; k <= words; k++) {
-      if (word != 0) { i = (w << 6) + <i32>ctz(word); break; }
-      if (++w == words) w = 0;
-      word = load<u64>(bm + (<usize>w << 3));
-    }
-    if (i < 0) return -1; // unreachable while freeCount is right
+  if (i >= 0 && bitTest(bm, i)) {
+    bitFlip(bm, i);
+    setFreeCount(pi, free - 1);
+    return intPort;
   }
+  i = portDraw(bm);
+  if (i < 0) return -1; // unreachable while freeCount is right
   bitFlip(bm, i);
   setFreeCount(pi, free - 1);
-  return i;
+  return portSetPort(ports, i);
+}
+
+/** A free index of bitmap bm, probing linearly from a random one (RFC 6056 §3.3.1); -1 when none. */
+function portDraw(bm: usize): i32 {
+  const n = ports.count;
+  const start = <i32>((<u64>random32() * <u64>n) >> 32); // a multiply, no division
+  const words = (n + 63) >>> 6;
+  let w = start >>> 6;
+  let word = load<u64>(bm + (<usize>w << 3)) & (<u64>-1 << <u64>(start & 63));
+  // Bits past `n` are never set, so the probe needs no range check; one
+  // extra round revisits the start word's low bits.
+  for (let k = 0; k <= words; k++) {
+    if (word != 0) return (w << 6) + <i32>ctz(word);
+    if (++w == words) w = 0;
+    word = load<u64>(bm + (<usize>w << 3));
+  }
+  return -1;
 }
 
 @inline function portRelease(pi: i32, port: i32): void {
@@ -816,16 +826,17 @@ function mappingFindExt(pi: u32, extPort: u32): u32 {
 function mappingNew(pi: i32, intAddr: u32, intPort: u32, at: i32 = -1, bucket: usize = 0): i32 {
   const host = hostFind(intAddr);
   if (!mappingRoom(host)) { count(NAT_C_REFUSED_FULL); return NAT_E_FULL; }
-  let idx = at;
+  let port: i32;
   if (at >= 0) {
     bitFlip(bitmapOf(pi), at);
     setFreeCount(pi, freeCountOf(pi) - 1);
+    port = portSetPort(ports, at);
   } else {
-    idx = portTake(pi, intPort);
+    port = portTake(pi, <i32>intPort);
   }
-  if (idx < 0) { count(NAT_C_REFUSED_NO_PORT); return NAT_E_NO_PORT; }
+  if (port < 0) { count(NAT_C_REFUSED_NO_PORT); return NAT_E_NO_PORT; }
   count(NAT_C_MAPPINGS_CREATED);
-  return <i32>mappingInsert(pi, intAddr, intPort, <u32>portSetPort(ports, idx), false, host, bucket);
+  return <i32>mappingLink(pi, intAddr, intPort, <u32>port, false, host, bucket);
 }
 
 /**
@@ -881,30 +892,47 @@ function portFreeToward(extPort: u32, remAddr: u32, remPort: u32, now: u64): boo
  * holder stays the one natFindMapping and EIF inbound find.
  */
 function mappingInsert(pi: i32, intAddr: u32, intPort: u32, extPort: u32, shared: bool, host: u32, bucket: usize = 0): u32 {
+  return mappingLink(pi, intAddr, intPort, extPort, shared, host, bucket);
+}
+
+/** mappingInsert's body: inlined into mappingNew (the per-packet caller), one copy for the others. */
+@inline function mappingLink(pi: i32, intAddr: u32, intPort: u32, extPort: u32, shared: bool, host: u32, bucket: usize): u32 {
   let m = mapFree;
   if (m) mapFree = load<u32>(mp(m), M_NEXT_INT);
   else m = ++mapTop;
   const p = mp(m);
-  store<u32>(p, intAddr, M_INT_ADDR);
-  store<u16>(p, <u16>intPort, M_INT_PORT);
-  store<u16>(p, <u16>extPort, M_EXT_PORT);
-  store<u8>(p, <u8>pi, M_PROTO);
-  store<u8>(p, shared ? F_USED | F_PORT_SHARED : F_USED, M_FLAGS);
-  store<u32>(p, 0, M_SESSIONS);
-  store<u32>(p, 0, M_SESS_HEAD);
   const h = hostGet(intAddr, host);
-  store<u32>(p, h, M_HOST);
-  ringAppend(hp(h) + H_MAP_HEAD, m, mapBase, M_SIZE, M_HOST_PREV, M_HOST_NEXT);
+  // The host's ring: m goes before its head (last in creation order).
+  const hpp = hp(h);
+  const head = load<u32>(hpp, H_MAP_HEAD);
+  let ring = (<u64>m << 32) | m;
+  if (head == 0) {
+    store<u32>(hpp, m, H_MAP_HEAD);
+  } else {
+    const first = mp(head);
+    const last = load<u32>(first, M_HOST_PREV);
+    store<u32>(mp(last), m, M_HOST_NEXT);
+    store<u32>(first, m, M_HOST_PREV);
+    ring = (<u64>head << 32) | last;
+  }
   hostPortsAdd(h, pi, 1);
+  // Both indexes: m goes first of its internal chain; of its external
+  // chain too, unless the port is shared (then last).
   const hi = bucket != 0 ? bucket : intBucket(pi, intAddr, intPort);
-  store<u32>(p, load<u32>(hi), M_NEXT_INT);
-  store<u32>(hi, m);
   let he = extHeads + (<usize>(hashExt(pi, extPort) & mapMask) << 2);
   if (shared) {
     while (load<u32>(he) != 0) he = mp(load<u32>(he)) + M_NEXT_EXT;
   }
-  store<u32>(p, load<u32>(he), M_NEXT_EXT);
+  const chains = (<u64>load<u32>(he) << 32) | load<u32>(hi);
+  store<u32>(hi, m);
   store<u32>(he, m);
+  // The record: five words, in the order of the drawn layout (no sessions yet).
+  const flags = shared ? F_USED | F_PORT_SHARED : F_USED;
+  store<u64>(p, <u64>intAddr | (<u64>intPort << 32) | (<u64>extPort << 48), M_INT_ADDR);
+  store<u64>(p, <u64>pi | (<u64>flags << 8), M_PROTO); // sessions 0
+  store<u64>(p, chains, M_NEXT_INT);
+  store<u64>(p, ring, M_HOST_PREV);
+  store<u64>(p, <u64>h << 32, M_SESS_HEAD);
   count(NAT_C_ACTIVE_MAPPINGS);
   return m;
 }
@@ -1088,9 +1116,10 @@ function sessionSlot(now: u64): bool {
  * mapping's session ring (last) and its host's count. Every list is
  * appended to in O(1), and the record is written once, word by word: each
  * 8-byte word of the drawn layout (two or more fields) is one store of
- * values already in hand, never a field-by-field fill.
+ * values already in hand, never a field-by-field fill. h is m's host (the
+ * caller has it from roomFor).
  */
-@inline function sessionMake(m: u32, pi: u32, intAddr: u32, intPort: u32, remAddr: u32, remPort: u32,
+@inline function sessionMake(m: u32, h: u32, pi: u32, intAddr: u32, intPort: u32, remAddr: u32, remPort: u32,
                              tcp: i32, flags: u8, now: u64): u32 {
   const base = sessBase;
   let s = sessFree;
@@ -1112,7 +1141,6 @@ function sessionSlot(now: u64): bool {
     store<u32>(hpp, s, S_MAP_PREV);
     ring = (<u64>head << 32) | last;
   }
-  const h = load<u32>(mpp, M_HOST);
   if (h) store<u32>(hp(h), load<u32>(hp(h), H_SESSIONS) + 1, H_SESSIONS);
   // The class list: s goes last.
   const c = classOf(<i32>pi, remPort, tcp);
@@ -1142,7 +1170,7 @@ function sessionSlot(now: u64): bool {
 /** sessionMake for the callers off the per-packet path (one copy of the code). */
 function sessionNew(m: u32, pi: u32, intAddr: u32, intPort: u32, remAddr: u32, remPort: u32,
                     tcp: i32, flags: u8, now: u64): u32 {
-  return sessionMake(m, pi, intAddr, intPort, remAddr, remPort, tcp, flags, now);
+  return sessionMake(m, load<u32>(mp(m), M_HOST), pi, intAddr, intPort, remAddr, remPort, tcp, flags, now);
 }
 
 @inline function findOut(pi: u32, intAddr: u32, intPort: u32, remAddr: u32, remPort: u32): u32 {
@@ -1516,14 +1544,19 @@ function outboundMiss(pi: i32, intAddr: u32, intPort: i32, remAddr: u32, remPort
     // A TCP RST that belongs to nothing (e.g. a host resetting connections
     // the CE forgot) must not take a port from a small set for 4 minutes.
     if (pi == 0 && (tcpFlags & TCP_RST) != 0) return NAT_E_FILTERED;
-    // Ports may be held by mappings whose sessions all expired: reclaim some first.
-    if (freeCountOf(pi) <= (fairShare ? fairReserve : 0)) expireSome(now, 16);
-    // Port reuse first (it takes nothing from anyone), then fair shares.
-    if (pi == 0 && portReuse && freeCountOf(0) <= (fairShare ? fairReserve : 0)) {
-      m = mappingBorrow(intAddr, intPort, remAddr, remPort, now);
+    // Above the floor (free ports beyond the fair-share reserve) a port is
+    // simply drawn: shareAdmits would admit at once, nothing is borrowed.
+    const floor = fairShare ? fairReserve : 0;
+    if (freeCountOf(pi) <= floor) {
+      // Ports may be held by mappings whose sessions all expired: reclaim some first.
+      expireSome(now, 16);
+      // Port reuse first (it takes nothing from anyone), then fair shares.
+      if (pi == 0 && portReuse && freeCountOf(0) <= floor) {
+        m = mappingBorrow(intAddr, intPort, remAddr, remPort, now);
+      }
+      if (!m && fairShare && !shareAdmits(pi, intAddr, now)) { exhaustNote(pi, intAddr, now, true); return NAT_E_NO_PORT; }
     }
     if (!m) {
-      if (fairShare && !shareAdmits(pi, intAddr, now)) { exhaustNote(pi, intAddr, now, true); return NAT_E_NO_PORT; }
       const r = mappingNew(pi, intAddr, intPort, -1, bucket);
       if (r < 0) {
         if (r == NAT_E_NO_PORT) exhaustNote(pi, intAddr, now, true);
@@ -1538,10 +1571,10 @@ function outboundMiss(pi: i32, intAddr: u32, intPort: i32, remAddr: u32, remPort
     count(NAT_C_REFUSED_NO_PORT);
     return NAT_E_NO_PORT;
   }
-  roomFor(m);
+  const h = roomFor(m);
   const tcp = pi == 0 ? tcpInitialState(true, tcpFlags) : 0;
   count(NAT_C_SESSIONS_CREATED);
-  return <i32>sessionMake(m, pi, intAddr, intPort, remAddr, remPort, tcp, 0, now);
+  return <i32>sessionMake(m, h, pi, intAddr, intPort, remAddr, remPort, tcp, 0, now);
 }
 
 /**
