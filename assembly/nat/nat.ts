@@ -448,28 +448,24 @@ function hostFind(intAddr: u32): u32 {
   return 0;
 }
 
-/** May a mapping of intAddr be made: it has a host record, or one is free? */
-@inline function hostAvailable(intAddr: u32): bool {
-  return hostFree != 0 || hostTop < hostCap || hostFind(intAddr) != 0;
+/** May a new mapping be made (a free mapping record, and a host record: `found`, hostFind's answer, or a free one)? */
+@inline function mappingRoom(found: u32): bool {
+  return (mapFree != 0 || mapTop < mapCap) && (found != 0 || hostFree != 0 || hostTop < hostCap);
 }
 
-/** The host of intAddr, created when missing (the caller checked hostAvailable). */
-function hostGet(intAddr: u32): u32 {
-  let h = hostFind(intAddr);
-  if (h) return h;
-  h = hostFree;
+/** The host of intAddr: `found` (hostFind's answer) or, when 0, a new one (the caller checked there is room). */
+function hostGet(intAddr: u32, found: u32): u32 {
+  if (found) return found;
+  let h = hostFree;
   if (h) hostFree = load<u32>(hp(h), H_NEXT);
   else h = ++hostTop;
   const p = hp(h);
-  store<u32>(p, intAddr, H_ADDR);
-  store<u32>(p, 0, H_SESSIONS);
-  store<u32>(p, 0, H_MAP_HEAD);
-  store<u32>(p, 0, H_PORTS);
-  store<u32>(p, 0, H_PORTS + 4);
-  store<u32>(p, 0, H_PORTS + 8);
-  store<u32>(p, 0, H_REFUSED);
   const head = hostHeads + (<usize>(hashHost(intAddr) & hostMask) << 2);
-  store<u32>(p, load<u32>(head), H_NEXT);
+  // Four words: address, no sessions | no mappings, chain next | no ports, no ports | nothing refused.
+  store<u64>(p, <u64>intAddr, H_ADDR);
+  store<u64>(p, <u64>load<u32>(head) << 32, H_MAP_HEAD);
+  store<u64>(p, 0, H_PORTS);
+  store<u64>(p, 0, H_PORTS + 8);
   store<u32>(head, h);
   return h;
 }
@@ -630,6 +626,18 @@ function makeRoom(m: u32, h: u32): void {
   store<u32>(mpp, load<u32>(mpp, M_SESSIONS) - 1, M_SESSIONS); // unpin
 }
 
+/**
+ * makeRoom when a limit is reached, else nothing: the common case (no
+ * limit, or room under both) costs two compares and no store. A limit of 0
+ * (none) wraps to the largest u32, which no count reaches. Returns m's host.
+ */
+@inline function roomFor(m: u32): u32 {
+  const mpp = mp(m);
+  const h = load<u32>(mpp, M_HOST);
+  if (load<u32>(mpp, M_SESSIONS) > perMappingMax - 1 || load<u32>(hp(h), H_SESSIONS) > perHostMax - 1) makeRoom(m, h);
+  return h;
+}
+
 @inline function sessionLive(s: u32): bool {
   return s - 1 < sessTop && (load<u8>(sp(s), S_FLAGS) & F_USED) != 0;
 }
@@ -730,31 +738,43 @@ function bitmapsFill(): void {
   }
 }
 
-/** Takes a free set index for protocol pi: the internal port's when possible, else random. -1 when none. */
-function portTake(pi: i32, intPort: i32): i32 {
-  let free = freeCountOf(pi);
+/**
+ * Takes a free port of the set for protocol pi: the internal port when
+ * possible (no index-to-port conversion then), else one drawn at random.
+ * -1 when none.
+ */
+@inline function portTake(pi: i32, intPort: i32): i32 {
+  const free = freeCountOf(pi);
   if (free <= 0) return -1;
   const bm = bitmapOf(pi);
   let i = preservePorts ? portSetIndex(ports, intPort) : -1;
-  if (i < 0 || !bitTest(bm, i)) {
-    const n = ports.count;
-    const start = <i32>((<u64>random32() * <u64>n) >> 32);
-    const words = (n + 63) >>> 6;
-    let w = start >>> 6;
-    let word = load<u64>(bm + (<usize>w << 3)) & (<u64>-1 << <u64>(start & 63));
-    i = -1;
-    // Bits past `n` are never set, so the probe needs no range check; one
-    // extra round revisits the start word's low bits.
-    for (let k = 0; k <= words; k++) {
-      if (word != 0) { i = (w << 6) + <i32>ctz(word); break; }
-      if (++w == words) w = 0;
-      word = load<u64>(bm + (<usize>w << 3));
-    }
-    if (i < 0) return -1; // unreachable while freeCount is right
+  if (i >= 0 && bitTest(bm, i)) {
+    bitFlip(bm, i);
+    setFreeCount(pi, free - 1);
+    return intPort;
   }
+  i = portDraw(bm);
+  if (i < 0) return -1; // unreachable while freeCount is right
   bitFlip(bm, i);
   setFreeCount(pi, free - 1);
-  return i;
+  return portSetPort(ports, i);
+}
+
+/** A free index of bitmap bm, probing linearly from a random one (RFC 6056 §3.3.1); -1 when none. */
+function portDraw(bm: usize): i32 {
+  const n = ports.count;
+  const start = <i32>((<u64>random32() * <u64>n) >> 32); // a multiply, no division
+  const words = (n + 63) >>> 6;
+  let w = start >>> 6;
+  let word = load<u64>(bm + (<usize>w << 3)) & (<u64>-1 << <u64>(start & 63));
+  // Bits past `n` are never set, so the probe needs no range check; one
+  // extra round revisits the start word's low bits.
+  for (let k = 0; k <= words; k++) {
+    if (word != 0) return (w << 6) + <i32>ctz(word);
+    if (++w == words) w = 0;
+    word = load<u64>(bm + (<usize>w << 3));
+  }
+  return -1;
 }
 
 @inline function portRelease(pi: i32, port: i32): void {
@@ -768,8 +788,17 @@ function portTake(pi: i32, intPort: i32): i32 {
 
 // ---- mappings --------------------------------------------------------------
 
-function mappingFindInt(pi: u32, intAddr: u32, intPort: u32): u32 {
-  let m = load<u32>(intHeads + (<usize>(hashInt(pi, intAddr, intPort) & mapMask) << 2));
+/** The internal-index chain head of (pi, intAddr:intPort): found once, used to look up and to insert. */
+@inline function intBucket(pi: u32, intAddr: u32, intPort: u32): usize {
+  return intHeads + (<usize>(hashInt(pi, intAddr, intPort) & mapMask) << 2);
+}
+
+@inline function mappingFindInt(pi: u32, intAddr: u32, intPort: u32): u32 {
+  return mappingFindIntAt(intBucket(pi, intAddr, intPort), pi, intAddr, intPort);
+}
+
+function mappingFindIntAt(bucket: usize, pi: u32, intAddr: u32, intPort: u32): u32 {
+  let m = load<u32>(bucket);
   while (m) {
     const p = mp(m);
     if (load<u32>(p, M_INT_ADDR) == intAddr && <u32>load<u16>(p, M_INT_PORT) == intPort &&
@@ -794,18 +823,20 @@ function mappingFindExt(pi: u32, extPort: u32): u32 {
  * (counted). `at` >= 0: exactly that set index, which the caller has found
  * free (natPin).
  */
-function mappingNew(pi: i32, intAddr: u32, intPort: u32, at: i32 = -1): i32 {
-  if ((mapFree == 0 && mapTop >= mapCap) || !hostAvailable(intAddr)) { count(NAT_C_REFUSED_FULL); return NAT_E_FULL; }
-  let idx = at;
+function mappingNew(pi: i32, intAddr: u32, intPort: u32, at: i32 = -1, bucket: usize = 0): i32 {
+  const host = hostFind(intAddr);
+  if (!mappingRoom(host)) { count(NAT_C_REFUSED_FULL); return NAT_E_FULL; }
+  let port: i32;
   if (at >= 0) {
     bitFlip(bitmapOf(pi), at);
     setFreeCount(pi, freeCountOf(pi) - 1);
+    port = portSetPort(ports, at);
   } else {
-    idx = portTake(pi, intPort);
+    port = portTake(pi, <i32>intPort);
   }
-  if (idx < 0) { count(NAT_C_REFUSED_NO_PORT); return NAT_E_NO_PORT; }
+  if (port < 0) { count(NAT_C_REFUSED_NO_PORT); return NAT_E_NO_PORT; }
   count(NAT_C_MAPPINGS_CREATED);
-  return <i32>mappingInsert(pi, intAddr, intPort, <u32>portSetPort(ports, idx), false);
+  return <i32>mappingLink(pi, intAddr, intPort, <u32>port, false, host, bucket);
 }
 
 /**
@@ -818,7 +849,8 @@ function mappingNew(pi: i32, intAddr: u32, intPort: u32, at: i32 = -1): i32 {
  * check the same uniqueness (portFreeToward). 0 when none fits.
  */
 function mappingBorrow(intAddr: u32, intPort: u32, remAddr: u32, remPort: u32, now: u64): u32 {
-  if ((mapFree == 0 && mapTop >= mapCap) || !hostAvailable(intAddr)) return 0;
+  const host = hostFind(intAddr);
+  if (!mappingRoom(host)) return 0;
   const n = ports.count;
   const bm = bitmapOf(0);
   let i = <i32>((<u64>random32() * <u64>n) >> 32);
@@ -832,7 +864,8 @@ function mappingBorrow(intAddr: u32, intPort: u32, remAddr: u32, remPort: u32, n
     store<u8>(mp(owner), load<u8>(mp(owner), M_FLAGS) | F_PORT_SHARED, M_FLAGS);
     count(NAT_C_PORT_REUSED);
     count(NAT_C_MAPPINGS_CREATED);
-    return mappingInsert(0, intAddr, intPort, port, true);
+    // portFreeToward may have reclaimed a mapping of this host, and the host with it: look again.
+    return mappingInsert(0, intAddr, intPort, port, true, hostFind(intAddr));
   }
   return 0;
 }
@@ -858,31 +891,48 @@ function portFreeToward(extPort: u32, remAddr: u32, remPort: u32, now: u64): boo
  * mapping goes to the END of its external chain, so the port's first
  * holder stays the one natFindMapping and EIF inbound find.
  */
-function mappingInsert(pi: i32, intAddr: u32, intPort: u32, extPort: u32, shared: bool): u32 {
+function mappingInsert(pi: i32, intAddr: u32, intPort: u32, extPort: u32, shared: bool, host: u32, bucket: usize = 0): u32 {
+  return mappingLink(pi, intAddr, intPort, extPort, shared, host, bucket);
+}
+
+/** mappingInsert's body: inlined into mappingNew (the per-packet caller), one copy for the others. */
+@inline function mappingLink(pi: i32, intAddr: u32, intPort: u32, extPort: u32, shared: bool, host: u32, bucket: usize): u32 {
   let m = mapFree;
   if (m) mapFree = load<u32>(mp(m), M_NEXT_INT);
   else m = ++mapTop;
   const p = mp(m);
-  store<u32>(p, intAddr, M_INT_ADDR);
-  store<u16>(p, <u16>intPort, M_INT_PORT);
-  store<u16>(p, <u16>extPort, M_EXT_PORT);
-  store<u8>(p, <u8>pi, M_PROTO);
-  store<u8>(p, shared ? F_USED | F_PORT_SHARED : F_USED, M_FLAGS);
-  store<u32>(p, 0, M_SESSIONS);
-  store<u32>(p, 0, M_SESS_HEAD);
-  const h = hostGet(intAddr);
-  store<u32>(p, h, M_HOST);
-  ringAppend(hp(h) + H_MAP_HEAD, m, mapBase, M_SIZE, M_HOST_PREV, M_HOST_NEXT);
+  const h = hostGet(intAddr, host);
+  // The host's ring: m goes before its head (last in creation order).
+  const hpp = hp(h);
+  const head = load<u32>(hpp, H_MAP_HEAD);
+  let ring = (<u64>m << 32) | m;
+  if (head == 0) {
+    store<u32>(hpp, m, H_MAP_HEAD);
+  } else {
+    const first = mp(head);
+    const last = load<u32>(first, M_HOST_PREV);
+    store<u32>(mp(last), m, M_HOST_NEXT);
+    store<u32>(first, m, M_HOST_PREV);
+    ring = (<u64>head << 32) | last;
+  }
   hostPortsAdd(h, pi, 1);
-  const hi = intHeads + (<usize>(hashInt(pi, intAddr, intPort) & mapMask) << 2);
-  store<u32>(p, load<u32>(hi), M_NEXT_INT);
-  store<u32>(hi, m);
+  // Both indexes: m goes first of its internal chain; of its external
+  // chain too, unless the port is shared (then last).
+  const hi = bucket != 0 ? bucket : intBucket(pi, intAddr, intPort);
   let he = extHeads + (<usize>(hashExt(pi, extPort) & mapMask) << 2);
   if (shared) {
     while (load<u32>(he) != 0) he = mp(load<u32>(he)) + M_NEXT_EXT;
   }
-  store<u32>(p, load<u32>(he), M_NEXT_EXT);
+  const chains = (<u64>load<u32>(he) << 32) | load<u32>(hi);
+  store<u32>(hi, m);
   store<u32>(he, m);
+  // The record: five words, in the order of the drawn layout (no sessions yet).
+  const flags = shared ? F_USED | F_PORT_SHARED : F_USED;
+  store<u64>(p, <u64>intAddr | (<u64>intPort << 32) | (<u64>extPort << 48), M_INT_ADDR);
+  store<u64>(p, <u64>pi | (<u64>flags << 8), M_PROTO); // sessions 0
+  store<u64>(p, chains, M_NEXT_INT);
+  store<u64>(p, ring, M_HOST_PREV);
+  store<u64>(p, <u64>h << 32, M_SESS_HEAD);
   count(NAT_C_ACTIVE_MAPPINGS);
   return m;
 }
@@ -1060,38 +1110,67 @@ function sessionSlot(now: u64): bool {
   return false;
 }
 
-function sessionNew(m: u32, pi: u32, intAddr: u32, intPort: u32, remAddr: u32, remPort: u32,
-                    tcp: i32, flags: u8, now: u64): u32 {
+/**
+ * A new session of mapping m, linked into the five places it is found from:
+ * the outbound and inbound hash chains, its class list (last), its
+ * mapping's session ring (last) and its host's count. Every list is
+ * appended to in O(1), and the record is written once, word by word: each
+ * 8-byte word of the drawn layout (two or more fields) is one store of
+ * values already in hand, never a field-by-field fill. h is m's host (the
+ * caller has it from roomFor).
+ */
+@inline function sessionMake(m: u32, h: u32, pi: u32, intAddr: u32, intPort: u32, remAddr: u32, remPort: u32,
+                             tcp: i32, flags: u8, now: u64): u32 {
+  const base = sessBase;
   let s = sessFree;
-  if (s) sessFree = load<u32>(sp(s), S_NEXT_OUT);
+  if (s) sessFree = load<u32>(base + <usize>s * S_SIZE, S_NEXT_OUT);
   else s = ++sessTop;
-  const p = sp(s);
+  const p = base + <usize>s * S_SIZE;
   const mpp = mp(m);
   const extPort = <u32>load<u16>(mpp, M_EXT_PORT);
   store<u32>(mpp, load<u32>(mpp, M_SESSIONS) + 1, M_SESSIONS);
-  ringAppend(mpp + M_SESS_HEAD, s, sessBase, S_SIZE, S_MAP_PREV, S_MAP_NEXT);
-  const h = load<u32>(mpp, M_HOST);
+  // The mapping's ring: s goes before its head (last in creation order).
+  const head = load<u32>(mpp, M_SESS_HEAD);
+  let ring = (<u64>s << 32) | s;
+  if (head == 0) {
+    store<u32>(mpp, s, M_SESS_HEAD);
+  } else {
+    const hpp = base + <usize>head * S_SIZE;
+    const last = load<u32>(hpp, S_MAP_PREV);
+    store<u32>(base + <usize>last * S_SIZE, s, S_MAP_NEXT);
+    store<u32>(hpp, s, S_MAP_PREV);
+    ring = (<u64>head << 32) | last;
+  }
   if (h) store<u32>(hp(h), load<u32>(hp(h), H_SESSIONS) + 1, H_SESSIONS);
-  store<u32>(p, intAddr, S_INT_ADDR);
-  store<u32>(p, remAddr, S_REM_ADDR);
-  store<u16>(p, <u16>intPort, S_INT_PORT);
-  store<u16>(p, <u16>extPort, S_EXT_PORT);
-  store<u16>(p, <u16>remPort, S_REM_PORT);
-  store<u8>(p, <u8>pi, S_PROTO);
-  store<u8>(p, <u8>tcp, S_TCP);
-  store<u32>(p, m, S_MAPPING);
-  store<u16>(p, 0, S_SPARE);
-  store<u8>(p, flags | F_USED, S_FLAGS);
-  store<u64>(p, now, S_LAST);
+  // The class list: s goes last.
+  const c = classOf(<i32>pi, remPort, tcp);
+  const l = lru + (<usize>c << 3);
+  const tail = load<u32>(l, 4);
+  if (tail) store<u32>(base + <usize>tail * S_SIZE, s, S_NEXT_LRU);
+  else store<u32>(l, s);
+  store<u32>(l, s, 4);
+  // Both hash chains: s goes first.
   const ho = outHeads + (<usize>(hashOut(pi, intAddr, intPort, remAddr, remPort) & sessMask) << 2);
-  store<u32>(p, load<u32>(ho), S_NEXT_OUT);
-  store<u32>(ho, s);
   const hi = inHeads + (<usize>(hashIn(pi, extPort, remAddr, remPort) & sessMask) << 2);
-  store<u32>(p, load<u32>(hi), S_NEXT_IN);
+  const chains = (<u64>load<u32>(hi) << 32) | load<u32>(ho);
+  store<u32>(ho, s);
   store<u32>(hi, s);
-  lruAppend(s, classOf(<i32>pi, remPort, tcp));
+  // The record: seven words, in the order of the drawn layout.
+  store<u64>(p, (<u64>remAddr << 32) | intAddr, S_INT_ADDR);
+  store<u64>(p, <u64>(intPort | (remPort << 16)) | (<u64>extPort << 32) | (<u64>pi << 48) | (<u64>(tcp & 0xff) << 56), S_INT_PORT);
+  store<u64>(p, now, S_LAST);
+  store<u64>(p, chains, S_NEXT_OUT);
+  store<u64>(p, (<u64>c << 16) | (<u64>(flags | F_USED) << 24) | (<u64>m << 32), S_SPARE); // spare 0
+  store<u64>(p, <u64>tail, S_PREV_LRU); // lruNext 0
+  store<u64>(p, ring, S_MAP_PREV);
   count(NAT_C_ACTIVE_SESSIONS);
   return s;
+}
+
+/** sessionMake for the callers off the per-packet path (one copy of the code). */
+function sessionNew(m: u32, pi: u32, intAddr: u32, intPort: u32, remAddr: u32, remPort: u32,
+                    tcp: i32, flags: u8, now: u64): u32 {
+  return sessionMake(m, load<u32>(mp(m), M_HOST), pi, intAddr, intPort, remAddr, remPort, tcp, flags, now);
 }
 
 @inline function findOut(pi: u32, intAddr: u32, intPort: u32, remAddr: u32, remPort: u32): u32 {
@@ -1458,21 +1537,27 @@ export function natOutbound(proto: i32, intAddr: u32, intPort: i32, remAddr: u32
 /** natOutbound without a live session: a new one (and a mapping when the endpoint has none), or an error. */
 function outboundMiss(pi: i32, intAddr: u32, intPort: i32, remAddr: u32, remPort: i32, tcpFlags: i32, now: u64): i32 {
   if (!sessionSlot(now)) { count(NAT_C_REFUSED_FULL); return NAT_E_FULL; }
-  let m = mappingFindInt(pi, intAddr, intPort);
+  const bucket = intBucket(pi, intAddr, intPort);
+  let m = mappingFindIntAt(bucket, pi, intAddr, intPort);
   if (!m) {
     if (!portsReady) return NAT_E_NOT_READY;
     // A TCP RST that belongs to nothing (e.g. a host resetting connections
     // the CE forgot) must not take a port from a small set for 4 minutes.
     if (pi == 0 && (tcpFlags & TCP_RST) != 0) return NAT_E_FILTERED;
-    // Ports may be held by mappings whose sessions all expired: reclaim some first.
-    if (freeCountOf(pi) <= (fairShare ? fairReserve : 0)) expireSome(now, 16);
-    // Port reuse first (it takes nothing from anyone), then fair shares.
-    if (pi == 0 && portReuse && freeCountOf(0) <= (fairShare ? fairReserve : 0)) {
-      m = mappingBorrow(intAddr, intPort, remAddr, remPort, now);
+    // Above the floor (free ports beyond the fair-share reserve) a port is
+    // simply drawn: shareAdmits would admit at once, nothing is borrowed.
+    const floor = fairShare ? fairReserve : 0;
+    if (freeCountOf(pi) <= floor) {
+      // Ports may be held by mappings whose sessions all expired: reclaim some first.
+      expireSome(now, 16);
+      // Port reuse first (it takes nothing from anyone), then fair shares.
+      if (pi == 0 && portReuse && freeCountOf(0) <= floor) {
+        m = mappingBorrow(intAddr, intPort, remAddr, remPort, now);
+      }
+      if (!m && fairShare && !shareAdmits(pi, intAddr, now)) { exhaustNote(pi, intAddr, now, true); return NAT_E_NO_PORT; }
     }
     if (!m) {
-      if (fairShare && !shareAdmits(pi, intAddr, now)) { exhaustNote(pi, intAddr, now, true); return NAT_E_NO_PORT; }
-      const r = mappingNew(pi, intAddr, intPort);
+      const r = mappingNew(pi, intAddr, intPort, -1, bucket);
       if (r < 0) {
         if (r == NAT_E_NO_PORT) exhaustNote(pi, intAddr, now, true);
         return r;
@@ -1486,10 +1571,10 @@ function outboundMiss(pi: i32, intAddr: u32, intPort: i32, remAddr: u32, remPort
     count(NAT_C_REFUSED_NO_PORT);
     return NAT_E_NO_PORT;
   }
-  if (perMappingMax != 0 || perHostMax != 0) makeRoom(m, load<u32>(mp(m), M_HOST));
+  const h = roomFor(m);
   const tcp = pi == 0 ? tcpInitialState(true, tcpFlags) : 0;
   count(NAT_C_SESSIONS_CREATED);
-  return <i32>sessionNew(m, pi, intAddr, intPort, remAddr, remPort, tcp, 0, now);
+  return <i32>sessionMake(m, h, pi, intAddr, intPort, remAddr, remPort, tcp, 0, now);
 }
 
 /**
@@ -1545,7 +1630,7 @@ export function natInbound(proto: i32, extPort: i32, remAddr: u32, remPort: i32,
     return NAT_E_FULL;
   }
   const p = mp(m);
-  if (perMappingMax != 0 || perHostMax != 0) makeRoom(m, load<u32>(p, M_HOST));
+  roomFor(m);
   const tcp = pi == 0 ? tcpInitialState(false, tcpFlags) : 0;
   count(NAT_C_SESSIONS_CREATED);
   const s2 = sessionNew(m, pi, load<u32>(p, M_INT_ADDR), load<u16>(p, M_INT_PORT), remAddr, remPort,
@@ -1602,7 +1687,7 @@ export function natExpect(proto: i32, intAddr: u32, intPort: i32, remAddr: u32, 
     if (r < 0) return r;
     m = <u32>r;
   }
-  if (perMappingMax != 0 || perHostMax != 0) makeRoom(m, load<u32>(mp(m), M_HOST));
+  roomFor(m);
   sessionNew(m, pi, intAddr, intPort, remAddr, 0, pi == 0 ? TCP_TRANS : 0, <u8>NAT_SF_EXPECT, now);
   return <i32>load<u16>(mp(m), M_EXT_PORT);
 }
@@ -1929,18 +2014,19 @@ export function natRestoreMapping(proto: i32, intAddr: u32, intPort: i32, extPor
   const idx = portSetIndex(ports, extPort);
   const bm = bitmapOf(pi);
   if (mappingFindInt(pi, intAddr, intPort)) return NAT_E_ARG;
-  if ((mapFree == 0 && mapTop >= mapCap) || !hostAvailable(intAddr)) return NAT_E_FULL;
+  const host = hostFind(intAddr);
+  if (!mappingRoom(host)) return NAT_E_FULL;
   if (!bitTest(bm, idx)) {
     // Taken: a TCP port that port reuse had lent (mappingBorrow) is lent
     // again to its second holder, as it was when the image was made.
     const owner = mappingFindExt(pi, extPort);
     if (pi != 0 || !portReuse || owner == 0 || (load<u8>(mp(owner), M_FLAGS) & F_PINNED) != 0) return NAT_E_NO_PORT;
     store<u8>(mp(owner), load<u8>(mp(owner), M_FLAGS) | F_PORT_SHARED, M_FLAGS);
-    return <i32>mappingInsert(pi, intAddr, intPort, <u32>extPort, true);
+    return <i32>mappingInsert(pi, intAddr, intPort, <u32>extPort, true, host);
   }
   bitFlip(bm, idx);
   setFreeCount(pi, freeCountOf(pi) - 1);
-  return <i32>mappingInsert(pi, intAddr, intPort, <u32>extPort, false);
+  return <i32>mappingInsert(pi, intAddr, intPort, <u32>extPort, false, host);
 }
 
 /**
