@@ -22,6 +22,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { skipUnlessCI } from "./prereq.js";
+import { LOG_FN } from "./shlog.js";
 
 const root = fileURLToPath(new URL("../../../../", import.meta.url));
 const HANDLER = `${root}openwrt/files/lib/netifd/proto/mape.sh`;
@@ -43,7 +44,6 @@ const skipShellcheck = skipUnlessCI(have("shellcheck") ? undefined : "shellcheck
 // The test doubles
 
 /** Logs one call: the name, then each argument in [brackets]. */
-const LOG_FN = `mape_test_log() { { printf '%s' "$1"; shift; for a in "$@"; do printf ' [%s]' "$a"; done; echo; } >> "$MAPE_TEST_LOG"; }`;
 
 const recorded = [
   "json_init", "json_add_string", "json_add_int", "json_add_boolean", "json_add_array", "json_close_array",

@@ -15,6 +15,7 @@ import { join } from "node:path";
 import { repoRoot } from "../e2e/files.js";
 import { skipUnlessCI } from "../host/prereq.js";
 import { exePath, missing, targetNamed } from "./router.js";
+import { LOG_FN } from "../host/shlog.js";
 
 const x86 = targetNamed("x86_64");
 const MAPE = exePath(x86);
@@ -114,7 +115,6 @@ const B = rules("198.51.100.0/24", "2001:db8::2", 60); // another BMR
 
 // ---- the doubles ----
 
-const LOG_FN = `mape_test_log() { { printf '%s' "$1"; shift; for a in "$@"; do printf ' [%s]' "$a"; done; echo; } >> "$MAPE_TEST_LOG"; }`;
 const RECORDED = ["proto_init_update", "proto_add_ipv4_route", "proto_add_ipv6_route", "proto_add_data", "proto_close_data", "proto_send_update",
   "json_add_string", "json_add_array", "json_close_array", "json_add_object", "json_close_object"];
 const NETIFD = `${LOG_FN}\n${RECORDED.map((f) => `${f}() { mape_test_log ${f} "$@"; }`).join("\n")}\n`;
