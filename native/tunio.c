@@ -322,22 +322,42 @@ static int ring_ready(void) {
   return 1;
 }
 
+// One vectored read or write into submission slot idx (the caller moves
+// the tail); user_data says which result it fills.
+static void ring_prep(unsigned idx, uint8_t op, int fd, const struct iovec *iov, uint32_t iovn, int rw_flags,
+                      uint64_t user_data) {
+  struct io_uring_sqe *e = &ring.sqes[idx];
+  memset(e, 0, sizeof *e);
+  e->opcode = op;
+  e->fd = fd;
+  e->addr = (uint64_t)(uintptr_t)iov;
+  e->len = iovn;
+  e->rw_flags = rw_flags;
+  e->user_data = user_data;
+  ring.sq_array[idx] = idx;
+}
+
+// Takes the completions the kernel posted: results[user_data] = res for
+// those below n. Returns how many were taken.
+static uint32_t ring_reap(long *results, uint32_t n) {
+  uint32_t got = 0;
+  unsigned head = *ring.cq_head, ctail = __atomic_load_n(ring.cq_tail, __ATOMIC_ACQUIRE);
+  for (; head != ctail; head++) {
+    struct io_uring_cqe *c = &ring.cqes[head & *ring.cq_mask];
+    if (c->user_data < n) results[c->user_data] = c->res;
+    got++;
+  }
+  __atomic_store_n(ring.cq_head, head, __ATOMIC_RELEASE);
+  return got;
+}
+
 // Writes units[0..nu) through the ring; results[i] = bytes or -errno.
 // Returns 0, or -1 when the ring failed (the units not completed get -EIO;
 // the ring is not used again).
 static int ring_write(int fd, uint32_t nu, long *results) {
   unsigned tail = *ring.sq_tail, mask = *ring.sq_mask;
   for (uint32_t i = 0; i < nu; i++) {
-    unsigned idx = tail & mask;
-    struct io_uring_sqe *e = &ring.sqes[idx];
-    memset(e, 0, sizeof *e);
-    e->opcode = IORING_OP_WRITEV;
-    e->fd = fd;
-    e->addr = (uint64_t)(uintptr_t)units[i].iov;
-    e->len = (uint32_t)units[i].iovn;
-    e->user_data = i;
-    ring.sq_array[idx] = idx;
-    tail++;
+    ring_prep(tail++ & mask, IORING_OP_WRITEV, fd, units[i].iov, (uint32_t)units[i].iovn, 0, i);
     results[i] = -EIO;
   }
   __atomic_store_n(ring.sq_tail, tail, __ATOMIC_RELEASE);
@@ -353,13 +373,7 @@ static int ring_write(int fd, uint32_t nu, long *results) {
       ring.state = -1;
       return -1;
     }
-    unsigned head = *ring.cq_head, ctail = __atomic_load_n(ring.cq_tail, __ATOMIC_ACQUIRE);
-    for (; head != ctail; head++) {
-      struct io_uring_cqe *c = &ring.cqes[head & *ring.cq_mask];
-      if (c->user_data < nu) results[c->user_data] = c->res;
-      reaped++;
-    }
-    __atomic_store_n(ring.cq_head, head, __ATOMIC_RELEASE);
+    reaped += ring_reap(results, nu);
   }
   return 0;
 }
@@ -613,17 +627,7 @@ static __thread int rstate;  // 0 reads through the ring, -1 not (readv)
 static int ring_read(int fd, uint32_t nr, int iovn, long *results) {
   unsigned tail = *ring.sq_tail, mask = *ring.sq_mask;
   for (uint32_t i = 0; i < nr; i++) {
-    unsigned idx = tail & mask;
-    struct io_uring_sqe *e = &ring.sqes[idx];
-    memset(e, 0, sizeof *e);
-    e->opcode = IORING_OP_READV;
-    e->fd = fd;
-    e->addr = (uint64_t)(uintptr_t)riov[i];
-    e->len = (uint32_t)iovn;
-    e->rw_flags = RWF_NOWAIT;
-    e->user_data = i;
-    ring.sq_array[idx] = idx;
-    tail++;
+    ring_prep(tail++ & mask, IORING_OP_READV, fd, riov[i], (uint32_t)iovn, RWF_NOWAIT, i);
     results[i] = -EAGAIN;
   }
   __atomic_store_n(ring.sq_tail, tail, __ATOMIC_RELEASE);
@@ -643,13 +647,7 @@ static int ring_read(int fd, uint32_t nr, int iovn, long *results) {
       rstate = -1;
       return -1;
     }
-    unsigned head = *ring.cq_head, ctail = __atomic_load_n(ring.cq_tail, __ATOMIC_ACQUIRE);
-    for (; head != ctail; head++) {
-      struct io_uring_cqe *c = &ring.cqes[head & *ring.cq_mask];
-      if (c->user_data < nr) results[c->user_data] = c->res;
-      reaped++;
-    }
-    __atomic_store_n(ring.cq_head, head, __ATOMIC_RELEASE);
+    reaped += ring_reap(results, nr);
     if (reaped < want && !cancelled && __atomic_load_n(ring.sq_head, __ATOMIC_ACQUIRE) == tail) {
       unsigned idx = tail & mask;
       struct io_uring_sqe *e = &ring.sqes[idx];

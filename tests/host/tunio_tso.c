@@ -19,17 +19,7 @@
 #include <unistd.h>
 #include "../../native/tunio.h"
 
-static int failures, checks;
-#define CHECK(c, ...)                      \
-  do {                                     \
-    checks++;                              \
-    if (!(c)) {                            \
-      failures++;                          \
-      fprintf(stderr, "FAIL %s:%d: ", __FILE__, __LINE__); \
-      fprintf(stderr, __VA_ARGS__);        \
-      fprintf(stderr, "\n");               \
-    }                                      \
-  } while (0)
+#include "check.h"
 
 // The slower, obvious checksum: 16-bit big-endian words, one at a time.
 static uint16_t cksum(const uint8_t *p, size_t len, uint32_t sum) {

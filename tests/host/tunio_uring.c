@@ -36,17 +36,7 @@
 #include <unistd.h>
 #include "../../native/tunio.h"
 
-static int failures, checks;
-#define CHECK(c, ...)                                      \
-  do {                                                     \
-    checks++;                                              \
-    if (!(c)) {                                            \
-      failures++;                                          \
-      fprintf(stderr, "FAIL %s:%d: ", __FILE__, __LINE__); \
-      fprintf(stderr, __VA_ARGS__);                        \
-      fprintf(stderr, "\n");                               \
-    }                                                      \
-  } while (0)
+#include "check.h"
 
 static void die(const char *what) {
   perror(what);
