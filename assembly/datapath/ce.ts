@@ -19,7 +19,7 @@ import { portSetIndex, portSetPort, portSetHas } from "../map/portset";
 import {
   ipv4Check, ipv4HeaderLength, ipv4TotalLength, ipv4Src, ipv4Dst, ipv4Ttl, ipv4Protocol, ipv4Id,
   ipv4DontFragment, ipv4MoreFragments, ipv4FragmentOffset, ipv4Checksum, setIpv4SrcUpdate, setIpv4SrcDelta,
-  setIpv4DstDelta, ipv4DecrementTtlDelta, setIpv4IdDelta, ipv4ChecksumApply,
+  setIpv4DstDelta, ipv4DecrementTtlDelta, setIpv4IdDelta, ipv4ChecksumApply, setIpv4Dst,
   setIpv4DstUpdate, setIpv4Id, setIpv4Checksum, IPV4_OK, IPV4_HEADER_LEN, IP_PROTO_ICMP,
   IP_PROTO_TCP, IP_PROTO_UDP, IP_PROTO_IPIP, IP_PROTO_ICMPV6,
 } from "../wire/ipv4";
@@ -28,13 +28,13 @@ import {
   ipv6UpperOffset, ipv6UpperProtocol, ipv6FragHeaderAt, ipv6FragmentOffset, ipv6FragmentMore, IPV6_OK,
   IPV6_HEADER_LEN,
 } from "../wire/ipv6";
-import { udpChecksum, setUdpChecksum } from "../wire/udp";
+import { udpChecksum, setUdpChecksum, setUdpDstPort } from "../wire/udp";
 import {
-  tcpFlags, tcpChecksum, setTcpChecksum, tcpCheck, tcpClampMss, TCP_SYN, TCP_OK, TCP_HEADER_LEN,
+  tcpFlags, tcpChecksum, setTcpChecksum, setTcpDstPort, tcpCheck, tcpClampMss, TCP_SYN, TCP_OK, TCP_HEADER_LEN,
 } from "../wire/tcp";
 import {
   checksumUpdate16, checksumUpdate32, udpChecksumUpdate16, udpChecksumUpdate32, checksumUpdateAddrPort,
-  udpChecksumUpdateAddrPort,
+  udpChecksumUpdateAddrPort, checksumDelta32,
 } from "../wire/checksum";
 import {
   icmp4Type, icmp4Check, icmp4IsError, icmp4EchoId, setIcmp4EchoId, icmp4Checksum, setIcmp4Checksum,
@@ -84,12 +84,6 @@ import {
   C_ICMP_MTU_FLOOR, D_PPTP_GRE_VERSION, D_PPTP_GRE_BAD_HEADER, D_PPTP_NO_CALL, C_NAT_REFUSED_ICMP,
 } from "./counters";
 
-// The WAN → LAN established path's own imports.
-import { setIpv4Dst } from "../wire/ipv4";
-import { setUdpDstPort } from "../wire/udp";
-import { setTcpDstPort } from "../wire/tcp";
-import { checksumDelta32 } from "../wire/checksum";
-
 /** Next hop of an encapsulated packet: 16 bytes. */
 const NEXT_HOP: usize = memory.data(16, 16);
 
@@ -130,21 +124,33 @@ function rewriteSrc(p: usize, l4: usize, proto: i32, addr: u32, port: i32): u32 
 
 /** Rewrites the destination address and port of an IPv4 packet; returns the header checksum delta (as rewriteSrc). */
 function rewriteDst(p: usize, l4: usize, proto: i32, addr: u32, port: i32): u32 {
-  const oldAddr = ipv4Dst(p);
-  const d = setIpv4DstDelta(p, addr);
+  // The old port: TCP / UDP destination, an echo's identifier (icmp4EchoId reads the same bytes).
+  const oldPort = l4 == 0 || (proto != IP_PROTO_TCP && proto != IP_PROTO_UDP && proto != IP_PROTO_ICMP) ? 0
+    : proto == IP_PROTO_ICMP ? icmp4EchoId(l4) : <i32>bswap<u16>(load<u16>(l4, 2));
+  return rewriteDstFrom(p, l4, proto, ipv4Dst(p), oldPort, addr, port);
+}
+
+/**
+ * rewriteDst with the old destination address and port given (the packet
+ * record has them on the established path): the L4 checksum gets address
+ * and port in one fold; returns the header checksum's delta. l4 = 0
+ * rewrites the address only.
+ */
+// @ts-ignore: decorator
+@inline function rewriteDstFrom(p: usize, l4: usize, proto: i32, oldAddr: u32, oldPort: i32, addr: u32,
+                                port: i32): u32 {
+  setIpv4Dst(p, addr);
+  const d = checksumDelta32(oldAddr, addr);
   if (l4 == 0) return d;
-  if (proto == IP_PROTO_TCP) {
-    const oldPort = <u16>bswap<u16>(load<u16>(l4, 2));
-    store<u16>(l4, bswap<u16>(<u16>port), 2);
-    setTcpChecksum(l4, checksumUpdateAddrPort(tcpChecksum(l4), oldAddr, addr, oldPort, <u16>port));
-  } else if (proto == IP_PROTO_UDP) {
-    const oldPort = <u16>bswap<u16>(load<u16>(l4, 2));
-    store<u16>(l4, bswap<u16>(<u16>port), 2);
-    setUdpChecksum(l4, udpChecksumUpdateAddrPort(udpChecksum(l4), oldAddr, addr, oldPort, <u16>port));
+  if (proto == IP_PROTO_UDP) {
+    setUdpDstPort(l4, port);
+    setUdpChecksum(l4, udpChecksumUpdateAddrPort(udpChecksum(l4), oldAddr, addr, <u16>oldPort, <u16>port));
+  } else if (proto == IP_PROTO_TCP) {
+    setTcpDstPort(l4, port);
+    setTcpChecksum(l4, checksumUpdateAddrPort(tcpChecksum(l4), oldAddr, addr, <u16>oldPort, <u16>port));
   } else if (proto == IP_PROTO_ICMP) {
-    const old = <u16>icmp4EchoId(l4);
     setIcmp4EchoId(l4, port);
-    setIcmp4Checksum(l4, checksumUpdate16(icmp4Checksum(l4), old, <u16>port));
+    setIcmp4Checksum(l4, checksumUpdate16(icmp4Checksum(l4), <u16>oldPort, <u16>port));
   }
   return d;
 }
@@ -737,28 +743,13 @@ function wanDeliver(p: usize, len: i32, l4: usize, proto: i32, addr: u32, port: 
 /**
  * wanDeliver for the packet parsed into `pkt` (a whole packet or a first
  * fragment) once the NAPT found its session: wanInner checked its TTL, and
- * the old destination address and port are the record's. The same sums as
- * rewriteDst + wanDeliver (the same bytes): the L4 checksum gets the
- * address and the port in one fold, the header checksum one update for the
- * address and the TTL.
+ * the old destination address and port are the record's (an echo reply's
+ * identifier in dport, parse.ts). One header checksum update: the address
+ * and the TTL.
  */
 function wanDeliverSession(p: usize, len: i32, addr: u32, port: i32): i32 {
-  const l4 = pkt.l4;
-  const proto = pkt.proto;
-  const oldAddr = pkt.dst;
-  const oldPort = <u16>pkt.dport; // an echo reply's identifier (parse.ts)
-  setIpv4Dst(p, addr);
-  if (proto == IP_PROTO_UDP) {
-    setUdpDstPort(l4, port);
-    setUdpChecksum(l4, udpChecksumUpdateAddrPort(udpChecksum(l4), oldAddr, addr, oldPort, <u16>port));
-  } else if (proto == IP_PROTO_TCP) {
-    setTcpDstPort(l4, port);
-    setTcpChecksum(l4, checksumUpdateAddrPort(tcpChecksum(l4), oldAddr, addr, oldPort, <u16>port));
-  } else if (proto == IP_PROTO_ICMP) {
-    setIcmp4EchoId(l4, port);
-    setIcmp4Checksum(l4, checksumUpdate16(icmp4Checksum(l4), oldPort, <u16>port));
-  }
-  ipv4ChecksumApply(p, checksumDelta32(oldAddr, addr) + ipv4DecrementTtlDelta(p));
+  const d = rewriteDstFrom(p, pkt.l4, pkt.proto, pkt.dst, pkt.dport, addr, port);
+  ipv4ChecksumApply(p, d + ipv4DecrementTtlDelta(p));
   leave(p, len);
   return TO_IPV4;
 }
