@@ -60,9 +60,12 @@ interface Native {
   reference?: { ppsProcess: number; nsProcess: number; nsRestore?: number };
   /** The module translated by wasm2c and compiled by gcc -O2 (bench/modbench.c). */
   wasm2c?: { ppsProcess: number; nsProcess: number };
-  /** Throughput ratios of this run: module under Node / reference, wasm2c / reference. */
+  /** The router program x86_64 (build/router/x86_64/mape, `mape bench`) on the same packets. */
+  router?: { ppsProcess: number; nsProcess: number };
+  /** Throughput ratios of this run: module under Node / reference, wasm2c / reference, router program / reference. */
   ratio?: number;
   ratioWasm2c?: number;
+  ratioRouter?: number;
   /** Instructions per packet (callgrind, deterministic): the reference's and the wasm2c module's batch function. */
   instructions?: { reference: number; wasm2c?: number };
 }
@@ -210,6 +213,7 @@ function timeBatches(dp: RawDataPath, name: string, pr: Pristine, batch: number,
   if (routed) {
     const r = record(`${name} [router x86_64]`, routed.packets, routed.ms, routed.restoreMs);
     log(`${"".padEnd(34)} router program / Node: ${(r.ppsProcess / node.ppsProcess).toFixed(2)}x`);
+    node.router = { ppsProcess: r.ppsProcess, nsProcess: r.nsProcess };
   }
 }
 let lastResult: Result | undefined;
@@ -240,6 +244,10 @@ function native(r: Result, c: NativeCase): void {
       r.wasm2c = { ppsProcess: 1e9 / w.nsProcess, nsProcess: w.nsProcess };
       r.ratioWasm2c = r.reference.nsProcess / w.nsProcess;
       line += `;  wasm2c ${(r.wasm2c.ppsProcess / 1e6).toFixed(2)} Mpps (${r.ratioWasm2c.toFixed(2)})`;
+    }
+    if (r.router) {
+      r.ratioRouter = r.reference.nsProcess / r.router.nsProcess;
+      line += `;  router program ${r.ratioRouter.toFixed(2)}`;
     }
     log(line);
     if (CALLGRIND) {
@@ -432,16 +440,16 @@ for (const t of ["x86_64", "mipsel", "mips", "aarch64"]) {
 }
 for (const n of notes) log(`note: ${n}`);
 // The same-run ratios, one line each (the cases the targets name).
-const ratios: Record<string, { ratio?: number; ratioWasm2c?: number; instructions?: Native["instructions"] }> = {};
+const ratios: Record<string, { ratio?: number; ratioWasm2c?: number; ratioRouter?: number; instructions?: Native["instructions"] }> = {};
 for (const r of results) {
   if (r.ratio === undefined) continue;
-  ratios[r.case] = { ratio: r.ratio, ratioWasm2c: r.ratioWasm2c, instructions: r.instructions };
+  ratios[r.case] = { ratio: r.ratio, ratioWasm2c: r.ratioWasm2c, ratioRouter: r.ratioRouter, instructions: r.instructions };
 }
 if (Object.keys(ratios).length) {
   log("");
   log("module / native reference, this run (throughput ratio; ≥ 0.6 is the target for established flows):");
   for (const [k, v] of Object.entries(ratios)) {
-    log(`  ${k.padEnd(34)} Node ${v.ratio!.toFixed(2)}${v.ratioWasm2c !== undefined ? `   wasm2c ${v.ratioWasm2c.toFixed(2)}` : ""}${v.instructions ? `   instructions ${v.instructions.wasm2c?.toFixed(0) ?? "?"} vs ${v.instructions.reference.toFixed(0)}` : ""}`);
+    log(`  ${k.padEnd(34)} Node ${v.ratio!.toFixed(2)}${v.ratioWasm2c !== undefined ? `   wasm2c ${v.ratioWasm2c.toFixed(2)}` : ""}${v.ratioRouter !== undefined ? `   router program ${v.ratioRouter.toFixed(2)}` : ""}${v.instructions ? `   instructions ${v.instructions.wasm2c?.toFixed(0) ?? "?"} vs ${v.instructions.reference.toFixed(0)}` : ""}`);
   }
 }
 log(`(${((performance.now() - t0) / 1000).toFixed(1)} s)`);

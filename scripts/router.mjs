@@ -6,9 +6,11 @@
 //     (the TUN batch I/O it shares with the N-API addon);
 //   - build/router/gen/usage.h: the usage texts of host/commands/*.ts, so
 //     both hosts print one manual.
-// Bounds checks stay on: every load and store of the module is checked
-// explicitly (WASM_RT_MEMCHECK_SIGNAL_HANDLER=0) on every target, the same
-// runtime everywhere (native/router/rt.c). Big-endian (mips): the memory
+// Bounds checks stay on: every load and store of the module is checked, on
+// the 32-bit targets explicitly by the generated code
+// (WASM_RT_MEMCHECK_SIGNAL_HANDLER=0), on the 64-bit ones (guard: true) by
+// guard pages around the memory (=1): one runtime, native/router/rt.c, says
+// how. Big-endian (mips): the memory
 // keeps wasm's little-endian layout and loads/stores swap bytes
 // (native/router/wasm-rt-swap.h says why not wasm2c's WABT_BIG_ENDIAN).
 //
@@ -56,14 +58,16 @@ const MIPS16 = process.env.MAPE_ROUTER_MIPS16 === "1";
 const MIPS = [...OPT, "-fno-pie", "-mno-shared", "-mplt", ...(MIPS16 ? ["-minterlink-mips16"] : [])];
 const MIPS_MOD = MIPS16 ? ["-mips16"] : MIPS_TRIM;
 export const TARGETS = {
-  x86_64: { cc: "gcc", opt: OPT, defines: [] },
+  x86_64: { cc: "gcc", opt: OPT, guard: true, defines: [] },
   // For the tests only: a call stack of 8 frames, so the module traps
-  // (call stack exhausted) inside its own code and the host's trap exit
-  // (one line, status 70) can be seen to work. Not installed anywhere.
-  "x86_64-trap": { cc: "gcc", opt: ["-O2"], defines: ["-DWASM_RT_MAX_CALL_STACK_DEPTH=8"], noDynamic: true },
+  // (call stack exhausted) inside its own code, and rt.c's test hook
+  // (MAPE_TEST_MEMORY_OPEN) to make its accesses fault on the guard pages:
+  // the host's trap exit (one line, status 70) can be seen to work for
+  // both. Not installed anywhere.
+  "x86_64-trap": { cc: "gcc", opt: ["-O2"], guard: true, defines: ["-DWASM_RT_USE_STACK_DEPTH_COUNT=1", "-DWASM_RT_MAX_CALL_STACK_DEPTH=8", "-DMAPE_RT_TEST_HOOKS"], noDynamic: true },
   mipsel: { cc: "mipsel-linux-gnu-gcc", opt: MIPS, mod: MIPS_MOD, link: ["-no-pie"], defines: [] },
   mips: { cc: "mips-linux-gnu-gcc", opt: MIPS, mod: MIPS_MOD, link: ["-no-pie"], defines: [] },
-  aarch64: { cc: "aarch64-linux-gnu-gcc", opt: OPT, defines: [] },
+  aarch64: { cc: "aarch64-linux-gnu-gcc", opt: OPT, guard: true, defines: [] },
 };
 
 const HOST_SOURCES = ["native/router/main.c", "native/router/mod.c", "native/router/rt.c", "native/router/pcap.c", "native/router/serve.c", "native/router/pcp.c", "native/router/bench.c", "native/tunio.c", "native/router/image.c", "native/router/dns.c", "native/router/hb46pp.c", "native/router/rules_diag.c"];
@@ -146,7 +150,7 @@ function build(target) {
   const sameFlags = existsSync(flagsFile) && readFileSync(flagsFile, "utf8") === flags;
   if (sameFlags && mtime(exe) > newest && (t.noDynamic || mtime(dyn) > newest)) return { exe, dyn: t.noDynamic ? undefined : dyn };
   const common = [
-    "-std=gnu11", ...t.opt, "-DNDEBUG", "-DWASM_RT_MEMCHECK_SIGNAL_HANDLER=0", "-D_FILE_OFFSET_BITS=64",
+    "-std=gnu11", ...t.opt, "-DNDEBUG", `-DWASM_RT_MEMCHECK_SIGNAL_HANDLER=${t.guard ? 1 : 0}`, "-DWASM_RT_USE_STACK_DEPTH_COUNT=1", "-D_FILE_OFFSET_BITS=64",
     ...t.defines,
     "-I", gen, "-I", join(root, "native", "router"), "-I", join(root, "native"),
     "-ffunction-sections", "-fdata-sections",

@@ -19,3 +19,23 @@ test("a trap inside the module: one line naming it, exit status 70", { skip: ski
   assert.equal(r.stdout, "");
   assert.equal(r.stderr, "mape: the data path trapped: call stack exhausted (in calcText)\n");
 });
+
+// The 64-bit targets bound the module's accesses by guard pages (rt.c): a
+// fault inside the module's reservation is its out-of-bounds trap. The test
+// build opens only the first 64 KiB of the memory, so instantiating (the
+// module's data segments are written high up) faults on the guard.
+test("an out-of-bounds access on the guard pages: one line naming it, exit status 70", { skip: skipUnlessCI(existsSync(exe) ? undefined : `${exe} is not built: run npm run build`) }, () => {
+  const r = spawnSync(exe, ["calc"], { encoding: "utf8", env: { ...process.env, MAPE_TEST_MEMORY_OPEN: "65536" } });
+  assert.equal(r.status, 70, r.stderr);
+  assert.equal(r.stdout, "");
+  assert.equal(r.stderr, "mape: the data path trapped: out-of-bounds memory access (in instantiate)\n");
+});
+
+// A fault outside the module's memory is the host's own bug: it ends as the
+// crash it is (SIGSEGV), never reported as a trap of the data path.
+test("a fault outside the module's memory is not reported as a trap", { skip: skipUnlessCI(existsSync(exe) ? undefined : `${exe} is not built: run npm run build`) }, () => {
+  const r = spawnSync(exe, ["calc"], { encoding: "utf8", env: { ...process.env, MAPE_TEST_HOST_FAULT: "1" } });
+  assert.equal(r.status, null);
+  assert.equal(r.signal, "SIGSEGV");
+  assert.doesNotMatch(r.stderr, /trapped/);
+});
