@@ -5,17 +5,18 @@
 // x86_64, mipsel, mips and aarch64. The module's memory is 128 pages,
 // initial = maximum: it never grows, and nothing is allocated while packets
 // flow. Every load and store of the module is bounds-checked, in one of two
-// ways, chosen by the build per target (scripts/router.mjs):
-//   - 32-bit targets (mipsel, mips): explicitly, by the generated code
-//     (WASM_RT_MEMCHECK_SIGNAL_HANDLER=0); the memory is one static array.
-//   - 64-bit targets (x86_64, aarch64): by guard pages
-//     (WASM_RT_MEMCHECK_SIGNAL_HANDLER=1), as wasm2c's own runtime does. A
-//     wasm address is a u32 plus a u32 static offset, so every address the
-//     module can form lies below 8 GiB: the memory is the start of an 8 GiB
+// ways, chosen by the build per target (scripts/router.mjs;
+// wasm-rt-check.h):
+//   - 32-bit targets (mipsel, mips; MAPE_MEMCHECK_FIXED): explicitly, each
+//     access against the fixed size; the memory is one static array.
+//   - 64-bit targets (x86_64, aarch64; MAPE_GUARD_PAGES): by guard pages,
+//     as wasm2c's own runtime does. A wasm address is a u32 plus a u32
+//     static offset, so every address the module can form lies below
+//     8 GiB: the memory is the start of an 8 GiB
 //     reservation (address space only, MAP_NORESERVE), the module's 8 MiB
 //     readable and writable, the rest PROT_NONE, and a SIGSEGV/SIGBUS inside
-//     the reservation is the module's out-of-bounds trap. The generated code
-//     then checks nothing per access: on x86_64 that is 528 fewer
+//     the reservation is the module's out-of-bounds trap. The translated
+//     code then checks nothing per access: on x86_64 that is 528 fewer
 //     instructions per forwarded packet (callgrind, docs/benchmark.md). The
 //     bulk-memory operations (memory.fill/copy) and the data segments stay
 //     explicitly checked on every target: wasm2c checks them itself.
@@ -30,22 +31,25 @@
 #include <string.h>
 #include "wasm-rt.h"
 #include "mod.h"
-#if WASM_RT_MEMCHECK_SIGNAL_HANDLER
+#if MAPE_GUARD_PAGES
 #include <signal.h>
 #include <sys/mman.h>
 #endif
 
-#define MEMORY_PAGES 128
+#define MEMORY_PAGES MAPE_MEMORY_PAGES
 #define PAGE_SIZE 65536u
-#define MEMORY_BYTES (MEMORY_PAGES * PAGE_SIZE)
+#define MEMORY_BYTES MAPE_MEMORY_BYTES
 
-#if WASM_RT_MEMCHECK_SIGNAL_HANDLER
+#if MAPE_GUARD_PAGES
 // Every address the module can form: a u32 plus a u32 static offset, plus
 // the widest access (8 bytes).
 #define GUARDED_BYTES ((2ull << 32) + 8)
 static uint8_t *guarded;
 #else
 static uint8_t memory_bytes[MEMORY_BYTES] __attribute__((aligned(64)));
+#ifdef MAPE_RT_TEST_HOOKS
+uint64_t mape_test_checked_bytes = MEMORY_BYTES;
+#endif
 #endif
 static int memory_taken;
 
@@ -71,7 +75,7 @@ const char *wasm_rt_strerror(wasm_rt_trap_t trap) {
 
 // ---- runtime state ----
 static int initialized;
-#if WASM_RT_MEMCHECK_SIGNAL_HANDLER
+#if MAPE_GUARD_PAGES
 // A fault inside the reservation is the module's out-of-bounds access; any
 // other fault is not ours to explain: the default action (the host's bug
 // shows as the crash it is).
@@ -84,7 +88,7 @@ static void on_fault(int sig, siginfo_t *si, void *context) {
 #endif
 
 void wasm_rt_init(void) {
-#if WASM_RT_MEMCHECK_SIGNAL_HANDLER
+#if MAPE_GUARD_PAGES
   struct sigaction sa;
   memset(&sa, 0, sizeof sa);
   sa.sa_sigaction = on_fault;
@@ -131,7 +135,7 @@ uint32_t wasm_rt_register_func_type(uint32_t params, uint32_t results, ...) {
 void wasm_rt_allocate_memory(wasm_rt_memory_t *m, uint32_t initial_pages, uint32_t max_pages) {
   if (memory_taken || initial_pages != MEMORY_PAGES || max_pages != MEMORY_PAGES) rt_trap_exit("the module asked for a memory this host does not provide");
   memory_taken = 1;
-#if WASM_RT_MEMCHECK_SIGNAL_HANDLER
+#if MAPE_GUARD_PAGES
   // Zero already (fresh anonymous pages): pages the module never touches
   // are never made resident.
   size_t open = MEMORY_BYTES;
@@ -155,6 +159,12 @@ void wasm_rt_allocate_memory(wasm_rt_memory_t *m, uint32_t initial_pages, uint32
   // Zero already (static storage, instantiated once per process): pages
   // the module never touches are never made resident.
   m->data = memory_bytes;
+#ifdef MAPE_RT_TEST_HOOKS
+  // Test builds only (build/router/x86_64-trap32): MAPE_TEST_MEMORY_OPEN=n
+  // lowers the bound of wasm-rt-check.h's check to n bytes.
+  const char *t = getenv("MAPE_TEST_MEMORY_OPEN");
+  if (t) mape_test_checked_bytes = strtoull(t, NULL, 0);
+#endif
 #endif
   m->pages = initial_pages;
   m->max_pages = max_pages;

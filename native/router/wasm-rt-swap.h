@@ -23,6 +23,8 @@
 #include <stdint.h>
 #undef wasm_rt_memcpy
 #define wasm_rt_memcpy mape_rt_memcpy_le
+// The copy wasm-rt-check.h's checked access uses on 32-bit targets.
+#define MAPE_RT_COPY mape_rt_memcpy_le
 static inline void *mape_rt_memcpy_le(void *d, const void *s, size_t n) {
   switch (n) {
     case 2: {

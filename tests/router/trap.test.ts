@@ -39,3 +39,17 @@ test("a fault outside the module's memory is not reported as a trap", { skip: sk
   assert.equal(r.signal, "SIGSEGV");
   assert.doesNotMatch(r.stderr, /trapped/);
 });
+
+// The 32-bit targets check each access against the memory's fixed size
+// (native/router/wasm-rt-check.h). Its test build, for x86_64, lowers the
+// bound to 64 KiB: the module's first access above it must trap.
+const exe32 = join(repoRoot(), "build", "router", "x86_64-trap32", "mape");
+test("an access past the 32-bit targets' fixed-size check: one line naming it, exit status 70", { skip: skipUnlessCI(existsSync(exe32) ? undefined : `${exe32} is not built: run npm run build`) }, () => {
+  const r = spawnSync(exe32, ["calc"], { encoding: "utf8", env: { ...process.env, MAPE_TEST_MEMORY_OPEN: "65536" } });
+  assert.equal(r.status, 70, r.stderr);
+  assert.equal(r.stdout, "");
+  assert.equal(r.stderr, "mape: the data path trapped: out-of-bounds memory access (in instantiate)\n");
+  // The check's bound is the memory's last byte: with all of it open the same build runs.
+  const ok = spawnSync(exe32, ["calc"], { encoding: "utf8" });
+  assert.equal(ok.status, 0, ok.stderr);
+});
