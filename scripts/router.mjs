@@ -8,7 +8,12 @@
 //     both hosts print one manual.
 // Bounds checks stay on: every load and store of the module is checked
 // explicitly (WASM_RT_MEMCHECK_SIGNAL_HANDLER=0) on every target, the same
-// runtime everywhere (native/router/rt.c). Big-endian (mips): the memory
+// runtime everywhere (native/router/rt.c). The module cannot recurse:
+// generate() checks that its call graph is acyclic (scripts/callgraph.mjs;
+// no indirect calls, no imports), so its deepest chain of calls is known at
+// build time and wasm2c's stack-depth counting (a global incremented,
+// compared and decremented in every function) is compiled out
+// (WASM_RT_USE_STACK_DEPTH_COUNT=0) on every target but x86_64-trap. Big-endian (mips): the memory
 // keeps wasm's little-endian layout and loads/stores swap bytes
 // (native/router/wasm-rt-swap.h says why not wasm2c's WABT_BIG_ENDIAN).
 //
@@ -19,6 +24,7 @@ import { execFileSync } from "node:child_process";
 import { copyFileSync, existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { checkCallGraph } from "./callgraph.mjs";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 const out = join(root, "build", "router");
@@ -57,10 +63,13 @@ const MIPS = [...OPT, "-fno-pie", "-mno-shared", "-mplt", ...(MIPS16 ? ["-minter
 const MIPS_MOD = MIPS16 ? ["-mips16"] : MIPS_TRIM;
 export const TARGETS = {
   x86_64: { cc: "gcc", opt: OPT, defines: [] },
-  // For the tests only: a call stack of 8 frames, so the module traps
-  // (call stack exhausted) inside its own code and the host's trap exit
-  // (one line, status 70) can be seen to work. Not installed anywhere.
-  "x86_64-trap": { cc: "gcc", opt: ["-O2"], defines: ["-DWASM_RT_MAX_CALL_STACK_DEPTH=8"], noDynamic: true },
+  // For the tests only: wasm2c's depth counting kept, with a call stack of
+  // 4 frames, so the module traps (call stack exhausted) inside its own
+  // code and the host's trap exit (one line, status 70) can be seen to
+  // work. (The module cannot recurse: a limit below its real depths, which
+  // the configuration parsers exceed at once, is the only way to exhaust
+  // it.) Not installed anywhere.
+  "x86_64-trap": { cc: "gcc", opt: ["-O2"], defines: ["-DWASM_RT_MAX_CALL_STACK_DEPTH=4"], depthCount: true, noDynamic: true },
   mipsel: { cc: "mipsel-linux-gnu-gcc", opt: MIPS, mod: MIPS_MOD, link: ["-no-pie"], defines: [] },
   mips: { cc: "mips-linux-gnu-gcc", opt: MIPS, mod: MIPS_MOD, link: ["-no-pie"], defines: [] },
   aarch64: { cc: "aarch64-linux-gnu-gcc", opt: OPT, defines: [] },
@@ -101,6 +110,14 @@ function generate() {
   mkdirSync(gen, { recursive: true });
   const wasm = join(root, "build", "mape.wasm");
   if (!existsSync(wasm)) throw new Error("router build: build/mape.wasm is missing (npm run build:wasm)");
+  // No recursion, or no build: the targets compile without depth counting.
+  let graph;
+  try {
+    graph = checkCallGraph(wasm);
+  } catch (e) {
+    throw new Error(`router build: ${e.message}`);
+  }
+  console.log(`router: build/mape.wasm: ${graph.functions} functions, no recursion, at most ${graph.maxDepth} calls deep`);
   if (mtime(join(gen, "mape.c")) < mtime(wasm)) run("wasm2c", [wasm, "-o", join(gen, "mape.c")]);
   // wasm-rt.h: Debian's, then native/router/wasm-rt-swap.h (byte-swapping
   // loads and stores on big-endian targets; nothing on little-endian ones).
@@ -146,7 +163,7 @@ function build(target) {
   const sameFlags = existsSync(flagsFile) && readFileSync(flagsFile, "utf8") === flags;
   if (sameFlags && mtime(exe) > newest && (t.noDynamic || mtime(dyn) > newest)) return { exe, dyn: t.noDynamic ? undefined : dyn };
   const common = [
-    "-std=gnu11", ...t.opt, "-DNDEBUG", "-DWASM_RT_MEMCHECK_SIGNAL_HANDLER=0", "-D_FILE_OFFSET_BITS=64",
+    "-std=gnu11", ...t.opt, "-DNDEBUG", "-DWASM_RT_MEMCHECK_SIGNAL_HANDLER=0", `-DWASM_RT_USE_STACK_DEPTH_COUNT=${t.depthCount ? 1 : 0}`, "-D_FILE_OFFSET_BITS=64",
     ...t.defines,
     "-I", gen, "-I", join(root, "native", "router"), "-I", join(root, "native"),
     "-ffunction-sections", "-fdata-sections",
