@@ -10,7 +10,13 @@
 // the 32-bit targets explicitly against the memory's fixed size
 // (MAPE_MEMCHECK_FIXED), on the 64-bit ones (guard: true) by guard pages
 // around the memory (MAPE_GUARD_PAGES): native/router/wasm-rt-check.h and
-// rt.c say how. Big-endian (mips): the memory
+// rt.c say how. The module cannot recurse:
+// generate() checks that its call graph is acyclic (scripts/callgraph.mjs;
+// no indirect calls, no imports), so its deepest chain of calls is known at
+// build time and wasm2c's stack-depth counting (a global incremented,
+// compared and decremented in every function) is compiled out
+// (WASM_RT_USE_STACK_DEPTH_COUNT=0) on every target but x86_64-trap.
+// Big-endian (mips): the memory
 // keeps wasm's little-endian layout and loads/stores swap bytes
 // (native/router/wasm-rt-swap.h says why not wasm2c's WABT_BIG_ENDIAN).
 //
@@ -22,6 +28,7 @@ import { copyFileSync, existsSync, mkdirSync, readFileSync, statSync, writeFileS
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { checkedAccesses } from "./wasm2c-check.mjs";
+import { checkCallGraph } from "./callgraph.mjs";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 const out = join(root, "build", "router");
@@ -60,12 +67,14 @@ const MIPS = [...OPT, "-fno-pie", "-mno-shared", "-mplt", ...(MIPS16 ? ["-minter
 const MIPS_MOD = MIPS16 ? ["-mips16"] : MIPS_TRIM;
 export const TARGETS = {
   x86_64: { cc: "gcc", opt: OPT, guard: true, defines: [] },
-  // For the tests only: a call stack of 8 frames, so the module traps
-  // (call stack exhausted) inside its own code, and rt.c's test hook
-  // (MAPE_TEST_MEMORY_OPEN) to make its accesses fault on the guard pages:
-  // the host's trap exit (one line, status 70) can be seen to work for
-  // both. Not installed anywhere.
-  "x86_64-trap": { cc: "gcc", opt: ["-O2"], guard: true, defines: ["-DWASM_RT_USE_STACK_DEPTH_COUNT=1", "-DWASM_RT_MAX_CALL_STACK_DEPTH=8", "-DMAPE_RT_TEST_HOOKS"], noDynamic: true },
+  // For the tests only: wasm2c's depth counting kept, with a call stack of
+  // 4 frames, so the module traps (call stack exhausted) inside its own
+  // code (the module cannot recurse: a limit below its real depths, which
+  // the configuration parsers exceed at once, is the only way to exhaust
+  // it), and rt.c's test hook (MAPE_TEST_MEMORY_OPEN) to make its accesses
+  // fault on the guard pages: the host's trap exit (one line, status 70)
+  // can be seen to work for both. Not installed anywhere.
+  "x86_64-trap": { cc: "gcc", opt: ["-O2"], guard: true, defines: ["-DWASM_RT_MAX_CALL_STACK_DEPTH=4", "-DMAPE_RT_TEST_HOOKS"], depthCount: true, noDynamic: true },
   // For the tests only: the 32-bit targets' bounds check (wasm-rt-check.h)
   // built for x86_64, with rt.c's test hook to lower its bound, so its trap
   // can be seen to work where the tests run natively. Not installed anywhere.
@@ -110,6 +119,14 @@ function generate() {
   mkdirSync(gen, { recursive: true });
   const wasm = join(root, "build", "mape.wasm");
   if (!existsSync(wasm)) throw new Error("router build: build/mape.wasm is missing (npm run build:wasm)");
+  // No recursion, or no build: the targets compile without depth counting.
+  let graph;
+  try {
+    graph = checkCallGraph(wasm);
+  } catch (e) {
+    throw new Error(`router build: ${e.message}`);
+  }
+  console.log(`router: build/mape.wasm: ${graph.functions} functions, no recursion, at most ${graph.maxDepth} calls deep`);
   if (mtime(join(gen, "mape.c")) < mtime(wasm)) run("wasm2c", [wasm, "-o", join(gen, "mape.c")]);
   // wasm-rt.h: Debian's, then native/router/wasm-rt-swap.h (byte-swapping
   // loads and stores on big-endian targets; nothing on little-endian ones),
@@ -158,7 +175,7 @@ function build(target) {
   if (sameFlags && mtime(exe) > newest && (t.noDynamic || mtime(dyn) > newest)) return { exe, dyn: t.noDynamic ? undefined : dyn };
   const common = [
     "-std=gnu11", ...t.opt, "-DNDEBUG", ...(t.guard ? ["-DMAPE_GUARD_PAGES=1"] : ["-DMAPE_MEMCHECK_FIXED=1", "-DWASM_RT_SKIP_SIGNAL_RECOVERY=1"]),
-    "-DWASM_RT_MEMCHECK_SIGNAL_HANDLER=1", "-DWASM_RT_USE_STACK_DEPTH_COUNT=1", "-D_FILE_OFFSET_BITS=64",
+    "-DWASM_RT_MEMCHECK_SIGNAL_HANDLER=1", `-DWASM_RT_USE_STACK_DEPTH_COUNT=${t.depthCount ? 1 : 0}`, "-D_FILE_OFFSET_BITS=64",
     ...t.defines,
     "-I", gen, "-I", join(root, "native", "router"), "-I", join(root, "native"),
     "-ffunction-sections", "-fdata-sections",

@@ -8,15 +8,12 @@
 // and 0x7F) become \xNN, so a file or argument cannot put a newline, an
 // escape sequence or a NUL into the one-line error a host prints.
 
-// Binaryen (-O3) copies small call-free functions into every caller: the
-// appenders below would then be duplicated at hundreds of message sites. A
-// (never taken) call keeps each one a single out-of-line function, which is
-// what text that is written once per configuration wants.
-function keepOutOfLine(n: i32): void {
-  if (n > 0) keepOutOfLine(n - 1);
-}
-/** Always 0 (set from a capacity, which is never negative); opaque to the optimizer. */
-let never: i32 = 0;
+// The appenders and span readers below stay single out-of-line functions
+// in the release build, not copies at hundreds of message sites: binaryen's
+// -O3 would inline these small call-free functions into every caller, and
+// scripts/cold-noinline.mjs marks everything under assembly/config/ not
+// inlinable (text written once per configuration wants no copies). No code
+// here recurses: the module's call graph is acyclic (scripts/callgraph.mjs).
 
 @unmanaged
 export class Out {
@@ -25,7 +22,6 @@ export class Out {
   len: i32 = 0;
 
   reset(): Out {
-    never = this.cap >>> 31;
     this.len = 0;
     return this;
   }
@@ -41,21 +37,18 @@ export class Out {
   /** Appends an ASCII/Latin-1 string literal (code units below 0x80 expected). */
   str(s: string): Out {
     const n = s.length;
-    if (never != 0) keepOutOfLine(never);
     for (let i = 0; i < n; i++) this.byte(s.charCodeAt(i));
     return this;
   }
 
   /** Appends bytes as they are. */
   raw(p: usize, n: i32): Out {
-    if (never != 0) keepOutOfLine(never);
     for (let i = 0; i < n; i++) this.byte(<i32>load<u8>(p + <usize>i));
     return this;
   }
 
   /** Appends user bytes with control characters escaped as \xNN. */
   esc(p: usize, n: i32): Out {
-    if (never != 0) keepOutOfLine(never);
     for (let i = 0; i < n; i++) {
       const c = <i32>load<u8>(p + <usize>i);
       if (c < 0x20 || c == 0x7f) {
@@ -72,15 +65,20 @@ export class Out {
     return this.byte(0x27).esc(p, n).byte(0x27);
   }
 
-  /** Appends the decimal digits of v. */
+  /** Appends the decimal digits of v (at most 10), the most significant first. */
   u32(v: u32): Out {
-    if (v >= 10) this.u32(v / 10);
-    return this.byte(0x30 + <i32>(v % 10));
+    let d: u32 = 1;
+    while (v / d >= 10) d *= 10; // d <= 10^9: no overflow
+    for (; d != 0; d /= 10) this.byte(0x30 + <i32>(v / d % 10));
+    return this;
   }
 
+  /** Appends the decimal digits of v (at most 20), the most significant first. */
   u64(v: u64): Out {
-    if (v >= 10) this.u64(v / 10);
-    return this.byte(0x30 + <i32>(v % 10));
+    let d: u64 = 1;
+    while (v / d >= 10) d *= 10; // d <= 10^19 < 2^64: no overflow
+    for (; d != 0; d /= 10) this.byte(0x30 + <i32>(v / d % 10));
+    return this;
   }
 
   i32(v: i32): Out {
@@ -93,13 +91,14 @@ export class Out {
 
   /** Appends v in lower-case hex without leading zeros. */
   hex(v: u32): Out {
-    if (v >= 16) this.hex(v >> 4);
-    return this.byte(hexChar(<i32>(v & 15)));
+    let s = 0;
+    while (s < 28 && (v >>> <u32>(s + 4)) != 0) s += 4; // at most 8 digits
+    for (; s >= 0; s -= 4) this.byte(hexChar(<i32>((v >>> <u32>s) & 15)));
+    return this;
   }
 
   /** Appends spaces until the text since `from` is `width` bytes long. */
   padTo(from: i32, width: i32): Out {
-    if (never != 0) keepOutOfLine(never);
     while (this.len - from < width) this.byte(0x20);
     return this;
   }
@@ -137,7 +136,6 @@ export function newOut(region: usize, cap: i32, self: usize): Out {
 /** Whether the n bytes at p are the ASCII text s. */
 export function spanIs(p: usize, n: i32, s: string): bool {
   if (n != s.length) return false;
-  if (never != 0) keepOutOfLine(never);
   for (let i = 0; i < n; i++) if (byteAt(p, i) != s.charCodeAt(i)) return false;
   return true;
 }
@@ -145,7 +143,6 @@ export function spanIs(p: usize, n: i32, s: string): bool {
 /** Whether the n bytes at p start with s. */
 export function spanStarts(p: usize, n: i32, s: string): bool {
   const m = s.length;
-  if (never != 0) keepOutOfLine(never);
   if (n < m) return false;
   for (let i = 0; i < m; i++) if (byteAt(p, i) != s.charCodeAt(i)) return false;
   return true;
@@ -153,7 +150,6 @@ export function spanStarts(p: usize, n: i32, s: string): bool {
 
 /** Index of byte c in the span, -1 when absent. */
 export function spanFind(p: usize, n: i32, c: i32): i32 {
-  if (never != 0) keepOutOfLine(never);
   for (let i = 0; i < n; i++) if (byteAt(p, i) == c) return i;
   return -1;
 }

@@ -333,26 +333,36 @@ function releaseHeld(src: u32, dst: u32, id: i32, proto: i32, dir: i32,
 
 // ---- IPv6 from the CEs ---------------------------------------------------------------
 
-/** An IPv6 packet from the IPv6 network (a CE, or ICMPv6 to the BR). */
+/**
+ * An IPv6 packet from the IPv6 network (a CE, or ICMPv6 to the BR). A
+ * fragment goes to reassembly; the rebuilt packet (at pktPtr / pktLen) runs
+ * through the same checks again, in the loop: it has lost its fragment
+ * header, so each round is shorter.
+ */
 export function brFromIPv6(p: usize, len: i32): i32 {
-  const c = ipv6Check(p, len);
-  if (c != IPV6_OK) return ipv6Reason(c);
-  len = IPV6_HEADER_LEN + ipv6PayloadLength(p);
-  const dst = ipv6Dst(p);
-  if (load<u8>(dst) == 0xff) return D_IPV6_NOT_FOR_US; // multicast: MLD, ND, …
-  // Any of the domain's BR addresses (anycast / redundancy on one BR).
-  const b = brIndexOf(dst);
-  if (b < 0) return D_SECURITY_IPV6_DST;
-  if (ipv6Upper(p, len) != IPV6_OK) return D_IPV6_BAD_EXTENSION;
-  if (ipv6FragHeaderAt != 0 && (ipv6FragmentOffset != 0 || ipv6FragmentMore)) {
-    const r = reassemble(p, len, ipv6FragHeaderAt);
-    return r != 0 ? r : brFromIPv6(pktPtr, pktLen);
+  while (true) {
+    const c = ipv6Check(p, len);
+    if (c != IPV6_OK) return ipv6Reason(c);
+    len = IPV6_HEADER_LEN + ipv6PayloadLength(p);
+    const dst = ipv6Dst(p);
+    if (load<u8>(dst) == 0xff) return D_IPV6_NOT_FOR_US; // multicast: MLD, ND, …
+    // Any of the domain's BR addresses (anycast / redundancy on one BR).
+    const b = brIndexOf(dst);
+    if (b < 0) return D_SECURITY_IPV6_DST;
+    if (ipv6Upper(p, len) != IPV6_OK) return D_IPV6_BAD_EXTENSION;
+    if (ipv6FragHeaderAt != 0 && (ipv6FragmentOffset != 0 || ipv6FragmentMore)) {
+      const a = reassemble(p, len, ipv6FragHeaderAt);
+      if (a != 0) return a;
+      p = pktPtr;
+      len = pktLen;
+      continue;
+    }
+    const off = ipv6UpperOffset;
+    const nh = ipv6UpperProtocol;
+    if (nh == IP_PROTO_ICMPV6) return icmp6ToBr(p, len, p + <usize>off, len - off, b);
+    if (nh != IP_PROTO_IPIP) return D_IPV6_UNSUPPORTED_NEXT_HEADER;
+    return fromCe(p, p + <usize>off, len - off);
   }
-  const off = ipv6UpperOffset;
-  const nh = ipv6UpperProtocol;
-  if (nh == IP_PROTO_ICMPV6) return icmp6ToBr(p, len, p + <usize>off, len - off, b);
-  if (nh != IP_PROTO_IPIP) return D_IPV6_UNSUPPORTED_NEXT_HEADER;
-  return fromCe(p, p + <usize>off, len - off);
 }
 
 /**

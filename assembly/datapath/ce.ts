@@ -587,24 +587,33 @@ function translateQuoted(q: usize, qhl: i32, qlen: i32, proto: i32, src: bool, a
 
 // ---- WAN → LAN -----------------------------------------------------------------
 
-/** An IPv6 packet from the WAN. */
+/**
+ * An IPv6 packet from the WAN. A fragment goes to reassembly; the rebuilt
+ * packet (at pktPtr / pktLen) runs through the same checks again, in the
+ * loop: it has lost its fragment header, so each round is shorter.
+ */
 export function ceFromWan(p: usize, len: i32): i32 {
-  const r = ipv6Check(p, len);
-  if (r != IPV6_OK) return ipv6Reason(r);
-  len = IPV6_HEADER_LEN + ipv6PayloadLength(p);
-  const dst = ipv6Dst(p);
-  if (load<u8>(dst) == 0xff) return D_IPV6_NOT_FOR_US; // multicast: MLD, ND, …
-  if (!ipv6AddrEqual(dst, ceMapAddressPtr())) return D_SECURITY_IPV6_DST;
-  if (ipv6Upper(p, len) != IPV6_OK) return D_IPV6_BAD_EXTENSION;
-  if (ipv6FragHeaderAt != 0 && (ipv6FragmentOffset != 0 || ipv6FragmentMore)) {
-    const r = reassemble(p, len, ipv6FragHeaderAt);
-    return r != 0 ? r : ceFromWan(pktPtr, pktLen);
+  while (true) {
+    const r = ipv6Check(p, len);
+    if (r != IPV6_OK) return ipv6Reason(r);
+    len = IPV6_HEADER_LEN + ipv6PayloadLength(p);
+    const dst = ipv6Dst(p);
+    if (load<u8>(dst) == 0xff) return D_IPV6_NOT_FOR_US; // multicast: MLD, ND, …
+    if (!ipv6AddrEqual(dst, ceMapAddressPtr())) return D_SECURITY_IPV6_DST;
+    if (ipv6Upper(p, len) != IPV6_OK) return D_IPV6_BAD_EXTENSION;
+    if (ipv6FragHeaderAt != 0 && (ipv6FragmentOffset != 0 || ipv6FragmentMore)) {
+      const a = reassemble(p, len, ipv6FragHeaderAt);
+      if (a != 0) return a;
+      p = pktPtr;
+      len = pktLen;
+      continue;
+    }
+    const off = ipv6UpperOffset;
+    const nh = ipv6UpperProtocol;
+    if (nh == IP_PROTO_ICMPV6) return icmp6FromWan(p, len, p + <usize>off, len - off);
+    if (nh != IP_PROTO_IPIP) return D_IPV6_UNSUPPORTED_NEXT_HEADER;
+    return wanInner(p, p + <usize>off, len - off);
   }
-  const off = ipv6UpperOffset;
-  const nh = ipv6UpperProtocol;
-  if (nh == IP_PROTO_ICMPV6) return icmp6FromWan(p, len, p + <usize>off, len - off);
-  if (nh != IP_PROTO_IPIP) return D_IPV6_UNSUPPORTED_NEXT_HEADER;
-  return wanInner(p, p + <usize>off, len - off);
 }
 
 /**

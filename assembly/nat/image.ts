@@ -449,18 +449,18 @@ function recordError(code: i32, which: i32): void {
 
 /** Sets the next unit after a header or record. */
 function nextUnit(): void {
-  if (iUnit == U_SKIP || iFatal != 0) {
-    const end = iTotal - <u32>TRAILER_BYTES;
-    if (iPos < end) { iUnit = U_SKIP; iWant = end - iPos; iHave = 0; return; }
-    iUnit = U_TRAILER; iWant = TRAILER_BYTES; iHave = 0; return;
+  if (iUnit != U_SKIP && iFatal == 0) {
+    if (iLeft > 0) { iUnit = U_SESSION; iWant = SES_BYTES; iHave = 0; return; }
+    if (iMapsSeen < iMaps) { iUnit = U_MAPPING; iWant = MAP_BYTES; iHave = 0; return; }
+    if (iSessSeen == iSess) { iUnit = U_TRAILER; iWant = TRAILER_BYTES; iHave = 0; return; }
+    // Fewer sessions than the header said. recordError stops the apply pass
+    // (iFatal) or makes the check pass skip (U_SKIP): either way, below.
+    recordError(IMAGE_E_CORRUPT, T_RECORD);
   }
-  if (iLeft > 0) { iUnit = U_SESSION; iWant = SES_BYTES; }
-  else if (iMapsSeen < iMaps) { iUnit = U_MAPPING; iWant = MAP_BYTES; }
-  else {
-    if (iSessSeen != iSess) { recordError(IMAGE_E_CORRUPT, T_RECORD); nextUnit(); return; }
-    iUnit = U_TRAILER; iWant = TRAILER_BYTES;
-  }
-  iHave = 0;
+  // Skipping (the check pass after a record error) or stopped: on to the trailer.
+  const end = iTotal - <u32>TRAILER_BYTES;
+  if (iPos < end) { iUnit = U_SKIP; iWant = end - iPos; iHave = 0; return; }
+  iUnit = U_TRAILER; iWant = TRAILER_BYTES; iHave = 0;
 }
 
 function doHeader(): void {

@@ -288,3 +288,23 @@ describe("calcText", () => {
     expect<string>(errorLine()).toBe("--prefix: a CE's address and ports need its end-user prefix (give --prefix <ipv6-prefix>/<len>)");
   });
 });
+
+const small: Out = newOut(memory.data(4, 8), 4, memory.data(<i32>offsetof<Out>(), 8));
+function written(o: Out): string { return String.UTF8.decodeUnsafe(o.base, o.len); }
+
+describe("Out numbers", () => {
+  it("decimal and hex digits, the most significant first, at the edges of their types", () => {
+    expect<string>(written(out.reset().u32(0).byte(0x20).u32(9).byte(0x20).u32(10).byte(0x20).u32(4294967295))).toBe("0 9 10 4294967295");
+    expect<string>(written(out.reset().u32(1000000000).byte(0x20).u32(999999999))).toBe("1000000000 999999999");
+    expect<string>(written(out.reset().u64(0).byte(0x20).u64(10000000000000000000).byte(0x20).u64(18446744073709551615))).toBe("0 10000000000000000000 18446744073709551615");
+    expect<string>(written(out.reset().i32(-2147483648).byte(0x20).i32(-1).byte(0x20).i32(2147483647))).toBe("-2147483648 -1 2147483647");
+    expect<string>(written(out.reset().hex(0).byte(0x20).hex(15).byte(0x20).hex(16).byte(0x20).hex(0x0abc).byte(0x20).hex(0xffffffff).byte(0x20).hex(0x80000000))).toBe("0 f 10 abc ffffffff 80000000");
+  });
+
+  it("a full writer keeps the leading digits and stops", () => {
+    expect<string>(written(small.reset().u32(123456))).toBe("1234");
+    expect<string>(written(small.reset().u64(9876543210))).toBe("9876");
+    expect<string>(written(small.reset().hex(0xdeadbeef))).toBe("dead");
+    expect<string>(written(small.reset().byte(0x78).u32(42))).toBe("x42");
+  });
+});
