@@ -213,6 +213,9 @@ export function analyse(bytes) {
   const onStack = new Uint8Array(n);
   const stack = [];
   const cycles = [];
+  // Every function in the order Tarjan closes its component: a component is
+  // closed after everything it reaches, so callees come first.
+  const order = [];
   let next = 0;
   for (let root = 0; root < n; root++) {
     if (index[root] >= 0) continue;
@@ -246,37 +249,17 @@ export function analyse(bytes) {
           w = stack.pop();
           onStack[w] = 0;
           scc.push(w);
+          order.push(w);
         } while (w !== v);
         if (scc.length > 1 || callees[v].includes(v)) cycles.push(scc.reverse().map((i) => fn[i]));
       }
     }
   }
   if (cycles.length) return { functions: n, cycles };
-  // Depth: callees first (Tarjan emits a component after everything it reaches).
+  // Depth: acyclic, so every component is one function and `order` has
+  // each one after all of its callees.
   const depth = new Int32Array(n);
   const via = new Int32Array(n).fill(-1);
-  const order = [];
-  const seen = new Uint8Array(n);
-  for (let root = 0; root < n; root++) {
-    if (seen[root]) continue;
-    const work = [[root, 0]];
-    seen[root] = 1;
-    while (work.length) {
-      const top = work[work.length - 1];
-      const [v, k] = top;
-      if (k < callees[v].length) {
-        top[1]++;
-        const w = callees[v][k];
-        if (!seen[w]) {
-          seen[w] = 1;
-          work.push([w, 0]);
-        }
-        continue;
-      }
-      work.pop();
-      order.push(v);
-    }
-  }
   for (const v of order) {
     depth[v] = 1;
     for (const w of callees[v]) {

@@ -138,13 +138,13 @@ void wasm_rt_allocate_memory(wasm_rt_memory_t *m, uint32_t initial_pages, uint32
 #if MAPE_GUARD_PAGES
   // Zero already (fresh anonymous pages): pages the module never touches
   // are never made resident.
-  size_t open = MEMORY_BYTES;
+  size_t opened = MEMORY_BYTES;
 #ifdef MAPE_RT_TEST_HOOKS
   // Test builds only (build/router/x86_64-trap): MAPE_TEST_MEMORY_OPEN=n
   // leaves only the first n bytes accessible, so the module's own accesses
   // fault and the trap path of the guard pages can be seen to work.
   const char *t = getenv("MAPE_TEST_MEMORY_OPEN");
-  if (t) open = (size_t)strtoul(t, NULL, 0) & ~(size_t)(PAGE_SIZE - 1);
+  if (t) opened = (size_t)strtoul(t, NULL, 0) & ~(size_t)(PAGE_SIZE - 1);
 #endif
   void *r = mmap(NULL, GUARDED_BYTES, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
   if (r == MAP_FAILED) {
@@ -152,7 +152,7 @@ void wasm_rt_allocate_memory(wasm_rt_memory_t *m, uint32_t initial_pages, uint32
     snprintf(line, sizeof line, "cannot reserve the module's guarded memory (8 GiB of address space): %s", strerror(errno));
     rt_trap_exit(line);
   }
-  if (open && mprotect(r, open, PROT_READ | PROT_WRITE) != 0) rt_trap_exit("cannot open the module's memory");
+  if (opened && mprotect(r, opened, PROT_READ | PROT_WRITE) != 0) rt_trap_exit("cannot open the module's memory");
   guarded = r;
   m->data = r;
 #else
