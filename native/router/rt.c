@@ -30,6 +30,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "wasm-rt.h"
+#include "wasm-rt-check.h"  // also where wasm-rt.h is wabt's own (the fuzz build)
 #include "mod.h"
 #if MAPE_GUARD_PAGES
 #include <signal.h>
